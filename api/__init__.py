@@ -1,0 +1,1 @@
+"""The monitoring API (FastAPI) and dashboard for remote staff."""

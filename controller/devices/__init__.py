@@ -1,0 +1,1 @@
+"""Device register maps (declarative data, one module per family) and device natures."""

@@ -1,0 +1,1 @@
+"""Modbus servers that behave like the real devices, driven by a plant model."""

@@ -1,0 +1,1 @@
+"""The ``offgrid`` command line: the front door that wires the packages together."""

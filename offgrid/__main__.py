@@ -1,0 +1,3 @@
+from offgrid.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Pure design math for off-grid solar microgrids: weather, PV, loads, dispatch, economics."""

@@ -1,0 +1,745 @@
+"""The site file: one TOML file that describes a site completely (DESIGN.md §2).
+
+Pydantic v2 models, one per section. Unknown keys are errors. Units are in key names.
+``load_site(path)`` is the only function here that does I/O; ``parse_site(data, base_dir)``
+validates an already-parsed mapping.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections import Counter
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from sizing.errors import Problem, SiteFileError
+
+Pct = Annotated[float, Field(ge=0, le=100)]
+NonNeg = Annotated[float, Field(ge=0)]
+Pos = Annotated[float, Field(gt=0)]
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+def _resolve_file(value: str | Path, info: ValidationInfo) -> Path:
+    """Resolve a file named in the site file relative to the site file's folder; it must exist."""
+    base = (info.context or {}).get("base_dir")
+    path = Path(value).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    if not path.is_file():
+        raise ValueError(f"file not found: {path}")
+    return path.resolve()
+
+
+# --------------------------------------------------------------------------- site & weather
+
+
+class SiteInfo(Section):
+    """Where the site is."""
+
+    name: str = Field(min_length=1, max_length=120)
+    latitude: float = Field(ge=-90, le=90, description="[deg] north positive")
+    longitude: float = Field(ge=-180, le=180, description="[deg] east positive")
+    altitude_m: float = Field(default=0.0, ge=-430, le=8900)
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz_exists(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError("unknown time zone (use an IANA name such as Asia/Ho_Chi_Minh)") from e
+        return v
+
+
+class Weather(Section):
+    """Hourly weather: a TMY/EPW file, or synthetic years from monthly means."""
+
+    file: Path | None = None
+    format: Literal["auto", "epw", "tmy3", "pvgis"] = "auto"
+    monthly_ghi_kwh_m2_day: list[Annotated[float, Field(ge=0, le=12)]] | None = Field(
+        default=None, min_length=12, max_length=12
+    )
+    monthly_temp_c: list[Annotated[float, Field(ge=-60, le=60)]] | None = Field(
+        default=None, min_length=12, max_length=12
+    )
+    daily_temp_range_c: float = Field(default=8.0, ge=0, le=30)
+    years: int = Field(default=1, ge=1, le=100)
+    seed: int = Field(default=0, ge=0)
+
+    @field_validator("file", mode="before")
+    @classmethod
+    def _file_exists(cls, v: Any, info: ValidationInfo) -> Path | None:
+        return None if v is None else _resolve_file(v, info)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Weather:
+        monthly = self.monthly_ghi_kwh_m2_day is not None
+        if self.file is None and not monthly:
+            raise ValueError("give either file or monthly_ghi_kwh_m2_day with monthly_temp_c")
+        if self.file is not None and monthly:
+            raise ValueError("give file or monthly_ghi_kwh_m2_day, not both")
+        if monthly and self.monthly_temp_c is None:
+            raise ValueError("monthly_ghi_kwh_m2_day needs monthly_temp_c")
+        return self
+
+
+# --------------------------------------------------------------------------- components
+
+
+class PV(Section):
+    """The PV array (PVWatts parameters by default)."""
+
+    kwp: NonNeg
+    tilt_deg: float = Field(default=12.0, ge=0, le=90)
+    azimuth_deg: float = Field(default=180.0, ge=0, lt=360, description="180 = south")
+    losses_pct: float = Field(default=14.0, ge=0, lt=100)
+    coupling: Literal["dc", "ac"] = "dc"
+    gamma_pdc_pct_per_c: float = Field(default=-0.37, ge=-1, le=0)
+    module_w: Pos = 550.0
+    module_voc_v: Pos = 49.5
+    module_vmp_v: Pos = 41.6
+    module_voc_temp_coeff_pct_per_c: float = Field(default=-0.28, ge=-1, le=0)
+    mppt_max_input_v: Pos = 150.0
+    mppt_min_v: Pos = 60.0
+    mppt_efficiency_pct: float = Field(default=98.0, gt=0, le=100)
+    record_low_temp_c: float = Field(default=14.0, ge=-60, le=40)
+    cec_module: str | None = None
+
+
+# Chemistry presets: efficiencies, SOC limits and cycle life (cycles to 80 % capacity at a DoD).
+CHEMISTRY_PRESETS: dict[str, dict[str, float]] = {
+    "lfp": {
+        "min_soc_pct": 10.0,
+        "max_soc_pct": 100.0,
+        "charge_efficiency_pct": 97.0,
+        "discharge_efficiency_pct": 97.0,
+        "cycle_life": 6000.0,
+        "cycle_life_dod_pct": 80.0,
+        "cycle_life_exponent": 1.3,
+        "nominal_v": 51.2,
+        "calendar_life_years": 15.0,
+        "max_temp_c": 55.0,
+    },
+    "lead_acid": {
+        "min_soc_pct": 50.0,
+        "max_soc_pct": 100.0,
+        "charge_efficiency_pct": 90.0,
+        "discharge_efficiency_pct": 92.0,
+        "cycle_life": 1200.0,
+        "cycle_life_dod_pct": 50.0,
+        "cycle_life_exponent": 1.1,
+        "nominal_v": 48.0,
+        "calendar_life_years": 6.0,
+        "max_temp_c": 45.0,
+    },
+}
+
+
+class Battery(Section):
+    """The battery bank. Unset values come from the chemistry preset."""
+
+    chemistry: Literal["lfp", "lead_acid"] = "lfp"
+    kwh: NonNeg
+    min_soc_pct: Pct | None = None
+    max_soc_pct: Pct | None = None
+    initial_soc_pct: Pct | None = None
+    charge_efficiency_pct: Annotated[float, Field(gt=0, le=100)] | None = None
+    discharge_efficiency_pct: Annotated[float, Field(gt=0, le=100)] | None = None
+    max_charge_kw: NonNeg | None = None
+    max_discharge_kw: NonNeg | None = None
+    cycle_life: Pos | None = None
+    cycle_life_dod_pct: Annotated[float, Field(gt=0, le=100)] | None = None
+    cycle_life_exponent: Pos | None = None
+    calendar_life_years: Pos | None = None
+    nominal_v: Pos | None = None
+    max_temp_c: float | None = Field(default=None, ge=0, le=80)
+
+    @model_validator(mode="after")
+    def _fill_preset(self) -> Battery:
+        preset = CHEMISTRY_PRESETS[self.chemistry]
+        for key, value in preset.items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)
+        if self.initial_soc_pct is None:
+            object.__setattr__(self, "initial_soc_pct", self.max_soc_pct)
+        # 0.5 C is a sensible default for both chemistries.
+        for key in ("max_charge_kw", "max_discharge_kw"):
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, 0.5 * self.kwh)
+        return self
+
+
+class Inverter(Section):
+    """The battery inverter (or inverter/charger)."""
+
+    kw: NonNeg
+    surge_kw: NonNeg | None = None
+    surge_s: Pos = 5.0
+    efficiency_pct: float = Field(default=95.0, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _default_surge(self) -> Inverter:
+        if self.surge_kw is None:
+            object.__setattr__(self, "surge_kw", 2.0 * self.kw)
+        return self
+
+
+class Generator(Section):
+    """A diesel generator, optional."""
+
+    kw: NonNeg
+    fuel_l_per_kwh: NonNeg = 0.25
+    fuel_l_per_h_idle: NonNeg | None = Field(default=None, description="[L/h]; 0.08 L/h per kW")
+    min_load_pct: Pct = 30.0
+    min_run_min: NonNeg = 60.0
+    strategy: Literal["load_following", "cycle_charging"] = "cycle_charging"
+    start_delay_s: NonNeg = 10.0
+    life_hours: Pos = 15000.0
+
+    @model_validator(mode="after")
+    def _default_idle(self) -> Generator:
+        if self.fuel_l_per_h_idle is None:
+            object.__setattr__(self, "fuel_l_per_h_idle", 0.08 * self.kw)
+        return self
+
+
+# --------------------------------------------------------------------------- loads
+
+
+class TimeWindow(Section):
+    """A daily window in local time, ``start_h`` to ``end_h`` [h]; wraps past midnight."""
+
+    start_h: float = Field(ge=0, le=24)
+    end_h: float = Field(ge=0, le=24)
+
+    @property
+    def hours(self) -> float:
+        """Length of the window [h]."""
+        return (self.end_h - self.start_h) % 24 or (24.0 if self.end_h != self.start_h else 0.0)
+
+
+class Appliance(Section):
+    """One appliance of a RAMP-style load."""
+
+    name: str = Field(min_length=1)
+    power_w: NonNeg
+    count: int = Field(default=1, ge=1)
+    minutes_per_day: float = Field(ge=0, le=1440)
+    windows: list[TimeWindow] = Field(default_factory=list, max_length=3)
+    duty_cycle: float = Field(default=1.0, gt=0, le=1)
+    variability_pct: Pct = 20.0
+
+    @property
+    def daily_kwh(self) -> float:
+        """Mean daily energy [kWh]."""
+        return self.power_w * self.count * self.minutes_per_day / 60.0 * self.duty_cycle / 1000.0
+
+
+class Switch(Section):
+    """Which relay channels switch a load (on a ``relay_board`` device)."""
+
+    device: str
+    channels: list[int] = Field(min_length=1)
+
+
+class LoadBase(Section):
+    name: str = Field(min_length=1, max_length=60)
+    critical: bool = False
+    priority: int | None = Field(default=None, ge=1, le=99, description="1 = shed last")
+    switch: Switch | None = None
+
+
+class ProfileLoad(LoadBase):
+    """An hourly (or 15-minute) kW profile from a CSV file."""
+
+    kind: Literal["profile"]
+    profile: Path
+    scale: NonNeg = 1.0
+
+    @field_validator("profile", mode="before")
+    @classmethod
+    def _profile_exists(cls, v: Any, info: ValidationInfo) -> Path:
+        return _resolve_file(v, info)
+
+
+# Preset appliances of a rural Vietnamese home (typical powers, counts and hours of use).
+RURAL_HOME_PRESET: list[dict[str, Any]] = [
+    {"name": "LED lights", "power_w": 9, "count": 5, "minutes_per_day": 300,
+     "windows": [{"start_h": 17.5, "end_h": 23}, {"start_h": 4.5, "end_h": 6}]},
+    {"name": "fans", "power_w": 45, "count": 2, "minutes_per_day": 480,
+     "windows": [{"start_h": 11, "end_h": 15}, {"start_h": 20, "end_h": 5}]},
+    {"name": "TV", "power_w": 70, "count": 1, "minutes_per_day": 240,
+     "windows": [{"start_h": 18, "end_h": 23}]},
+    {"name": "fridge", "power_w": 110, "count": 1, "minutes_per_day": 1440,
+     "duty_cycle": 0.35, "variability_pct": 10},
+    {"name": "rice cooker", "power_w": 600, "count": 1, "minutes_per_day": 40,
+     "windows": [{"start_h": 5, "end_h": 6.5}, {"start_h": 16.5, "end_h": 18}]},
+    {"name": "phones", "power_w": 10, "count": 3, "minutes_per_day": 150,
+     "windows": [{"start_h": 19, "end_h": 24}]},
+]
+
+
+class ApplianceLoad(LoadBase):
+    """A load built from appliances (RAMP-style); ``preset`` fills the list."""
+
+    kind: Literal["appliance"]
+    preset: Literal["vn_rural_home"] | None = None
+    appliances: list[Appliance] = Field(default_factory=list)
+    seed: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _apply_preset(self) -> ApplianceLoad:
+        if self.preset == "vn_rural_home" and not self.appliances:
+            items = [Appliance.model_validate(a) for a in RURAL_HOME_PRESET]
+            object.__setattr__(self, "appliances", items)
+        if not self.appliances:
+            raise ValueError("an appliance load needs appliances or a preset")
+        return self
+
+
+class AeratorLoad(LoadBase):
+    """Paddlewheel aerators: identical units, a fraction running by day and by night."""
+
+    kind: Literal["aerator"]
+    critical: bool = True
+    kw_per_unit: Pos
+    units: int = Field(ge=1, le=64)
+    day_fraction: float = Field(default=0.5, ge=0, le=1)
+    night_fraction: float = Field(default=1.0, ge=0, le=1)
+    start_multiplier: float = Field(default=7.0, ge=1, le=10, description="DOL start surge")
+
+
+class PumpLoad(LoadBase):
+    """A deferrable pump: a daily energy to deliver within a time window."""
+
+    kind: Literal["pump"]
+    kw: Pos
+    daily_kwh: NonNeg
+    window: TimeWindow = Field(default_factory=lambda: TimeWindow(start_h=8, end_h=17))
+    start_multiplier: float = Field(default=6.0, ge=1, le=10)
+
+    @model_validator(mode="after")
+    def _fits_window(self) -> PumpLoad:
+        if self.daily_kwh > self.kw * self.window.hours + 1e-9:
+            raise ValueError(
+                f"daily_kwh {self.daily_kwh} cannot be delivered at {self.kw} kW "
+                f"within a {self.window.hours:g} h window"
+            )
+        return self
+
+
+Load = Annotated[
+    ProfileLoad | ApplianceLoad | AeratorLoad | PumpLoad, Field(discriminator="kind")
+]
+
+
+# --------------------------------------------------------------------------- devices
+
+Driver = Literal["epever_tracer", "sunspec", "relay_board", "do_sensor", "generator"]
+
+
+class Device(Section):
+    """A Modbus device on a bus: TCP (host, port) or RTU (serial_port, baudrate)."""
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9_\-]+$")
+    driver: Driver
+    transport: Literal["tcp", "rtu"]
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    serial_port: str | None = None
+    baudrate: int = Field(default=9600)
+    parity: Literal["N", "E", "O"] = "N"
+    bytesize: Literal[7, 8] = 8
+    stopbits: Literal[1, 2] = 1
+    unit_id: int = Field(default=1, ge=0, le=247)
+    poll_s: Pos = 5.0
+    timeout_s: Pos = 1.0
+
+    @field_validator("baudrate")
+    @classmethod
+    def _std_baud(cls, v: int) -> int:
+        allowed = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+        if v not in allowed:
+            raise ValueError(f"baudrate must be one of {', '.join(map(str, allowed))}")
+        return v
+
+    @model_validator(mode="after")
+    def _transport_keys(self) -> Device:
+        if self.transport == "tcp":
+            if not self.host or self.port is None:
+                raise ValueError("a tcp device needs host and port")
+            if self.serial_port is not None:
+                raise ValueError("serial_port is for rtu devices")
+        else:
+            if not self.serial_port:
+                raise ValueError("an rtu device needs serial_port")
+            if self.host is not None or self.port is not None:
+                raise ValueError("host and port are for tcp devices")
+        return self
+
+    @property
+    def bus(self) -> str:
+        """The bus this device sits on: ``tcp://host:port`` or ``rtu://serial_port``."""
+        if self.transport == "tcp":
+            return f"tcp://{self.host}:{self.port}"
+        return f"rtu://{self.serial_port}"
+
+
+# --------------------------------------------------------------------------- control
+
+
+class QuietHours(Section):
+    """Hours when the generator should stay off unless the battery is very low."""
+
+    window: TimeWindow
+    gen_start_soc_pct: Pct = 20.0
+    gen_stop_soc_pct: Pct = 50.0
+
+
+class Control(Section):
+    """Thresholds shared by the sizing dispatch and the on-site controller's strategies."""
+
+    cycle_s: float = Field(default=5.0, ge=0.2, le=600)
+    stale_after_s: float = Field(default=60.0, gt=0)
+    shed_soc_pct: Pct = 30.0
+    reconnect_soc_pct: Pct = 45.0
+    hard_floor_soc_pct: Pct = 5.0
+    low_battery_v: Pos | None = None
+    reconnect_battery_v: Pos | None = None
+    max_battery_temp_c: float | None = Field(default=None, ge=0, le=80)
+    gen_start_soc_pct: Pct = 30.0
+    gen_stop_soc_pct: Pct = 80.0
+    gen_start_delay_s: NonNeg = 120.0
+    gen_stop_delay_s: NonNeg = 300.0
+    gen_start_load_kw: NonNeg | None = None
+    gen_on_comm_loss: Literal["keep", "start", "stop"] = "keep"
+    gen_start_timeout_s: Pos = 120.0
+    quiet_hours: QuietHours | None = None
+    night_start: time = time(18, 0)
+    night_end: time = time(6, 0)
+    do_on_mg_l: float = Field(default=4.0, ge=0, le=20)
+    do_off_mg_l: float = Field(default=6.0, ge=0, le=20)
+    do_low_alarm_mg_l: float = Field(default=3.0, ge=0, le=20)
+    aerator_min_on_s: NonNeg = 900.0
+    aerator_min_off_s: NonNeg = 600.0
+    motor_start_spacing_s: NonNeg = 5.0
+    retention_days: int = Field(default=30, ge=1, le=3650)
+
+
+
+# --------------------------------------------------------------------------- economics & search
+
+
+class Economics(Section):
+    """Costs in VND (Vietnam 2025–26 market; see the example files for the basis)."""
+
+    currency: Literal["VND"] = "VND"
+    discount_rate_pct: float = Field(default=12.0, ge=0, le=50)
+    lifetime_years: int = Field(default=20, ge=1, le=50)
+    pv_vnd_per_kwp: NonNeg = 8_000_000
+    battery_vnd_per_kwh: NonNeg = 8_000_000
+    inverter_vnd_per_kw: NonNeg = 4_000_000
+    generator_vnd_per_kw: NonNeg = 5_000_000
+    bos_pct: Pct = 10.0
+    installation_pct: Pct = 8.0
+    om_pct_per_year: Pct = 1.5
+    inverter_life_years: Pos = 10.0
+    fuel_vnd_per_l: NonNeg = 19_000
+    fuel_escalation_pct: float = Field(default=2.0, ge=-20, le=50)
+    generator_om_vnd_per_h: NonNeg = 15_000
+    salvage: bool = True
+
+
+class Range(Section):
+    """A search range ``min..max`` in steps of ``step``."""
+
+    min: NonNeg
+    max: NonNeg
+    step: Pos
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.max < self.min:
+            raise ValueError("max must not be below min")
+        return self
+
+    @property
+    def count(self) -> int:
+        """Number of values in the range."""
+        return math.floor((self.max - self.min) / self.step + 1e-9) + 1
+
+
+class Search(Section):
+    """The optimizer's search space and constraints."""
+
+    kwp: Range | None = None
+    kwh: Range | None = None
+    inverter_kw: Range | None = None
+    generator_kw: Range | None = None
+    max_unmet_fraction: float = Field(default=0.02, ge=0, le=1)
+    max_critical_unmet_fraction: float = Field(default=0.001, ge=0, le=1)
+    max_saidi_minutes: NonNeg | None = None
+    max_candidates: int = Field(default=200_000, ge=1, le=5_000_000)
+
+
+class Api(Section):
+    """The monitoring API and the controller's database."""
+
+    database: Path = Path("offgrid.db")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    rate_limit_per_min: int = Field(default=600, ge=1)
+
+    @field_validator("database", mode="after")
+    @classmethod
+    def _relative_to_site(cls, v: Path, info: ValidationInfo) -> Path:
+        base = (info.context or {}).get("base_dir")
+        return v if v.is_absolute() or base is None else Path(base) / v
+
+
+# --------------------------------------------------------------------------- the site
+
+
+class Site(Section):
+    """A whole site file."""
+
+    site: SiteInfo
+    weather: Weather | None = None
+    pv: PV | None = None
+    battery: Battery | None = None
+    inverter: Inverter | None = None
+    generator: Generator | None = None
+    loads: list[Load] = Field(default_factory=list)
+    devices: list[Device] = Field(default_factory=list)
+    control: Control = Field(default_factory=Control)
+    economics: Economics = Field(default_factory=Economics)
+    search: Search | None = None
+    api: Api = Field(default_factory=Api)
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | str:
+        """The file this site was read from (``<site>`` when built in memory)."""
+        return self._source or "<site>"
+
+    def device(self, name: str) -> Device:
+        """The device called ``name``."""
+        for dev in self.devices:
+            if dev.name == name:
+                return dev
+        raise KeyError(name)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The site's time zone."""
+        return ZoneInfo(self.site.timezone)
+
+
+# --------------------------------------------------------------------------- cross checks
+
+
+def _cross_check(site: Site) -> list[Problem]:
+    """Checks that span sections, each reported at the key it concerns."""
+    problems: list[Problem] = []
+    b = site.battery
+    if b is not None:
+        assert b.min_soc_pct is not None and b.max_soc_pct is not None
+        if b.min_soc_pct >= b.max_soc_pct:
+            problems.append(
+                Problem("battery.min_soc_pct", "must be below battery.max_soc_pct "
+                        f"({b.max_soc_pct:g})", b.min_soc_pct)
+            )
+        init = b.initial_soc_pct
+        if init is not None and not b.min_soc_pct <= init <= b.max_soc_pct:
+            problems.append(
+                Problem("battery.initial_soc_pct", "must lie between min_soc_pct and max_soc_pct",
+                        init)
+            )
+        c = site.control
+        if c.hard_floor_soc_pct > b.min_soc_pct:
+            problems.append(
+                Problem("control.hard_floor_soc_pct",
+                        f"must not be above battery.min_soc_pct ({b.min_soc_pct:g})",
+                        c.hard_floor_soc_pct)
+            )
+        if c.shed_soc_pct < b.min_soc_pct:
+            problems.append(
+                Problem("control.shed_soc_pct",
+                        f"must not be below battery.min_soc_pct ({b.min_soc_pct:g})",
+                        c.shed_soc_pct)
+            )
+
+    c = site.control
+    for low, high, why in (
+        ("shed_soc_pct", "reconnect_soc_pct", "hysteresis"),
+        ("gen_start_soc_pct", "gen_stop_soc_pct", "hysteresis"),
+        ("do_on_mg_l", "do_off_mg_l", "the DO band"),
+        ("low_battery_v", "reconnect_battery_v", "hysteresis"),
+    ):
+        lo, hi = getattr(c, low), getattr(c, high)
+        if lo is not None and hi is not None and hi <= lo:
+            problems.append(Problem(f"control.{high}", f"must be above control.{low} "
+                                    f"({lo:g}) for {why}", hi))
+    if c.quiet_hours is not None and (
+        c.quiet_hours.gen_stop_soc_pct <= c.quiet_hours.gen_start_soc_pct
+    ):
+        problems.append(Problem("control.quiet_hours.gen_stop_soc_pct",
+                                "must be above quiet_hours.gen_start_soc_pct",
+                                c.quiet_hours.gen_stop_soc_pct))
+
+    names = Counter(load.name for load in site.loads)
+    for i, load in enumerate(site.loads):
+        if names[load.name] > 1:
+            problems.append(Problem(f"loads[{i}].name", "load names must be unique", load.name))
+
+    dev_names = Counter(d.name for d in site.devices)
+    seen: dict[tuple[str, int], str] = {}
+    for i, dev in enumerate(site.devices):
+        if dev_names[dev.name] > 1:
+            problems.append(Problem(f"devices[{i}].name", "device names must be unique", dev.name))
+        key = (dev.bus, dev.unit_id)
+        if key in seen:
+            problems.append(
+                Problem(f"devices[{i}].unit_id",
+                        f"unit id already used by device '{seen[key]}' on bus {dev.bus}",
+                        dev.unit_id)
+            )
+        else:
+            seen[key] = dev.name
+    rtu_baud: dict[str, int] = {}
+    for i, dev in enumerate(site.devices):
+        if dev.transport == "rtu":
+            first = rtu_baud.setdefault(dev.bus, dev.baudrate)
+            if first != dev.baudrate:
+                problems.append(
+                    Problem(f"devices[{i}].baudrate",
+                            f"devices on {dev.bus} must share one baudrate ({first})",
+                            dev.baudrate)
+                )
+
+    used: dict[tuple[str, int], str] = {}
+    for i, load in enumerate(site.loads):
+        sw = load.switch
+        if sw is None:
+            continue
+        if sw.device not in dev_names:
+            problems.append(Problem(f"loads[{i}].switch.device", "no device of that name",
+                                    sw.device))
+            continue
+        dev = site.device(sw.device)
+        if dev.driver != "relay_board":
+            problems.append(Problem(f"loads[{i}].switch.device",
+                                    f"device '{dev.name}' is a {dev.driver}, not a relay_board",
+                                    sw.device))
+        for ch in sw.channels:
+            if not 0 <= ch <= 7:
+                problems.append(Problem(f"loads[{i}].switch.channels",
+                                        "relay channels are 0..7", ch))
+            elif (sw.device, ch) in used:
+                problems.append(Problem(f"loads[{i}].switch.channels",
+                                        f"channel already switches load '{used[sw.device, ch]}'",
+                                        ch))
+            else:
+                used[sw.device, ch] = load.name
+        if isinstance(load, AeratorLoad) and len(sw.channels) != load.units:
+            problems.append(Problem(f"loads[{i}].switch.channels",
+                                    f"an aerator load of {load.units} units needs "
+                                    f"{load.units} channels", sw.channels))
+
+    if site.generator is not None and site.generator.kw == 0:
+        problems.append(Problem("generator.kw", "omit [generator] for a site without one", 0))
+    return problems
+
+
+def _default_priorities(site: Site) -> None:
+    """Critical loads are shed last: they get priority 1, others 10, 11, … in file order."""
+    nxt = 10
+    for load in site.loads:
+        if load.priority is None:
+            if load.critical:
+                object.__setattr__(load, "priority", 1)
+            else:
+                object.__setattr__(load, "priority", nxt)
+                nxt += 1
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    """``('loads', 2, 'aerator', 'kw')`` → ``loads[2].kw`` (dropping union tags)."""
+    out = ""
+    after_index = False
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            after_index = True
+            continue
+        if not (after_index and part in ("profile", "appliance", "aerator", "pump")):
+            out += f".{part}" if out else str(part)
+        after_index = False
+    return out or "(top level)"
+
+
+def _problems_from(err: ValidationError) -> list[Problem]:
+    problems = []
+    for e in err.errors(include_url=False):
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        has_value = e["type"] != "missing"
+        problems.append(Problem(_path(e["loc"]), msg, e.get("input"), has_value))
+    return problems
+
+
+def parse_site(data: dict[str, Any], base_dir: Path | str | None = None,
+               file: Path | str = "<site>") -> Site:
+    """Validate a parsed site mapping; relative file names resolve against ``base_dir``.
+
+    Raises :class:`SiteFileError` listing every problem found.
+    """
+    try:
+        site = Site.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as e:
+        raise SiteFileError(file, _problems_from(e)) from e
+    problems = _cross_check(site)
+    if problems:
+        raise SiteFileError(file, problems)
+    _default_priorities(site)
+    site._source = Path(file) if file != "<site>" else None
+    return site
+
+
+def load_site(path: Path | str) -> Site:
+    """Read and validate a site file. Raises :class:`SiteFileError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        problem = Problem("(file)", f"cannot read: {e.strerror}", str(path))
+        raise SiteFileError(path, [problem]) from e
+    except UnicodeDecodeError as e:
+        raise SiteFileError(path, [Problem("(file)", "not UTF-8 text", None, False)]) from e
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise SiteFileError(path, [Problem("(toml)", f"syntax error: {e}", None, False)]) from e
+    return parse_site(data, path.parent, path)
