@@ -124,6 +124,8 @@ class PV(Section):
     mppt_min_v: Pos = 60.0
     mppt_efficiency_pct: float = Field(default=98.0, gt=0, le=100)
     record_low_temp_c: float = Field(default=14.0, ge=-60, le=40)
+    module_vmp_temp_coeff_pct_per_c: float = Field(default=-0.35, ge=-1, le=0)
+    max_cell_temp_c: float = Field(default=70.0, ge=0, le=100, description="hot design cell")
     cec_module: str | None = None
 
 
@@ -465,6 +467,7 @@ class Economics(Section):
     installation_pct: Pct = 8.0
     om_pct_per_year: Pct = 1.5
     inverter_life_years: Pos = 10.0
+    pv_life_years: Pos = 25.0
     fuel_vnd_per_l: NonNeg = 19_000
     fuel_escalation_pct: float = Field(default=2.0, ge=-20, le=50)
     generator_om_vnd_per_h: NonNeg = 15_000
