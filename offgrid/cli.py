@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from offgrid import summary
+from offgrid.size_cmd import size_app
 from sizing.errors import SiteFileError, SizingError
 from sizing.site import Site, load_site
 
@@ -23,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(size_app, name="size")
 
 out = Console()
 
