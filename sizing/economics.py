@@ -1,0 +1,235 @@
+"""Life-cycle economics in VND, vectorised over designs.
+
+Every function is pure and takes arrays of designs (shape ``(n,)``). Costs follow HOMER's
+conventions: nominal cash flows per year (year 0 holds the capital cost, costs fall at the end of
+each year), discounted at ``discount_rate_pct``; components are replaced at the end of their life
+and the remaining life at the end of the project is credited as salvage (linear depreciation).
+
+- Capital cost = equipment × (1 + balance of system + installation).
+- O&M per year = ``om_pct_per_year`` of the capital cost
+  + generator hours × ``generator_om_vnd_per_h``.
+- Fuel escalates by ``fuel_escalation_pct`` a year from the first year's price.
+- Replacements (battery, inverter, generator, PV modules) cost equipment × (1 + installation).
+- LCOE = NPC × capital recovery factor / energy served per year [VND/kWh].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sizing.site import Battery, Economics, Generator
+
+# A generator that rarely runs still ages: its life is capped at this many calendar years.
+GENERATOR_CALENDAR_LIFE_YEARS = 20.0
+# Shortest component life considered [years]: keeps the replacement schedule finite.
+MIN_LIFE_YEARS = 0.5
+# The diesel-only baseline's generator is sized to the peak load with this margin.
+DIESEL_ONLY_MARGIN = 1.25
+
+
+@dataclass(frozen=True)
+class Designs:
+    """Candidate designs as parallel arrays [kWp, kWh, kW, kW]; generator_kw 0 = none."""
+
+    kwp: np.ndarray
+    kwh: np.ndarray
+    inverter_kw: np.ndarray
+    generator_kw: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.kwp)
+
+    def take(self, index: np.ndarray | list[int] | int) -> Designs:
+        """The designs at ``index`` (always arrays)."""
+        idx = np.atleast_1d(np.asarray(index))
+        return Designs(self.kwp[idx], self.kwh[idx], self.inverter_kw[idx],
+                       self.generator_kw[idx])
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What one year of operation of each design does, as arrays over designs."""
+
+    served_kwh: np.ndarray  # [kWh/year] load energy served
+    fuel_l: np.ndarray  # [L/year]
+    generator_hours: np.ndarray  # [h/year]
+    battery_life_years: np.ndarray  # [years]
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Costs of each design [VND] (arrays over designs)."""
+
+    capital_vnd: np.ndarray
+    npc_vnd: np.ndarray
+    lcoe_vnd_per_kwh: np.ndarray
+    cash_flow_vnd: np.ndarray  # (n, lifetime_years + 1) nominal; year 0 is the capital cost
+    fuel_npc_vnd: np.ndarray
+    replacement_npc_vnd: np.ndarray
+    om_npc_vnd: np.ndarray
+    salvage_npc_vnd: np.ndarray
+
+
+def equipment_vnd(econ: Economics, d: Designs) -> dict[str, np.ndarray]:
+    """Equipment price of each component [VND], before balance of system and installation."""
+    return {
+        "pv": d.kwp * econ.pv_vnd_per_kwp,
+        "battery": d.kwh * econ.battery_vnd_per_kwh,
+        "inverter": d.inverter_kw * econ.inverter_vnd_per_kw,
+        "generator": d.generator_kw * econ.generator_vnd_per_kw,
+    }
+
+
+def capital_vnd(econ: Economics, d: Designs) -> np.ndarray:
+    """Initial capital cost [VND]: equipment × (1 + BOS + installation)."""
+    total = sum(equipment_vnd(econ, d).values())
+    return np.asarray(total, dtype=float) * (1 + (econ.bos_pct + econ.installation_pct) / 100)
+
+
+def discount_factors(econ: Economics) -> np.ndarray:
+    """Present-worth factor of each year 0..N [-]."""
+    years = np.arange(econ.lifetime_years + 1)
+    return (1 + econ.discount_rate_pct / 100) ** -years.astype(float)
+
+
+def capital_recovery_factor(econ: Economics) -> float:
+    """Annuity per unit of present value over the project life [1/year]."""
+    r, n = econ.discount_rate_pct / 100, econ.lifetime_years
+    if r == 0:
+        return 1 / n
+    return r * (1 + r) ** n / ((1 + r) ** n - 1)
+
+
+def replacement_schedule(life_years: np.ndarray, n_years: int) -> tuple[np.ndarray, np.ndarray]:
+    """Replacements of a component falling in each year, and its salvage fraction.
+
+    A component of life L [years] installed at year 0 is replaced at L, 2L, … strictly before the
+    project ends at ``n_years``; the replacement at time t is paid in year ceil(t). Returns
+    ``counts`` of shape (n, n_years + 1) (column 0 is always 0) and the fraction (0–1] of the
+    last unit's life left at the end of the project.
+    """
+    life = np.maximum(np.asarray(life_years, dtype=float), MIN_LIFE_YEARS)[:, None]
+    years = np.arange(n_years + 1, dtype=float)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cum = np.floor(years / life + 1e-9)
+        installs_before_end = np.maximum(np.ceil(n_years / life - 1e-9) - 1, 0)  # at kL < N
+    cum[:, -1:] = installs_before_end
+    cum[:, 0] = 0
+    counts = np.diff(cum, axis=1, prepend=0.0)
+    salvage = installs_before_end[:, 0] + 1 - n_years / life[:, 0]
+    return counts, salvage
+
+
+def battery_life_years(battery: Battery, kwh: np.ndarray, cycles_per_year: np.ndarray
+                       ) -> np.ndarray:
+    """Battery life [years]: calendar life, or sooner if its cycle life is used up.
+
+    ``cycles_per_year`` are equivalent full cycles [1/year]; the cycle life at its rated depth of
+    discharge d is worth ``cycle_life × d`` equivalent full cycles.
+    """
+    assert battery.cycle_life is not None and battery.cycle_life_dod_pct is not None
+    assert battery.calendar_life_years is not None
+    full_cycles = battery.cycle_life * battery.cycle_life_dod_pct / 100
+    cycles = np.asarray(cycles_per_year, dtype=float)
+    with np.errstate(divide="ignore"):
+        wear_life = np.where(cycles > 0, full_cycles / np.maximum(cycles, 1e-12), np.inf)
+    life = np.minimum(battery.calendar_life_years, wear_life)
+    return np.where(np.asarray(kwh) > 0, life, np.inf)
+
+
+def generator_life_years(generator: Generator | None, hours_per_year: np.ndarray) -> np.ndarray:
+    """Generator life [years]: its rated hours over its yearly hours, capped by calendar age."""
+    life_hours = generator.life_hours if generator is not None else Generator(kw=1).life_hours
+    hours = np.asarray(hours_per_year, dtype=float)
+    with np.errstate(divide="ignore"):
+        by_hours = np.where(hours > 0, life_hours / np.maximum(hours, 1e-12), np.inf)
+    return np.minimum(by_hours, GENERATOR_CALENDAR_LIFE_YEARS)
+
+
+def costs(econ: Economics, d: Designs, op: Operation, generator: Generator | None) -> Costs:
+    """Net present cost, LCOE and the yearly cash flow of each design [VND]."""
+    n_years = econ.lifetime_years
+    install = 1 + econ.installation_pct / 100
+    capital = capital_vnd(econ, d)
+    equipment = equipment_vnd(econ, d)
+    n = len(d)
+    lives = {
+        "pv": np.full(n, econ.pv_life_years),
+        "battery": np.broadcast_to(op.battery_life_years, (n,)),
+        "inverter": np.full(n, econ.inverter_life_years),
+        "generator": generator_life_years(generator, op.generator_hours),
+    }
+    replacement = np.zeros((n, n_years + 1))
+    salvage_end = np.zeros(n)
+    for part, life in lives.items():
+        counts, left = replacement_schedule(life, n_years)
+        price = equipment[part] * install
+        replacement += counts * price[:, None]
+        if econ.salvage:
+            salvage_end += left * price
+
+    years = np.arange(n_years + 1, dtype=float)
+    running = (years >= 1).astype(float)[None, :]
+    escalation = (1 + econ.fuel_escalation_pct / 100) ** np.maximum(years - 1, 0)
+    fuel = (op.fuel_l * econ.fuel_vnd_per_l)[:, None] * escalation[None, :] * running
+    om = (capital * econ.om_pct_per_year / 100
+          + op.generator_hours * econ.generator_om_vnd_per_h)[:, None] * running
+    salvage = np.zeros((n, n_years + 1))
+    salvage[:, -1] = -salvage_end
+
+    cash = replacement + fuel + om + salvage
+    cash[:, 0] += capital
+    df = discount_factors(econ)
+    npc = cash @ df
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lcoe = np.where(op.served_kwh > 0,
+                        npc * capital_recovery_factor(econ) / np.maximum(op.served_kwh, 1e-12),
+                        np.inf)
+    return Costs(
+        capital_vnd=capital,
+        npc_vnd=npc,
+        lcoe_vnd_per_kwh=lcoe,
+        cash_flow_vnd=cash,
+        fuel_npc_vnd=fuel @ df,
+        replacement_npc_vnd=replacement @ df,
+        om_npc_vnd=om @ df,
+        salvage_npc_vnd=salvage @ df,
+    )
+
+
+@dataclass(frozen=True)
+class DieselOnly:
+    """The baseline: the same loads served by a diesel generator alone."""
+
+    generator_kw: float
+    fuel_l: float  # [L/year]
+    generator_hours: float  # [h/year]
+    served_kwh: float  # [kWh/year]
+    costs: Costs
+
+
+def diesel_only(econ: Economics, generator: Generator | None, load_kw: np.ndarray,
+                dt_h: float = 1.0) -> DieselOnly:
+    """Cost of serving ``load_kw`` (one year of steps of ``dt_h`` hours [kW]) with diesel alone.
+
+    The generator is sized to the peak load × 1.25 (whole kW) and runs whenever there is load, at
+    no less than its minimum load; fuel [L/h] = idle rate + ``fuel_l_per_kwh`` × output. The idle
+    rate scales with size from the site's generator (0.08 L/h per kW without one).
+    """
+    load = np.asarray(load_kw, dtype=float)
+    peak = float(load.max()) if load.size else 0.0
+    kw = float(max(1.0, math.ceil(peak * DIESEL_ONLY_MARGIN)))
+    ref = generator or Generator(kw=kw)
+    assert ref.fuel_l_per_h_idle is not None
+    idle_l_per_h = ref.fuel_l_per_h_idle / ref.kw * kw
+    running = load > 0
+    output_kw = np.maximum(load, ref.min_load_pct / 100 * kw)
+    fuel_l = float(np.sum(running * (idle_l_per_h + ref.fuel_l_per_kwh * output_kw)) * dt_h)
+    hours = float(np.sum(running) * dt_h)
+    served = float(np.sum(load) * dt_h)
+    d = Designs(np.zeros(1), np.zeros(1), np.zeros(1), np.full(1, kw))
+    op = Operation(np.full(1, served), np.full(1, fuel_l), np.full(1, hours), np.full(1, np.inf))
+    return DieselOnly(kw, fuel_l, hours, served, costs(econ, d, op, ref))

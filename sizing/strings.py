@@ -1,0 +1,91 @@
+"""PV string sizing: how many modules in series, and how many strings, for an MPPT input.
+
+The open-circuit voltage rises as the module gets colder: at the site's record low temperature
+(cell = ambient, at dawn) the string's Voc must stay under the charge controller's maximum input
+voltage. The maximum-power voltage falls as the cell heats: at the hot design cell temperature
+the string's Vmp must stay above the MPPT window's lower end.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sizing.errors import SizingError
+from sizing.site import PV
+
+STC_CELL_C = 25.0
+
+
+class StringSizingError(SizingError):
+    """No number of modules in series fits the MPPT's voltage window."""
+
+
+@dataclass(frozen=True)
+class StringDesign:
+    """A PV array laid out as ``strings`` parallel strings of ``series`` modules."""
+
+    series: int
+    strings: int
+    modules: int
+    array_kwp: float  # [kWp] installed, ≥ the design's kWp
+    voc_cold_v: float  # [V] string Voc at the record low temperature
+    vmp_hot_v: float  # [V] string Vmp at the hot design cell temperature
+    min_series: int
+    max_series: int
+
+
+def voc_at_v(pv: PV, cell_c: float) -> float:
+    """One module's open-circuit voltage at cell temperature ``cell_c`` [V]."""
+    return pv.module_voc_v * (1 + pv.module_voc_temp_coeff_pct_per_c / 100 * (cell_c - STC_CELL_C))
+
+
+def vmp_at_v(pv: PV, cell_c: float) -> float:
+    """One module's maximum-power voltage at cell temperature ``cell_c`` [V]."""
+    return pv.module_vmp_v * (1 + pv.module_vmp_temp_coeff_pct_per_c / 100 * (cell_c - STC_CELL_C))
+
+
+def series_range(pv: PV) -> tuple[int, int]:
+    """Fewest and most modules in series that keep the string inside the MPPT's limits."""
+    voc_cold = voc_at_v(pv, pv.record_low_temp_c)
+    vmp_hot = vmp_at_v(pv, pv.max_cell_temp_c)
+    most = math.floor(pv.mppt_max_input_v / voc_cold + 1e-9)
+    fewest = max(1, math.ceil(pv.mppt_min_v / vmp_hot - 1e-9))
+    if most < fewest:
+        raise StringSizingError(
+            f"no string fits the charge controller: {most} module(s) in series reach "
+            f"Voc {most * voc_cold:.0f} V at {pv.record_low_temp_c:g} °C (limit "
+            f"{pv.mppt_max_input_v:g} V), but {fewest} are needed to keep Vmp above "
+            f"{pv.mppt_min_v:g} V at {pv.max_cell_temp_c:g} °C cell temperature; choose a "
+            "controller with a wider input window or other modules"
+        )
+    return fewest, most
+
+
+def size_strings(pv: PV, kwp: float) -> StringDesign:
+    """Lay out at least ``kwp`` [kWp] of modules in equal strings.
+
+    Chooses the series count in the allowed range that overshoots ``kwp`` least, preferring
+    longer strings (less current, fewer combiner inputs) on ties.
+    """
+    fewest, most = series_range(pv)
+    target_w = max(kwp, 0.0) * 1000
+    best: tuple[float, int, int] | None = None
+    for series in range(most, fewest - 1, -1):
+        string_w = series * pv.module_w
+        strings = max(1, math.ceil(target_w / string_w - 1e-9)) if target_w > 0 else 0
+        overshoot = strings * string_w - target_w
+        if best is None or overshoot < best[0] - 1e-6:
+            best = (overshoot, series, strings)
+    assert best is not None
+    _, series, strings = best
+    return StringDesign(
+        series=series,
+        strings=strings,
+        modules=series * strings,
+        array_kwp=series * strings * pv.module_w / 1000,
+        voc_cold_v=series * voc_at_v(pv, pv.record_low_temp_c),
+        vmp_hot_v=series * vmp_at_v(pv, pv.max_cell_temp_c),
+        min_series=fewest,
+        max_series=most,
+    )
