@@ -1,1 +1,67 @@
-"""Device register maps (declarative data, one module per family) and device natures."""
+"""The device layer: declarative register maps, the codec, and typed device natures.
+
+For the controller engineer, the whole API in one place:
+
+- ``values``: :class:`Quality` (good, stale, invalid, missing) and the frozen
+  :class:`Reading` ``(value, ts, quality)`` with a UTC ``ts``, used wherever a value travels.
+- ``DRIVERS[site_device.driver]`` is a :class:`Driver`: ``await driver.discover(read)`` gives the
+  device's :class:`RegisterMap`, where ``read(address, count) -> list[int]`` is an async FC03
+  read on that device's unit (only SunSpec actually reads; fixed maps return at once).
+- ``plan_blocks(rmap)`` lists the :class:`Block` reads to make each poll (table, address,
+  count ≤ 125). Read each with FC01/02/03/04 per ``block.table``; on failure leave it out.
+- ``decode(rmap, {block: words})`` gives ``{point: value | None}``: None means the device sent an
+  invalid sentinel (wrap it with ``Reading.of(value, ts)`` → INVALID); points of blocks you
+  did not read are absent (→ MISSING). Derived points (``battery_w``, ``generator_running``,
+  ``inverter_fault``, …) are included.
+- ``Battery.from_points(readings, ts)`` and the other natures (``ChargeController``,
+  ``Inverter``, ``RelayBank``, ``OxygenSensor``, ``Generator``) give typed views; ``driver.natures``
+  says which natures a driver provides.
+- ``encode(rmap, {point: value})`` gives :class:`Write` requests (coil → FC05, registers →
+  FC16, contiguous registers merged). It raises :class:`WriteRangeError` (a
+  :class:`DeviceError`) outside the allowed range, :class:`NotWritableError` for read-only
+  points. ``Write.eeprom`` is True for EEPROM-backed registers: write those only when the
+  value differs from the last one read.
+
+Writable points: ``relay_<n>`` (relay_board), ``load_on`` and the battery settings
+(epever_tracer), ``start``/``stop``/``auto_mode`` coils (generator, write 1), ``salinity_ppt``
+(do_sensor).
+"""
+
+from controller.devices.codec import (
+    Block,
+    Kind,
+    Register,
+    RegisterMap,
+    Table,
+    Write,
+    decode,
+    encode,
+    image,
+    plan_blocks,
+)
+from controller.devices.errors import (
+    DeviceError,
+    DiscoveryError,
+    NotWritableError,
+    UnknownPointError,
+    WriteRangeError,
+)
+from controller.devices.natures import (
+    Battery,
+    ChargeController,
+    Generator,
+    Inverter,
+    Nature,
+    OxygenSensor,
+    RelayBank,
+)
+from controller.devices.registry import DRIVERS, Driver
+from controller.devices.sunspec import ReadFn
+from controller.devices.values import Quality, Reading, Value
+
+__all__ = [
+    "DRIVERS", "Battery", "Block", "ChargeController", "DeviceError", "DiscoveryError", "Driver",
+    "Generator", "Inverter", "Kind", "Nature", "NotWritableError", "OxygenSensor", "Quality",
+    "ReadFn", "Reading", "Register", "RegisterMap", "RelayBank", "Table", "UnknownPointError",
+    "Value", "Write", "WriteRangeError", "decode", "encode", "image", "plan_blocks",
+]

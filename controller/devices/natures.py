@@ -1,0 +1,111 @@
+"""Device natures: what the controller depends on, whatever the vendor (DESIGN.md §3 point 5).
+
+Each nature is a frozen dataclass of :class:`Reading` built from a device's points with
+``from_points(points, ts)``; a point the device did not deliver is a MISSING reading at ``ts``.
+Field names are the point names of DESIGN.md §2 and carry their unit. Signs: battery power and
+current are positive when charging, negative when discharging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import ClassVar, Self
+
+from controller.devices.values import Reading
+
+RELAY_CHANNELS = 8
+
+
+@dataclass(frozen=True)
+class Nature:
+    """Base of the natures: builds itself from ``{point: Reading}``."""
+
+    @classmethod
+    def from_points(cls, points: Mapping[str, Reading], ts: datetime) -> Self:
+        """The nature's fields from ``points``; absent points become MISSING at ``ts``."""
+        return cls(**{f.name: points.get(f.name) or Reading.missing(ts) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class Battery(Nature):
+    """The battery bank as one device sees it."""
+
+    battery_v: Reading  # [V] terminal voltage
+    battery_a: Reading  # [A] positive = charging
+    battery_w: Reading  # [W] positive = charging
+    soc_pct: Reading  # [%] state of charge
+    battery_temp_c: Reading  # [°C]
+
+
+@dataclass(frozen=True)
+class ChargeController(Nature):
+    """An MPPT charge controller with a switched DC load output."""
+
+    STAGES: ClassVar[dict[int, str]] = {0: "off", 1: "float", 2: "bulk", 3: "absorption"}
+
+    pv_v: Reading  # [V] array voltage
+    pv_a: Reading  # [A] array current
+    pv_w: Reading  # [W] array power (≥ 0)
+    charge_w: Reading  # [W] power delivered into the battery (≥ 0)
+    charge_stage: Reading  # int: 0 off, 1 float, 2 bulk, 3 absorption (see STAGES)
+    load_w: Reading  # [W] DC load output power (≥ 0)
+    load_on: Reading  # bool: the load output is switched on (writable)
+    load_lvd: Reading  # bool: the load output is off by low-voltage disconnect
+    pv_kwh_total: Reading  # [kWh] energy generated since the counter was reset
+
+
+@dataclass(frozen=True)
+class Inverter(Nature):
+    """A battery inverter (or inverter/charger) supplying the AC loads."""
+
+    ac_w: Reading  # [W] AC output power (≥ 0 when supplying loads)
+    ac_v: Reading  # [V] AC output voltage
+    ac_hz: Reading  # [Hz]
+    dc_w: Reading  # [W] DC power drawn from the battery bus (positive = discharging it)
+    ac_kwh_total: Reading  # [kWh] energy delivered since the counter was reset
+    inverter_fault: Reading  # bool: tripped (overload/surge) and needs a reset
+    soc_pct: Reading  # [%] state of charge reported by the inverter's battery monitor
+    battery_v: Reading  # [V]
+
+
+@dataclass(frozen=True)
+class RelayBank(Nature):
+    """An 8-channel relay board: ``relay_<n>`` True = contact closed (load on), n = 0..7."""
+
+    relay_0: Reading
+    relay_1: Reading
+    relay_2: Reading
+    relay_3: Reading
+    relay_4: Reading
+    relay_5: Reading
+    relay_6: Reading
+    relay_7: Reading
+
+    def channel(self, n: int) -> Reading:
+        """The reading of channel ``n``."""
+        if not 0 <= n < RELAY_CHANNELS:
+            raise IndexError(f"relay channel {n} is not in 0..{RELAY_CHANNELS - 1}")
+        reading: Reading = getattr(self, f"relay_{n}")
+        return reading
+
+
+@dataclass(frozen=True)
+class OxygenSensor(Nature):
+    """A dissolved-oxygen probe in the pond."""
+
+    do_mg_l: Reading  # [mg/L] dissolved oxygen
+    do_sat_pct: Reading  # [%] saturation
+    water_temp_c: Reading  # [°C]
+
+
+@dataclass(frozen=True)
+class Generator(Nature):
+    """A diesel generator behind an auto-start controller."""
+
+    generator_running: Reading  # bool: running and supplying power
+    generator_state: Reading  # int: the controller's engine state code
+    generator_run_h: Reading  # [h] engine run hours
+    fuel_pct: Reading  # [%] fuel level
+    starter_battery_v: Reading  # [V]
