@@ -1,0 +1,264 @@
+"""Hourly weather for a site: read a TMY/EPW/PVGIS file, or generate synthetic years.
+
+Every frame has a tz-aware hourly index in the site's time zone, each row labelled at the
+*start* of its hour, and the columns ``ghi, dni, dhi`` [W m-2], ``temp_air`` [°C] and
+``wind_speed`` [m s-1].
+
+Synthetic years (offline, from 12 monthly means):
+
+1. daily clearness index ``Kt`` from the first-order Markov chain of Aguiar, Collares-Pereira
+   & Conde (Solar Energy 40, 1988), with their library of transition matrices;
+2. hourly clearness index ``kt`` from the TAG model (Aguiar & Collares-Pereira, Solar Energy 49,
+   1992): a time-dependent mean plus a Gaussian AR(1) process, bounded by pvlib's Ineichen clear
+   sky with the Linke turbidity climatology shipped in pvlib;
+3. each month is rescaled to its input mean (iterating with the clear-sky bound), and GHI is
+   split into DNI and DHI with the Erbs model. Transposition (Perez) happens in :mod:`sizing.pv`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pvlib
+from scipy.signal import lfilter
+
+from sizing.errors import WeatherError
+from sizing.site import Site
+
+COLUMNS = ["ghi", "dni", "dhi", "temp_air", "wind_speed"]
+SYNTHETIC_YEAR = 2025  # a non-leap calendar year carrying every synthetic weather year
+WIND_SPEED_M_S = 2.0  # synthetic years have no wind input: a light, constant breeze
+_MTM_FILE = Path(__file__).with_name("data") / "aguiar_mtm.json"
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _parse_file_frame(data: pd.DataFrame, tz: str, hour_ending: bool) -> pd.DataFrame:
+    """Map a parsed weather frame onto our columns, hour-start labels, site time zone (pure)."""
+    missing = [c for c in COLUMNS if c not in data.columns]
+    if missing:
+        raise WeatherError(f"weather file lacks {', '.join(missing)}")
+    frame = data[COLUMNS].astype(float).copy()
+    index = pd.DatetimeIndex(frame.index)
+    if hour_ending:
+        index = index - pd.Timedelta(hours=1)
+    frame.index = index.tz_convert(tz)
+    frame = frame.sort_index()
+    frame[["ghi", "dni", "dhi"]] = frame[["ghi", "dni", "dhi"]].clip(lower=0.0)
+    return frame
+
+
+def read_weather_file(path: Path, fmt: str, tz: str) -> pd.DataFrame:
+    """Read an EPW, TMY3 or PVGIS TMY file (``fmt``: epw, tmy3, pvgis or auto) with pvlib."""
+    if fmt == "auto":
+        suffix = path.suffix.lower()
+        fmt = "epw" if suffix == ".epw" else "pvgis" if suffix == ".json" else "tmy3"
+        if suffix == ".csv" and path.read_text(errors="replace")[:200].lower().startswith(
+            ("latitude", "lat")
+        ):
+            fmt = "pvgis"
+    try:
+        if fmt == "epw":
+            data, _ = pvlib.iotools.read_epw(path, coerce_year=SYNTHETIC_YEAR)
+            return _parse_file_frame(data, tz, hour_ending=True)
+        if fmt == "tmy3":
+            data, _ = pvlib.iotools.read_tmy3(path, coerce_year=SYNTHETIC_YEAR,
+                                              map_variables=True)
+            return _parse_file_frame(data, tz, hour_ending=True)
+        result = pvlib.iotools.read_pvgis_tmy(path, map_variables=True)
+        data = result[0]
+        # A PVGIS TMY stitches months of different years: put them all in one year.
+        data.index = pd.DatetimeIndex(
+            [t.replace(year=SYNTHETIC_YEAR) for t in pd.DatetimeIndex(data.index)]
+        )
+        return _parse_file_frame(data, tz, hour_ending=False)
+    except WeatherError:
+        raise
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as e:
+        raise WeatherError(f"{path}: cannot read as {fmt} weather file: {e}") from e
+
+
+# --------------------------------------------------------------------------- synthetic years
+
+
+@lru_cache(maxsize=1)
+def _mtm_library() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(class upper bounds, state minima, state maxima, cumulative matrices [class, from, to])."""
+    raw = json.loads(_MTM_FILE.read_text())
+    mats = np.asarray(raw["matrices"], dtype=float)
+    mats /= mats.sum(axis=2, keepdims=True)
+    return (np.asarray(raw["class_upper_kt"]), np.asarray(raw["state_min_kt"]),
+            np.asarray(raw["state_max_kt"]), np.cumsum(mats, axis=2))
+
+
+def daily_kt_markov(monthly_kt: np.ndarray, days_in_month: np.ndarray,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Daily clearness indices for one year from the Aguiar (1988) Markov chains [-].
+
+    ``monthly_kt``: 12 monthly mean clearness indices; ``days_in_month``: 12 day counts.
+    The chain state carries over from month to month.
+    """
+    upper, smin, smax, cum = _mtm_library()
+    out = np.empty(int(days_in_month.sum()))
+    uniforms = rng.random((out.size, 2))
+    state = 4
+    day = 0
+    for month in range(12):
+        cls = int(np.searchsorted(upper, monthly_kt[month], side="left"))
+        lo, hi = smin[cls], smax[cls]
+        width = (hi - lo) / 10.0
+        for _ in range(int(days_in_month[month])):
+            row = cum[cls, state]
+            state = min(int(np.searchsorted(row, uniforms[day, 0], side="right")), 9)
+            out[day] = lo + (state + uniforms[day, 1]) * width
+            day += 1
+    return out
+
+
+def tag_hourly_kt(daily_kt: np.ndarray, elevation_deg: np.ndarray, kt_clear: np.ndarray,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Hourly clearness index from the TAG model (Aguiar & Collares-Pereira 1992) [-].
+
+    ``daily_kt``: one value per day; ``elevation_deg``, ``kt_clear``: hourly solar elevation
+    [deg] and clear-sky clearness index (the upper bound), ``24 × days`` values.
+    """
+    kt_day = np.repeat(daily_kt, 24)
+    sin_h = np.sin(np.radians(np.clip(elevation_deg, 0.5, 90.0)))
+    lam = -0.19 + 1.12 * kt_day + 0.24 * np.exp(-8.0 * kt_day)
+    eps = 0.32 - 1.6 * (kt_day - 0.5) ** 2
+    kap = 0.19 + 2.27 * kt_day**2 - 2.51 * kt_day**3
+    kt_mean = lam + eps * np.exp(-kap / sin_h)
+    amp = 0.14 * np.exp(-20.0 * (kt_day - 0.35) ** 2)
+    bexp = 3.0 * (kt_day - 0.45) ** 2 + 16.0 * kt_day**5
+    sigma = amp * np.exp(bexp * (1.0 - sin_h))
+    phi = float(np.mean(0.38 + 0.06 * np.cos(7.4 * daily_kt - 2.5)))
+    noise = rng.standard_normal(kt_day.size) * np.sqrt(1.0 - phi**2)
+    y = lfilter([1.0], [1.0, -phi], noise)  # unit-variance AR(1)
+    kt = np.clip(kt_mean + sigma * y, 0.0, kt_clear)
+    return np.where(elevation_deg > 0.0, kt, 0.0)
+
+
+def _site_geometry(site: Site) -> pd.DataFrame:
+    """Hourly solar geometry of the synthetic calendar year, at mid-hour (pure but slow: cached
+    per call site by :func:`synthetic_years`)."""
+    s = site.site
+    index = pd.date_range(f"{SYNTHETIC_YEAR}-01-01", periods=8760, freq="h", tz=s.timezone)
+    mid = index + pd.Timedelta(minutes=30)
+    loc = pvlib.location.Location(s.latitude, s.longitude, s.timezone, s.altitude_m)
+    sp = loc.get_solarposition(mid)
+    clear = loc.get_clearsky(mid, model="ineichen", solar_position=sp)
+    extra = pvlib.irradiance.get_extra_radiation(mid)
+    cosz = np.cos(np.radians(sp["zenith"].to_numpy()))
+    g0 = np.where(cosz > 0, extra.to_numpy() * cosz, 0.0)
+    return pd.DataFrame({
+        "zenith": sp["zenith"].to_numpy(),
+        "elevation": sp["apparent_elevation"].to_numpy(),
+        "g0": g0,
+        "clear_ghi": clear["ghi"].to_numpy(),
+        "dni_extra": extra.to_numpy(),
+        "doy": mid.dayofyear.to_numpy(),
+    }, index=index)
+
+
+def clear_sky_monthly_kwh_m2_day(geometry: pd.DataFrame) -> np.ndarray:
+    """Monthly mean clear-sky GHI [kWh m-2 day-1] (the upper bound of monthly input)."""
+    daily = geometry["clear_ghi"].groupby(geometry.index.month).sum() / 1000.0
+    days = np.array([calendar.monthrange(SYNTHETIC_YEAR, m)[1] for m in range(1, 13)])
+    return daily.to_numpy() / days
+
+
+def _check_bound(monthly_ghi: np.ndarray, bound: np.ndarray) -> None:
+    for m in range(12):
+        if monthly_ghi[m] > bound[m]:
+            raise WeatherError(
+                f"weather.monthly_ghi_kwh_m2_day: {calendar.month_name[m + 1]} "
+                f"{monthly_ghi[m]:g} kWh/m²/day is above this site's clear-sky bound "
+                f"{bound[m]:.2f} kWh/m²/day"
+            )
+
+
+def synthetic_year(geometry: pd.DataFrame, monthly_ghi: np.ndarray, monthly_temp: np.ndarray,
+                   temp_range_c: float, rng: np.random.Generator) -> pd.DataFrame:
+    """One synthetic hourly year over ``geometry`` (from :func:`_site_geometry`).
+
+    ``monthly_ghi`` [kWh m-2 day-1], ``monthly_temp`` [°C], ``temp_range_c`` mean daily
+    temperature swing [°C].
+    """
+    index = geometry.index
+    month = index.month.to_numpy() - 1
+    days = np.array([calendar.monthrange(SYNTHETIC_YEAR, m)[1] for m in range(1, 13)])
+    g0 = geometry["g0"].to_numpy()
+    h0_month = np.bincount(month, weights=g0, minlength=12) / 1000.0 / days
+    monthly_kt = np.clip(monthly_ghi / h0_month, 0.05, 0.85)
+    kt_clear = np.divide(geometry["clear_ghi"].to_numpy(), g0, out=np.zeros_like(g0),
+                         where=g0 > 1.0)
+    kt_clear = np.minimum(kt_clear, 1.0)
+    daily_kt = daily_kt_markov(monthly_kt, days, rng)
+    kt = tag_hourly_kt(daily_kt, geometry["elevation"].to_numpy(), kt_clear, rng)
+    ghi = kt * g0
+    clear = geometry["clear_ghi"].to_numpy()
+    target = monthly_ghi * days * 1000.0  # [Wh m-2 month-1]
+    for _ in range(8):
+        got = np.bincount(month, weights=ghi, minlength=12)
+        factor = np.divide(target, got, out=np.ones(12), where=got > 0)
+        ghi = np.minimum(ghi * factor[month], clear)
+        if np.all(np.abs(factor - 1.0) < 1e-3):
+            break
+
+    zenith = geometry["zenith"].to_numpy()
+    split = pvlib.irradiance.erbs(ghi, zenith, geometry["doy"].to_numpy())
+    dni = np.nan_to_num(np.asarray(split["dni"], dtype=float))
+    dhi = np.nan_to_num(np.asarray(split["dhi"], dtype=float))
+
+    # Temperature: monthly mean, a daily cycle (minimum near dawn, maximum mid-afternoon)
+    # whose swing follows the day's clearness, and a day-to-day AR(1) anomaly.
+    kt_day = np.repeat(daily_kt, 24)
+    mean_kt = monthly_kt[month]
+    swing = temp_range_c * np.clip(kt_day / mean_kt, 0.4, 1.6)
+    hour = index.hour.to_numpy() + 0.5
+    cycle = 0.5 * swing * np.cos(2.0 * np.pi * (hour - 15.0) / 24.0)
+    anomaly = np.repeat(lfilter([1.0], [1.0, -0.7], rng.standard_normal(daily_kt.size) * 0.7),
+                        24)
+    temp = monthly_temp[month] + cycle + anomaly
+    offset = monthly_temp - np.bincount(month, weights=temp, minlength=12) / (days * 24)
+    temp = temp + offset[month]
+    return pd.DataFrame({
+        "ghi": ghi, "dni": dni, "dhi": dhi, "temp_air": temp,
+        "wind_speed": np.full(ghi.size, WIND_SPEED_M_S),
+    }, index=index)
+
+
+def synthetic_years(site: Site, years: int, seed: int) -> list[pd.DataFrame]:
+    """``years`` synthetic hourly years for the site's monthly weather; same seed, same years."""
+    w = site.weather
+    assert w is not None and w.monthly_ghi_kwh_m2_day is not None
+    assert w.monthly_temp_c is not None
+    monthly_ghi = np.asarray(w.monthly_ghi_kwh_m2_day, dtype=float)
+    geometry = _site_geometry(site)
+    _check_bound(monthly_ghi, clear_sky_monthly_kwh_m2_day(geometry))
+    monthly_temp = np.asarray(w.monthly_temp_c, dtype=float)
+    return [
+        synthetic_year(geometry, monthly_ghi, monthly_temp, w.daily_temp_range_c,
+                       np.random.default_rng([seed, k]))
+        for k in range(years)
+    ]
+
+
+def load_weather(site: Site, years: int | None = None) -> list[pd.DataFrame]:
+    """One hourly frame per weather year (see the module docstring for the columns).
+
+    A weather file gives one year; monthly means give ``years`` (default
+    ``[weather].years``) synthetic years from ``[weather].seed``. Raises :class:`WeatherError`.
+    """
+    w = site.weather
+    if w is None:
+        raise WeatherError("the site has no [weather] section")
+    if w.file is not None:
+        return [read_weather_file(w.file, w.format, site.site.timezone)]
+    return synthetic_years(site, years or w.years, w.seed)
