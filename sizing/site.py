@@ -447,6 +447,8 @@ class Control(Section):
     aerator_min_off_s: NonNeg = 600.0
     motor_start_spacing_s: NonNeg = 5.0
     retention_days: int = Field(default=30, ge=1, le=3650)
+    shed_step_pct: NonNeg = Field(default=5.0, description="[%] SOC between priority sheds")
+    protect_hysteresis_pct: Pos = Field(default=5.0, description="[%] above min_soc to recover")
 
 
 

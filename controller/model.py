@@ -1,0 +1,168 @@
+"""What the strategies see and say: the snapshot, the controller state and the actions.
+
+All three are immutable. Times named ``*_mono`` are monotonic seconds (``time.monotonic()`` in
+production, a virtual clock in tests); they drive every timer, so a wall-clock jump neither
+triggers nor skips an action. Only schedules (night, quiet hours, the pump window) use the
+site's local time of day, ``Snapshot.local_h``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, Literal
+
+from controller.devices.values import Reading
+from sizing.site import AeratorLoad, PumpLoad, Site
+
+GenMode = Literal["auto", "start", "stop"]
+
+
+def _empty() -> Mapping[Any, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The site as read this cycle: site-level points, each with its time and quality.
+
+    ``outputs`` gives, per controllable load, the state of each unit's relay as read back
+    (None when unknown). ``clearsky_w`` is the clear-sky PV forecast of the local day in
+    15-minute steps [W] (index 0 = local midnight).
+    """
+
+    mono_s: float
+    wall_ts: float
+    local_h: float
+    local_day: str
+    soc_pct: Reading
+    battery_v: Reading
+    battery_temp_c: Reading
+    pv_w: Reading
+    load_w: Reading
+    do_mg_l: Reading
+    inverter_fault: Reading
+    generator_running: Reading
+    outputs: Mapping[str, tuple[bool | None, ...]] = field(default_factory=_empty)
+    offline: frozenset[str] = frozenset()
+    clearsky_w: tuple[float, ...] = ()
+
+    def value(self, name: str) -> float | None:
+        """The value of point ``name`` if good, else None."""
+        r: Reading = getattr(self, name)
+        return float(r.value) if r.ok and isinstance(r.value, int | float) else None
+
+
+@dataclass(frozen=True)
+class State:
+    """The controller's memory between cycles (restored at start where it matters).
+
+    ``memory`` holds strategy latches and timers (set through :class:`Remember`);
+    ``switched_mono`` the last time each (load, unit) was switched; ``overrides`` the operator
+    overrides, load → (on, expires_mono).
+    """
+
+    memory: Mapping[str, Any] = field(default_factory=_empty)
+    switched_mono: Mapping[tuple[str, int], float] = field(default_factory=_empty)
+    last_start_mono: float | None = None
+    gen_mode: GenMode = "auto"
+    overrides: Mapping[str, tuple[bool, float]] = field(default_factory=_empty)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A memory entry."""
+        return self.memory.get(key, default)
+
+    def evolve(self, **changes: Any) -> State:
+        """A copy with ``changes``; mappings are frozen."""
+        frozen: dict[str, Any] = {
+            k: MappingProxyType(dict(v)) if isinstance(v, Mapping) else v
+            for k, v in changes.items()}
+        return replace(self, **frozen)
+
+
+@dataclass(frozen=True)
+class Switch:
+    """Switch unit ``unit`` of ``load`` on or off. ``hard`` actions cannot be overridden."""
+
+    load: str
+    unit: int
+    on: bool
+    hard: bool = False
+
+
+@dataclass(frozen=True)
+class RunGenerator:
+    """Run (True) or stop (False) the generator."""
+
+    run: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class StartBudget:
+    """Motor starts allowed this cycle: at most one, with a surge of at most ``surge_kw``."""
+
+    surge_kw: float
+    ready: bool
+
+
+@dataclass(frozen=True)
+class Remember:
+    """Set ``State.memory[key]`` to ``value`` (None deletes it)."""
+
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Condition:
+    """An alarm condition observed this cycle (raised and cleared with hysteresis)."""
+
+    kind: str
+    source: str
+    active: bool
+    message: str = ""
+
+
+Action = Switch | RunGenerator | StartBudget | Remember | Condition
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The merged decision of one cycle."""
+
+    units: Mapping[tuple[str, int], bool] = field(default_factory=_empty)
+    generator: bool | None = None
+    generator_reason: str = ""
+    memory: Mapping[str, Any] = field(default_factory=_empty)
+    conditions: tuple[Condition, ...] = ()
+    by: Mapping[tuple[str, int], str] = field(default_factory=_empty)
+    deferred: tuple[tuple[str, int], ...] = field(default=())
+
+
+def units_of(site: Site) -> dict[str, int]:
+    """Controllable loads (those with a ``switch``) → number of units (relay channels)."""
+    return {load.name: len(load.switch.channels) for load in site.loads if load.switch}
+
+
+def motor_surge_kw(site: Site, load_name: str) -> float:
+    """Direct-on-line start surge of one unit of ``load_name`` [kW] (0 for non-motors)."""
+    for load in site.loads:
+        if load.name == load_name:
+            if isinstance(load, AeratorLoad):
+                return load.kw_per_unit * load.start_multiplier
+            if isinstance(load, PumpLoad):
+                return load.kw * load.start_multiplier
+    return 0.0
+
+
+def unit_kw(site: Site, load_name: str) -> float:
+    """Nominal running power of one unit [kW] (0 when not known: profile/appliance loads)."""
+    for load in site.loads:
+        if load.name == load_name:
+            if isinstance(load, AeratorLoad):
+                return load.kw_per_unit
+            if isinstance(load, PumpLoad):
+                return load.kw
+    return 0.0

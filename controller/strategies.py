@@ -1,0 +1,480 @@
+"""The control strategies: pure functions ``decide(snapshot, state, site, now) -> actions``.
+
+``now`` is monotonic seconds. Strategies run in the fixed priority order of :data:`STRATEGIES`
+and their actions are merged by :func:`merge`:
+
+1. battery protection, 2. aeration, 3. motor starts, 4. generator, 5. load shedding,
+6. deferrable loads, 7. operator overrides.
+
+Merge rule for each load unit: the first *hard* claim in priority order wins (strategies 1 and
+2 claim hard: protection's disconnects, aeration's aerators that must run); otherwise an
+operator override; otherwise the first soft claim. So overrides beat 4–6 but never 1 and 2.
+Motor starts (3) do not switch anything: they grant a :class:`StartBudget`, and
+:func:`admit_starts` lets at most one motor start per cycle, spaced by
+``control.motor_start_spacing_s`` and only when its surge plus the running load fits within
+the inverter's surge rating.
+
+Safe states when a value is unknown (stale, invalid or missing):
+SOC and battery voltage unknown → non-critical loads off; DO unknown → all aerators on at night;
+SOC unknown → generator per ``control.gen_on_comm_loss``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from datetime import time
+from typing import Any
+
+from controller.model import (
+    Action,
+    Condition,
+    Plan,
+    Remember,
+    RunGenerator,
+    Snapshot,
+    StartBudget,
+    State,
+    Switch,
+    motor_surge_kw,
+    unit_kw,
+)
+from sizing.site import AeratorLoad, PumpLoad, Site
+
+Decide = Callable[[Snapshot, State, Site, float], list[Action]]
+QUARTER_H = 0.25
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _hours(t: time) -> float:
+    return t.hour + t.minute / 60 + t.second / 3600
+
+
+def in_window(h: float, start_h: float, end_h: float) -> bool:
+    """True when local hour ``h`` lies in ``[start_h, end_h)``, wrapping past midnight."""
+    if start_h <= end_h:
+        return start_h <= h < end_h
+    return h >= start_h or h < end_h
+
+
+def is_night(snap: Snapshot, site: Site) -> bool:
+    """True between ``control.night_start`` and ``control.night_end`` (local time)."""
+    c = site.control
+    return in_window(snap.local_h, _hours(c.night_start), _hours(c.night_end))
+
+
+def latch(prev: bool, x: float | None, *, on_below: float, off_above: float) -> bool:
+    """A hysteresis latch: set below ``on_below``, reset above ``off_above``; unknown x holds."""
+    if x is None:
+        return prev
+    if x < on_below:
+        return True
+    if x > off_above:
+        return False
+    return prev
+
+
+def _n_units(load: Any) -> int:
+    """Units (relay channels) of a load; 0 when it has no switch."""
+    return len(load.switch.channels) if load.switch is not None else 0
+
+
+def _switch_all(site: Site, load: str, on: bool, hard: bool) -> list[Action]:
+    n = next(_n_units(ld) for ld in site.loads if ld.name == load)
+    return [Switch(load, u, on, hard) for u in range(n)]
+
+
+def _controllable(site: Site) -> list[Any]:
+    """Loads with a ``switch`` (typed Any: every caller reads ``switch.channels``)."""
+    return [ld for ld in site.loads if ld.switch is not None]
+
+
+# --------------------------------------------------------------------------- 1. protection
+
+
+def battery_protection(snap: Snapshot, state: State, site: Site, now: float) -> list[Action]:
+    """Disconnect loads on low SOC, low voltage or over-temperature, with hysteresis.
+
+    Below ``battery.min_soc_pct`` every load is off except the aerators at night; below
+    ``control.hard_floor_soc_pct`` the aerators too. Low voltage, over-temperature or an
+    unknown battery state disconnect the non-critical loads.
+    """
+    del now
+    c = site.control
+    soc = snap.value("soc_pct")
+    volts = snap.value("battery_v")
+    temp = snap.value("battery_temp_c")
+    hyst = c.protect_hysteresis_pct
+    min_soc = site.battery.min_soc_pct if site.battery and site.battery.min_soc_pct else 0.0
+    low = latch(state.get("protect.low_soc", False), soc, on_below=min_soc,
+                off_above=min_soc + hyst)
+    floor = latch(state.get("protect.floor", False), soc, on_below=c.hard_floor_soc_pct,
+                  off_above=c.hard_floor_soc_pct + hyst)
+    low_v = False
+    if c.low_battery_v is not None:
+        reconnect = c.reconnect_battery_v or c.low_battery_v
+        low_v = latch(state.get("protect.low_v", False), volts, on_below=c.low_battery_v,
+                      off_above=reconnect)
+    max_temp = c.max_battery_temp_c or (site.battery.max_temp_c if site.battery else None)
+    hot = False
+    if max_temp is not None:
+        hot = not latch(not state.get("protect.hot", False), temp, on_below=max_temp - 5,
+                        off_above=max_temp)
+    unknown = soc is None and volts is None
+    actions: list[Action] = [
+        Remember("protect.low_soc", low), Remember("protect.floor", floor),
+        Remember("protect.low_v", low_v), Remember("protect.hot", hot),
+        Condition("low_soc", "battery", low, f"SOC below {min_soc:g} %"),
+    ]
+    night = is_night(snap, site)
+    for load in _controllable(site):
+        aerator = isinstance(load, AeratorLoad)
+        below_min = low and not (aerator and night)
+        if floor or below_min or ((low_v or hot or unknown) and not load.critical):
+            actions += _switch_all(site, load.name, False, hard=True)
+    return actions
+
+
+# --------------------------------------------------------------------------- 2. aeration
+
+
+def aeration(snap: Snapshot, state: State, site: Site, now: float) -> list[Action]:
+    """Aerators: the day or night minimum always runs; a DO band adds the rest.
+
+    DO below ``do_on_mg_l`` latches every unit on until DO rises above ``do_off_mg_l``. Units
+    above the minimum respect ``aerator_min_on_s`` and ``aerator_min_off_s``. With DO unknown
+    every unit runs at night.
+    """
+    c = site.control
+    do = snap.value("do_mg_l")
+    night = is_night(snap, site)
+    actions: list[Action] = []
+    if do is not None:
+        actions.append(Condition("low_do", "pond", do < c.do_low_alarm_mg_l,
+                                 f"DO {do:.2f} mg/L below {c.do_low_alarm_mg_l:g}"))
+    for load in _controllable(site):
+        if not isinstance(load, AeratorLoad):
+            continue
+        n = _n_units(load)
+        frac = load.night_fraction if night else load.day_fraction
+        base = min(n, math.ceil(frac * n - 1e-9))
+        key = f"aeration.{load.name}.demand"
+        demand = latch(state.get(key, False), do, on_below=c.do_on_mg_l, off_above=c.do_off_mg_l)
+        actions.append(Remember(key, demand))
+        if do is None and night:
+            base = n
+        target = n if demand else base
+        outputs = snap.outputs.get(load.name, (None,) * n)
+        on_now = [u for u in range(n) if outputs[u]]
+        order = on_now + [u for u in range(n) if u not in on_now]
+        chosen = set(order[:base])
+        for u in order[base:]:
+            since = state.switched_mono.get((load.name, u), -math.inf)
+            if len(chosen) < target:
+                if u in on_now or now - since >= c.aerator_min_off_s:
+                    chosen.add(u)
+            elif u in on_now and now - since < c.aerator_min_on_s:
+                chosen.add(u)
+        for u in range(n):
+            actions.append(Switch(load.name, u, u in chosen, hard=u in chosen))
+    return actions
+
+
+# --------------------------------------------------------------------------- 3. motor starts
+
+
+def motor_starts(snap: Snapshot, state: State, site: Site, now: float) -> list[Action]:
+    """Grant the surge headroom for one motor start, once ``motor_start_spacing_s`` passed.
+
+    Headroom = inverter surge rating − running load (measured, else nominal from the relays).
+    """
+    if site.inverter is None or site.inverter.surge_kw is None:
+        return [StartBudget(math.inf, True)]
+    load_w = snap.value("load_w")
+    if load_w is None:
+        running_kw = sum(unit_kw(site, name) for name, outs in snap.outputs.items()
+                         for on in outs if on)
+    else:
+        running_kw = load_w / 1000.0
+    last = state.last_start_mono
+    ready = last is None or now - last >= site.control.motor_start_spacing_s
+    return [StartBudget(site.inverter.surge_kw - running_kw, ready)]
+
+
+def admit_starts(plan: Plan, snap: Snapshot, site: Site, budget: StartBudget) -> Plan:
+    """Hold back motor starts beyond the budget: they stay off this cycle (listed deferred)."""
+    prio = {ld.name: (ld.priority or 99) for ld in site.loads}
+    starts = sorted(
+        (key for key, on in plan.units.items()
+         if on and motor_surge_kw(site, key[0]) > 0
+         and not _output(snap, key)),
+        key=lambda k: (prio.get(k[0], 99), k))
+    admitted = False
+    deferred = []
+    for key in starts:
+        if budget.ready and not admitted and motor_surge_kw(site, key[0]) <= budget.surge_kw:
+            admitted = True
+        else:
+            deferred.append(key)
+    if not deferred:
+        return plan
+    units = dict(plan.units)
+    for key in deferred:
+        units[key] = False
+    return Plan(units=units, generator=plan.generator, generator_reason=plan.generator_reason,
+                memory=plan.memory, conditions=plan.conditions, by=plan.by,
+                deferred=tuple(deferred))
+
+
+def _output(snap: Snapshot, key: tuple[str, int]) -> bool:
+    outs = snap.outputs.get(key[0], ())
+    return key[1] < len(outs) and bool(outs[key[1]])
+
+
+# --------------------------------------------------------------------------- 4. generator
+
+
+def generator(snap: Snapshot, state: State, site: Site, now: float) -> list[Action]:
+    """Start and stop the generator on SOC, voltage and load, each condition with a timer.
+
+    Start when a condition holds for ``gen_start_delay_s``; stop when SOC has stayed at or
+    above the stop threshold for ``gen_stop_delay_s`` and the generator has run
+    ``generator.min_run_min``. Quiet hours use their own SOC thresholds. With the SOC unknown,
+    ``gen_on_comm_loss`` decides: keep, start or stop. A start not confirmed as running within
+    ``gen_start_timeout_s`` raises ``generator_failed_to_start``.
+    """
+    if site.generator is None:
+        return []
+    c = site.control
+    on: bool = state.get("gen.on", False)
+    since: float | None = state.get("gen.on_since")
+    actions: list[Action] = []
+
+    def run(want: bool, reason: str) -> list[Action]:
+        started = since if (want and on and since is not None) else (now if want else None)
+        out: list[Action] = [RunGenerator(want, reason), Remember("gen.on", want),
+                             Remember("gen.on_since", started)]
+        running = snap.generator_running
+        failed = bool(want and started is not None and now - started >= c.gen_start_timeout_s
+                      and running.ok and running.value is False)
+        out.append(Condition("generator_failed_to_start", "generator", failed,
+                             "generator did not start"))
+        return out
+
+    if state.gen_mode != "auto":
+        return run(state.gen_mode == "start", f"operator {state.gen_mode}")
+    soc = snap.value("soc_pct")
+    if soc is None:
+        policy = c.gen_on_comm_loss
+        return run(on if policy == "keep" else policy == "start", f"SOC unknown: {policy}")
+    start_soc, stop_soc = c.gen_start_soc_pct, c.gen_stop_soc_pct
+    qh = c.quiet_hours
+    if qh is not None and in_window(snap.local_h, qh.window.start_h, qh.window.end_h):
+        start_soc, stop_soc = qh.gen_start_soc_pct, qh.gen_stop_soc_pct
+    volts, load_w = snap.value("battery_v"), snap.value("load_w")
+    reasons = []
+    if soc < start_soc:
+        reasons.append(f"SOC {soc:.0f} % < {start_soc:g} %")
+    if c.low_battery_v is not None and volts is not None and volts < c.low_battery_v:
+        reasons.append(f"battery {volts:.1f} V < {c.low_battery_v:g} V")
+    if c.gen_start_load_kw is not None and load_w is not None and (
+            load_w / 1000 > c.gen_start_load_kw):
+        reasons.append(f"load {load_w / 1000:.1f} kW > {c.gen_start_load_kw:g} kW")
+    start_since = state.get("gen.start_cond_since") if reasons else None
+    if reasons and start_since is None:
+        start_since = now
+    stop_ok = soc >= stop_soc and not reasons
+    stop_since = (state.get("gen.stop_cond_since") or now) if stop_ok else None
+    actions += [Remember("gen.start_cond_since", start_since),
+                Remember("gen.stop_cond_since", stop_since)]
+    if not on:
+        if start_since is not None and now - start_since >= c.gen_start_delay_s:
+            return actions + run(True, "; ".join(reasons))
+        return actions + run(False, "")
+    ran_s = now - since if since is not None else math.inf
+    if (stop_since is not None and now - stop_since >= c.gen_stop_delay_s
+            and ran_s >= site.generator.min_run_min * 60):
+        return actions + run(False, f"SOC {soc:.0f} % ≥ {stop_soc:g} %")
+    return actions + run(True, "running")
+
+
+# --------------------------------------------------------------------------- 5. load shedding
+
+
+def load_shedding(snap: Snapshot, state: State, site: Site, now: float) -> list[Action]:
+    """Shed non-critical loads by priority as SOC falls; reconnect with hysteresis.
+
+    The load shed first (largest priority number) goes at ``shed_soc_pct``, the next
+    ``shed_step_pct`` lower, and so on (never below ``battery.min_soc_pct``); each reconnects
+    ``reconnect_soc_pct − shed_soc_pct`` above its shed threshold.
+    """
+    del now
+    c = site.control
+    soc = snap.value("soc_pct")
+    floor = (site.battery.min_soc_pct or 0.0) if site.battery else 0.0
+    band = c.reconnect_soc_pct - c.shed_soc_pct
+    loads = sorted((ld for ld in _controllable(site) if not ld.critical),
+                   key=lambda ld: -(ld.priority or 99))
+    actions: list[Action] = []
+    for k, load in enumerate(loads):
+        at = max(c.shed_soc_pct - k * c.shed_step_pct, floor)
+        key = f"shed.{load.name}"
+        shed = latch(state.get(key, False), soc, on_below=at, off_above=at + band)
+        actions.append(Remember(key, shed))
+        if shed:
+            actions += _switch_all(site, load.name, False, hard=False)
+    return actions
+
+
+# --------------------------------------------------------------------------- 6. deferrable
+
+
+def forecast_surplus_kwh(snap: Snapshot, from_h: float, to_h: float, base_w: float,
+                         cap_w: float) -> float:
+    """Clear-sky PV surplus over a base load from ``from_h`` to ``to_h`` today [kWh]."""
+    total = 0.0
+    for q, pv_w in enumerate(snap.clearsky_w):
+        h = q * QUARTER_H
+        if from_h <= h < to_h:
+            total += min(max(pv_w - base_w, 0.0), cap_w) * QUARTER_H / 1000.0
+    return total
+
+
+def deferrable(snap: Snapshot, state: State, site: Site, now: float) -> list[Action]:
+    """Pumps with a daily energy: run on PV surplus, or when the rest of the window's
+    clear-sky surplus (or its remaining time) would no longer deliver the daily energy."""
+    actions: list[Action] = []
+    pv_w, load_w = snap.value("pv_w"), snap.value("load_w")
+    for load in _controllable(site):
+        if not isinstance(load, PumpLoad):
+            continue
+        n = _n_units(load)
+        on_now = all(_output(snap, (load.name, u)) for u in range(n))
+        key = f"pump.{load.name}"
+        mem = state.get(key) or {"day": snap.local_day, "kwh": 0.0, "t": now}
+        kwh = mem["kwh"] if mem["day"] == snap.local_day else 0.0
+        if on_now:
+            kwh += load.kw * max(now - mem["t"], 0.0) / 3600.0
+        actions.append(Remember(key, {"day": snap.local_day, "kwh": kwh, "t": now}))
+        remaining = load.daily_kwh - kwh
+        w = load.window
+        if remaining <= 1e-6 or not in_window(snap.local_h, w.start_h, w.end_h):
+            actions += _switch_all(site, load.name, False, hard=False)
+            continue
+        end_h = w.end_h if w.end_h > snap.local_h else w.end_h + 24
+        hours_left = end_h - snap.local_h
+        pump_w = load.kw * 1000.0
+        base_w = (load_w or 0.0) - (pump_w if on_now else 0.0)
+        forecast = forecast_surplus_kwh(snap, snap.local_h, end_h, base_w, pump_w)
+        must = remaining >= load.kw * hours_left * 0.95 or forecast < remaining
+        surplus = None if pv_w is None else pv_w - base_w
+        on_surplus = surplus is not None and surplus >= pump_w * (0.5 if on_now else 1.0)
+        actions += _switch_all(site, load.name, must or on_surplus, hard=False)
+    return actions
+
+
+# --------------------------------------------------------------------------- 7. overrides
+
+
+def overrides(snap: Snapshot, state: State, site: Site, now: float) -> list[Action]:
+    """Operator overrides that have not expired."""
+    del snap
+    names = {ld.name for ld in _controllable(site)}
+    actions: list[Action] = []
+    for load, (on, expires) in sorted(state.overrides.items()):
+        if expires > now and load in names:
+            actions += _switch_all(site, load, on, hard=False)
+    return actions
+
+
+STRATEGIES: tuple[tuple[str, Decide], ...] = (
+    ("battery_protection", battery_protection),
+    ("aeration", aeration),
+    ("motor_starts", motor_starts),
+    ("generator", generator),
+    ("load_shedding", load_shedding),
+    ("deferrable", deferrable),
+    ("overrides", overrides),
+)
+
+
+# --------------------------------------------------------------------------- merge
+
+
+def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudget | None]:
+    """Merge the strategies' actions (in priority order) into one plan; see module doc."""
+    hard: dict[tuple[str, int], tuple[bool, str]] = {}
+    forced: dict[tuple[str, int], tuple[bool, str]] = {}
+    soft: dict[tuple[str, int], tuple[bool, str]] = {}
+    memory: dict[str, Any] = {}
+    conditions: list[Condition] = []
+    gen: RunGenerator | None = None
+    budget: StartBudget | None = None
+    for name, actions in results:
+        for a in actions:
+            if isinstance(a, Switch):
+                key = (a.load, a.unit)
+                table = hard if a.hard else forced if name == "overrides" else soft
+                table.setdefault(key, (a.on, name))
+            elif isinstance(a, Remember):
+                memory[a.key] = a.value
+            elif isinstance(a, Condition):
+                conditions.append(a)
+            elif isinstance(a, RunGenerator):
+                gen = gen or a
+            else:
+                budget = budget or a
+    units: dict[tuple[str, int], bool] = {}
+    by: dict[tuple[str, int], str] = {}
+    for table in (soft, forced, hard):
+        for key, (on, name) in table.items():
+            units[key] = on
+            by[key] = name
+    plan = Plan(units=units, generator=None if gen is None else gen.run,
+                generator_reason="" if gen is None else gen.reason, memory=memory,
+                conditions=tuple(conditions), by=by)
+    return plan, budget
+
+
+def decide_all(snap: Snapshot, state: State, site: Site, now: float,
+               strategies: Sequence[tuple[str, Decide]] = STRATEGIES
+               ) -> tuple[Plan, dict[str, str]]:
+    """Run every strategy in order, merge, and admit motor starts.
+
+    A strategy that raises is skipped and reported in the returned ``{name: error}``.
+    """
+    results: list[tuple[str, list[Action]]] = []
+    failed: dict[str, str] = {}
+    for name, decide in strategies:
+        try:
+            results.append((name, decide(snap, state, site, now)))
+        except Exception as e:  # noqa: BLE001 - one failing strategy must not stop the others
+            failed[name] = f"{type(e).__name__}: {e}"
+    plan, budget = merge(results)
+    if budget is None:
+        budget = StartBudget(0.0, False) if "motor_starts" in failed else StartBudget(
+            math.inf, True)
+    return admit_starts(plan, snap, site, budget), failed
+
+
+def next_state(state: State, plan: Plan, snap: Snapshot, site: Site, now: float) -> State:
+    """The state after ``plan`` was applied: memory, switch times, last motor start; expired
+    overrides dropped. ``plan.units`` must hold only what was actually written."""
+    memory = dict(state.memory)
+    for name, value in plan.memory.items():
+        if value is None:
+            memory.pop(name, None)
+        else:
+            memory[name] = value
+    switched = dict(state.switched_mono)
+    last_start = state.last_start_mono
+    for key, on in plan.units.items():
+        if on != _output(snap, key):
+            switched[key] = now
+            if on and motor_surge_kw(site, key[0]) > 0:
+                last_start = now
+    live = {k: v for k, v in state.overrides.items() if v[1] > now}
+    return state.evolve(memory=memory, switched_mono=switched, last_start_mono=last_start,
+                        overrides=live)
