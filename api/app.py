@@ -1,0 +1,61 @@
+"""The FastAPI application: ``create_app(settings, site)`` wires routes, auth and the dashboard.
+
+Configuration is passed in (no environment reads); tests override :func:`api.deps.get_context`
+or build the app with their own settings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+
+from api import keys
+from api.deps import ApiContext
+from api.errors import install_handlers
+from api.middleware import BodyLimitAndMetrics
+from api.ratelimit import RateLimiter
+from api.routes import alarms, commands, history, site, stream, system
+from api.routes import keys as key_routes
+from api.settings import ApiSettings
+from sizing.site import Site
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: ApiSettings, site_: Site) -> FastAPI:
+    """The app for one site; opens (and if needed creates) the site database."""
+    conn = keys.connect(settings.database)
+    ctx = ApiContext(settings=settings, site=site_, conn=conn,
+                     verifier=keys.KeyVerifier(conn),
+                     limiter=RateLimiter(settings.rate_limit_per_min, settings.rate_burst),
+                     clock=time.monotonic)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        conn.close()
+
+    app = FastAPI(title="offgrid monitoring API", version="1",
+                  summary=f"Live status, history, alarms and commands for {site_.site.name}",
+                  lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app.state.ctx = ctx
+    install_handlers(app)
+    for module in (system, site, history, alarms, commands, stream, key_routes):
+        app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    async def dashboard() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(BodyLimitAndMetrics, max_body_bytes=settings.max_body_bytes,
+                       metrics=ctx.metrics)
+    return app

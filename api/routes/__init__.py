@@ -1,0 +1,1 @@
+"""The API's routes, one module per subject; each route is thin and reads through the store."""

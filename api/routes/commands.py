@@ -1,0 +1,126 @@
+"""Commands: each is inserted into the store's ``commands`` table, executed by the controller at
+its next cycle, and answered with the controller's acknowledgement (200), or with the pending
+command (202) when the acknowledgement does not come within ``command_wait_s``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import ValidationError
+
+from api import data
+from api.deps import Admin, Ctx, Operator, Viewer
+from api.errors import BadInput, Conflict, NotFound
+from api.keys import KeyInfo, requester
+from api.schemas import CommandPublic, GeneratorCreate, OverrideLoadCreate, ThresholdCreate
+from controller import store
+from sizing.site import Control
+
+router = APIRouter(prefix="/api/v1", tags=["commands"])
+
+ACK: dict[int | str, dict[str, Any]] = {
+    200: {"description": "acknowledged by the controller (status done, rejected or failed)"},
+    202: {"model": CommandPublic, "description": "queued; not acknowledged in time"},
+}
+CommandId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+async def submit(ctx: Ctx, response: Response, key: KeyInfo, kind: str,
+                 value: dict[str, Any]) -> CommandPublic:
+    """Insert a command, then wait (polling, bounded) for the controller's acknowledgement.
+
+    The row expires after ``command_expires_s``: a controller that was down does not act on
+    stale requests when it comes back.
+    """
+    expires_ts = time.time() + ctx.settings.command_expires_s
+
+    def insert() -> int:
+        try:
+            return store.insert_command(ctx.conn, kind, value, requested_by=requester(key),
+                                        expires_ts=expires_ts)
+        except store.CommandError as e:
+            raise BadInput(str(e)) from e
+
+    cid = data.guarded(insert)
+    deadline = time.monotonic() + ctx.settings.command_wait_s
+    while True:
+        cmd = data.guarded(lambda: store.read_command(ctx.conn, cid))
+        assert cmd is not None
+        if cmd.status != "pending" or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(ctx.settings.command_poll_s)
+    if cmd.status == "pending":
+        response.status_code = 202
+        response.headers["Location"] = f"/api/v1/commands/{cid}"
+    return _public(cmd)
+
+
+def _public(cmd: store.Command) -> CommandPublic:
+    return CommandPublic(id=cmd.id, created_ts=cmd.created_ts, kind=cmd.kind, target=cmd.target,
+                         value=cmd.value, expires_ts=cmd.expires_ts,
+                         requested_by=cmd.requested_by, status=cmd.status, result=cmd.result,
+                         acked_ts=cmd.acked_ts)
+
+
+@router.post("/commands/override-load", response_model=CommandPublic, responses=ACK,
+             summary="Switch a load on or off until the override expires (operator)")
+async def override_load(body: OverrideLoadCreate, ctx: Ctx, key: Operator,
+                        response: Response) -> CommandPublic:
+    load = next((ld for ld in ctx.site.loads if ld.name == body.load), None)
+    if load is None:
+        raise NotFound(f"no load named {body.load!r}")
+    if load.switch is None:
+        raise Conflict(f"load {body.load!r} has no relay to switch it")
+    value = {"load": body.load, "on": body.on, "expires_s": body.expires_s}
+    return await submit(ctx, response, key, "override_load", value)
+
+
+@router.post("/commands/generator", response_model=CommandPublic, responses=ACK,
+             summary="Start or stop the generator, or give it back to automatic (operator)")
+async def generator(body: GeneratorCreate, ctx: Ctx, key: Operator,
+                    response: Response) -> CommandPublic:
+    if ctx.site.generator is None:
+        raise Conflict("this site has no generator")
+    return await submit(ctx, response, key, "generator", {"action": body.action})
+
+
+@router.post("/commands/threshold", response_model=CommandPublic, responses=ACK,
+             summary="Change a control threshold within its limits (admin)")
+async def threshold(body: ThresholdCreate, ctx: Ctx, key: Admin,
+                    response: Response) -> CommandPublic:
+    try:
+        Control.model_validate({**ctx.site.control.model_dump(), body.key: body.value})
+    except ValidationError as e:
+        msg = "; ".join(str(err["msg"]) for err in e.errors(include_url=False))
+        raise BadInput(f"{body.key} = {body.value:g}: {msg}") from e
+    return await submit(ctx, response, key, "set_threshold",
+                        {"key": body.key, "value": body.value})
+
+
+@router.post("/alarms/{alarm_id}/ack", response_model=CommandPublic, responses=ACK,
+             summary="Acknowledge an alarm (operator)")
+async def ack_alarm(alarm_id: CommandId, ctx: Ctx, key: Operator,
+                    response: Response) -> CommandPublic:
+    alarm = data.guarded(lambda: data.alarm(ctx.conn, alarm_id))
+    if alarm is None:
+        raise NotFound(f"no alarm {alarm_id}")
+    if alarm["acked_ts"] is not None:
+        raise Conflict(f"alarm {alarm_id} is already acknowledged")
+    return await submit(ctx, response, key, "ack_alarm", {"alarm_id": alarm_id})
+
+
+@router.get("/commands", response_model=list[CommandPublic], summary="Recent commands")
+async def commands(ctx: Ctx, _: Viewer,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[CommandPublic]:
+    return [_public(c) for c in data.guarded(lambda: store.read_commands(ctx.conn, limit=limit))]
+
+
+@router.get("/commands/{command_id}", response_model=CommandPublic, summary="One command")
+async def command(command_id: CommandId, ctx: Ctx, _: Viewer) -> CommandPublic:
+    cmd = data.guarded(lambda: store.read_command(ctx.conn, command_id))
+    if cmd is None:
+        raise NotFound(f"no command {command_id}")
+    return _public(cmd)

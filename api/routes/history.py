@@ -1,0 +1,56 @@
+"""History of any point, daily energy, and SAIDI/SAIFI per month."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from api import data
+from api.deps import Ctx, Viewer
+from api.errors import NotFound
+from api.schemas import DailyEnergyPublic, HistoryPublic, ReliabilityPublic
+from api.timerange import span
+from controller import store
+
+router = APIRouter(prefix="/api/v1", tags=["history"])
+
+DeviceName = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9_\-]+$")]
+PointName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+From = Annotated[datetime | None, Query(alias="from", description="ISO 8601; naive = UTC")]
+To = Annotated[datetime | None, Query(description="ISO 8601; naive = UTC; default now")]
+
+
+@router.get("/history/{device}/{point}", response_model=HistoryPublic,
+            summary="History of one point: raw samples or avg/min/max per 1m, 15m or 1d")
+async def history(*, ctx: Ctx, _: Viewer, device: DeviceName, point: PointName,
+                  from_: From = None, to: To = None,
+                  resolution: data.Resolution = "1m") -> HistoryPublic:
+    lo, hi = span(from_, to, default_s=86400.0, max_s=data.MAX_SPAN_S[resolution])
+    if not data.guarded(lambda: data.point_exists(ctx.conn, device, point)):
+        raise NotFound(f"no point {device}/{point} in the store")
+    rows = data.guarded(lambda: data.history(
+        ctx.conn, device, point, from_ts=lo, to_ts=hi, resolution=resolution, tz=ctx.site.tz))
+    return HistoryPublic(device=device, point=point, resolution=resolution, from_ts=lo, to_ts=hi,
+                         **rows)
+
+
+@router.get("/energy/daily", response_model=list[DailyEnergyPublic],
+            summary="Daily energy summaries (local days) from the controller's rollups")
+async def energy_daily(ctx: Ctx, _: Viewer, from_: From = None,
+                       to: To = None) -> list[DailyEnergyPublic]:
+    lo, hi = span(from_, to, default_s=30 * 86400.0, max_s=3 * 366 * 86400.0)
+    drivers = {d.name: d.driver for d in ctx.site.devices}
+    # A local day starts up to 14 h before its UTC date; widen so the first day is whole.
+    rows = data.guarded(lambda: data.daily_energy(ctx.conn, lo - 86400.0, hi, drivers,
+                                                  ctx.site.tz))
+    return [DailyEnergyPublic(**r) for r in rows if r["start_ts"] + 86400.0 > lo]
+
+
+@router.get("/reliability", response_model=list[ReliabilityPublic],
+            summary="SAIDI [min] and SAIFI [count] per local month, each load one customer")
+async def reliability(ctx: Ctx, _: Viewer) -> list[dict[str, Any]]:
+    customers = len(ctx.site.loads) or None
+    return data.guarded(lambda: store.read_reliability(
+        ctx.conn, by="month", timezone=ctx.site.site.timezone, customers=customers))

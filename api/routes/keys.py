@@ -1,0 +1,31 @@
+"""Key management for admins: list, create (the key is shown once), revoke."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api import data, keys
+from api.deps import Admin, Ctx
+from api.keys import requester
+from api.schemas import KeyCreate, KeyCreated, KeyPublic
+
+router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
+
+
+@router.get("", response_model=list[KeyPublic], summary="Every API key (without secrets)")
+async def list_keys(ctx: Ctx, _: Admin) -> list[KeyPublic]:
+    return [KeyPublic.of(k) for k in data.guarded(lambda: keys.list_keys(ctx.conn))]
+
+
+@router.post("", response_model=KeyCreated, status_code=201,
+             summary="Create a key; the response holds it once")
+async def create_key(body: KeyCreate, ctx: Ctx, admin: Admin) -> KeyCreated:
+    key, info = data.guarded(lambda: keys.create_key(ctx.conn, body.role, body.name,
+                                                     by=requester(admin)))
+    return KeyCreated(key=key, **KeyPublic.of(info).model_dump())
+
+
+@router.delete("/{key_id}", response_model=KeyPublic, summary="Revoke a key")
+async def revoke_key(key_id: keys.KeyId, ctx: Ctx, admin: Admin) -> KeyPublic:
+    return KeyPublic.of(data.guarded(lambda: keys.revoke_key(ctx.conn, key_id,
+                                                             by=requester(admin))))

@@ -1,0 +1,60 @@
+"""Server-Sent Events: the live status, sent when it changes (and a heartbeat otherwise)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from api.deps import Ctx, Viewer
+from api.errors import StoreUnavailable
+from api.routes.site import status_now
+
+router = APIRouter(prefix="/api/v1", tags=["stream"])
+
+HEARTBEAT_S = 15.0
+
+
+@router.get("/stream", summary="Live status as Server-Sent Events (event: status)",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}}})
+async def stream(request: Request, ctx: Ctx, _: Viewer,
+                 max_events: Annotated[int | None, Query(ge=1, le=100_000)] = None
+                 ) -> StreamingResponse:
+    """Sends ``event: status`` with the status JSON whenever it changes, checked every
+    ``stream_interval_s``; the stream ends after ``stream_max_s`` or ``max_events`` events."""
+
+    async def events() -> AsyncIterator[str]:
+        yield f"retry: {int(ctx.settings.stream_interval_s * 2000)}\n\n"
+        sent = 0
+        last_body = ""
+        last_sent = time.monotonic()
+        end = last_sent + ctx.settings.stream_max_s
+        while time.monotonic() < end:
+            try:
+                status = status_now(ctx)
+            except StoreUnavailable as e:
+                yield f"event: error\ndata: {e.detail}\n\n"
+                status = None
+            if status is not None:
+                body = status.model_dump_json(exclude={"now"})
+                if body != last_body:
+                    last_body = body
+                    sent += 1
+                    last_sent = time.monotonic()
+                    yield f"id: {sent}\nevent: status\ndata: {status.model_dump_json()}\n\n"
+                    if max_events is not None and sent >= max_events:
+                        return
+                elif time.monotonic() - last_sent >= HEARTBEAT_S:
+                    last_sent = time.monotonic()
+                    yield ": heartbeat\n\n"
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(ctx.settings.stream_interval_s)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

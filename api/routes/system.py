@@ -1,0 +1,55 @@
+"""Outside ``/api/v1``: ``/healthz`` (no key) and ``/metrics`` (Prometheus text, any key)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from fastapi import APIRouter, Response
+
+from api import data, metrics
+from api.deps import Ctx, Viewer
+from api.schemas import Health, iso
+from api.summary import figures
+from controller import store
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness and database health (no key)")
+async def healthz(ctx: Ctx, response: Response) -> Health:
+    try:
+        row = ctx.conn.execute("SELECT MAX(ts) FROM latest").fetchone()
+    except sqlite3.Error:
+        response.status_code = 503
+        return Health(status="degraded", database="unavailable", last_sample=None,
+                      last_sample_age_s=None)
+    last = row[0] if row else None
+    age = None if last is None else max(0.0, time.time() - last)
+    return Health(status="ok", database="ok", last_sample=iso(last), last_sample_age_s=age)
+
+
+@router.get("/metrics", summary="Prometheus metrics (text format 0.0.4)",
+            response_class=Response, responses={200: {"content": {metrics.CONTENT_TYPE: {}}}})
+async def prometheus(ctx: Ctx, _: Viewer) -> Response:
+    now = time.time()
+    latest = data.guarded(lambda: store.read_latest(ctx.conn))
+    alarms = data.guarded(lambda: store.read_active_alarms(ctx.conn))
+    pending = data.guarded(lambda: store.read_commands(ctx.conn, status="pending", limit=1000))
+    text = ctx.metrics.render()
+    text += metrics.family(
+        "offgrid_point_value", "gauge", "latest value of each device point",
+        (({"device": r["device"], "point": r["point"], "quality": r["quality"]}, r["value"])
+         for r in latest if r["value"] is not None))
+    text += metrics.family(
+        "offgrid_point_age_seconds", "gauge", "age of each point's last good read",
+        (({"device": r["device"], "point": r["point"]}, max(0.0, now - r["ts"])) for r in latest))
+    figs = figures(ctx.site, latest)
+    text += metrics.family(
+        "offgrid_site_value", "gauge", "site-wide figures (pv_w, load_w, soc_pct, do_mg_l, ...)",
+        (({"figure": k}, float(f.value)) for k, f in figs.items() if f.value is not None))
+    text += metrics.family("offgrid_alarms_active", "gauge", "active alarms",
+                           [({}, len(alarms))])
+    text += metrics.family("offgrid_commands_pending", "gauge", "commands not yet acknowledged",
+                           [({}, len(pending))])
+    return Response(text, media_type=metrics.CONTENT_TYPE)

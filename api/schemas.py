@@ -1,0 +1,205 @@
+"""Request and response bodies, in families: ``…Public`` (out), ``…Create`` (in)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.keys import KeyInfo, Role
+
+
+def iso(ts_s: float | None) -> datetime | None:
+    """UTC epoch [s] → aware datetime."""
+    return None if ts_s is None else datetime.fromtimestamp(ts_s, UTC)
+
+
+class In(BaseModel):
+    """Base of request bodies: unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+THRESHOLD_KEYS = ("shed_soc_pct", "reconnect_soc_pct", "gen_start_soc_pct", "gen_stop_soc_pct",
+                  "do_on_mg_l", "do_off_mg_l", "do_low_alarm_mg_l", "gen_start_delay_s",
+                  "gen_stop_delay_s", "aerator_min_on_s", "aerator_min_off_s")
+ThresholdKey = Literal["shed_soc_pct", "reconnect_soc_pct", "gen_start_soc_pct",
+                       "gen_stop_soc_pct", "do_on_mg_l", "do_off_mg_l", "do_low_alarm_mg_l",
+                       "gen_start_delay_s", "gen_stop_delay_s", "aerator_min_on_s",
+                       "aerator_min_off_s"]
+Name = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[\w .\-]+$")]
+
+
+class KeyCreate(In):
+    role: Role
+    name: Name = "api"
+
+
+class KeyPublic(BaseModel):
+    id: str
+    name: str
+    role: Role
+    created: datetime
+    revoked: datetime | None
+    last_used: datetime | None
+
+    @classmethod
+    def of(cls, k: KeyInfo) -> KeyPublic:
+        created = iso(k.created_ts)
+        assert created is not None
+        return cls(id=k.id, name=k.name, role=k.role, created=created,
+                   revoked=iso(k.revoked_ts), last_used=iso(k.last_used_ts))
+
+
+class KeyCreated(KeyPublic):
+    key: str = Field(description="the key itself; shown once, stored hashed")
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    last_sample: datetime | None
+    last_sample_age_s: float | None
+
+
+class FigurePublic(BaseModel):
+    value: float | None
+    quality: str
+    ts: float | None = Field(description="UTC epoch [s] of the oldest input")
+    age_s: float | None
+    sources: list[str]
+
+
+class PointPublic(BaseModel):
+    device: str
+    point: str
+    value: float | None
+    quality: str
+    ts: float = Field(description="UTC epoch [s] of the last good read")
+    age_s: float
+
+
+class LoadStatePublic(BaseModel):
+    name: str
+    kind: str
+    critical: bool
+    priority: int | None
+    switchable: bool
+    units: int
+    units_on: int | None
+    on: bool | None
+    quality: str
+    override: dict[str, Any] | None = None
+
+
+class AlarmPublic(BaseModel):
+    id: int
+    key: str
+    kind: str
+    source: str
+    severity: str
+    message: str
+    raised_ts: float
+    cleared_ts: float | None
+    acked_ts: float | None
+    acked_by: str | None
+    active: bool
+
+
+class StatusPublic(BaseModel):
+    now: float = Field(description="server time, UTC epoch [s]")
+    site: str
+    soc_pct: FigurePublic
+    figures: dict[str, FigurePublic]
+    loads: list[LoadStatePublic]
+    points: list[PointPublic]
+    active_alarms: list[AlarmPublic]
+    generator_mode: str | None = None
+
+
+class EventPublic(BaseModel):
+    id: int
+    ts: float
+    kind: str
+    source: str
+    message: str
+    data: Any = None
+
+
+class HistoryPublic(BaseModel):
+    device: str
+    point: str
+    resolution: str
+    from_ts: float
+    to_ts: float
+    truncated: bool
+    t: list[float] = Field(description="bucket start (or sample time), UTC epoch [s]")
+    avg: list[float | None]
+    min: list[float | None]
+    max: list[float | None]
+
+
+class DailyEnergyPublic(BaseModel):
+    date: str = Field(description="local day (site time zone), YYYY-MM-DD")
+    start_ts: float
+    pv_kwh: float | None
+    load_kwh: float | None
+    battery_charge_kwh: float | None
+    battery_discharge_kwh: float | None
+    generator_kwh: float | None
+    soc_min_pct: float | None
+    soc_max_pct: float | None
+    aerator_h: float | None
+    do_min_mg_l: float | None
+    hours: float = Field(description="hours of data in the day")
+    sources: dict[str, dict[str, float | None]]
+
+
+class ReliabilityPublic(BaseModel):
+    period: str = Field(description="local month, YYYY-MM")
+    saidi_minutes: float
+    saifi_count: float
+    interruptions: int
+
+
+class DevicePublic(BaseModel):
+    name: str
+    driver: str
+    bus: str
+    unit_id: int
+    poll_s: float
+    health: str = Field(description="online | stale | offline | unknown")
+    last_good_ts: float | None
+    age_s: float | None
+    points: int
+    points_good: int
+    alarm: str | None
+
+
+class CommandPublic(BaseModel):
+    id: int
+    created_ts: float
+    kind: str
+    target: str | None
+    value: dict[str, Any]
+    expires_ts: float | None
+    requested_by: str
+    status: str
+    result: dict[str, Any] | None
+    acked_ts: float | None
+
+
+class OverrideLoadCreate(In):
+    load: Name
+    on: bool
+    expires_s: float = Field(ge=60, le=7 * 86400, description="[s] the override ends after this")
+
+
+class GeneratorCreate(In):
+    action: Literal["start", "stop", "auto"]
+
+
+class ThresholdCreate(In):
+    key: ThresholdKey
+    value: float = Field(allow_inf_nan=False, ge=-1e6, le=1e6)

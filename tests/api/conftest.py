@@ -1,0 +1,135 @@
+"""Fixtures for the API: a real SQLite store, keys of each role, and an httpx client on the app.
+
+``filled_store`` writes a day of telemetry through the controller's own writer API
+(``controller.store.Store``), so the API reads exactly what a controller run leaves behind.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from api import keys
+from api.app import create_app
+from api.settings import ApiSettings
+from controller.store import RollupDelta, Sample, Store
+from sizing.site import Site, load_site
+from tests.conftest import SHRIMP
+
+DAY_S = 86400.0
+T0 = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC: a fixed start keeps the data reproducible
+
+
+@dataclass(frozen=True)
+class Keys:
+    viewer: str
+    operator: str
+    admin: str
+
+    def headers(self, role: str | None) -> dict[str, str]:
+        return {} if role is None else {"X-API-Key": getattr(self, role)}
+
+
+def fill(store: Store, start_ts: float, hours: float, step_s: float = 60.0) -> float:
+    """Telemetry of the shrimp site, one cycle per ``step_s``: a solar day, SOC, DO, relays.
+
+    Returns the time of the last cycle.
+    """
+    ts = start_ts
+    end = start_ts + hours * 3600.0
+    while ts <= end:
+        hour = (ts / 3600.0 + 7) % 24  # local time, UTC+7
+        sun = max(0.0, math.sin(math.pi * (hour - 6) / 12))
+        pv = 40_000.0 * sun
+        soc = 60.0 + 30.0 * sun
+        do = 5.0 + 2.0 * sun
+        samples = [
+            Sample("mppt-1", "pv_w", pv / 2, "good", ts),
+            Sample("mppt-2", "pv_w", pv / 2, "good", ts),
+            Sample("mppt-1", "charge_w", pv / 2 * 0.97, "good", ts),
+            Sample("mppt-2", "charge_w", pv / 2 * 0.97, "good", ts),
+            Sample("inverter", "ac_w", 6000.0, "good", ts),
+            Sample("inverter", "dc_w", 6300.0, "good", ts),
+            Sample("inverter", "soc_pct", soc, "good", ts),
+            Sample("do-probe", "do_mg_l", do, "good", ts),
+            Sample("do-probe", "water_temp_c", 29.0, "good", ts),
+            Sample("genset", "generator_running", 0.0, "good", ts),
+            *(Sample("relays", f"relay_{c}", 1.0 if c < 3 or c == 7 else 0.0, "good", ts)
+              for c in range(8)),
+        ]
+        rollup = {
+            "mppt-1": RollupDelta(energy_in_wh=pv / 2 * step_s / 3600.0),
+            "mppt-2": RollupDelta(energy_in_wh=pv / 2 * step_s / 3600.0),
+            "inverter": RollupDelta(energy_out_wh=6000.0 * step_s / 3600.0),
+            "site": RollupDelta(soc_pct=soc, aerator_h=3 * step_s / 3600.0, do_mg_l=do),
+        }
+        store.write_cycle(ts, samples, rollup, step_s)
+        ts += step_s
+    return ts - step_s
+
+
+@pytest.fixture(scope="session")
+def site() -> Site:
+    return load_site(SHRIMP)
+
+
+@pytest.fixture(scope="session")
+def filled_db(tmp_path_factory: pytest.TempPathFactory, site: Site) -> tuple[Path, float]:
+    """A store with 30 h of 1-minute telemetry, an alarm, events and an interruption."""
+    path = tmp_path_factory.mktemp("api") / "site.db"
+    store = Store(path, site.site.timezone)
+    last = fill(store, T0, 30.0)
+    store.raise_alarm(T0 + 3600, "low_do", "do-probe", "DO 2.8 mg/L below 3.0", "critical")
+    store.raise_alarm(T0 + 7200, "device_offline", "genset", "genset does not answer")
+    store.clear_alarm(T0 + 9000, "device_offline", "genset")
+    store.event(T0 + 100, "controller_start", "controller", "controller started")
+    store.start_interruption(T0 + 4000, "farmhouse", "shed")
+    store.end_interruption(T0 + 4600, "farmhouse")
+    store.close()
+    return path, last
+
+
+@pytest.fixture
+def db(tmp_path: Path, filled_db: tuple[Path, float]) -> Path:
+    """A private copy of the filled store (tests may write commands and keys into it)."""
+    copy = tmp_path / "site.db"
+    src = keys.connect(filled_db[0])
+    dst = sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return copy
+
+
+@pytest.fixture
+def api_keys(db: Path) -> Keys:
+    conn = keys.connect(db)
+    made = {r.value: keys.create_key(conn, r, f"test-{r.value}", by="test")[0]
+            for r in keys.Role}
+    conn.close()
+    return Keys(**made)
+
+
+@pytest.fixture
+def settings(db: Path) -> ApiSettings:
+    return ApiSettings(database=db, command_wait_s=0.0, rate_limit_per_min=60_000,
+                       rate_burst=10_000)
+
+
+@pytest.fixture
+def app(settings: ApiSettings, site: Site) -> FastAPI:
+    return create_app(settings, site)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://127.0.0.1") as c:
+        yield c
