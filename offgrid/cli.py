@@ -74,6 +74,9 @@ def check(site_file: SiteArg, as_json: JsonOpt = False) -> None:
         fail(f"{site_file}: {e}")
 
 
+from offgrid import serve_cmd  # noqa: E402, F401 — registers serve, keys and demo
+
+
 def main() -> None:
     """Entry point for ``python -m offgrid``."""
     app()
