@@ -218,6 +218,7 @@ class Generator(Section):
     strategy: Literal["load_following", "cycle_charging"] = "cycle_charging"
     start_delay_s: NonNeg = 10.0
     life_hours: Pos = 15000.0
+    tank_l: Pos = 200.0
 
     @model_validator(mode="after")
     def _default_idle(self) -> Generator:
