@@ -2,9 +2,105 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from sizing.errors import SizingError
 
 size_app = typer.Typer(
     help="Design the site: simulate, optimize, report.",
     no_args_is_help=True,
 )
+
+SiteArg = Annotated[Path, typer.Argument(help="The site file (TOML).", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+YearsOpt = Annotated[
+    int | None,
+    typer.Option("--years", min=1, max=100,
+                 help="Synthetic weather years (default: [weather].years)."),
+]
+
+# (key, label, format) of the readable table.
+_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("pv_ac_kwh", "PV energy [kWh]", "{:,.0f}"),
+    ("load_kwh", "load [kWh]", "{:,.0f}"),
+    ("served_kwh", "served [kWh]", "{:,.0f}"),
+    ("unmet_kwh", "unmet [kWh]", "{:,.1f}"),
+    ("unmet_load_fraction", "unmet fraction", "{:.2%}"),
+    ("critical_unmet_fraction", "critical unmet fraction", "{:.3%}"),
+    ("loss_of_load_hours", "loss-of-load hours", "{:,.0f}"),
+    ("saidi_minutes", "SAIDI [min/year]", "{:,.0f}"),
+    ("saifi_count", "SAIFI [interruptions/year]", "{:,.0f}"),
+    ("curtailed_kwh", "curtailed PV [kWh]", "{:,.0f}"),
+    ("losses_pct_of_pv", "system losses [% of PV]", "{:.1f}"),
+    ("battery_throughput_kwh", "battery throughput [kWh]", "{:,.0f}"),
+    ("battery_equivalent_cycles", "equivalent full cycles", "{:,.0f}"),
+    ("battery_life_years", "battery life [years]", "{:.1f}"),
+    ("generator_hours", "generator hours", "{:,.0f}"),
+    ("generator_fuel_l", "generator fuel [L]", "{:,.0f}"),
+    ("renewable_fraction", "renewable fraction", "{:.1%}"),
+)
+
+
+def _print_table(console: Console, site_name: str, data: dict[str, Any]) -> None:
+    d = data["design"]
+    console.print(f"[bold]{site_name}[/bold]: {d['kwp']:g} kWp, {d['kwh']:g} kWh, "
+                  f"inverter {d['inverter_kw']:g} kW, generator {d['generator_kw']:g} kW, "
+                  f"{data['years']} weather year(s)")
+    table = Table(show_edge=False)
+    table.add_column("figure")
+    several = data["years"] > 1
+    table.add_column("P50" if several else "value", justify="right")
+    if several:
+        table.add_column("P90", justify="right")
+    for key, label, fmt in _ROWS:
+        row = [label, fmt.format(data[key])]
+        if several:
+            row.append(fmt.format(data["p90"][key]))
+        table.add_row(*row)
+    console.print(table)
+    unmet = Table(title="Unmet energy by load", show_edge=False, title_justify="left")
+    unmet.add_column("load")
+    unmet.add_column("kWh/year", justify="right")
+    for name, kwh in data["unmet_by_load_kwh"].items():
+        unmet.add_row(name, f"{kwh:,.1f}")
+    console.print(unmet)
+    console.print(f"System losses {data['losses_pct_of_pv']:.1f} % of PV energy "
+                  f"(target {data['losses_target_pct']:g} %).")
+    if data["motor_start"]:
+        console.print(f"Motor start: {data['motor_start']['advice']}.")
+    for warning in data["warnings"]:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+@size_app.command("simulate")
+def simulate_cmd(site_file: SiteArg, as_json: JsonOpt = False, years: YearsOpt = None) -> None:
+    """One design over one or N weather years: energy balance and reliability."""
+    from offgrid.cli import fail, open_site, print_json  # noqa: PLC0415 (cli imports us)
+    from sizing.simulate import simulate  # noqa: PLC0415 (numba/pvlib load only when used)
+
+    site = open_site(site_file, "weather", "pv", "inverter")
+    if not site.loads:
+        fail(f"{site_file}: loads: at least one [[loads]] entry is required to simulate")
+    err = Console(stderr=True)
+    n_years = years or (site.weather.years if site.weather else 1)
+    try:
+        if n_years > 1 and not as_json:
+            with Progress(console=err, transient=True) as progress:
+                task = progress.add_task("simulating weather years", total=n_years)
+                result = simulate(site, years, on_year=lambda done, _n: progress.update(
+                    task, completed=done))
+        else:
+            result = simulate(site, years)
+    except SizingError as e:
+        fail(f"{site_file}: {e}")
+    data = result.to_json()
+    if as_json:
+        print_json(data)
+    else:
+        _print_table(Console(), site.site.name, data)

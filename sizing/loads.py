@@ -57,3 +57,100 @@ def nominal_daily_kwh(load: Load, night_h: float, profile_kw: pd.Series | None =
     if isinstance(load, PumpLoad):
         return load.daily_kwh
     raise TypeError(f"unknown load kind {type(load).__name__}")
+
+
+# --------------------------------------------------------------------------- hourly series
+
+MINUTES_PER_YEAR = 525_600
+
+
+def _minute_of_year(index: pd.DatetimeIndex) -> np.ndarray:
+    """Local minute of the (non-leap) year at which each step starts [min]."""
+    doy = np.minimum(index.dayofyear.to_numpy(), 365) - 1
+    return doy * 1440 + index.hour.to_numpy() * 60 + index.minute.to_numpy()
+
+
+def step_mean(per_minute_kw: np.ndarray, index: pd.DatetimeIndex, step_min: int) -> np.ndarray:
+    """Mean of a per-minute year of power over each step of ``index`` [kW] (wraps at year end)."""
+    csum = np.concatenate(([0.0], np.cumsum(np.concatenate((per_minute_kw,
+                                                             per_minute_kw[:step_min])))))
+    start = _minute_of_year(index)
+    return (csum[start + step_min] - csum[start]) / step_min
+
+
+def step_minutes(index: pd.DatetimeIndex) -> int:
+    """Length of one step of a regular index [min]."""
+    if len(index) < 2:
+        return 60
+    return int((index[1] - index[0]) / pd.Timedelta(minutes=1))
+
+
+def local_hour_mid(index: pd.DatetimeIndex) -> np.ndarray:
+    """Local clock hour at the middle of each step [h]."""
+    half_h = step_minutes(index) / 120.0
+    return index.hour.to_numpy() + index.minute.to_numpy() / 60.0 + half_h
+
+
+def in_window(hour: np.ndarray, start_h: float, length_h: float) -> np.ndarray:
+    """Whether each local ``hour`` [h] falls in the daily window ``start_h`` + ``length_h``."""
+    return ((hour - start_h) % 24.0) < length_h
+
+
+def profile_load_kw(load: ProfileLoad, index: pd.DatetimeIndex) -> np.ndarray:
+    """A profile load over ``index`` [kW]: the CSV's hourly or 15-minute year, step-averaged."""
+    values = read_profile_kw(load.profile).to_numpy() * load.scale
+    per_hour = 4 if len(values) >= 35040 else 1
+    year = values[: 8760 * per_hour]
+    return step_mean(np.repeat(year, 60 // per_hour), index, step_minutes(index))
+
+
+def appliance_minutes_kw(load: ApplianceLoad, rng: np.random.Generator) -> np.ndarray:
+    """A RAMP-style year of one appliance load at 1-minute resolution [kW].
+
+    Each unit of each appliance runs, every day, for its ``minutes_per_day`` (varied by
+    ``variability_pct``), split over its windows in proportion to their length, as one block
+    at a random start inside each window; ``duty_cycle`` scales the power while on.
+    """
+    n = MINUTES_PER_YEAR
+    diff = np.zeros(n + 1)
+    days = np.arange(365) * 1440
+    for app in load.appliances:
+        windows = [(w.start_h * 60.0, w.hours * 60.0) for w in app.windows] or [(0.0, 1440.0)]
+        total_min = sum(length for _, length in windows)
+        kw = app.power_w * app.duty_cycle / 1000.0
+        for _unit in range(app.count):
+            factor = 1.0 + rng.standard_normal(365) * app.variability_pct / 100.0
+            on_min = np.clip(app.minutes_per_day * factor, 0.0, total_min)
+            for w_start, w_len in windows:
+                dur = on_min * (w_len / total_min)
+                offset = rng.random(365) * (w_len - dur)
+                start = (days + w_start + offset).astype(np.int64) % n
+                end = start + np.round(dur).astype(np.int64)
+                wrap = end > n  # a block running past the year's end continues on 1 January
+                np.add.at(diff, start, kw)
+                np.add.at(diff, np.where(wrap, n, end), -kw)
+                diff[0] += kw * int(wrap.sum())
+                np.add.at(diff, end[wrap] - n, -kw)
+    return np.cumsum(diff[:n])
+
+
+def aerator_kw(load: AeratorLoad, index: pd.DatetimeIndex, night_start: time,
+               night_end: time) -> np.ndarray:
+    """Aerators over ``index`` [kW]: ``night_fraction`` of the units run at night, else
+    ``day_fraction`` (night: ``night_start`` to ``night_end``, local time, step midpoints)."""
+    start_h = night_start.hour + night_start.minute / 60.0
+    night = in_window(local_hour_mid(index), start_h, night_hours(night_start, night_end))
+    frac = np.where(night, load.night_fraction, load.day_fraction)
+    return load.kw_per_unit * load.units * frac
+
+
+def pump_steps_left(load: PumpLoad, index: pd.DatetimeIndex) -> np.ndarray:
+    """Steps left in the pump's daily window, this step included (0 outside the window)."""
+    phase = (local_hour_mid(index) - load.window.start_h) % 24.0
+    inside = phase < load.window.hours
+    left = np.zeros(len(index), dtype=np.int64)
+    for t in range(len(index) - 1, -1, -1):
+        if inside[t]:
+            same = t + 1 < len(index) and inside[t + 1] and phase[t + 1] > phase[t]
+            left[t] = left[t + 1] + 1 if same else 1
+    return left

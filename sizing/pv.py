@@ -117,3 +117,11 @@ def pv_power_kw(site: Site, weather: pd.DataFrame) -> pd.DataFrame:
         ac = np.nan_to_num(np.asarray(mc.results.ac, dtype=float))
         ac_kw = np.clip(ac, 0, None) * scale / 1000.0
     return pd.DataFrame({"dc_kw": dc_kw, "ac_kw": ac_kw}, index=weather.index)
+
+
+def pv_kw_per_kwp(site: Site, weather: pd.DataFrame) -> np.ndarray:
+    """PV power onto the system bus per kWp of array over ``weather`` [kW/kWp]."""
+    if site.pv is None:
+        raise SizingError("the site has no [pv] section")
+    one = site.model_copy(update={"pv": site.pv.model_copy(update={"kwp": 1.0})})
+    return pv_power_kw(one, weather)["ac_kw"].to_numpy()

@@ -1,0 +1,502 @@
+"""The dispatch: what the site does each time step, written once as a numba kernel.
+
+Rules per step (the same ``[control]`` thresholds as the on-site controller):
+
+1. **Shedding** (hysteresis on the SOC at the start of the step): below ``shed_soc_pct`` every
+   non-critical load is shed; it reconnects at ``reconnect_soc_pct``. Loads are served in
+   priority order (critical first, then ``priority`` 1, 2, …) whenever supply is short.
+2. **Generator** (start and stop SOC, ``quiet_hours`` thresholds inside their window, a minimum
+   run time): ``load_following`` covers the net load and charges the battery only with what its
+   minimum load forces out; ``cycle_charging`` runs at full power and charges the battery with
+   the rest. Without a battery it runs whenever PV falls short.
+3. **Order of supply**: PV → loads, generator → loads, battery → loads (critical loads down to
+   ``min_soc_pct``, the others down to ``shed_soc_pct``), then PV surplus → deferrable pumps
+   (first when the SOC is at or above ``reconnect_soc_pct``) and the battery, generator surplus →
+   battery, and the rest of the PV is curtailed.
+4. **Deferrable pumps** deliver a daily energy within their window: they take PV surplus, and
+   run at the power they still need when the window is about to close. What is left when the
+   window closes is unmet.
+5. **Topology**: DC coupling puts PV (after its MPPT) on the battery bus, so PV to the loads
+   goes through the inverter; AC coupling puts PV on the AC bus, so PV to the battery goes
+   through the inverter. The inverter's kW limit bounds its output (and its charger input).
+
+Energy balance per step [kWh]: ``pv + generator + battery_discharge + unmet = load +
+battery_charge + curtailed + losses``, where battery energies are SOC changes and losses are
+inverter and battery conversion losses.
+
+Entry points: :func:`dispatch` (one design, full time series) and :func:`dispatch_many`
+(``prange`` over designs, summary figures). Both run the same kernel :func:`_run`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange
+
+from sizing.battery import BatteryParams, charge_step, max_charge_kw, max_discharge_kw
+
+EPS_KWH = 1e-9
+
+
+class DispatchConfig(NamedTuple):
+    """Scalars of the dispatch (all units in the names; fractions are 0–1)."""
+
+    dt_h: float
+    dc_coupled: bool
+    inverter_eff: float
+    min_soc_frac: float
+    max_soc_frac: float
+    initial_soc_frac: float
+    charge_eff: float
+    discharge_eff: float
+    charge_c_rate: float
+    """Charge power limit per kWh of capacity [kW/kWh]."""
+    discharge_c_rate: float
+    shed_soc_frac: float
+    reconnect_soc_frac: float
+    gen_start_soc_frac: float
+    gen_stop_soc_frac: float
+    quiet_start_soc_frac: float
+    quiet_stop_soc_frac: float
+    gen_min_run_steps: int
+    gen_min_load_frac: float
+    gen_cycle_charging: bool
+    fuel_l_per_kwh: float
+    fuel_idle_l_per_h_per_kw: float
+
+
+class DispatchInputs(NamedTuple):
+    """Time series shared by every design (T steps, L continuous loads, P deferrable pumps)."""
+
+    pv_kw_per_kwp: np.ndarray
+    """[T] PV power onto the system bus per kWp [kW/kWp]."""
+    load_kw: np.ndarray
+    """[L, T] continuous loads, rows in serving order (critical first, then priority) [kW]."""
+    load_critical: np.ndarray
+    """[L] bool: critical loads are served down to ``min_soc`` and never shed."""
+    load_counts: np.ndarray
+    """[L] bool: an unserved step of this load counts as an interruption (SAIDI/SAIFI)."""
+    pump_kw: np.ndarray
+    """[P] rated power of each deferrable pump [kW]."""
+    pump_daily_kwh: np.ndarray
+    """[P] daily energy each pump must deliver within its window [kWh]."""
+    pump_steps_left: np.ndarray
+    """[P, T] int: steps left in the pump's window including this one (0 outside it)."""
+    pump_critical: np.ndarray
+    """[P] bool."""
+    quiet: np.ndarray
+    """[T] bool: the generator's quiet hours."""
+
+
+# Summary columns of dispatch_many (index → name).
+SUMMARY_KEYS = (
+    "pv_kwh", "load_kwh", "served_kwh", "unmet_kwh", "critical_load_kwh", "critical_unmet_kwh",
+    "loss_of_load_hours", "curtailed_kwh", "battery_charge_kwh", "battery_discharge_kwh",
+    "battery_throughput_kwh", "battery_equivalent_cycles", "generator_kwh", "generator_hours",
+    "generator_starts", "generator_fuel_l", "losses_kwh", "interruptions", "interruption_minutes",
+    "shed_hours", "final_soc_kwh",
+)
+_S = {name: i for i, name in enumerate(SUMMARY_KEYS)}
+_S_PV_KWH = 0
+_S_LOAD_KWH = 1
+_S_SERVED_KWH = 2
+_S_UNMET_KWH = 3
+_S_CRITICAL_LOAD_KWH = 4
+_S_CRITICAL_UNMET_KWH = 5
+_S_LOSS_OF_LOAD_HOURS = 6
+_S_CURTAILED_KWH = 7
+_S_BATTERY_CHARGE_KWH = 8
+_S_BATTERY_DISCHARGE_KWH = 9
+_S_BATTERY_THROUGHPUT_KWH = 10
+_S_BATTERY_EQUIVALENT_CYCLES = 11
+_S_GENERATOR_KWH = 12
+_S_GENERATOR_HOURS = 13
+_S_GENERATOR_STARTS = 14
+_S_GENERATOR_FUEL_L = 15
+_S_LOSSES_KWH = 16
+_S_INTERRUPTIONS = 17
+_S_INTERRUPTION_MINUTES = 18
+_S_SHED_HOURS = 19
+_S_FINAL_SOC_KWH = 20
+N_SUMMARY = len(SUMMARY_KEYS)
+
+# Time-series rows recorded by dispatch (index → name), each [kW] averaged over the step
+# except soc_kwh (end of step) and the 0/1 flags.
+SERIES_KEYS = (
+    "pv_kw", "load_kw", "served_kw", "unmet_kw", "critical_unmet_kw", "generator_kw",
+    "battery_kw", "soc_kwh", "curtailed_kw", "losses_kw", "shed", "generator_on", "interrupted",
+)
+_R_PV_KW = 0
+_R_LOAD_KW = 1
+_R_SERVED_KW = 2
+_R_UNMET_KW = 3
+_R_CRITICAL_UNMET_KW = 4
+_R_GENERATOR_KW = 5
+_R_BATTERY_KW = 6
+_R_SOC_KWH = 7
+_R_CURTAILED_KW = 8
+_R_LOSSES_KW = 9
+_R_SHED = 10
+_R_GENERATOR_ON = 11
+_R_INTERRUPTED = 12
+N_SERIES = len(SERIES_KEYS)
+
+
+@njit(cache=True, inline="always")
+def _serve(need: np.ndarray, served: np.ndarray, avail_kw: float) -> float:
+    """Serve ``need`` (in order) from ``avail_kw`` [kW]; returns the power used [kW]."""
+    used = 0.0
+    for k in range(need.size):
+        if avail_kw - used <= 0.0:
+            break
+        take = min(need[k], avail_kw - used)
+        if take > 0.0:
+            need[k] -= take
+            served[k] += take
+            used += take
+    return used
+
+
+@njit(cache=True)
+def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
+        inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, inverter_kw: float,
+         generator_kw: float, summary: np.ndarray, unmet_by_load: np.ndarray,
+         series: np.ndarray, load_series: np.ndarray, record: bool) -> None:
+    """Simulate one design over the inputs; writes ``summary`` [N_SUMMARY], ``unmet_by_load``
+    [L + P] [kWh] and, when ``record``, ``series`` [N_SERIES, T] and ``load_series``
+    [L + P, T] (served kW per load)."""
+    dt = cfg.dt_h
+    n_steps = inp.pv_kw_per_kwp.size
+    n_loads = inp.load_kw.shape[0]
+    n_pumps = inp.pump_kw.size
+    n_all = n_loads + n_pumps
+    eta = cfg.inverter_eff
+    bp = BatteryParams(kwh, kwh * cfg.min_soc_frac, kwh * cfg.max_soc_frac,
+                       kwh * cfg.charge_c_rate, kwh * cfg.discharge_c_rate,
+                       cfg.charge_eff, cfg.discharge_eff)
+    has_batt = kwh > 0.0
+    shed_floor = kwh * max(cfg.shed_soc_frac, cfg.min_soc_frac)
+    gen_min_kw = generator_kw * cfg.gen_min_load_frac
+    gen_idle_l_per_h = generator_kw * cfg.fuel_idle_l_per_h_per_kw
+
+    soc = kwh * cfg.initial_soc_frac
+    shed = False
+    gen_on = False
+    gen_steps = 0
+    interrupted_prev = False
+    pump_rem = np.zeros(n_pumps)
+    need = np.zeros(n_all)
+    served = np.zeros(n_all)
+    critical = np.zeros(n_all, dtype=np.bool_)
+    counts = np.zeros(n_all, dtype=np.bool_)
+    for k in range(n_loads):
+        critical[k] = inp.load_critical[k]
+        counts[k] = inp.load_counts[k]
+    for j in range(n_pumps):
+        critical[n_loads + j] = inp.pump_critical[j]
+        counts[n_loads + j] = inp.pump_critical[j]
+    summary[:] = 0.0
+    unmet_by_load[:] = 0.0
+
+    for t in range(n_steps):
+        soc_frac = soc / kwh if has_batt else 1.0
+        # -- shedding and generator state, from the SOC at the start of the step
+        if soc_frac < cfg.shed_soc_frac:
+            shed = True
+        elif soc_frac >= cfg.reconnect_soc_frac:
+            shed = False
+        pv = kwp * inp.pv_kw_per_kwp[t]
+
+        # -- demand of this step, in serving order
+        demand_kwh = 0.0
+        crit_demand_kwh = 0.0
+        for k in range(n_loads):
+            d = inp.load_kw[k, t]
+            demand_kwh += d * dt
+            if critical[k]:
+                crit_demand_kwh += d * dt
+            need[k] = 0.0 if (shed and not critical[k]) else d
+            served[k] = 0.0
+        for j in range(n_pumps):
+            i = n_loads + j
+            left = inp.pump_steps_left[j, t]
+            served[i] = 0.0
+            need[i] = 0.0
+            if left > 0:
+                if t == 0 or inp.pump_steps_left[j, t - 1] <= 1:
+                    pump_rem[j] = inp.pump_daily_kwh[j]
+                must_kwh = pump_rem[j] - (left - 1) * inp.pump_kw[j] * dt
+                if must_kwh > EPS_KWH and not (shed and not critical[i]):
+                    need[i] = min(must_kwh / dt, inp.pump_kw[j])
+
+        if generator_kw > 0.0:
+            if has_batt:
+                start = cfg.quiet_start_soc_frac if inp.quiet[t] else cfg.gen_start_soc_frac
+                stop = cfg.quiet_stop_soc_frac if inp.quiet[t] else cfg.gen_stop_soc_frac
+                if not gen_on and soc_frac <= start:
+                    gen_on = True
+                    gen_steps = 0
+                    summary[_S_GENERATOR_STARTS] += 1.0
+                elif gen_on and gen_steps >= cfg.gen_min_run_steps and soc_frac >= stop:
+                    gen_on = False
+            else:
+                short = need.sum() - (pv * eta if cfg.dc_coupled else pv)
+                if short > 0.0 and not gen_on:
+                    gen_on = True
+                    gen_steps = 0
+                    summary[_S_GENERATOR_STARTS] += 1.0
+                elif short <= 0.0 and gen_on and gen_steps >= cfg.gen_min_run_steps:
+                    gen_on = False
+
+        loss = 0.0
+        inv_left = inverter_kw  # inverter output budget this step [kW]
+        # -- 1. PV → loads
+        if cfg.dc_coupled:
+            to_load = _serve(need, served, min(pv * eta, inv_left))
+            pv_used = to_load / eta
+            loss += (pv_used - to_load) * dt
+            inv_left -= to_load
+        else:
+            pv_used = _serve(need, served, pv)
+        # -- 2. generator → loads
+        gen_out = 0.0
+        if gen_on:
+            gen_out = _serve(need, served, generator_kw)
+        # -- 3. battery → loads, critical down to min SOC, the others down to the shed floor
+        dis_dc = 0.0
+        if has_batt:
+            for k in range(n_all):
+                if need[k] <= 0.0 or inv_left <= 0.0:
+                    continue
+                floor = bp.min_soc_kwh if critical[k] else shed_floor
+                avail_dc = max_discharge_kw(soc, floor, dt, bp) - dis_dc
+                if avail_dc <= 0.0:
+                    continue
+                ac = min(need[k], avail_dc * eta, inv_left)
+                need[k] -= ac
+                served[k] += ac
+                inv_left -= ac
+                dis_dc += ac / eta
+            loss += dis_dc * (1.0 - eta) * dt
+        # -- 4. surplus: pumps, battery, curtailment
+        pv_left = pv - pv_used
+        chg_dc = 0.0
+        chg_room = max_charge_kw(soc, dt, bp) if (has_batt and dis_dc == 0.0) else 0.0
+        pumps_first = soc_frac >= cfg.reconnect_soc_frac
+        for rnd in range(2):
+            if rnd == (0 if pumps_first else 1):
+                for j in range(n_pumps):
+                    i = n_loads + j
+                    if inp.pump_steps_left[j, t] == 0 or pv_left <= 0.0:
+                        continue
+                    if shed and not critical[i]:
+                        continue
+                    want = min(inp.pump_kw[j] - served[i],
+                               max(pump_rem[j] / dt - served[i], 0.0))
+                    if want <= 0.0:
+                        continue
+                    if cfg.dc_coupled:
+                        ac = min(want, pv_left * eta, inv_left)
+                        inv_left -= ac
+                        pv_left -= ac / eta
+                        loss += (ac / eta - ac) * dt
+                    else:
+                        ac = min(want, pv_left)
+                        pv_left -= ac
+                    served[i] += ac
+            elif chg_room > 0.0 and pv_left > 0.0:
+                if cfg.dc_coupled:
+                    dc = min(pv_left, chg_room)
+                    pv_left -= dc
+                else:
+                    dc = min(pv_left * eta, chg_room, inv_left * eta)
+                    pv_left -= dc / eta
+                    inv_left -= dc / eta
+                    loss += (dc / eta - dc) * dt
+                chg_dc += dc
+                chg_room -= dc
+        if gen_on:
+            spare = generator_kw - gen_out
+            if not cfg.gen_cycle_charging:
+                spare = min(spare, max(gen_min_kw - gen_out, 0.0))
+            if chg_room > 0.0 and spare > 0.0:
+                dc = min(spare * eta, chg_room, inv_left * eta)
+                gen_out += dc / eta
+                loss += (dc / eta - dc) * dt
+                chg_dc += dc
+        # -- apply the battery
+        batt_kw = 0.0
+        if has_batt:
+            soc_new, batt_kw, batt_loss = charge_step(soc, chg_dc - dis_dc, dt, bp)
+            loss += batt_loss
+            if chg_dc - dis_dc > 0.0 and batt_kw < chg_dc - dis_dc:
+                pv_left += chg_dc - dis_dc - batt_kw  # numerical rejection: curtail it
+            if soc_new > soc:
+                summary[_S_BATTERY_CHARGE_KWH] += soc_new - soc
+            else:
+                summary[_S_BATTERY_DISCHARGE_KWH] += soc - soc_new
+                summary[_S_BATTERY_THROUGHPUT_KWH] += -batt_kw * dt
+            soc = soc_new
+        # -- pumps: window bookkeeping
+        for j in range(n_pumps):
+            i = n_loads + j
+            left = inp.pump_steps_left[j, t]
+            if left == 0:
+                continue
+            pump_rem[j] = max(pump_rem[j] - served[i] * dt, 0.0)
+            demand_kwh += served[i] * dt
+            if critical[i]:
+                crit_demand_kwh += served[i] * dt
+            if left == 1 and pump_rem[j] > EPS_KWH:
+                need[i] = pump_rem[j] / dt  # the window closes: what is left is unmet
+                demand_kwh += pump_rem[j]
+                if critical[i]:
+                    crit_demand_kwh += pump_rem[j]
+                pump_rem[j] = 0.0
+            else:
+                need[i] = 0.0
+
+        # -- accounting
+        served_kw = 0.0
+        unmet_kw = 0.0
+        crit_unmet_kw = 0.0
+        cont_unmet = False
+        interrupted = False
+        for k in range(n_all):
+            served_kw += served[k]
+            u = need[k]
+            if k < n_loads:
+                u = inp.load_kw[k, t] - served[k]
+                if u * dt > EPS_KWH:
+                    cont_unmet = True
+            if u * dt > EPS_KWH:
+                unmet_kw += u
+                unmet_by_load[k] += u * dt
+                if critical[k]:
+                    crit_unmet_kw += u
+                if counts[k]:
+                    interrupted = True
+        gen_fuel = 0.0
+        if gen_on:
+            gen_fuel = (gen_idle_l_per_h + cfg.fuel_l_per_kwh * max(gen_out, gen_min_kw)) * dt
+            gen_steps += 1
+            summary[_S_GENERATOR_HOURS] += dt
+        summary[_S_PV_KWH] += pv * dt
+        summary[_S_LOAD_KWH] += demand_kwh
+        summary[_S_SERVED_KWH] += served_kw * dt
+        summary[_S_UNMET_KWH] += unmet_kw * dt
+        summary[_S_CRITICAL_LOAD_KWH] += crit_demand_kwh
+        summary[_S_CRITICAL_UNMET_KWH] += crit_unmet_kw * dt
+        summary[_S_CURTAILED_KWH] += pv_left * dt
+        summary[_S_GENERATOR_KWH] += gen_out * dt
+        summary[_S_GENERATOR_FUEL_L] += gen_fuel
+        summary[_S_LOSSES_KWH] += loss
+        if cont_unmet:
+            summary[_S_LOSS_OF_LOAD_HOURS] += dt
+        if shed:
+            summary[_S_SHED_HOURS] += dt
+        if interrupted:
+            summary[_S_INTERRUPTION_MINUTES] += dt * 60.0
+            if not interrupted_prev:
+                summary[_S_INTERRUPTIONS] += 1.0
+        interrupted_prev = interrupted
+        if record:
+            series[_R_PV_KW, t] = pv
+            series[_R_LOAD_KW, t] = demand_kwh / dt
+            series[_R_SERVED_KW, t] = served_kw
+            series[_R_UNMET_KW, t] = unmet_kw
+            series[_R_CRITICAL_UNMET_KW, t] = crit_unmet_kw
+            series[_R_GENERATOR_KW, t] = gen_out
+            series[_R_BATTERY_KW, t] = batt_kw
+            series[_R_SOC_KWH, t] = soc
+            series[_R_CURTAILED_KW, t] = pv_left
+            series[_R_LOSSES_KW, t] = loss / dt
+            series[_R_SHED, t] = 1.0 if shed else 0.0
+            series[_R_GENERATOR_ON, t] = 1.0 if gen_on else 0.0
+            series[_R_INTERRUPTED, t] = 1.0 if interrupted else 0.0
+            for k in range(n_all):
+                load_series[k, t] = served[k]
+    summary[_S_FINAL_SOC_KWH] = soc
+    if kwh > 0.0:
+        summary[_S_BATTERY_EQUIVALENT_CYCLES] = summary[_S_BATTERY_THROUGHPUT_KWH] / kwh
+
+
+@njit(cache=True, parallel=True)
+def _run_many(  # noqa: PLR0917
+        inp: DispatchInputs, cfg: DispatchConfig, kwp: np.ndarray, kwh: np.ndarray,
+              inverter_kw: np.ndarray, generator_kw: np.ndarray, summary: np.ndarray,
+              unmet_by_load: np.ndarray) -> None:
+    empty = np.zeros((0, 0))
+    for i in prange(kwp.size):
+        _run(inp, cfg, kwp[i], kwh[i], inverter_kw[i], generator_kw[i], summary[i],
+             unmet_by_load[i], empty, empty, False)
+
+
+@dataclass(frozen=True)
+class ManyResult:
+    """Per-design summaries of :func:`dispatch_many`."""
+
+    summary: np.ndarray
+    """[n_designs, N_SUMMARY], columns named by :data:`SUMMARY_KEYS`."""
+    unmet_by_load_kwh: np.ndarray
+    """[n_designs, L + P] unmet energy per load (continuous loads, then pumps) [kWh]."""
+
+    def column(self, key: str) -> np.ndarray:
+        """One summary figure for every design."""
+        return self.summary[:, _S[key]]
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """One design's run: summary figures and step-by-step series."""
+
+    summary: dict[str, float]
+    unmet_by_load_kwh: np.ndarray
+    """[L + P] [kWh]."""
+    series: dict[str, np.ndarray]
+    """:data:`SERIES_KEYS` → [T] arrays."""
+    served_by_load_kw: np.ndarray
+    """[L + P, T] served power per load [kW]."""
+
+
+def _as_array(value: float | np.ndarray, n: int) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64)
+    return np.full(n, float(arr)) if arr.ndim == 0 else np.ascontiguousarray(arr)
+
+
+def dispatch_many(inp: DispatchInputs, cfg: DispatchConfig, kwp: np.ndarray, kwh: np.ndarray,
+                  *, inverter_kw: np.ndarray | float,
+                  generator_kw: np.ndarray | float = 0.0) -> ManyResult:
+    """Run many designs (arrays of equal length, scalars broadcast) in parallel.
+
+    ``kwp`` [kWp], ``kwh`` [kWh], ``inverter_kw`` [kW], ``generator_kw`` [kW] (0 = none).
+    """
+    kwp_a = np.atleast_1d(np.asarray(kwp, dtype=np.float64))
+    n = kwp_a.size
+    summary = np.zeros((n, N_SUMMARY))
+    unmet = np.zeros((n, inp.load_kw.shape[0] + inp.pump_kw.size))
+    _run_many(inp, cfg, np.ascontiguousarray(kwp_a), _as_array(kwh, n), _as_array(inverter_kw, n),
+              _as_array(generator_kw, n), summary, unmet)
+    return ManyResult(summary, unmet)
+
+
+def dispatch(inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, *,
+             inverter_kw: float, generator_kw: float = 0.0) -> DispatchResult:
+    """Run one design and record every step."""
+    n_steps = inp.pv_kw_per_kwp.size
+    n_all = inp.load_kw.shape[0] + inp.pump_kw.size
+    summary = np.zeros(N_SUMMARY)
+    unmet = np.zeros(n_all)
+    series = np.zeros((N_SERIES, n_steps))
+    per_load = np.zeros((n_all, n_steps))
+    _run(inp, cfg, float(kwp), float(kwh), float(inverter_kw), float(generator_kw), summary,
+         unmet, series, per_load, True)
+    return DispatchResult(
+        summary=dict(zip(SUMMARY_KEYS, summary.tolist(), strict=True)),
+        unmet_by_load_kwh=unmet,
+        series={k: series[i] for i, k in enumerate(SERIES_KEYS)},
+        served_by_load_kw=per_load,
+    )

@@ -1,0 +1,114 @@
+"""Reliability and wear figures: battery life from rainflow cycles, motor starts, P50/P90."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import rainflow
+
+from sizing.site import AeratorLoad, PumpLoad, Site
+
+LOSSES_TARGET_PCT = 6.0  # the programme's target for system losses [% of PV energy]
+
+# Figures where more is better: their P90 is the value exceeded in 90 % of years (the 10th
+# percentile). For every other figure, P90 is the value not exceeded in 90 % of years.
+HIGHER_IS_BETTER = frozenset({"pv_ac_kwh", "served_kwh", "renewable_fraction",
+                              "battery_life_years"})
+
+
+def cycle_damage(soc_frac: np.ndarray, cycle_life: float, cycle_life_dod_frac: float,
+                 exponent: float) -> float:
+    """Fraction of cycle life used by an SOC trace [0–1 of capacity], counted by rainflow.
+
+    Cycle life versus depth of discharge: ``N(DoD) = cycle_life · (DoD_ref / DoD)^exponent``;
+    damage is Miner's sum of ``count / N(DoD)`` (half cycles count 0.5).
+    """
+    damage = 0.0
+    for dod, count in rainflow.count_cycles(np.asarray(soc_frac, dtype=float)):
+        if dod > 1e-6:
+            damage += count / (cycle_life * (cycle_life_dod_frac / dod) ** exponent)
+    return damage
+
+
+def battery_life_years(damage_per_year: float, calendar_life_years: float) -> float:
+    """Years until the battery reaches end of life: cycling or calendar, whichever comes first."""
+    if damage_per_year <= 0.0:
+        return calendar_life_years
+    return min(calendar_life_years, 1.0 / damage_per_year)
+
+
+@dataclass(frozen=True)
+class MotorStart:
+    """Direct-on-line motor start against the inverter's surge rating."""
+
+    motor: str
+    start_kw: float
+    """Largest single start: running power × start multiplier [kW]."""
+    running_kw: float
+    """Peak running load of the other loads when it starts [kW]."""
+    surge_kw: float
+    ok: bool
+    max_simultaneous_starts: int
+    """How many of the largest motor may start at the same moment within the surge rating."""
+    advice: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "motor": self.motor, "start_kw": round(self.start_kw, 3),
+            "running_kw": round(self.running_kw, 3), "surge_kw": self.surge_kw, "ok": self.ok,
+            "max_simultaneous_starts": self.max_simultaneous_starts, "advice": self.advice,
+        }
+
+
+def motor_start_check(site: Site, others_peak_kw: Mapping[str, float]) -> MotorStart | None:
+    """Check the worst DOL start plus the running load against ``inverter.surge_kw``.
+
+    ``others_peak_kw``: per motor load name, the highest load of everything else running with
+    it [kW] (an aerator's other units included). ``None`` without motors.
+    """
+    motors: list[tuple[str, float, float, int]] = []
+    for load in site.loads:
+        if isinstance(load, AeratorLoad):
+            switched = max(1, round(load.units * (load.night_fraction - load.day_fraction)))
+            motors.append((load.name, load.kw_per_unit, load.start_multiplier, switched))
+        elif isinstance(load, PumpLoad):
+            motors.append((load.name, load.kw, load.start_multiplier, 1))
+    if not motors or site.inverter is None:
+        return None
+    name, kw, mult, switched = max(motors,
+                                   key=lambda m: others_peak_kw.get(m[0], 0.0) + m[1] * m[2])
+    surge = float(site.inverter.surge_kw or 0.0)
+    start_kw = kw * mult
+    running = others_peak_kw.get(name, 0.0)
+    extra_per_start = start_kw
+    fit = int(max((surge - running) // extra_per_start, 0)) if extra_per_start > 0 else 0
+    ok = running + start_kw <= surge + 1e-9
+    spacing = site.control.motor_start_spacing_s
+    if not ok:
+        advice = (f"starting {name} ({kw:g} kW × {mult:g} = {start_kw:.1f} kW) on top of "
+                  f"{running:.1f} kW running exceeds the {surge:g} kW surge rating: start it only "
+                  f"when the running load is below {max(surge - start_kw, 0):.1f} kW (switch "
+                  "other loads off first), or fit a soft starter or VFD, or an inverter with "
+                  f"≥ {running + start_kw:.1f} kW surge")
+    elif switched > 1 and fit < switched:
+        advice = (f"{switched} units of {name} switch on together at dusk; start at most "
+                  f"{fit} at a time, {spacing:g} s apart (control.motor_start_spacing_s), "
+                  f"about {spacing * (switched - 1):g} s for all of them")
+    else:
+        advice = f"fits: {running:.1f} kW running + {start_kw:.1f} kW start ≤ {surge:g} kW surge"
+    return MotorStart(name, start_kw, running, surge, ok, fit, advice)
+
+
+def p50_p90(per_year: Iterable[Mapping[str, float]]) -> tuple[dict[str, float],
+                                                                dict[str, float]]:
+    """Median and P90 of each figure over weather years (see :data:`HIGHER_IS_BETTER`)."""
+    rows = list(per_year)
+    p50: dict[str, float] = {}
+    p90: dict[str, float] = {}
+    for key in rows[0]:
+        values = np.array([r[key] for r in rows], dtype=float)
+        p50[key] = float(np.median(values))
+        p90[key] = float(np.percentile(values, 10 if key in HIGHER_IS_BETTER else 90))
+    return p50, p90

@@ -1,0 +1,354 @@
+"""The orchestrator: one design of a site over one or several weather years.
+
+``simulate(site)`` loads the weather, models PV (:mod:`sizing.pv`), builds the loads
+(:mod:`sizing.loads`), runs the dispatch kernel (:mod:`sizing.dispatch`) and derives the
+reliability and wear figures (:mod:`sizing.reliability`). ``dispatch_setup`` gives another
+caller (the optimizer) the kernel's inputs for a weather year.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sizing.dispatch import DispatchConfig, DispatchInputs, DispatchResult, dispatch
+from sizing.errors import SizingError
+from sizing.loads import (
+    aerator_kw,
+    appliance_minutes_kw,
+    in_window,
+    local_hour_mid,
+    profile_load_kw,
+    pump_steps_left,
+    step_mean,
+    step_minutes,
+)
+from sizing.pv import pv_kw_per_kwp
+from sizing.reliability import (
+    LOSSES_TARGET_PCT,
+    battery_life_years,
+    cycle_damage,
+    motor_start_check,
+    p50_p90,
+)
+from sizing.site import (
+    CHEMISTRY_PRESETS,
+    AeratorLoad,
+    ApplianceLoad,
+    ProfileLoad,
+    PumpLoad,
+    Site,
+)
+from sizing.weather import load_weather
+
+# The keys of ``size simulate --json`` (DESIGN.md §2), then the extra figures.
+JSON_KEYS = (
+    "pv_ac_kwh", "load_kwh", "served_kwh", "unmet_kwh", "unmet_load_fraction",
+    "critical_unmet_fraction", "loss_of_load_hours", "curtailed_kwh", "battery_throughput_kwh",
+    "battery_equivalent_cycles", "generator_hours", "generator_fuel_l", "renewable_fraction",
+    "saidi_minutes", "saifi_count",
+    "generator_kwh", "generator_starts", "shed_hours", "losses_kwh", "losses_pct_of_pv",
+    "battery_life_years",
+)
+
+
+@dataclass(frozen=True)
+class Design:
+    """The sizes that the optimizer varies."""
+
+    kwp: float
+    kwh: float
+    inverter_kw: float
+    generator_kw: float
+
+
+def site_design(site: Site) -> Design:
+    """The design written in the site file."""
+    if site.pv is None or site.inverter is None:
+        raise SizingError("simulation needs [pv] and [inverter]")
+    return Design(
+        kwp=site.pv.kwp,
+        kwh=site.battery.kwh if site.battery else 0.0,
+        inverter_kw=site.inverter.kw,
+        generator_kw=site.generator.kw if site.generator else 0.0,
+    )
+
+
+def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
+    """The kernel's scalars from the site's ``[battery]``, ``[inverter]``, ``[generator]`` and
+    ``[control]`` (the controller's own thresholds)."""
+    if site.pv is None or site.inverter is None:
+        raise SizingError("simulation needs [pv] and [inverter]")
+    b = site.battery
+    c = site.control
+    g = site.generator
+    preset = CHEMISTRY_PRESETS["lfp"]
+    min_soc = (b.min_soc_pct if b else preset["min_soc_pct"]) or 0.0
+    max_soc = (b.max_soc_pct if b else preset["max_soc_pct"]) or 100.0
+    init_soc = (b.initial_soc_pct if b else max_soc) or max_soc
+    kwh = b.kwh if b else 0.0
+    quiet = c.quiet_hours
+    return DispatchConfig(
+        dt_h=dt_h,
+        dc_coupled=site.pv.coupling == "dc",
+        inverter_eff=site.inverter.efficiency_pct / 100.0,
+        min_soc_frac=min_soc / 100.0,
+        max_soc_frac=max_soc / 100.0,
+        initial_soc_frac=init_soc / 100.0,
+        charge_eff=(b.charge_efficiency_pct or 100.0) / 100.0 if b else 1.0,
+        discharge_eff=(b.discharge_efficiency_pct or 100.0) / 100.0 if b else 1.0,
+        charge_c_rate=(b.max_charge_kw or 0.0) / kwh if b and kwh > 0 else 0.5,
+        discharge_c_rate=(b.max_discharge_kw or 0.0) / kwh if b and kwh > 0 else 0.5,
+        shed_soc_frac=c.shed_soc_pct / 100.0,
+        reconnect_soc_frac=c.reconnect_soc_pct / 100.0,
+        gen_start_soc_frac=c.gen_start_soc_pct / 100.0,
+        gen_stop_soc_frac=c.gen_stop_soc_pct / 100.0,
+        quiet_start_soc_frac=(quiet.gen_start_soc_pct if quiet else c.gen_start_soc_pct) / 100.0,
+        quiet_stop_soc_frac=(quiet.gen_stop_soc_pct if quiet else c.gen_stop_soc_pct) / 100.0,
+        gen_min_run_steps=math.ceil(g.min_run_min / (dt_h * 60.0)) if g else 0,
+        gen_min_load_frac=g.min_load_pct / 100.0 if g else 0.0,
+        gen_cycle_charging=bool(g and g.strategy == "cycle_charging"),
+        fuel_l_per_kwh=g.fuel_l_per_kwh if g else 0.0,
+        fuel_idle_l_per_h_per_kw=(g.fuel_l_per_h_idle or 0.0) / g.kw if g and g.kw > 0 else 0.0,
+    )
+
+
+@dataclass(frozen=True)
+class LoadSet:
+    """The site's loads over one time index, in the kernel's layout."""
+
+    names: list[str]
+    """Continuous loads in serving order, then the pumps."""
+    load_kw: np.ndarray
+    critical: np.ndarray
+    counts: np.ndarray
+    pump_kw: np.ndarray
+    pump_daily_kwh: np.ndarray
+    pump_steps_left: np.ndarray
+    pump_critical: np.ndarray
+    quiet: np.ndarray
+    kinds: list[str] = field(default_factory=list)
+
+
+def build_loads(site: Site, index: pd.DatetimeIndex) -> LoadSet:
+    """Every load of the site over ``index`` (appliance loads seeded by their ``seed``)."""
+    step = step_minutes(index)
+    c = site.control
+    continuous: list[tuple[int, int, str, str, np.ndarray, bool, bool]] = []
+    pumps: list[PumpLoad] = []
+    for order, load in enumerate(site.loads):
+        if isinstance(load, PumpLoad):
+            pumps.append(load)
+            continue
+        if isinstance(load, ProfileLoad):
+            kw = profile_load_kw(load, index)
+        elif isinstance(load, ApplianceLoad):
+            minutes = appliance_minutes_kw(load, np.random.default_rng(load.seed))
+            kw = step_mean(minutes, index, step)
+        elif isinstance(load, AeratorLoad):
+            kw = aerator_kw(load, index, c.night_start, c.night_end)
+        else:  # pragma: no cover - the site model admits no other kinds
+            raise SizingError(f"unknown load kind {load.kind}")
+        household = isinstance(load, ProfileLoad | ApplianceLoad)
+        rank = 0 if load.critical else (load.priority or 99)
+        continuous.append((rank, order, load.name, load.kind, kw, load.critical,
+                           load.critical or household))
+    continuous.sort(key=lambda row: (row[0], row[1]))
+    n = len(index)
+    hour = local_hour_mid(index)
+    quiet = (in_window(hour, c.quiet_hours.window.start_h, c.quiet_hours.window.hours)
+             if c.quiet_hours else np.zeros(n, dtype=bool))
+    return LoadSet(
+        names=[r[2] for r in continuous] + [p.name for p in pumps],
+        kinds=[r[3] for r in continuous] + ["pump"] * len(pumps),
+        load_kw=np.ascontiguousarray(np.array([r[4] for r in continuous]).reshape(-1, n)),
+        critical=np.array([r[5] for r in continuous], dtype=bool),
+        counts=np.array([r[6] for r in continuous], dtype=bool),
+        pump_kw=np.array([p.kw for p in pumps], dtype=float),
+        pump_daily_kwh=np.array([p.daily_kwh for p in pumps], dtype=float),
+        pump_steps_left=np.ascontiguousarray(
+            np.array([pump_steps_left(p, index) for p in pumps], dtype=np.int64).reshape(-1, n)),
+        pump_critical=np.array([p.critical for p in pumps], dtype=bool),
+        quiet=np.ascontiguousarray(quiet, dtype=bool),
+    )
+
+
+def dispatch_inputs(loads: LoadSet, pv_per_kwp: np.ndarray) -> DispatchInputs:
+    """The kernel's time series."""
+    return DispatchInputs(
+        pv_kw_per_kwp=np.ascontiguousarray(pv_per_kwp, dtype=np.float64),
+        load_kw=loads.load_kw, load_critical=loads.critical, load_counts=loads.counts,
+        pump_kw=loads.pump_kw, pump_daily_kwh=loads.pump_daily_kwh,
+        pump_steps_left=loads.pump_steps_left, pump_critical=loads.pump_critical,
+        quiet=loads.quiet,
+    )
+
+
+def _dt_h(index: pd.DatetimeIndex) -> float:
+    return step_minutes(index) / 60.0
+
+
+def dispatch_setup(site: Site, weather: pd.DataFrame,
+                   loads: LoadSet | None = None) -> tuple[DispatchInputs, DispatchConfig, LoadSet]:
+    """Everything the kernel needs for one weather year (``loads`` reused when given)."""
+    index = pd.DatetimeIndex(weather.index)
+    if loads is None or loads.load_kw.shape[1] != len(index):
+        loads = build_loads(site, index)
+    inp = dispatch_inputs(loads, pv_kw_per_kwp(site, weather))
+    return inp, dispatch_config(site, _dt_h(index)), loads
+
+
+@dataclass(frozen=True)
+class YearResult:
+    """One weather year of one design."""
+
+    figures: dict[str, float]
+    unmet_by_load_kwh: dict[str, float]
+    run: DispatchResult
+    index: pd.DatetimeIndex
+
+    def frame(self) -> pd.DataFrame:
+        """The year's time series as a frame over its index."""
+        return pd.DataFrame(self.run.series, index=self.index)
+
+
+def year_figures(site: Site, run: DispatchResult, years_fraction: float = 1.0) -> dict[str, float]:
+    """The reported figures of one simulated year from the kernel's summary and series."""
+    s = run.summary
+    load = s["load_kwh"]
+    crit = s["critical_load_kwh"]
+    served = s["served_kwh"]
+    b = site.battery
+    if b is not None and b.kwh > 0:
+        damage = cycle_damage(run.series["soc_kwh"] / b.kwh, b.cycle_life or 1.0,
+                              (b.cycle_life_dod_pct or 100.0) / 100.0, b.cycle_life_exponent or 1.0)
+        life = battery_life_years(damage / years_fraction, b.calendar_life_years or 1.0)
+    else:
+        life = 0.0
+    return {
+        "pv_ac_kwh": s["pv_kwh"],
+        "load_kwh": load,
+        "served_kwh": served,
+        "unmet_kwh": s["unmet_kwh"],
+        "unmet_load_fraction": s["unmet_kwh"] / load if load > 0 else 0.0,
+        "critical_unmet_fraction": s["critical_unmet_kwh"] / crit if crit > 0 else 0.0,
+        "loss_of_load_hours": s["loss_of_load_hours"],
+        "curtailed_kwh": s["curtailed_kwh"],
+        "battery_throughput_kwh": s["battery_throughput_kwh"],
+        "battery_equivalent_cycles": s["battery_equivalent_cycles"],
+        "generator_hours": s["generator_hours"],
+        "generator_fuel_l": s["generator_fuel_l"],
+        "renewable_fraction": (min(max(1.0 - s["generator_kwh"] / served, 0.0), 1.0)
+                               if served > 0 else 0.0),
+        "saidi_minutes": s["interruption_minutes"] / years_fraction,
+        "saifi_count": s["interruptions"] / years_fraction,
+        "generator_kwh": s["generator_kwh"],
+        "generator_starts": s["generator_starts"],
+        "shed_hours": s["shed_hours"],
+        "losses_kwh": s["losses_kwh"],
+        "losses_pct_of_pv": 100.0 * s["losses_kwh"] / s["pv_kwh"] if s["pv_kwh"] > 0 else 0.0,
+        "battery_life_years": life,
+    }
+
+
+def simulate_year(site: Site, weather: pd.DataFrame, design: Design | None = None,
+                  loads: LoadSet | None = None) -> YearResult:
+    """One weather year of ``design`` (default: the site file's)."""
+    design = design or site_design(site)
+    inp, cfg, loads = dispatch_setup(site, weather, loads)
+    run = dispatch(inp, cfg, design.kwp, design.kwh, inverter_kw=design.inverter_kw,
+                   generator_kw=design.generator_kw)
+    index = pd.DatetimeIndex(weather.index)
+    fraction = len(index) * cfg.dt_h / 8760.0
+    unmet = dict(zip(loads.names, run.unmet_by_load_kwh.tolist(), strict=True))
+    return YearResult(year_figures(site, run, fraction), unmet, run, index)
+
+
+def _others_peak_kw(site: Site, results: list[YearResult]) -> dict[str, float]:
+    """Per motor load, the highest running load when one of its motors starts [kW].
+
+    An aerator unit starts with every other load and its sibling units running (the year's
+    peak minus one unit); a pump starts with every other load running.
+    """
+    names = list(results[0].unmet_by_load_kwh)
+    peaks: dict[str, float] = {}
+    for load in site.loads:
+        k = names.index(load.name)
+        if isinstance(load, AeratorLoad):
+            peaks[load.name] = max(float(y.run.series["load_kw"].max()) for y in results) \
+                - load.kw_per_unit
+        elif isinstance(load, PumpLoad):
+            peaks[load.name] = max(
+                float(np.max(y.run.series["load_kw"] - y.run.served_by_load_kw[k]))
+                for y in results)
+    return peaks
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """One design over N weather years: P50 and P90 of each figure."""
+
+    design: Design
+    years: list[YearResult]
+    p50: dict[str, float]
+    p90: dict[str, float]
+    warnings: list[str]
+    motor_start: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``size simulate --json`` object (DESIGN.md §2 keys, P50 with ``p90``)."""
+        names = list(self.years[0].unmet_by_load_kwh)
+        unmet_by_load = {
+            n: float(np.median([y.unmet_by_load_kwh[n] for y in self.years])) for n in names
+        }
+        return {
+            **{k: self.p50[k] for k in JSON_KEYS},
+            "p90": {k: self.p90[k] for k in JSON_KEYS},
+            "unmet_by_load_kwh": unmet_by_load,
+            "losses_target_pct": LOSSES_TARGET_PCT,
+            "years": len(self.years),
+            "design": {"kwp": self.design.kwp, "kwh": self.design.kwh,
+                       "inverter_kw": self.design.inverter_kw,
+                       "generator_kw": self.design.generator_kw},
+            "motor_start": self.motor_start,
+            "warnings": self.warnings,
+            "per_year": [{k: y.figures[k] for k in JSON_KEYS} for y in self.years],
+        }
+
+
+def simulate(site: Site, years: int | None = None, design: Design | None = None,
+             on_year: Callable[[int, int], None] | None = None) -> Simulation:
+    """Simulate the site's design (or ``design``) over ``years`` weather years.
+
+    ``on_year(done, total)`` is called after each year (for a progress bar).
+    """
+    design = design or site_design(site)
+    weathers = load_weather(site, years)
+    results: list[YearResult] = []
+    loads: LoadSet | None = None
+    loads_index: pd.DatetimeIndex | None = None
+    for k, weather in enumerate(weathers):
+        index = pd.DatetimeIndex(weather.index)
+        if loads is None or loads_index is None or not index.equals(loads_index):
+            loads, loads_index = build_loads(site, index), index
+        results.append(simulate_year(site, weather, design, loads))
+        if on_year is not None:
+            on_year(k + 1, len(weathers))
+    p50, p90 = p50_p90([y.figures for y in results])
+    peak = max(float(y.run.series["load_kw"].max()) for y in results)
+    motor = motor_start_check(site, _others_peak_kw(site, results))
+    warnings = []
+    if motor is not None and not motor.ok:
+        warnings.append("motor start: " + motor.advice)
+    if peak > design.inverter_kw:
+        warnings.append(f"peak load {peak:.1f} kW exceeds the inverter's {design.inverter_kw:g} kW")
+    if p50["losses_pct_of_pv"] > LOSSES_TARGET_PCT:
+        warnings.append(f"system losses {p50['losses_pct_of_pv']:.1f} % of PV energy exceed the "
+                        f"{LOSSES_TARGET_PCT:g} % target")
+    return Simulation(design, results, p50, p90, warnings,
+                      motor.as_dict() if motor is not None else None)
