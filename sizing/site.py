@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections import Counter
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -524,6 +524,27 @@ class Api(Section):
         return v if v.is_absolute() or base is None else Path(base) / v
 
 
+# --------------------------------------------------------------------------- simulator
+
+
+class SimFault(Section):
+    """A fault the hardware simulator injects on schedule (see ``hardware_sim.faults``)."""
+
+    device: str
+    kind: Literal["silent", "slow", "exception", "garbage", "frozen", "relay_stuck", "reboot",
+                  "drift", "noise"]
+    at_s: NonNeg = Field(default=0.0, description="[s] of simulated time after the start")
+    duration_s: Pos | None = None
+    params: dict[str, float | int | str] = Field(default_factory=dict)
+
+
+class Sim(Section):
+    """The hardware simulator (``offgrid sim``): simulated start time and scheduled faults."""
+
+    start: datetime | None = None
+    faults: list[SimFault] = Field(default_factory=list)
+
+
 # --------------------------------------------------------------------------- the site
 
 
@@ -542,6 +563,7 @@ class Site(Section):
     economics: Economics = Field(default_factory=Economics)
     search: Search | None = None
     api: Api = Field(default_factory=Api)
+    sim: Sim = Field(default_factory=Sim)
     _source: Path | None = PrivateAttr(default=None)
 
     @property
