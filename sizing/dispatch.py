@@ -145,7 +145,7 @@ _R_INTERRUPTED = 12
 N_SERIES = len(SERIES_KEYS)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _serve(need: np.ndarray, served: np.ndarray, avail_kw: float) -> float:
     """Serve ``need`` (in order) from ``avail_kw`` [kW]; returns the power used [kW]."""
     used = 0.0
@@ -160,7 +160,7 @@ def _serve(need: np.ndarray, served: np.ndarray, avail_kw: float) -> float:
     return used
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", fastmath=True)
 def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, inverter_kw: float,
          generator_kw: float, summary: np.ndarray, unmet_by_load: np.ndarray,
@@ -198,8 +198,28 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     for j in range(n_pumps):
         critical[n_loads + j] = inp.pump_critical[j]
         counts[n_loads + j] = inp.pump_critical[j]
-    summary[:] = 0.0
-    unmet_by_load[:] = 0.0
+    a_battery_charge_kwh = 0.0
+    a_battery_discharge_kwh = 0.0
+    a_battery_equivalent_cycles = 0.0
+    a_battery_throughput_kwh = 0.0
+    a_critical_load_kwh = 0.0
+    a_critical_unmet_kwh = 0.0
+    a_curtailed_kwh = 0.0
+    a_final_soc_kwh = 0.0
+    a_generator_fuel_l = 0.0
+    a_generator_hours = 0.0
+    a_generator_kwh = 0.0
+    a_generator_starts = 0.0
+    a_interruptions = 0.0
+    a_interruption_minutes = 0.0
+    a_load_kwh = 0.0
+    a_losses_kwh = 0.0
+    a_loss_of_load_hours = 0.0
+    a_pv_kwh = 0.0
+    a_served_kwh = 0.0
+    a_shed_hours = 0.0
+    a_unmet_kwh = 0.0
+    unmet_acc = np.zeros(n_all)
 
     for t in range(n_steps):
         soc_frac = soc / kwh if has_batt else 1.0
@@ -239,7 +259,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
                 if not gen_on and soc_frac <= start:
                     gen_on = True
                     gen_steps = 0
-                    summary[_S_GENERATOR_STARTS] += 1.0
+                    a_generator_starts += 1.0
                 elif gen_on and gen_steps >= cfg.gen_min_run_steps and soc_frac >= stop:
                     gen_on = False
             else:
@@ -247,7 +267,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
                 if short > 0.0 and not gen_on:
                     gen_on = True
                     gen_steps = 0
-                    summary[_S_GENERATOR_STARTS] += 1.0
+                    a_generator_starts += 1.0
                 elif short <= 0.0 and gen_on and gen_steps >= cfg.gen_min_run_steps:
                     gen_on = False
 
@@ -335,10 +355,10 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
             if chg_dc - dis_dc > 0.0 and batt_kw < chg_dc - dis_dc:
                 pv_left += chg_dc - dis_dc - batt_kw  # numerical rejection: curtail it
             if soc_new > soc:
-                summary[_S_BATTERY_CHARGE_KWH] += soc_new - soc
+                a_battery_charge_kwh += soc_new - soc
             else:
-                summary[_S_BATTERY_DISCHARGE_KWH] += soc - soc_new
-                summary[_S_BATTERY_THROUGHPUT_KWH] += -batt_kw * dt
+                a_battery_discharge_kwh += soc - soc_new
+                a_battery_throughput_kwh += -batt_kw * dt
             soc = soc_new
         # -- pumps: window bookkeeping
         for j in range(n_pumps):
@@ -374,7 +394,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
                     cont_unmet = True
             if u * dt > EPS_KWH:
                 unmet_kw += u
-                unmet_by_load[k] += u * dt
+                unmet_acc[k] += u * dt
                 if critical[k]:
                     crit_unmet_kw += u
                 if counts[k]:
@@ -383,25 +403,25 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         if gen_on:
             gen_fuel = (gen_idle_l_per_h + cfg.fuel_l_per_kwh * max(gen_out, gen_min_kw)) * dt
             gen_steps += 1
-            summary[_S_GENERATOR_HOURS] += dt
-        summary[_S_PV_KWH] += pv * dt
-        summary[_S_LOAD_KWH] += demand_kwh
-        summary[_S_SERVED_KWH] += served_kw * dt
-        summary[_S_UNMET_KWH] += unmet_kw * dt
-        summary[_S_CRITICAL_LOAD_KWH] += crit_demand_kwh
-        summary[_S_CRITICAL_UNMET_KWH] += crit_unmet_kw * dt
-        summary[_S_CURTAILED_KWH] += pv_left * dt
-        summary[_S_GENERATOR_KWH] += gen_out * dt
-        summary[_S_GENERATOR_FUEL_L] += gen_fuel
-        summary[_S_LOSSES_KWH] += loss
+            a_generator_hours += dt
+        a_pv_kwh += pv * dt
+        a_load_kwh += demand_kwh
+        a_served_kwh += served_kw * dt
+        a_unmet_kwh += unmet_kw * dt
+        a_critical_load_kwh += crit_demand_kwh
+        a_critical_unmet_kwh += crit_unmet_kw * dt
+        a_curtailed_kwh += pv_left * dt
+        a_generator_kwh += gen_out * dt
+        a_generator_fuel_l += gen_fuel
+        a_losses_kwh += loss
         if cont_unmet:
-            summary[_S_LOSS_OF_LOAD_HOURS] += dt
+            a_loss_of_load_hours += dt
         if shed:
-            summary[_S_SHED_HOURS] += dt
+            a_shed_hours += dt
         if interrupted:
-            summary[_S_INTERRUPTION_MINUTES] += dt * 60.0
+            a_interruption_minutes += dt * 60.0
             if not interrupted_prev:
-                summary[_S_INTERRUPTIONS] += 1.0
+                a_interruptions += 1.0
         interrupted_prev = interrupted
         if record:
             series[_R_PV_KW, t] = pv
@@ -419,12 +439,34 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
             series[_R_INTERRUPTED, t] = 1.0 if interrupted else 0.0
             for k in range(n_all):
                 load_series[k, t] = served[k]
-    summary[_S_FINAL_SOC_KWH] = soc
+    a_final_soc_kwh = soc
     if kwh > 0.0:
-        summary[_S_BATTERY_EQUIVALENT_CYCLES] = summary[_S_BATTERY_THROUGHPUT_KWH] / kwh
+        a_battery_equivalent_cycles = a_battery_throughput_kwh / kwh
+    summary[_S_BATTERY_CHARGE_KWH] = a_battery_charge_kwh
+    summary[_S_BATTERY_DISCHARGE_KWH] = a_battery_discharge_kwh
+    summary[_S_BATTERY_EQUIVALENT_CYCLES] = a_battery_equivalent_cycles
+    summary[_S_BATTERY_THROUGHPUT_KWH] = a_battery_throughput_kwh
+    summary[_S_CRITICAL_LOAD_KWH] = a_critical_load_kwh
+    summary[_S_CRITICAL_UNMET_KWH] = a_critical_unmet_kwh
+    summary[_S_CURTAILED_KWH] = a_curtailed_kwh
+    summary[_S_FINAL_SOC_KWH] = a_final_soc_kwh
+    summary[_S_GENERATOR_FUEL_L] = a_generator_fuel_l
+    summary[_S_GENERATOR_HOURS] = a_generator_hours
+    summary[_S_GENERATOR_KWH] = a_generator_kwh
+    summary[_S_GENERATOR_STARTS] = a_generator_starts
+    summary[_S_INTERRUPTIONS] = a_interruptions
+    summary[_S_INTERRUPTION_MINUTES] = a_interruption_minutes
+    summary[_S_LOAD_KWH] = a_load_kwh
+    summary[_S_LOSSES_KWH] = a_losses_kwh
+    summary[_S_LOSS_OF_LOAD_HOURS] = a_loss_of_load_hours
+    summary[_S_PV_KWH] = a_pv_kwh
+    summary[_S_SERVED_KWH] = a_served_kwh
+    summary[_S_SHED_HOURS] = a_shed_hours
+    summary[_S_UNMET_KWH] = a_unmet_kwh
+    unmet_by_load[:] = unmet_acc
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def _run_many(  # noqa: PLR0917
         inp: DispatchInputs, cfg: DispatchConfig, kwp: np.ndarray, kwh: np.ndarray,
               inverter_kw: np.ndarray, generator_kw: np.ndarray, summary: np.ndarray,
