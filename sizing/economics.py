@@ -72,6 +72,10 @@ class Costs:
     om_npc_vnd: np.ndarray
     salvage_npc_vnd: np.ndarray
 
+    def take(self, index: int) -> Costs:
+        """The costs of one design (arrays of length 1)."""
+        return Costs(**{k: np.asarray(v)[[index]] for k, v in vars(self).items()})
+
 
 def equipment_vnd(econ: Economics, d: Designs) -> dict[str, np.ndarray]:
     """Equipment price of each component [VND], before balance of system and installation."""
@@ -211,25 +215,17 @@ class DieselOnly:
     costs: Costs
 
 
-def diesel_only(econ: Economics, generator: Generator | None, load_kw: np.ndarray,
-                dt_h: float = 1.0) -> DieselOnly:
-    """Cost of serving ``load_kw`` (one year of steps of ``dt_h`` hours [kW]) with diesel alone.
+def diesel_only_kw(peak_load_kw: float) -> float:
+    """Size of the baseline's generator: the peak load × 1.25, in whole kW (at least 1) [kW]."""
+    return float(max(1.0, math.ceil(peak_load_kw * DIESEL_ONLY_MARGIN - 1e-9)))
 
-    The generator is sized to the peak load × 1.25 (whole kW) and runs whenever there is load, at
-    no less than its minimum load; fuel [L/h] = idle rate + ``fuel_l_per_kwh`` × output. The idle
-    rate scales with size from the site's generator (0.08 L/h per kW without one).
-    """
-    load = np.asarray(load_kw, dtype=float)
-    peak = float(load.max()) if load.size else 0.0
-    kw = float(max(1.0, math.ceil(peak * DIESEL_ONLY_MARGIN)))
-    ref = generator or Generator(kw=kw)
-    assert ref.fuel_l_per_h_idle is not None
-    idle_l_per_h = ref.fuel_l_per_h_idle / ref.kw * kw
-    running = load > 0
-    output_kw = np.maximum(load, ref.min_load_pct / 100 * kw)
-    fuel_l = float(np.sum(running * (idle_l_per_h + ref.fuel_l_per_kwh * output_kw)) * dt_h)
-    hours = float(np.sum(running) * dt_h)
-    served = float(np.sum(load) * dt_h)
-    d = Designs(np.zeros(1), np.zeros(1), np.zeros(1), np.full(1, kw))
-    op = Operation(np.full(1, served), np.full(1, fuel_l), np.full(1, hours), np.full(1, np.inf))
-    return DieselOnly(kw, fuel_l, hours, served, costs(econ, d, op, ref))
+
+def diesel_only(econ: Economics, generator: Generator | None, generator_kw: float, *,
+                fuel_l: float, generator_hours: float, served_kwh: float) -> DieselOnly:
+    """Costs of the diesel-only baseline, from one year of its operation (simulated by the
+    dispatch with no PV and no battery) [kW, L/year, h/year, kWh/year]."""
+    d = Designs(np.zeros(1), np.zeros(1), np.zeros(1), np.full(1, generator_kw))
+    op = Operation(np.full(1, served_kwh), np.full(1, fuel_l), np.full(1, generator_hours),
+                   np.full(1, np.inf))
+    return DieselOnly(generator_kw, fuel_l, generator_hours, served_kwh,
+                      costs(econ, d, op, generator))

@@ -14,6 +14,7 @@ from sizing.economics import (
     capital_recovery_factor,
     costs,
     diesel_only,
+    diesel_only_kw,
     replacement_schedule,
 )
 from sizing.site import Battery, Economics, Generator
@@ -85,16 +86,20 @@ def test_battery_life_from_cycles() -> None:
     assert np.isinf(life[2])  # no battery
 
 
-def test_diesel_only_constant_load() -> None:
-    econ = Economics()
-    gen = Generator(kw=10, fuel_l_per_kwh=0.25, fuel_l_per_h_idle=0.8, min_load_pct=30)
-    base = diesel_only(econ, gen, np.full(8760, 4.0))
-    assert base.generator_kw == 5.0  # 4 kW × 1.25
-    # idle 0.08 L/h per kW × 5 kW + 0.25 L/kWh × 4 kW, every hour
-    assert base.fuel_l == pytest.approx(8760 * (0.4 + 1.0))
-    assert base.generator_hours == 8760
-    assert base.served_kwh == pytest.approx(8760 * 4)
-    assert base.costs.lcoe_vnd_per_kwh[0] > econ.fuel_vnd_per_l * 1.4 / 4  # fuel alone
+def test_diesel_only() -> None:
+    assert diesel_only_kw(4.0) == 5.0
+    assert diesel_only_kw(4.1) == 6.0
+    assert diesel_only_kw(0.0) == 1.0
+    econ = Economics(discount_rate_pct=0, lifetime_years=10, generator_vnd_per_kw=5e6,
+                     bos_pct=0, installation_pct=0, om_pct_per_year=0,
+                     generator_om_vnd_per_h=1000, fuel_vnd_per_l=20_000, fuel_escalation_pct=0,
+                     salvage=False)
+    base = diesel_only(econ, Generator(kw=5, life_hours=20_000), 5.0, fuel_l=1000,
+                       generator_hours=4000, served_kwh=10_000)
+    # generator replaced every 5 years (20,000 h / 4,000 h) → once, at year 5
+    expected = 25e6 + 25e6 + 10 * (1000 * 20_000 + 4000 * 1000)
+    assert base.costs.npc_vnd[0] == pytest.approx(expected)
+    assert base.costs.lcoe_vnd_per_kwh[0] == pytest.approx(expected / 10 / 10_000)
 
 
 @given(price=st.floats(0, 50_000), extra=st.floats(1, 10_000))
