@@ -37,7 +37,8 @@ REGISTERS: tuple[Register, ...] = (
                  "4 fault"),
     Register("charging_running", 0x3201, _IN, bits=(0, 1), doc="D0: 1 running"),
     Register("charge_stage", 0x3201, _IN, bits=(2, 2),
-             doc="D3-2: 0 not charging, 1 float, 2 boost (bulk), 3 equalize (absorption)"),
+             doc="D3-2: 0 not charging, 1 float, 2 boost, 3 equalize; the simulator "
+                 "reports bulk as 2 and absorption as 3"),
     Register("load_running", 0x3202, _IN, bits=(0, 1), doc="discharging equipment D0: running"),
     Register("load_kwh_total", 0x330A, _IN, Kind.U32, _C, "kWh", low_word_first=True,
              doc="total consumed energy"),

@@ -1,0 +1,383 @@
+"""Simulated devices: each serves its family's register map (the same one the driver reads)
+with values taken from the plant, applies writes to the plant, and misbehaves on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from pymodbus.constants import ExcCodes
+
+from controller.devices import (
+    DRIVERS,
+    Block,
+    RegisterMap,
+    Table,
+    Value,
+    decode,
+    plan_blocks,
+    sunspec,
+)
+from controller.devices import image as make_image
+from controller.devices.generator import RUNNING_STATE
+from hardware_sim.faults import Fault
+from hardware_sim.plant import (
+    AC_HZ,
+    AC_V,
+    GenState,
+    InverterState,
+    Plant,
+    Stage,
+    do_saturation_mg_l,
+)
+from sizing.site import Device
+
+FC_TABLE: dict[int, Table] = {1: Table.COIL, 5: Table.COIL, 15: Table.COIL,
+                              2: Table.DISCRETE, 4: Table.INPUT,
+                              3: Table.HOLDING, 6: Table.HOLDING, 16: Table.HOLDING,
+                              23: Table.HOLDING}
+SUNSPEC_BASE = 40000
+SUNSPEC_SF: dict[str, int] = {"_a_sf": -1, "_v_sf": -1, "_w_sf": 0, "_hz_sf": -2, "_wh_sf": 0,
+                              "_dcv_sf": -1, "_dcw_sf": 0, "_tmp_sf": -1, "_wchamax_sf": 0,
+                              "_chastate_sf": -1, "_inbatv_sf": -2, "_m160_dca_sf": -2,
+                              "_m160_dcv_sf": -1, "_m160_dcw_sf": 0, "_m160_dcwh_sf": 0}
+SUNSPEC_SERVE_GAP = 64  # the simulator answers every address of the model chain
+CELL_SETTINGS_V = {  # per cell: high disconnect, charge limit, boost, float, boost reconnect
+    "lfp": (3.65, 3.60, 3.55, 3.40, 3.30),
+    "lead_acid": (2.50, 2.45, 2.40, 2.25, 2.20),
+}
+STARTER_V = {True: 13.8, False: 12.7}
+
+
+class Silent(Exception):
+    """The device does not answer this request."""
+
+
+Values = dict[str, Value | None]
+
+
+@dataclass
+class SimDevice:
+    """One simulated device on a bus."""
+
+    dev: Device
+    rmap: RegisterMap
+    plant: Plant
+    values_fn: Callable[[SimDevice], Values]
+    write_fn: Callable[[SimDevice, str, Value], None]
+    sf: dict[str, int] = field(default_factory=dict)
+    counters: tuple[str, ...] = ()
+    serve_gap: int | None = None
+    settings: dict[str, Value] = field(default_factory=dict)
+    offsets: dict[str, float] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    requests: int = 0
+    _ranges: list[Block] = field(init=False)
+    _cache: tuple[int, dict[Table, dict[int, int]]] | None = field(init=False, default=None)
+    _frozen: dict[Table, dict[int, int]] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        rmap = self.rmap if self.serve_gap is None else replace(self.rmap,
+                                                                 max_gap=self.serve_gap)
+        self._ranges = plan_blocks(rmap, max_words=1 << 16)
+
+    @property
+    def name(self) -> str:
+        """The device's name in the site file."""
+        return self.dev.name
+
+    # ------------------------------------------------------------------ values
+
+    def values(self) -> Values:
+        """The points as the device reports them now (counters, drift applied)."""
+        v = self.values_fn(self)
+        for point, off in self.offsets.items():
+            x = v.get(point)
+            if isinstance(x, int | float):
+                v[point] = max(0.0, float(x) - off)
+        for f in self.faults:
+            if f.kind == "drift":
+                point = str(f.param("point"))
+                x = v.get(point)
+                if isinstance(x, int | float):
+                    hours = (self.plant.t - f.start).total_seconds() / 3600
+                    v[point] = float(x) + float(f.param("rate_per_h")) * hours
+        return v
+
+    def image(self) -> dict[Table, dict[int, int]]:
+        """The register image now (cached per plant step)."""
+        if self._frozen is not None:
+            return self._frozen
+        if self._cache is None or self._cache[0] != self.plant.steps:
+            self._cache = (self.plant.steps, make_image(self.rmap, self.values(), self.sf))
+        return self._cache[1]
+
+    def reported(self) -> Values:
+        """What a client decoding the whole map reads now (for tests and the control port)."""
+        img = self.image()
+        blocks = plan_blocks(self.rmap)
+        return decode(self.rmap, {b: [img[b.table].get(a, 0)
+                                      for a in range(b.address, b.address + b.count)]
+                                  for b in blocks})
+
+    # ------------------------------------------------------------------ faults
+
+    def fault_started(self, f: Fault) -> None:
+        """Apply a fault that has just become active."""
+        self.faults.append(f)
+        self._cache = None
+        if f.kind == "frozen":
+            self._frozen = self.image()
+        elif f.kind == "reboot":
+            current = self.values_fn(self)
+            for point in self.counters:
+                x = current.get(point)
+                if isinstance(x, int | float):
+                    self.offsets[point] = float(x)
+        elif f.kind == "relay_stuck":
+            self.plant.stuck[self.name, int(f.param("channel"))] = f.param("state") == "closed"
+
+    def fault_ended(self, f: Fault) -> None:
+        """Undo a fault that has ended."""
+        self.faults = [g for g in self.faults if g.id != f.id]
+        self._cache = None
+        if f.kind == "frozen" and not self._has("frozen"):
+            self._frozen = None
+        elif f.kind == "relay_stuck":
+            self.plant.stuck.pop((self.name, int(f.param("channel"))), None)
+
+    def _has(self, kind: str) -> Fault | None:
+        return next((f for f in self.faults if f.kind == kind), None)
+
+    def noise_probability(self) -> float:
+        """Probability that a reply of this device is corrupted (serial noise)."""
+        f = self._has("noise")
+        return float(f.param("probability")) if f else 0.0
+
+    async def _misbehave(self) -> ExcCodes | None:
+        if self._has("silent") or self._has("reboot"):
+            raise Silent
+        slow = self._has("slow")
+        if slow is not None:
+            await asyncio.sleep(float(slow.param("delay_s")))
+        exc = self._has("exception")
+        return ExcCodes(int(exc.param("code"))) if exc is not None else None
+
+    # ------------------------------------------------------------------ Modbus
+
+    def _covered(self, table: Table, address: int, count: int) -> bool:
+        return any(b.table is table and b.address <= address
+                   and address + count <= b.address + b.count for b in self._ranges)
+
+    async def read(self, fc: int, address: int, count: int) -> list[int] | list[bool] | ExcCodes:
+        """Answer a read (or the read-back of a write)."""
+        self.requests += 1
+        code = await self._misbehave()
+        if code is not None:
+            return code
+        table = FC_TABLE.get(fc)
+        if table is None:
+            return ExcCodes.ILLEGAL_FUNCTION
+        if not self._covered(table, address, count):
+            return ExcCodes.ILLEGAL_ADDRESS
+        garbage = self._has("garbage")
+        img = self.image()[table]
+        words = [img.get(a, 0) for a in range(address, address + count)]
+        if garbage is not None:
+            words = [int(garbage.param("value")) & 0xFFFF] * count
+        if table.is_bit:
+            return [bool(w) for w in words]
+        return words
+
+    async def write(self, fc: int, address: int, values: list[int] | list[bool]) -> ExcCodes | None:
+        """Apply a write: decode the points written, check them, hand them to the plant."""
+        self.requests += 1
+        code = await self._misbehave()
+        if code is not None:
+            return code
+        table = FC_TABLE.get(fc)
+        if table is None or table in (Table.INPUT, Table.DISCRETE):
+            return ExcCodes.ILLEGAL_FUNCTION
+        words = [int(v) for v in values]
+        if table is Table.COIL:
+            words = [1 if v else 0 for v in words]
+        span = range(address, address + len(words))
+        regs = [r for r in self.rmap.registers
+                if r.table is table and r.address < span.stop and span.start < r.address + r.words]
+        covered = {a for r in regs for a in range(r.address, r.address + r.words)}
+        if not regs or not set(span) <= covered or any(not r.writable for r in regs) or any(
+                r.address < span.start or r.address + r.words > span.stop for r in regs):
+            return ExcCodes.ILLEGAL_ADDRESS
+        points = decode(replace(self.rmap, derive=None),
+                        {Block(table, address, len(words)): words})
+        for r in regs:
+            value = points.get(r.point)
+            assert r.write_range is not None
+            lo, hi = r.write_range
+            if not isinstance(value, int | float) or not lo <= float(value) <= hi:
+                return ExcCodes.ILLEGAL_VALUE
+        for r in regs:
+            value = points[r.point]
+            assert value is not None
+            if not table.is_bit:
+                self.settings[r.point] = value
+            self.write_fn(self, r.point, value)
+        self._cache = None
+        return None
+
+
+# ---------------------------------------------------------------------- per driver
+
+
+def _epever_values(d: SimDevice) -> Values:
+    p = d.plant
+    controllers = list(p.controllers)
+    share = 1.0 / len(controllers)
+    cc = p.controllers[d.name]
+    v = p.battery_v
+    pv_site = p.site.pv
+    n_series = max(1, int(pv_site.mppt_max_input_v // (pv_site.module_voc_v * 1.15))) \
+        if pv_site else 1
+    pv_v = (pv_site.module_vmp_v * n_series if pv_site else 0.0) if p.pv_avail_w > 0 else 0.0
+    pv_w = p.pv_array_w * share
+    charge_w = p.pv_w * share
+    return {
+        **d.settings,
+        "pv_v": pv_v, "pv_a": pv_w / pv_v if pv_v else 0.0, "pv_w": pv_w,
+        "battery_v": v, "charge_a": charge_w / v, "charge_w": charge_w,
+        "load_v": v if cc.load_output_on else 0.0, "load_a": 0.0, "load_w": 0.0,
+        "battery_temp_c": p.battery_temp_c, "device_temp_c": p.battery_temp_c + 4.0,
+        "soc_pct": round(p.soc_pct),
+        "battery_state": 3 if cc.lvd else 0,
+        "charging_running": int(p.stage is not Stage.OFF),
+        "charge_stage": int(p.stage),
+        "load_running": int(cc.load_output_on),
+        "load_kwh_total": 0.0,
+        "pv_kwh_today": (p.energy.pv_kwh - p.pv_kwh_at_midnight) * share,
+        "pv_kwh_total": p.energy.pv_kwh * share,
+        "battery_v_net": v, "battery_a": charge_w / v,
+        "lvd_v": cc.lvd_v, "lvr_v": cc.lvr_v, "load_on": cc.load_on_cmd,
+    }
+
+
+def _epever_write(d: SimDevice, point: str, value: Value) -> None:
+    cc = d.plant.controllers[d.name]
+    if point == "load_on":
+        cc.load_on_cmd = bool(value)
+    elif point == "lvd_v":
+        cc.lvd_v = float(value)
+    elif point == "lvr_v":
+        cc.lvr_v = float(value)
+
+
+def _relay_values(d: SimDevice) -> Values:
+    return {f"relay_{n}": on for n, on in enumerate(d.plant.relays[d.name])}
+
+
+def _relay_write(d: SimDevice, point: str, value: Value) -> None:
+    d.plant.set_relay(d.name, int(point.removeprefix("relay_")), bool(value))
+
+
+def _do_values(d: SimDevice) -> Values:
+    p = d.plant
+    sat_pct = p.do_sat_pct
+    probe_salinity = float(d.settings.get("salinity_ppt", p.pond.salinity_ppt))
+    # The probe measures saturation and converts it with its own salinity setting.
+    return {"do_sat_pct": sat_pct, "water_temp_c": p.water_temp_c,
+            "do_mg_l": sat_pct / 100 * do_saturation_mg_l(p.water_temp_c, probe_salinity),
+            "salinity_ppt": probe_salinity}
+
+
+def _do_write(d: SimDevice, point: str, value: Value) -> None:
+    del d, point, value  # salinity is kept in the device's settings and used by _do_values
+
+
+def _gen_values(d: SimDevice) -> Values:
+    p = d.plant
+    gen = p.site.generator
+    running = p.gen is GenState.RUNNING
+    s = int(p.gen_run_s)
+    return {
+        "fuel_pct": round(100 * p.fuel_l / gen.tank_l) if gen else None,
+        "starter_battery_v": STARTER_V[running],
+        "generator_state": RUNNING_STATE if running else int(p.gen),
+        "run_hours": s // 3600, "run_minutes": s % 3600 // 60, "run_seconds": s % 60,
+        "start": False, "stop": False, "auto_mode": bool(d.settings.get("auto_mode", False)),
+    }
+
+
+def _gen_write(d: SimDevice, point: str, value: Value) -> None:
+    if point == "auto_mode":
+        d.settings["auto_mode"] = bool(value)
+    elif value:
+        d.plant.generator_command(point == "start")
+
+
+SUNSPEC_MODELS: dict[int, int] = {1: sunspec.MODEL_LENGTHS[1], 103: sunspec.MODEL_LENGTHS[103],
+                                  160: 8 + sunspec.MPPT_MODULE_LEN,
+                                  124: sunspec.MODEL_LENGTHS[124]}
+SUNSPEC_CHAIN = sunspec.layout(SUNSPEC_BASE, SUNSPEC_MODELS)
+
+
+def _sunspec_values(d: SimDevice) -> Values:
+    p = d.plant
+    inv = p.inverter
+    ac_w = p.load_w if (inv is InverterState.ON or p.gen is GenState.RUNNING) else 0.0
+    pv_here = 0.0 if p.controllers else p.pv_w  # PV is reported by the MPPTs when they exist
+    b = p.site.battery
+    assert b is not None and b.max_charge_kw is not None
+    charging = p.battery_w > 1
+    storage_state = 5 if p.stage is Stage.FLOAT else 4 if charging else 3 if p.battery_w < -1 else 6
+    v: Values = {
+        "_marker": "SunS", "_end_id": sunspec.END_ID, "_end_l": 0,
+        "manufacturer": "offgrid-sim", "model": "inverter-charger", "version": "1.0",
+        "serial": d.name,
+        "ac_a": ac_w / AC_V, "ac_v": AC_V if ac_w or inv is InverterState.ON else 0.0,
+        "ac_w": ac_w, "ac_hz": AC_HZ,
+        "ac_wh_total": p.energy.inverter_ac_kwh * 1000, "dc_v": p.battery_v,
+        "dc_w": p.inverter_dc_w, "cabinet_temp_c": p.battery_temp_c + 5,
+        "inverter_state": int(inv),
+        "max_charge_w": b.max_charge_kw * 1000, "soc_pct": p.soc_pct,
+        "battery_v": p.battery_v, "storage_state": storage_state,
+        "mppt_count": 1, "mppt1_pv_a": pv_here / max(p.battery_v, 1.0),
+        "mppt1_pv_v": p.battery_v if pv_here else 0.0, "mppt1_pv_w": pv_here,
+        "mppt1_pv_wh": 0 if p.controllers else p.energy.pv_kwh * 1000,
+    }
+    for m in SUNSPEC_CHAIN:
+        v[f"_m{m.model_id}_id"] = m.model_id
+        v[f"_m{m.model_id}_l"] = m.length
+    return v
+
+
+def _no_write(d: SimDevice, point: str, value: Value) -> None:
+    del d, point, value  # the SunSpec map served here has no writable points
+
+
+def make_device(dev: Device, plant: Plant) -> SimDevice:
+    """The simulated device for a site ``[[devices]]`` entry."""
+    driver = DRIVERS[dev.driver]
+    if dev.driver == "sunspec":
+        return SimDevice(dev, sunspec.build_map(SUNSPEC_BASE, SUNSPEC_CHAIN), plant,
+                         _sunspec_values, _no_write,
+                         sf=dict(SUNSPEC_SF), counters=("ac_wh_total", "mppt1_pv_wh"),
+                         serve_gap=SUNSPEC_SERVE_GAP)
+    assert driver.static_map is not None
+    rmap = driver.static_map
+    if dev.driver == "epever_tracer":
+        b = plant.site.battery
+        assert b is not None
+        cells = round((b.nominal_v or 48.0) / (3.2 if b.chemistry == "lfp" else 2.0))
+        hi, limit, boost, flt, boost_rc = (cells * x for x in CELL_SETTINGS_V[b.chemistry])
+        settings: dict[str, Value] = {
+            "battery_type": 0, "battery_ah": round(b.kwh * 1000 / (b.nominal_v or 48.0)),
+            "high_disconnect_v": hi, "charge_limit_v": limit, "boost_v": boost,
+            "float_v": flt, "boost_reconnect_v": boost_rc}
+        return SimDevice(dev, rmap, plant, _epever_values, _epever_write, settings=settings,
+                         counters=("pv_kwh_today", "pv_kwh_total", "load_kwh_total"))
+    if dev.driver == "relay_board":
+        return SimDevice(dev, rmap, plant, _relay_values, _relay_write)
+    if dev.driver == "do_sensor":
+        return SimDevice(dev, rmap, plant, _do_values, _do_write)
+    return SimDevice(dev, rmap, plant, _gen_values, _gen_write)
