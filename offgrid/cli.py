@@ -74,7 +74,7 @@ def check(site_file: SiteArg, as_json: JsonOpt = False) -> None:
         fail(f"{site_file}: {e}")
 
 
-from offgrid import serve_cmd  # noqa: E402, F401 — registers serve, keys and demo
+from offgrid import serve_cmd, sim_cmd  # noqa: E402, F401 — serve, keys, demo; sim
 
 
 def main() -> None:
