@@ -49,6 +49,7 @@ def create_app(settings: ApiSettings, site_: Site) -> FastAPI:
     install_handlers(app)
     for module in (system, site, history, alarms, commands, stream, key_routes):
         app.include_router(module.router)
+    app.include_router(key_routes.me_router)
 
     @app.get("/", include_in_schema=False)
     async def dashboard() -> FileResponse:

@@ -34,16 +34,22 @@ class BodyLimitAndMetrics:
             await response(scope, receive, send)
             self._observe(scope, 413, start)
             return
-        seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body_bytes:
-                    raise TooLarge(f"body above the limit of {self.max_body_bytes} bytes")
-            return message
+        if declared is None and scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
+            # A chunked body: read it (up to the limit) before the app sees it.
+            body, more = b"", True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > self.max_body_bytes:
+                    response = problem(413, TooLarge.title,
+                                       f"body above the limit of {self.max_body_bytes} bytes", path)
+                    await response(scope, receive, send)
+                    self._observe(scope, 413, start)
+                    return
+            receive = _replay(body, receive)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -51,7 +57,7 @@ class BodyLimitAndMetrics:
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, send_wrapper)
+            await self.app(scope, receive, send_wrapper)
         finally:
             self._observe(scope, status["code"], start)
 
@@ -60,6 +66,20 @@ class BodyLimitAndMetrics:
         template = getattr(route, "path", None) or "(unmatched)"
         self.metrics.observe(scope.get("method", "GET"), template, status,
                              time.perf_counter() - start)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that first hands over ``body``, then defers to the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -58,8 +58,9 @@ def worst(qualities: Iterable[str]) -> str:
 def figure_sources(site: Site, name: str) -> list[tuple[str, str, float]]:
     """The ``(device, point, sign)`` terms of a site figure, by the site's device drivers."""
     out: list[tuple[str, str, float]] = []
-    for point, drivers, _, sign in FIGURES[name]:
-        out += [(d.name, point, sign) for d in site.devices if d.driver in drivers]
+    for point, drivers, mode, sign in FIGURES[name]:
+        terms = [(d.name, point, sign) for d in site.devices if d.driver in drivers]
+        out += terms[:1] if mode == "first" else terms
     return out
 
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api import data, keys
-from api.deps import Admin, Ctx
+from api.deps import Admin, Ctx, Viewer
 from api.keys import requester
 from api.schemas import KeyCreate, KeyCreated, KeyPublic
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
+
+
+me_router = APIRouter(prefix="/api/v1", tags=["keys"])
+
+
+@me_router.get("/me", response_model=KeyPublic, summary="The caller's own key (id, name, role)")
+async def me(key: Viewer) -> KeyPublic:
+    return KeyPublic.of(key)
 
 
 @router.get("", response_model=list[KeyPublic], summary="Every API key (without secrets)")

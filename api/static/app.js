@@ -1,0 +1,427 @@
+// The dashboard: log in with an API key, then live status over Server-Sent Events (read with
+// fetch, so the key travels in a header and never in a URL), 24-hour charts, daily energy,
+// and operator controls for operators and admins.
+"use strict";
+
+const state = {
+  key: null, me: null, site: null, status: null, lastEvent: 0, charts: null,
+  streamAbort: null, timers: [],
+};
+
+const $ = (id) => document.getElementById(id);
+
+async function api(path, opts) {
+  const o = Object.assign({ headers: {} }, opts || {});
+  o.headers = Object.assign({ "X-API-Key": state.key }, o.headers);
+  if (o.json !== undefined) {
+    o.body = JSON.stringify(o.json);
+    o.headers["Content-Type"] = "application/json";
+    o.method = o.method || "POST";
+  }
+  const r = await fetch(path, o);
+  let body = null;
+  try { body = await r.json(); } catch (e) { body = null; }
+  return { status: r.status, body };
+}
+
+// ---------------------------------------------------------------------------- login
+
+function storedKey() {
+  return sessionStorage.getItem("offgrid.key") || localStorage.getItem("offgrid.key");
+}
+
+async function login(key, remember) {
+  state.key = key;
+  let r;
+  try {
+    r = await api("/api/v1/me");
+  } catch (e) {
+    $("login-error").textContent = t("no_server");
+    return false;
+  }
+  if (r.status !== 200) {
+    $("login-error").textContent = t("bad_key");
+    state.key = null;
+    return false;
+  }
+  state.me = r.body;
+  (remember ? localStorage : sessionStorage).setItem("offgrid.key", key);
+  $("login-error").textContent = "";
+  await start();
+  return true;
+}
+
+function logout() {
+  sessionStorage.removeItem("offgrid.key");
+  localStorage.removeItem("offgrid.key");
+  if (state.streamAbort) state.streamAbort.abort();
+  state.timers.forEach(clearInterval);
+  state.timers = [];
+  state.key = null;
+  $("dash").classList.add("hidden");
+  $("login").classList.remove("hidden");
+  $("logout").classList.add("hidden");
+  $("who").textContent = "";
+  setLive(false);
+}
+
+function isOperator() {
+  return state.me && (state.me.role === "operator" || state.me.role === "admin");
+}
+
+// ---------------------------------------------------------------------------- start
+
+async function start() {
+  $("login").classList.add("hidden");
+  $("dash").classList.remove("hidden");
+  $("logout").classList.remove("hidden");
+  document.body.classList.toggle("can-operate", isOperator());
+  $("who").textContent = `${state.me.name} · ${t("role_" + state.me.role)}`;
+  const site = await api("/api/v1/site");
+  state.site = site.body;
+  window.SITE_TZ = state.site.timezone;
+  $("site-name").textContent = state.site.name;
+  document.title = `${state.site.name} · offgrid`;
+  const st = await api("/api/v1/status");
+  if (st.status === 200) render(st.body);
+  stream();
+  loadCharts();
+  loadEnergy();
+  loadDevices();
+  state.timers.push(setInterval(loadCharts, 5 * 60 * 1000));
+  state.timers.push(setInterval(loadEnergy, 15 * 60 * 1000));
+  state.timers.push(setInterval(loadDevices, 60 * 1000));
+  state.timers.push(setInterval(tickLive, 1000));
+}
+
+async function stream() {
+  const ctl = new AbortController();
+  state.streamAbort = ctl;
+  try {
+    const r = await fetch("/api/v1/stream", { headers: { "X-API-Key": state.key },
+      signal: ctl.signal });
+    if (r.status === 401) { logout(); return; }
+    const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += value;
+      let i;
+      while ((i = buf.indexOf("\n\n")) >= 0) {
+        const chunk = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const ev = { event: "message", data: "" };
+        for (const line of chunk.split("\n")) {
+          if (line.startsWith("event:")) ev.event = line.slice(6).trim();
+          else if (line.startsWith("data:")) ev.data += line.slice(5).trim();
+        }
+        state.lastEvent = Date.now();
+        if (ev.event === "status") render(JSON.parse(ev.data));
+      }
+    }
+  } catch (e) {
+    if (ctl.signal.aborted) return;
+  }
+  if (!ctl.signal.aborted && state.key) setTimeout(stream, 5000);
+}
+
+function setLive(on, text) {
+  $("live").classList.toggle("off", !on);
+  $("live-text").textContent = text || (on ? t("live") : t("offline"));
+}
+
+function tickLive() {
+  if (!state.status) return;
+  const connected = Date.now() - state.lastEvent < 45000;
+  const soc = state.status.figures.soc_pct;
+  const age = soc && soc.ts ? Math.max(0, Date.now() / 1000 - soc.ts) : null;
+  setLive(connected && age !== null && age < 120,
+    age === null ? t("offline") : `${connected ? t("live") : t("offline")} · ${t("updated",
+      { s: num(age, 0) })}`);
+}
+
+// ---------------------------------------------------------------------------- render
+
+function fig(name) {
+  const f = state.status && state.status.figures[name];
+  return f && f.value !== null && f.value !== undefined ? f.value : null;
+}
+
+function render(status) {
+  state.status = status;
+  const c = state.site.control;
+  drawFlow($("flow"), {
+    pv_w: fig("pv_w"), load_w: fig("load_w"), battery_w: fig("battery_w"),
+    soc_pct: fig("soc_pct"), generator_running: fig("generator_running"),
+  }, state.site.generator_kw);
+  drawGauge($("gauge-soc"), {
+    value: fig("soc_pct"), min: 0, max: 100, unit: "%", digits: 0,
+    quality: status.figures.soc_pct.quality,
+    zones: [{ to: c.gen_start_soc_pct, color: "#d0452f" }, { to: c.shed_soc_pct, color: "#f5a623" },
+      { to: 100, color: "#2fa84f" }].sort((a, b) => a.to - b.to),
+    marks: [{ at: c.shed_soc_pct }, { at: c.gen_start_soc_pct }],
+  });
+  $("soc-note").textContent = `${t("shed_at", { v: num(c.shed_soc_pct, 0) })} · ${
+    t("gen_at", { v: num(c.gen_start_soc_pct, 0) })}`;
+  drawGauge($("gauge-do"), {
+    value: fig("do_mg_l"), min: 0, max: 10, unit: "mg/L", digits: 1,
+    quality: status.figures.do_mg_l.quality,
+    zones: [{ to: c.do_low_alarm_mg_l, color: "#d0452f" }, { to: c.do_on_mg_l, color: "#f5a623" },
+      { to: 10, color: "#1b9aaa" }],
+    marks: [{ at: c.do_low_alarm_mg_l }, { at: c.do_on_mg_l }],
+  });
+  const wt = fig("water_temp_c");
+  $("do-note").textContent = `${t("do_low_at", { v: num(c.do_low_alarm_mg_l, 1) })}${
+    wt === null ? "" : " · " + t("water", { t: num(wt, 1) })}`;
+  renderAlarms(status.active_alarms);
+  renderLoads(status.loads);
+  renderGenerator(status);
+  tickLive();
+}
+
+function renderAlarms(alarms) {
+  const ul = $("alarms");
+  ul.textContent = "";
+  if (!alarms.length) {
+    const li = document.createElement("li");
+    li.className = "ok";
+    li.textContent = t("no_alarms");
+    ul.appendChild(li);
+    return;
+  }
+  for (const a of alarms.slice().reverse()) {
+    const li = document.createElement("li");
+    li.className = `sev-${a.severity}`;
+    const msg = document.createElement("span");
+    msg.className = "msg";
+    msg.textContent = a.message;
+    const when = document.createElement("span");
+    when.className = "when";
+    when.textContent = `${t("since", { t: clock(a.raised_ts) })}${a.acked_ts ? " · " +
+      t("acked") : ""}`;
+    li.append(msg, when);
+    if (!a.acked_ts) {
+      const b = document.createElement("button");
+      b.className = "op small";
+      b.textContent = t("ack");
+      b.onclick = () => command(`/api/v1/alarms/${a.id}/ack`, {}, `${t("ack")}: ${a.message}`);
+      li.appendChild(b);
+    }
+    ul.appendChild(li);
+  }
+}
+
+function renderLoads(loads) {
+  const aer = loads.find((l) => l.kind === "aerator");
+  const box = $("aerators");
+  box.textContent = "";
+  if (aer) {
+    const row = document.createElement("div");
+    row.className = "wheels";
+    for (let i = 0; i < aer.units; i++) {
+      const w = document.createElement("span");
+      const on = aer.units_on !== null && i < aer.units_on;
+      w.className = `wheel ${on ? "on" : "off"}`;
+      w.setAttribute("data-testid", "aerator-unit");
+      w.title = `${aer.name} ${i + 1}`;
+      row.appendChild(w);
+    }
+    const cap = document.createElement("div");
+    cap.className = "wheels-cap";
+    cap.textContent = aer.units_on === null ? `${aer.name}: ${t("missing")}` :
+      t("aerators_on", { n: aer.units_on, m: aer.units });
+    box.append(row, cap);
+  }
+  const table = $("loads");
+  table.textContent = "";
+  for (const l of loads) {
+    const tr = document.createElement("tr");
+    tr.setAttribute("data-load", l.name);
+    const name = document.createElement("td");
+    name.textContent = l.name + (l.critical ? ` · ${t("critical")}` : "");
+    const st = document.createElement("td");
+    st.className = `state ${l.on === null ? "unknown" : l.on ? "on" : "off"}`;
+    st.setAttribute("data-testid", `load-state-${l.name}`);
+    st.textContent = l.on === null ? t("missing") : l.kind === "aerator" ?
+      `${l.units_on}/${l.units}` : l.on ? t("on") : t("off");
+    if (l.override && l.override.until_ts) {
+      st.title = t("override", { t: clock(l.override.until_ts) });
+    }
+    const ctl = document.createElement("td");
+    ctl.className = "op";
+    if (l.switchable) {
+      for (const on of [true, false]) {
+        const b = document.createElement("button");
+        b.className = `small ${on ? "b-on" : "b-off"}`;
+        b.textContent = t(on ? "on" : "off");
+        b.title = t("for_1h");
+        b.setAttribute("data-testid", `switch-${l.name}-${on ? "on" : "off"}`);
+        b.onclick = () => command("/api/v1/commands/override-load",
+          { load: l.name, on, expires_s: 3600 }, `${l.name} → ${t(on ? "on" : "off")}`);
+        ctl.appendChild(b);
+      }
+    }
+    tr.append(name, st, ctl);
+    table.appendChild(tr);
+  }
+}
+
+function renderGenerator(status) {
+  const box = $("gen");
+  box.textContent = "";
+  if (!state.site.generator_kw) return;
+  const label = document.createElement("span");
+  const running = fig("generator_running");
+  label.textContent = `${t("gen_ctl")} ${num(state.site.generator_kw, 0)} kW: ${
+    running === null ? t("missing") : running ? t("running") : t("stopped")}${
+    status.generator_mode ? " · " + status.generator_mode : ""}`;
+  box.appendChild(label);
+  const ops = document.createElement("span");
+  ops.className = "op";
+  for (const action of ["start", "stop", "auto"]) {
+    const b = document.createElement("button");
+    b.className = "small";
+    b.textContent = t(action);
+    b.onclick = () => command("/api/v1/commands/generator", { action },
+      `${t("gen_ctl")} → ${t(action)}`);
+    ops.appendChild(b);
+  }
+  box.appendChild(ops);
+}
+
+async function command(path, json, what) {
+  const msg = $("cmd-msg");
+  msg.className = "cmd-msg";
+  msg.textContent = t("sent", { what });
+  const r = await api(path, { json });
+  if (r.status === 200 && r.body.status === "done") {
+    msg.textContent = t("done", { what });
+    msg.classList.add("good");
+  } else if (r.status === 200) {
+    msg.textContent = t("rejected", { why: JSON.stringify(r.body.result) });
+    msg.classList.add("bad");
+  } else if (r.status === 202) {
+    msg.textContent = t("queued");
+  } else if (r.status === 403) {
+    msg.textContent = t("forbidden");
+    msg.classList.add("bad");
+  } else {
+    msg.textContent = (r.body && r.body.detail) || String(r.status);
+    msg.classList.add("bad");
+  }
+}
+
+// ---------------------------------------------------------------------------- history
+
+async function series(figure, t0, t1) {
+  const sources = state.site.figures[figure] || [];
+  const out = new Map();
+  const params = new URLSearchParams({ from: new Date(t0 * 1000).toISOString(),
+    to: new Date(t1 * 1000).toISOString(), resolution: "1m" });
+  const parts = await Promise.all(sources.map((s) => api(`/api/v1/history/${s}?${params}`)));
+  for (const p of parts) {
+    if (p.status !== 200) continue;
+    p.body.t.forEach((ts, i) => {
+      const v = p.body.avg[i];
+      if (v === null) return;
+      out.set(ts, (out.get(ts) || 0) + v);
+    });
+  }
+  const ts = [...out.keys()].sort((a, b) => a - b);
+  return { t: ts, v: ts.map((k) => out.get(k)) };
+}
+
+async function loadCharts() {
+  const t1 = Date.now() / 1000, t0 = t1 - 86400;
+  const [pv, load, soc, dox] = await Promise.all(
+    ["pv_w", "load_w", "soc_pct", "do_mg_l"].map((f) => series(f, t0, t1)));
+  const c = state.site.control;
+  const kw = (s) => ({ t: s.t, v: s.v.map((v) => v / 1000) });
+  drawLine($("chart-power"), { t0, t1, yMin: 0, digits: 0, series: [
+    Object.assign(kw(pv), { color: "#f5a623", name: t("pv_series"), fill: true }),
+    Object.assign(kw(load), { color: "#2f6fd6", name: t("load_series") })] });
+  drawLine($("chart-soc"), { t0, t1, yMin: 0, yMax: 100, series: [
+    Object.assign(soc, { color: "#2fa84f", fill: true })],
+    bands: [{ y: c.shed_soc_pct, color: "#e08a00", label: t("shed_at", { v: num(c.shed_soc_pct, 0) }) },
+      { y: c.gen_start_soc_pct, color: "#d0452f", label: t("gen_at", { v: num(c.gen_start_soc_pct, 0) }) }] });
+  drawLine($("chart-do"), { t0, t1, yMin: 0, yMax: 10, digits: 0, series: [
+    Object.assign(dox, { color: "#1b9aaa", fill: true })],
+    bands: [{ y: c.do_low_alarm_mg_l, color: "#d0452f", label: t("do_low_at", { v: num(c.do_low_alarm_mg_l, 1) }) }] });
+}
+
+async function loadEnergy() {
+  const r = await api("/api/v1/energy/daily?" + new URLSearchParams({
+    from: new Date(Date.now() - 7 * 86400000).toISOString() }));
+  const table = $("energy");
+  table.textContent = "";
+  const head = ["date", "pv_kwh", "load_kwh", "gen_kwh", "soc_range", "aerator_h", "do_min"];
+  const tr = document.createElement("tr");
+  for (const h of head) {
+    const th = document.createElement("th");
+    th.textContent = t(h);
+    tr.appendChild(th);
+  }
+  table.appendChild(tr);
+  const rows = r.status === 200 ? r.body.slice().reverse() : [];
+  if (!rows.length) {
+    const row = document.createElement("tr");
+    const td = document.createElement("td");
+    td.colSpan = head.length;
+    td.textContent = t("no_data");
+    row.appendChild(td);
+    table.appendChild(row);
+  }
+  for (const d of rows) {
+    const row = document.createElement("tr");
+    const cells = [d.date, num(d.pv_kwh, 1), num(d.load_kwh, 1), num(d.generator_kwh, 1),
+      `${num(d.soc_min_pct, 0)}–${num(d.soc_max_pct, 0)}`, num(d.aerator_h, 1),
+      num(d.do_min_mg_l, 1)];
+    for (const c of cells) {
+      const td = document.createElement("td");
+      td.textContent = c;
+      row.appendChild(td);
+    }
+    table.appendChild(row);
+  }
+}
+
+async function loadDevices() {
+  const r = await api("/api/v1/devices");
+  if (r.status !== 200) return;
+  const ul = $("devices");
+  ul.textContent = "";
+  for (const d of r.body) {
+    const li = document.createElement("li");
+    li.className = `dev ${d.health}`;
+    li.textContent = `${d.name} · ${t(d.health) || d.health}`;
+    li.title = `${d.driver} ${d.bus} #${d.unit_id}${d.alarm ? " — " + d.alarm : ""}`;
+    ul.appendChild(li);
+  }
+}
+
+// ---------------------------------------------------------------------------- boot
+
+function setLang(lang) {
+  LANG = lang;
+  localStorage.setItem("offgrid.lang", lang);
+  $("lang").textContent = lang === "vi" ? "EN" : "VI";
+  applyI18n();
+  if (state.status) {
+    $("who").textContent = `${state.me.name} · ${t("role_" + state.me.role)}`;
+    render(state.status);
+    loadCharts();
+    loadEnergy();
+    loadDevices();
+  }
+}
+
+$("lang").onclick = () => setLang(LANG === "vi" ? "en" : "vi");
+$("logout").onclick = logout;
+$("login-form").onsubmit = (e) => {
+  e.preventDefault();
+  login($("key").value.trim(), $("remember").checked);
+};
+setLang(LANG);
+const saved = storedKey();
+if (saved) login(saved, !!localStorage.getItem("offgrid.key"));

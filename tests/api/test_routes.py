@@ -1,0 +1,283 @@
+"""The data routes against a real store written through the controller's own writer API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from controller.store import Store, read_command
+from sizing.site import Site
+from tests.api.conftest import T0, Keys
+
+DAY = {"from": "2026-09-22T00:00:00Z", "to": "2026-09-23T00:00:00Z"}
+
+
+def at(ts: float) -> str:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+async def get(client: httpx.AsyncClient, keys: Keys, url: str, **params: object) -> httpx.Response:
+    return await client.get(url, params=params, headers=keys.headers("viewer"))
+
+
+async def test_status_figures_combine_device_points(client: httpx.AsyncClient,
+                                                    api_keys: Keys) -> None:
+    body = (await get(client, api_keys, "/api/v1/status")).json()
+    points = {(p["device"], p["point"]): p for p in body["points"]}
+    pv = points["mppt-1", "pv_w"]["value"] + points["mppt-2", "pv_w"]["value"]
+    assert body["figures"]["pv_w"]["value"] == pytest.approx(pv)
+    assert body["soc_pct"]["value"] == points["inverter", "soc_pct"]["value"]
+    assert body["soc_pct"]["sources"] == ["inverter/soc_pct"]
+    assert body["figures"]["load_w"]["value"] == pytest.approx(6000.0)
+    # battery: charge from both MPPTs minus what the inverter draws
+    charge = points["mppt-1", "charge_w"]["value"] + points["mppt-2", "charge_w"]["value"]
+    assert body["figures"]["battery_w"]["value"] == pytest.approx(charge - 6300.0)
+    assert body["figures"]["do_mg_l"]["quality"] == "good"
+    assert body["soc_pct"]["age_s"] > 0
+    loads = {ld["name"]: ld for ld in body["loads"]}
+    assert loads["aerators"]["units"] == 6 and loads["aerators"]["units_on"] == 3
+    assert loads["farmhouse"]["on"] is True and loads["exchange-pump"]["on"] is False
+    assert [a["kind"] for a in body["active_alarms"]] == ["low_do"]
+
+
+async def test_quality_is_the_worst_input(db: Path, site: Site, client: httpx.AsyncClient,
+                                          api_keys: Keys) -> None:
+    from controller.store import Sample  # noqa: PLC0415
+
+    store = Store(db, site.site.timezone)
+    store.write_cycle(T0 + 40 * 3600, [Sample("mppt-2", "pv_w", None, "missing",
+                                              T0 + 40 * 3600)], {}, 0.0)
+    store.close()
+    body = (await get(client, api_keys, "/api/v1/status")).json()
+    assert body["figures"]["pv_w"]["quality"] == "missing"
+    assert body["figures"]["pv_w"]["value"] == pytest.approx(
+        next(p["value"] for p in body["points"] if p["device"] == "mppt-1"
+             and p["point"] == "pv_w"))
+
+
+@pytest.mark.parametrize(("resolution", "buckets"), [("1m", 1440), ("15m", 96), ("1d", 1)])
+async def test_history_buckets(client: httpx.AsyncClient, api_keys: Keys, resolution: str,
+                               buckets: int) -> None:
+    params = {"from": "2026-09-21T17:00:00Z", "to": "2026-09-22T17:00:00Z"}  # a local day
+    r = await get(client, api_keys, "/api/v1/history/do-probe/do_mg_l", resolution=resolution,
+                  **params)
+    body = r.json()
+    assert r.status_code == 200
+    assert len(body["t"]) == buckets
+    assert all(lo <= avg <= hi for lo, avg, hi in zip(body["min"], body["avg"], body["max"],
+                                                      strict=True))
+    assert min(body["min"]) == pytest.approx(5.0)
+    assert max(body["max"]) == pytest.approx(7.0, abs=0.01)
+    if resolution == "1d":
+        assert body["t"] == [pytest.approx(body["from_ts"])]  # local midnight, UTC+7
+
+
+async def test_history_raw(client: httpx.AsyncClient, api_keys: Keys) -> None:
+    body = (await get(client, api_keys, "/api/v1/history/inverter/soc_pct", resolution="raw",
+                      **{"from": at(T0), "to": at(T0 + 600)})).json()
+    assert body["t"] == [T0 + 60 * i for i in range(10)]
+    assert body["avg"] == body["min"] == body["max"]
+
+
+@pytest.mark.parametrize(("params", "status"), [
+    ({"resolution": "raw", "from": "2026-09-21T00:00:00Z", "to": "2026-09-25T00:00:00Z"}, 422),
+    ({"resolution": "1m", "from": "2026-09-21T00:00:00Z", "to": "2026-09-29T00:00:00Z"}, 422),
+    ({"from": "2026-09-22T00:00:00Z", "to": "2026-09-21T00:00:00Z"}, 422),
+    ({"from": "0001-01-01T00:00:00"}, 422),
+    ({"resolution": "5m"}, 422),
+    ({"from": "yesterday"}, 422),
+])
+async def test_history_bounds(client: httpx.AsyncClient, api_keys: Keys, params: dict,
+                              status: int) -> None:
+    r = await get(client, api_keys, "/api/v1/history/inverter/soc_pct", **params)
+    assert r.status_code == status
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["detail"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/history/inverter/nope_w",
+                                 "/api/v1/history/ghost/soc_pct"])
+async def test_unknown_point_is_404(client: httpx.AsyncClient, api_keys: Keys, url: str) -> None:
+    assert (await get(client, api_keys, url, **DAY)).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/api/v1/history/INVERTER/soc_pct",
+                                 "/api/v1/history/inverter/" + "a" * 65,
+                                 "/api/v1/history/inverter/soc%20pct"])
+async def test_bad_point_names_are_422(client: httpx.AsyncClient, api_keys: Keys,
+                                       url: str) -> None:
+    assert (await get(client, api_keys, url)).status_code == 422
+
+
+async def test_daily_energy(client: httpx.AsyncClient, api_keys: Keys, filled_db: tuple) -> None:
+    rows = (await get(client, api_keys, "/api/v1/energy/daily",
+                      **{"from": at(T0), "to": at(T0 + 2 * 86400)})).json()
+    # T0 is 21:13 local; 30 h of data end at 03:13 local two days later
+    assert [r["date"] for r in rows] == ["2026-09-21", "2026-09-22", "2026-09-23"]
+    full = rows[1]  # 2026-09-22 local: 24 h of data
+    assert full["hours"] == pytest.approx(24.0)
+    assert full["load_kwh"] == pytest.approx(6.0 * 24)
+    src = full["sources"]
+    assert full["pv_kwh"] == pytest.approx(src["mppt-1"]["in_kwh"] + src["mppt-2"]["in_kwh"])
+    assert 150 < full["pv_kwh"] < 40 * 12  # a sine day of 40 kW peak: 40 × 24/π ≈ 306 kWh
+    assert full["pv_kwh"] == pytest.approx(40 * 24 / 3.14159, rel=0.01)
+    assert full["soc_min_pct"] == pytest.approx(60.0) and full["do_min_mg_l"] == pytest.approx(5)
+    assert full["aerator_h"] == pytest.approx(3 * 24)
+
+
+async def test_reliability_per_month(client: httpx.AsyncClient, api_keys: Keys) -> None:
+    rows = (await get(client, api_keys, "/api/v1/reliability")).json()
+    # one 10-minute interruption of one load, three loads = three customers
+    assert rows == [{"period": "2026-09", "saidi_minutes": pytest.approx(10 / 3),
+                     "saifi_count": pytest.approx(1 / 3), "interruptions": 1}]
+
+
+async def test_alarms_and_events(client: httpx.AsyncClient, api_keys: Keys) -> None:
+    active = (await get(client, api_keys, "/api/v1/alarms", active=True)).json()
+    past = (await get(client, api_keys, "/api/v1/alarms", active=False)).json()
+    every = (await get(client, api_keys, "/api/v1/alarms")).json()
+    assert [a["kind"] for a in active] == ["low_do"]
+    assert [a["kind"] for a in past] == ["device_offline"]
+    assert past[0]["cleared_ts"] == T0 + 9000
+    assert len(every) == 2
+    events = (await get(client, api_keys, "/api/v1/events", limit=2)).json()
+    assert len(events) == 2
+    kinds = {e["kind"] for e in (await get(client, api_keys, "/api/v1/events")).json()}
+    assert {"controller_start", "alarm_raised", "alarm_cleared"} <= kinds
+
+
+async def test_devices_health(client: httpx.AsyncClient, api_keys: Keys) -> None:
+    devices = {d["name"]: d for d in (await get(client, api_keys, "/api/v1/devices")).json()}
+    assert set(devices) == {"mppt-1", "mppt-2", "relays", "do-probe", "genset", "inverter"}
+    assert devices["relays"]["points"] == 8
+    # the data is from September: every device is stale now
+    assert {d["health"] for d in devices.values()} == {"stale"}
+
+
+async def test_site_summary(client: httpx.AsyncClient, api_keys: Keys) -> None:
+    body = (await get(client, api_keys, "/api/v1/site")).json()
+    assert body["name"] == "Bac Lieu shrimp pond 1 ha"
+    assert body["figures"]["pv_w"] == ["mppt-1/pv_w", "mppt-2/pv_w"]
+    assert body["control"]["shed_soc_pct"] == 35
+
+
+async def controller_acks(db: Path, site: Site, status: str) -> None:
+    """What the controller does at its next cycle: acknowledge pending commands."""
+    store = Store(db, site.site.timezone)
+    try:
+        for _ in range(200):
+            pending = store.pending_commands(T0)
+            if pending:
+                for cmd in pending:
+                    store.ack_command(T0, cmd.id, status, {"before": 35, "after": 40})
+                return
+            await asyncio.sleep(0.01)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("status", ["done", "rejected"])
+async def test_command_returns_the_controllers_ack(db: Path, site: Site, app,
+                                                   api_keys: Keys, status: str) -> None:
+    app.state.ctx.settings = app.state.ctx.settings.model_copy(update={"command_wait_s": 10.0,
+                                                                       "command_poll_s": 0.01})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://127.0.0.1") as c:
+        post = c.post("/api/v1/commands/threshold", json={"key": "shed_soc_pct", "value": 40},
+                      headers=api_keys.headers("admin"))
+        r, _ = await asyncio.gather(post, controller_acks(db, site, status))
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == status and body["result"] == {"before": 35, "after": 40}
+    assert body["requested_by"].startswith("test-admin#")
+    audit = Store(db).conn.execute("SELECT actor, action, detail FROM audit").fetchall()
+    assert [(a["actor"], a["action"]) for a in audit] == [(body["requested_by"],
+                                                          "command.set_threshold")]
+    assert json.loads(audit[0]["detail"])["result"] == {"before": 35, "after": 40}
+
+
+async def test_unanswered_command_is_202_and_expires(client: httpx.AsyncClient, db: Path,
+                                                     api_keys: Keys) -> None:
+    r = await client.post("/api/v1/commands/override-load",
+                          json={"load": "farmhouse", "on": False, "expires_s": 3600},
+                          headers=api_keys.headers("operator"))
+    assert r.status_code == 202
+    assert r.headers["location"] == f"/api/v1/commands/{r.json()['id']}"
+    cmd = read_command(Store(db).conn, r.json()["id"])
+    assert cmd is not None and cmd.status == "pending"
+    assert cmd.value == {"load": "farmhouse", "on": False, "expires_s": 3600.0}
+    assert cmd.expires_ts is not None and cmd.expires_ts > cmd.created_ts
+    again = await client.get(r.headers["location"], headers=api_keys.headers("viewer"))
+    assert again.json()["id"] == cmd.id
+
+
+@pytest.mark.parametrize(("url", "body", "status"), [
+    ("/api/v1/commands/override-load", {"load": "nobody", "on": True, "expires_s": 600}, 404),
+    ("/api/v1/commands/override-load", {"load": "farmhouse", "on": True, "expires_s": 1}, 422),
+    ("/api/v1/commands/override-load", {"load": "farmhouse", "on": "yes", "expires_s": 60,
+                                        "extra": 1}, 422),
+    ("/api/v1/commands/threshold", {"key": "do_on_mg_l", "value": 25}, 422),
+    ("/api/v1/commands/threshold", {"key": "cycle_s", "value": 1}, 422),
+    ("/api/v1/commands/generator", {"action": "explode"}, 422),
+    ("/api/v1/alarms/999/ack", None, 404),
+])
+async def test_bad_commands(client: httpx.AsyncClient, api_keys: Keys, url: str,
+                            body: dict | None, status: int) -> None:
+    r = await client.post(url, json=body, headers=api_keys.headers("admin"))
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_body_size_is_bounded(client: httpx.AsyncClient, api_keys: Keys) -> None:
+    big = json.dumps({"key": "shed_soc_pct", "value": 40, "pad": "x" * 20_000})
+    r = await client.post("/api/v1/commands/threshold", content=big,
+                          headers={**api_keys.headers("admin"),
+                                   "content-type": "application/json"})
+    assert r.status_code == 413
+
+    async def chunks():  # no Content-Length: the limit applies while reading
+        for _ in range(40):
+            yield b"x" * 1000
+
+    r = await client.post("/api/v1/commands/threshold", content=chunks(),
+                          headers={**api_keys.headers("admin"),
+                                   "content-type": "application/json"})
+    assert r.status_code == 413
+
+
+async def test_stream_sends_status_events(client: httpx.AsyncClient, api_keys: Keys) -> None:
+    r = await get(client, api_keys, "/api/v1/stream", max_events=1)
+    assert r.headers["content-type"].startswith("text/event-stream")
+    events = [blk for blk in r.text.split("\n\n") if blk.startswith("id:")]
+    assert len(events) == 1
+    lines = dict(line.split(": ", 1) for line in events[0].split("\n"))
+    assert lines["event"] == "status"
+    assert json.loads(lines["data"])["site"] == "Bac Lieu shrimp pond 1 ha"
+
+
+async def test_metrics_text(client: httpx.AsyncClient, api_keys: Keys) -> None:
+    await get(client, api_keys, "/api/v1/status")
+    text = (await get(client, api_keys, "/metrics")).text
+    assert '# TYPE offgrid_point_value gauge' in text
+    assert 'offgrid_point_value{device="inverter",point="ac_w",quality="good"} 6000' in text
+    assert 'offgrid_api_requests_total{method="GET",route="/api/v1/status",status="200"} 1' \
+        in text
+    assert 'offgrid_alarms_active 1' in text
+
+
+async def test_healthz_needs_no_key(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/healthz")).json()
+    assert body["status"] == "ok" and body["last_sample_age_s"] > 0
+
+
+async def test_dashboard_is_public(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    assert page.status_code == 200 and "/static/app.js" in page.text
+    for asset in ("app.js", "charts.js", "i18n.js", "style.css"):
+        assert (await client.get(f"/static/{asset}")).status_code == 200
