@@ -12,14 +12,29 @@ on the edge of a search range.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
-from sizing.economics import Designs, Operation
+from sizing import simulate
+from sizing.dispatch import DispatchConfig, DispatchInputs, ManyResult, dispatch_many
+from sizing.economics import (
+    Costs,
+    Designs,
+    DieselOnly,
+    Operation,
+    battery_life_years,
+    costs,
+    diesel_only,
+    diesel_only_kw,
+)
 from sizing.errors import SizingError
-from sizing.site import Range, Site
+from sizing.site import Generator, Range, Site
+from sizing.weather import load_weather
 
 DIMENSIONS = ("kwp", "kwh", "inverter_kw", "generator_kw")
 LABELS = {"kwp": "PV kWp", "kwh": "battery kWh", "inverter_kw": "inverter kW",
@@ -173,6 +188,33 @@ def edge_warnings(grid: Grid, design: Designs) -> list[str]:
     return warnings
 
 
+def apply_design(site: Site, design: dict[str, float]) -> Site:
+    """``site`` with the sizes of ``design``: the battery keeps its C-rates, the inverter its
+    surge ratio; generator 0 removes ``[generator]`` (a new one takes the model's defaults)."""
+    assert site.pv is not None and site.battery is not None and site.inverter is not None
+    b, inv = site.battery, site.inverter
+    assert b.max_charge_kw is not None and b.max_discharge_kw is not None
+    assert inv.surge_kw is not None
+    kwh = design["kwh"]
+    c_charge = b.max_charge_kw / b.kwh if b.kwh > 0 else 0.5
+    c_discharge = b.max_discharge_kw / b.kwh if b.kwh > 0 else 0.5
+    surge_ratio = inv.surge_kw / inv.kw if inv.kw > 0 else 2.0
+    gen_kw = design["generator_kw"]
+    generator = None
+    if gen_kw > 0:
+        generator = (site.generator.model_copy(update={"kw": gen_kw}) if site.generator
+                     else Generator(kw=gen_kw))
+    return site.model_copy(update={
+        "pv": site.pv.model_copy(update={"kwp": design["kwp"]}),
+        "battery": b.model_copy(update={"kwh": kwh, "max_charge_kw": round(c_charge * kwh, 6),
+                                        "max_discharge_kw": round(c_discharge * kwh, 6)}),
+        "inverter": inv.model_copy(update={"kw": design["inverter_kw"],
+                                           "surge_kw": round(surge_ratio * design["inverter_kw"],
+                                                             6)}),
+        "generator": generator,
+    })
+
+
 def design_dict(d: Designs, i: int) -> dict[str, float]:
     """One design as a plain mapping of its sizes."""
     return {dim: float(getattr(d, dim)[i]) for dim in DIMENSIONS}
@@ -208,4 +250,270 @@ def explain(site: Site, designs: Designs, perf: Performance, *, npc: np.ndarray,
         "slack": slack,
         "next_feasible": [rival(i) for i in feasible_after[:n_rivals]],
         "cheaper_infeasible": [rival(i) for i in cheaper[:n_rivals]],
+    }
+
+
+# --------------------------------------------------------------------------- the search
+
+Progress = Callable[[int, int], None]
+YearInputs = tuple[DispatchInputs, DispatchConfig]
+CHUNK = 2048  # designs per kernel call, so the progress bar moves
+
+
+def run_designs(inp: DispatchInputs, cfg: DispatchConfig, d: Designs) -> ManyResult:
+    """The sizing engine's compiled kernel over the designs ``d``."""
+    return dispatch_many(inp, cfg, d.kwp, d.kwh, inverter_kw=d.inverter_kw,
+                         generator_kw=d.generator_kw)
+
+
+def evaluate(site: Site, years: list[YearInputs], designs: Designs,
+             progress: Progress | None = None, reduce: Literal["max", "p90"] = "max"
+             ) -> Performance:
+    """Dispatch every design in every weather year with the compiled kernel.
+
+    Reliability figures are the worst year's (``reduce="max"``) or the P90 year's; energy,
+    fuel and battery wear are the mean year's.
+    """
+    assert site.battery is not None
+    n, n_years = len(designs), len(years)
+    keys = ("unmet_kwh", "load_kwh", "critical_unmet_kwh", "critical_load_kwh",
+            "interruption_minutes", "served_kwh", "generator_fuel_l", "generator_hours",
+            "battery_equivalent_cycles")
+    out = {k: np.zeros((n_years, n)) for k in keys}
+    done = 0
+    for y, (inp, cfg) in enumerate(years):
+        for start in range(0, n, CHUNK):
+            part = slice(start, min(start + CHUNK, n))
+            res = run_designs(inp, cfg, designs.take(np.arange(part.start, part.stop)))
+            for k in keys:
+                out[k][y, part] = res.column(k)
+            done += part.stop - part.start
+            if progress is not None:
+                progress(done, n * n_years)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unmet = np.where(out["load_kwh"] > 0, out["unmet_kwh"] / out["load_kwh"], 0.0)
+        crit = np.where(out["critical_load_kwh"] > 0,
+                        out["critical_unmet_kwh"] / out["critical_load_kwh"], 0.0)
+    mean = {k: v.mean(axis=0) for k, v in out.items()}
+
+    def over_years(values: np.ndarray) -> np.ndarray:
+        return values.max(axis=0) if reduce == "max" else np.percentile(values, 90, axis=0)
+
+    return Performance(
+        unmet_fraction=over_years(unmet),
+        critical_unmet_fraction=over_years(crit),
+        saidi_minutes=over_years(out["interruption_minutes"]),
+        unmet_kwh=mean["unmet_kwh"],
+        operation=Operation(
+            served_kwh=mean["served_kwh"],
+            fuel_l=mean["generator_fuel_l"],
+            generator_hours=mean["generator_hours"],
+            battery_life_years=battery_life_years(site.battery, designs.kwh,
+                                                  mean["battery_equivalent_cycles"]),
+        ),
+    )
+
+
+def engine_site(site: Site) -> Site:
+    """The site as the engine should see it during a search: a site without ``[generator]``
+    gets the generator model's defaults (fuel curve, minimum load), so that generator
+    candidates burn fuel."""
+    if site.generator is not None:
+        return site
+    return site.model_copy(update={"generator": Generator(kw=1.0)})
+
+
+def year_inputs(site: Site, weather: list[pd.DataFrame]) -> list[YearInputs]:
+    """The dispatch kernel's inputs for each weather year, built by the sizing engine."""
+    engine = engine_site(site)
+    out: list[YearInputs] = []
+    loads: simulate.LoadSet | None = None
+    for w in weather:
+        inp, cfg, loads = simulate.dispatch_setup(engine, w, loads)
+        out.append((inp, cfg))
+    return out
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of a search."""
+
+    grid: Grid
+    perf: Performance
+    costs: Costs
+    feasible: np.ndarray
+    best: int | None
+    pareto: np.ndarray
+    explanation: dict[str, Any] | None
+    warnings: list[str]
+    diesel: DieselOnly
+    sensitivity: dict[str, Any]
+    evaluated: int  # design-years simulated
+    elapsed_s: float
+    weather: list[pd.DataFrame]
+
+
+def _winner(npc: np.ndarray, ok: np.ndarray) -> int | None:
+    """The feasible design of lowest NPC (the first on ties), or None."""
+    if not ok.any():
+        return None
+    masked = np.where(ok, npc, np.inf)
+    return int(np.argmin(masked))
+
+
+def diesel_baseline(site: Site, years: list[YearInputs]) -> DieselOnly:
+    """The diesel-only baseline, simulated by the same kernel with no PV and no battery."""
+    peak = max(float(inp.load_kw.sum(axis=0).max() + inp.pump_kw.sum()) for inp, _ in years)
+    kw = diesel_only_kw(peak)
+    alone = Designs(np.zeros(1), np.zeros(1), np.zeros(1), np.full(1, kw))
+    figures = [run_designs(inp, cfg, alone) for inp, cfg in years]
+    mean = {k: float(np.mean([f.column(k)[0] for f in figures]))
+            for k in ("generator_fuel_l", "generator_hours", "served_kwh")}
+    return diesel_only(site.economics, site.generator, kw, fuel_l=mean["generator_fuel_l"],
+                       generator_hours=mean["generator_hours"], served_kwh=mean["served_kwh"])
+
+
+def _scaled_load(years: list[YearInputs], factor: float) -> list[YearInputs]:
+    """The same years with every load's energy × ``factor`` (pumps capped by their window)."""
+    out = []
+    for inp, cfg in years:
+        window_kwh = inp.pump_kw * inp.pump_steps_left.max(axis=1, initial=0) * cfg.dt_h
+        out.append((inp._replace(load_kw=inp.load_kw * factor,
+                                 pump_daily_kwh=np.minimum(inp.pump_daily_kwh * factor,
+                                                           window_kwh)), cfg))
+    return out
+
+
+def _case(site: Site, designs: Designs, perf: Performance, c: Costs, *, best: int | None,
+          winner: int | None) -> dict[str, Any]:
+    """One sensitivity case: how the base winner fares, and the case's own winner."""
+    ok = feasible_mask(site, perf)
+    case: dict[str, Any] = {"feasible_designs": int(ok.sum())}
+    if winner is not None:
+        case["base_winner"] = {
+            "feasible": bool(ok[winner]), "npc_vnd": float(c.npc_vnd[winner]),
+            "unmet_fraction": float(perf.unmet_fraction[winner]),
+            "critical_unmet_fraction": float(perf.critical_unmet_fraction[winner]),
+            "saidi_minutes": float(perf.saidi_minutes[winner])}
+    case["best"] = None if best is None else {
+        "design": design_dict(designs, best), "npc_vnd": float(c.npc_vnd[best])}
+    return case
+
+
+def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performance, *,
+                npc: np.ndarray, winner: int | None, p90_years: list[YearInputs],
+                load_growth_pct: float = 20.0, rival_npc_factor: float = 1.2) -> dict[str, Any]:
+    """How the answer moves with the fuel price (±25 %), the load (+``load_growth_pct``) and a
+    P90 weather year (the base winner over ``p90_years`` weather years).
+
+    With the grown load, only designs whose base NPC is within ``rival_npc_factor`` of the
+    winner's are simulated again (the others cannot become the cheapest feasible design unless
+    the answer moves that far, which the case then reports as no design found).
+    """
+    d = grid.designs
+    out: dict[str, Any] = {"fuel_price": {}, "load_growth": {}}
+    for factor in (0.75, 1.25):
+        econ = site.economics.model_copy(
+            update={"fuel_vnd_per_l": site.economics.fuel_vnd_per_l * factor})
+        c = costs(econ, d, perf.operation, site.generator)
+        best = _winner(c.npc_vnd, feasible_mask(site, perf))
+        out["fuel_price"][f"{factor:.2f}"] = _case(site, d, perf, c, best=best, winner=winner)
+    if winner is None:
+        return out
+    subset = np.nonzero(npc <= rival_npc_factor * npc[winner])[0]
+    sub = d.take(subset)
+    grown = evaluate(site, _scaled_load(years, 1 + load_growth_pct / 100), sub)
+    c = costs(site.economics, sub, grown.operation, site.generator)
+    best = _winner(c.npc_vnd, feasible_mask(site, grown))
+    case = _case(site, sub, grown, c, best=best, winner=int(np.searchsorted(subset, winner)))
+    case["designs_simulated"] = len(sub)
+    out["load_growth"][f"{load_growth_pct:g}"] = case
+    if p90_years:
+        p90 = evaluate(site, p90_years, d.take(winner), reduce="p90")
+        out["p90_weather"] = {
+            "years": len(p90_years),
+            "base_winner": {"unmet_fraction": float(p90.unmet_fraction[0]),
+                            "critical_unmet_fraction": float(p90.critical_unmet_fraction[0]),
+                            "saidi_minutes": float(p90.saidi_minutes[0])},
+            "base_winner_feasible": bool(feasible_mask(site, p90)[0]),
+        }
+    return out
+
+
+def optimize(site: Site, weather: list[pd.DataFrame] | None = None, *,
+             progress: Progress | None = None, p90_years: int = 10) -> Result:
+    """Search the ``[search]`` grid of ``site`` and explain the winner.
+
+    ``weather`` defaults to the site's own weather years; the P90 sensitivity runs the winner
+    over ``p90_years`` synthetic years (or the given years when they are more).
+    """
+    grid = build_grid(site)
+    if weather is None:
+        weather = load_weather(site)
+    years = year_inputs(site, weather)
+    run_designs(*years[0], grid.designs.take(0))  # compile or load the kernel before timing
+    start = time.perf_counter()
+    perf = evaluate(site, years, grid.designs, progress)
+    c = costs(site.economics, grid.designs, perf.operation, site.generator)
+    ok = feasible_mask(site, perf)
+    best = _winner(c.npc_vnd, ok)
+    elapsed = time.perf_counter() - start
+    front = pareto_front(c.npc_vnd, perf.unmet_fraction)
+    warnings: list[str] = []
+    explanation = None
+    if best is None:
+        warnings.append("no design in the search meets the constraints: widen the ranges or "
+                        "relax search.max_unmet_fraction, max_critical_unmet_fraction or "
+                        "max_saidi_minutes")
+    else:
+        warnings += edge_warnings(grid, grid.designs.take(best))
+        explanation = explain(site, grid.designs, perf, npc=c.npc_vnd, ok=ok, best=best)
+    p90 = weather if len(weather) >= p90_years else (
+        load_weather(site, p90_years) if site.weather and site.weather.file is None else weather)
+    sens = sensitivity(site, grid, years, perf, npc=c.npc_vnd, winner=best,
+                       p90_years=year_inputs(site, p90) if len(p90) > 1 else [])
+    return Result(grid=grid, perf=perf, costs=c, feasible=ok, best=best, pareto=front,
+                  explanation=explanation, warnings=warnings,
+                  diesel=diesel_baseline(site, years), sensitivity=sens,
+                  evaluated=len(grid.designs) * len(years), elapsed_s=elapsed, weather=weather)
+
+
+def design_summary(result: Result, i: int) -> dict[str, Any]:
+    """The figures of design ``i`` of a search, for JSON."""
+    p, c = result.perf, result.costs
+    return {
+        "design": design_dict(result.grid.designs, i),
+        "feasible": bool(result.feasible[i]),
+        "npc_vnd": float(c.npc_vnd[i]),
+        "capital_vnd": float(c.capital_vnd[i]),
+        "lcoe_vnd_per_kwh": float(c.lcoe_vnd_per_kwh[i]),
+        "unmet_fraction": float(p.unmet_fraction[i]),
+        "critical_unmet_fraction": float(p.critical_unmet_fraction[i]),
+        "saidi_minutes": float(p.saidi_minutes[i]),
+        "unmet_kwh": float(p.unmet_kwh[i]),
+        "generator_fuel_l": float(p.operation.fuel_l[i]),
+        "generator_hours": float(p.operation.generator_hours[i]),
+        "battery_life_years": float(min(p.operation.battery_life_years[i], 1e6)),
+    }
+
+
+def result_json(result: Result) -> dict[str, Any]:
+    """The search as plain JSON-ready data."""
+    base = result.diesel
+    best = None if result.best is None else design_summary(result, result.best)
+    if best is not None:
+        best["saving_vs_diesel_vnd"] = float(base.costs.npc_vnd[0]) - best["npc_vnd"]
+    return {
+        "best": best,
+        "why": result.explanation,
+        "pareto": [design_summary(result, int(i)) for i in result.pareto],
+        "diesel_only": {"generator_kw": base.generator_kw, "npc_vnd": float(base.costs.npc_vnd[0]),
+                        "lcoe_vnd_per_kwh": float(base.costs.lcoe_vnd_per_kwh[0]),
+                        "fuel_l": base.fuel_l, "generator_hours": base.generator_hours},
+        "warnings": result.warnings,
+        "sensitivity": result.sensitivity,
+        "candidates": len(result.grid.designs),
+        "feasible": int(result.feasible.sum()),
+        "evaluated": result.evaluated,
+        "elapsed_s": round(result.elapsed_s, 4),
     }

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sizing.economics import Operation, battery_life_years, costs
 from sizing.errors import SiteFileError
-from sizing.optimize import SearchError, build_grid, edge_warnings, pareto_front
+from sizing.optimize import (
+    Result,
+    SearchError,
+    apply_design,
+    build_grid,
+    design_dict,
+    edge_warnings,
+    engine_site,
+    optimize,
+    pareto_front,
+    result_json,
+)
+from sizing.simulate import Design, build_loads, simulate_year
 from sizing.site import Site, parse_site
+from sizing.weather import load_weather
 from tests.conftest import HOME, SHRIMP
 
 
@@ -119,3 +136,104 @@ def test_pareto_front_is_non_dominated(points: list[tuple[int, int]]) -> None:
             assert i in front or any(
                 j in front and npc[j] == npc[i] and unmet[j] == unmet[i]
                 for j in range(len(points)))
+
+
+# --------------------------------------------------------------------------- against the engine
+
+
+def small_home() -> Site:
+    return site_with(HOME, kwp={"min": 1.0, "max": 3.0, "step": 0.5},
+                     kwh={"min": 2, "max": 8, "step": 2},
+                     inverter_kw={"min": 1, "max": 2, "step": 1},
+                     max_unmet_fraction=0.01, max_critical_unmet_fraction=0.01,
+                     max_saidi_minutes=300)
+
+
+def small_shrimp() -> Site:
+    return site_with(SHRIMP, kwp={"min": 60, "max": 140, "step": 40},
+                     kwh={"min": 100, "max": 300, "step": 100},
+                     inverter_kw={"min": 12, "max": 18, "step": 6},
+                     generator_kw={"min": 0, "max": 15, "step": 15},
+                     max_unmet_fraction=0.02, max_critical_unmet_fraction=0.001,
+                     max_saidi_minutes=20000)
+
+
+@pytest.fixture(scope="module", params=["home", "shrimp"])
+def searched(request: pytest.FixtureRequest) -> tuple[Site, Result]:
+    site = small_home() if request.param == "home" else small_shrimp()
+    return site, optimize(site, p90_years=2)
+
+
+def test_kernel_equals_engine_and_winner_equals_exhaustive(searched: tuple[Site, Result]
+                                                           ) -> None:
+    """Every candidate simulated one by one with the sizing engine's orchestrator gives the
+    kernel's figures, and the cheapest feasible of them is the optimiser's winner."""
+    site, result = searched
+    weather = load_weather(site)
+    engine = engine_site(site)
+    loads = build_loads(engine, pd.DatetimeIndex(weather[0].index))
+    d = result.grid.designs
+    npc = np.empty(len(d))
+    ok = np.empty(len(d), dtype=bool)
+    search = site.search
+    assert search is not None and site.battery is not None
+    for i in range(len(d)):
+        x = design_dict(d, i)
+        year = simulate_year(engine, weather[0], Design(**x), loads)
+        f = year.figures
+        assert f["unmet_load_fraction"] == pytest.approx(result.perf.unmet_fraction[i], abs=1e-12)
+        assert f["critical_unmet_fraction"] == pytest.approx(
+            result.perf.critical_unmet_fraction[i], abs=1e-12)
+        assert f["saidi_minutes"] == pytest.approx(result.perf.saidi_minutes[i], abs=1e-9)
+        assert f["generator_fuel_l"] == pytest.approx(result.perf.operation.fuel_l[i], abs=1e-9)
+        op = Operation(np.array([f["served_kwh"]]), np.array([f["generator_fuel_l"]]),
+                       np.array([f["generator_hours"]]),
+                       battery_life_years(site.battery, np.array([x["kwh"]]),
+                                          np.array([f["battery_equivalent_cycles"]])))
+        npc[i] = costs(site.economics, d.take(i), op, site.generator).npc_vnd[0]
+        ok[i] = (f["unmet_load_fraction"] <= search.max_unmet_fraction
+                 and f["critical_unmet_fraction"] <= search.max_critical_unmet_fraction
+                 and (search.max_saidi_minutes is None
+                      or f["saidi_minutes"] <= search.max_saidi_minutes))
+    assert ok.any() and not ok.all()  # the constraints bite: the test means something
+    assert result.best == int(np.argmin(np.where(ok, npc, np.inf)))
+    np.testing.assert_allclose(result.costs.npc_vnd, npc, rtol=1e-9)
+    assert list(result.feasible) == list(ok)
+
+
+def test_result_explains_itself(searched: tuple[Site, Result]) -> None:
+    _, result = searched
+    assert result.best is not None and result.explanation is not None
+    data = result_json(result)
+    best = data["best"]
+    assert data["evaluated"] == len(result.grid.designs)
+    assert data["candidates"] == len(result.grid.designs)
+    # The winner is on the Pareto front of NPC against unmet energy, unless a cheaper design
+    # with less unmet energy exists (which must then be infeasible on another constraint).
+    front = data["pareto"]
+    assert [p["npc_vnd"] for p in front] == sorted(p["npc_vnd"] for p in front)
+    assert all(a["unmet_fraction"] > b["unmet_fraction"] for a, b in itertools.pairwise(front))
+    why = data["why"]
+    assert why["binding_constraint"] in why["limits"]
+    assert min(why["slack"].values()) == why["slack"][why["binding_constraint"]]
+    for rival in why["cheaper_infeasible"]:
+        assert rival["npc_vnd"] < best["npc_vnd"] and rival["violates"]
+    for rival in why["next_feasible"]:
+        assert rival["npc_vnd"] >= best["npc_vnd"] and not rival["violates"]
+    assert best["saving_vs_diesel_vnd"] == pytest.approx(
+        data["diesel_only"]["npc_vnd"] - best["npc_vnd"])
+    sens = data["sensitivity"]
+    assert set(sens["fuel_price"]) == {"0.75", "1.25"}
+    assert sens["p90_weather"]["years"] == 2
+    json.dumps(data)  # plain JSON
+
+
+def test_apply_design_keeps_ratios() -> None:
+    site = parse_site(tomllib.loads(SHRIMP.read_text(encoding="utf-8")), SHRIMP.parent, SHRIMP)
+    new = apply_design(site, {"kwp": 100, "kwh": 320, "inverter_kw": 30, "generator_kw": 0})
+    assert new.pv is not None and new.battery is not None and new.inverter is not None
+    assert new.pv.kwp == 100 and new.battery.kwh == 320
+    assert new.battery.max_charge_kw == pytest.approx(80)  # 40 kW per 160 kWh
+    assert new.inverter.surge_kw == pytest.approx(60)  # 30 kW per 15 kW
+    assert new.generator is None
+    assert site.generator is not None and site.pv is not None and site.pv.kwp == 55
