@@ -224,7 +224,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     for t in range(n_steps):
         soc_frac = soc / kwh if has_batt else 1.0
         # -- shedding and generator state, from the SOC at the start of the step
-        if soc_frac < cfg.shed_soc_frac:
+        if soc_frac < cfg.shed_soc_frac - 1e-9:
             shed = True
         elif soc_frac >= cfg.reconnect_soc_frac:
             shed = False

@@ -66,7 +66,7 @@ MINUTES_PER_YEAR = 525_600
 
 def _minute_of_year(index: pd.DatetimeIndex) -> np.ndarray:
     """Local minute of the (non-leap) year at which each step starts [min]."""
-    doy = np.minimum(index.dayofyear.to_numpy(), 365) - 1
+    doy = np.minimum(index.day_of_year.to_numpy(), 365) - 1
     return doy * 1440 + index.hour.to_numpy() * 60 + index.minute.to_numpy()
 
 

@@ -25,12 +25,12 @@ _TEMP_PARAMS = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack
 
 @lru_cache(maxsize=8)
 def _solar_position(lat: float, lon: float, alt_m: float, start: pd.Timestamp, *,
-                    periods: int, freq: str) -> pd.DataFrame:
+                    periods: int, step: pd.Timedelta) -> pd.DataFrame:
     """Solar position over a regular index (refraction at standard temperature and pressure).
 
     Cached: synthetic weather years share one calendar, so their geometry is computed once.
     """
-    times = pd.date_range(start, periods=periods, freq=freq)
+    times = pd.date_range(start, periods=periods, freq=step)
     return pvlib.solarposition.get_solarposition(times, lat, lon, alt_m)
 
 
@@ -39,11 +39,11 @@ class _Location(pvlib.location.Location):  # type: ignore[misc]
 
     def get_solarposition(self, times: pd.DatetimeIndex, pressure: Any = None,
                           temperature: Any = 12, **kwargs: Any) -> pd.DataFrame:
-        freq = pd.infer_freq(times) if len(times) > 2 else None
-        if freq is None:
+        steps = np.diff(pd.DatetimeIndex(times).asi8)
+        if len(times) < 3 or np.any(steps != steps[0]):
             return super().get_solarposition(times, pressure, temperature, **kwargs)
         return _solar_position(self.latitude, self.longitude, self.altitude, times[0],
-                               periods=len(times), freq=freq)
+                               periods=len(times), step=times[1] - times[0])
 
 
 def _cec_module(name: str) -> pd.Series:
@@ -88,6 +88,22 @@ def model_chain(site: Site, pv: PV) -> ModelChain:
                       losses_model="pvwatts")
 
 
+def _power_w(result: pd.Series | pd.DataFrame) -> np.ndarray:
+    """ModelChain power [W] as a clean array (the CEC model gives a frame with ``p_mp``)."""
+    values = result["p_mp"] if isinstance(result, pd.DataFrame) else result
+    return np.clip(np.nan_to_num(np.asarray(values, dtype=float)), 0.0, None)
+
+
+def _modelled_kwp(mc: ModelChain) -> float:
+    """The DC rating of the modelled array [kWp]."""
+    array = mc.system.arrays[0]
+    module = array.module_parameters
+    if "pdc0" in module:
+        return float(module["pdc0"]) / 1000.0
+    n = array.modules_per_string * array.strings
+    return float(module["STC"]) * n / 1000.0
+
+
 def pv_power_kw(site: Site, weather: pd.DataFrame) -> pd.DataFrame:
     """PV power over ``weather`` (from :func:`sizing.weather.load_weather`).
 
@@ -106,16 +122,12 @@ def pv_power_kw(site: Site, weather: pd.DataFrame) -> pd.DataFrame:
     shifted.index = weather.index + step / 2
     mc = model_chain(site, pv)
     mc.run_model(shifted)
-    scale = pv.kwp / max(pv.kwp, 1.0)
-    dc_kw = np.clip(np.nan_to_num(np.asarray(mc.results.dc, dtype=float)
-                                  if not isinstance(mc.results.dc, pd.DataFrame)
-                                  else mc.results.dc["p_mp"].to_numpy(dtype=float)), 0, None)
-    dc_kw = dc_kw * scale / 1000.0
+    scale = pv.kwp / _modelled_kwp(mc)
+    dc_kw = _power_w(mc.results.dc) * scale / 1000.0
     if pv.coupling == "dc":
         ac_kw = dc_kw * pv.mppt_efficiency_pct / 100.0
     else:
-        ac = np.nan_to_num(np.asarray(mc.results.ac, dtype=float))
-        ac_kw = np.clip(ac, 0, None) * scale / 1000.0
+        ac_kw = _power_w(mc.results.ac) * scale / 1000.0
     return pd.DataFrame({"dc_kw": dc_kw, "ac_kw": ac_kw}, index=weather.index)
 
 

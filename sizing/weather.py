@@ -162,7 +162,7 @@ def _site_geometry(site: Site) -> pd.DataFrame:
         "g0": g0,
         "clear_ghi": clear["ghi"].to_numpy(),
         "dni_extra": extra.to_numpy(),
-        "doy": mid.dayofyear.to_numpy(),
+        "doy": mid.day_of_year.to_numpy(),
     }, index=index)
 
 

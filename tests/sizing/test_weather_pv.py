@@ -1,0 +1,127 @@
+"""Weather: synthetic years match their monthly means, are reproducible, and stay physical;
+files read through pvlib. PV: annual energy against NREL SAM PVWatts v8."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pvlib
+import pytest
+
+from sizing.errors import WeatherError
+from sizing.pv import pv_power_kw
+from sizing.site import Site, load_site, parse_site
+from sizing.weather import COLUMNS, load_weather
+from tests.conftest import HOME, SHRIMP
+
+TMY3 = Path(pvlib.__path__[0]) / "data" / "723170TYA.CSV"
+
+
+def monthly_kwh_m2_day(frame: pd.DataFrame) -> np.ndarray:
+    per_month = frame["ghi"].groupby(frame.index.month)
+    return (per_month.sum() / 1000 / (per_month.count() / 24)).to_numpy()
+
+
+@pytest.mark.parametrize("example", [SHRIMP, HOME], ids=["shrimp", "home"])
+def test_synthetic_years_match_monthly_means_within_2_pct(example: Path) -> None:
+    site = load_site(example)
+    assert site.weather is not None
+    target = np.array(site.weather.monthly_ghi_kwh_m2_day)
+    temps = np.array(site.weather.monthly_temp_c)
+    years = load_weather(site, 4)
+    assert len(years) == 4
+    for frame in years:
+        assert list(frame.columns) == COLUMNS
+        assert len(frame) == 8760
+        assert str(frame.index.tz) == site.site.timezone
+        assert np.all(np.abs(monthly_kwh_m2_day(frame) / target - 1) < 0.02)
+        t = frame["temp_air"].groupby(frame.index.month).mean().to_numpy()
+        assert np.all(np.abs(t - temps) < 0.1)
+        # physical: no irradiance at night, closure of GHI = DHI + DNI·cos(zenith) roughly
+        assert frame["ghi"].min() >= 0
+        night = frame.index.hour.isin([0, 1, 2, 3, 22, 23])
+        assert frame.loc[night, "ghi"].max() == 0
+
+
+def test_same_seed_same_years_other_seed_other_years() -> None:
+    site = load_site(SHRIMP)
+    a = load_weather(site, 2)
+    b = load_weather(site, 2)
+    for x, y in zip(a, b, strict=True):
+        pd.testing.assert_frame_equal(x, y)
+    assert not np.allclose(a[0]["ghi"], a[1]["ghi"])  # years differ from each other
+    assert site.weather is not None
+    site.weather.seed += 1
+    c = load_weather(site, 1)
+    assert not np.allclose(a[0]["ghi"], c[0]["ghi"])
+
+
+def test_days_vary_like_weather() -> None:
+    frame = load_weather(load_site(SHRIMP), 1)[0]
+    daily = frame["ghi"].resample("D").sum() / 1000
+    assert daily.std() > 0.5  # cloudy and clear days, not a smooth climatology
+    assert daily.min() < 0.5 * daily.mean()
+
+
+def test_monthly_ghi_above_clear_sky_names_the_month() -> None:
+    site = load_site(HOME)
+    assert site.weather is not None
+    ghi = list(site.weather.monthly_ghi_kwh_m2_day or [])
+    ghi[2] = 9.5
+    site.weather.monthly_ghi_kwh_m2_day = ghi
+    with pytest.raises(WeatherError, match=r"March 9\.5 kWh/m²/day is above"):
+        load_weather(site)
+
+
+def tmy3_site(**pv: object) -> Site:
+    return parse_site({
+        "site": {"name": "Greensboro", "latitude": 36.1, "longitude": -79.95,
+                 "altitude_m": 273, "timezone": "Etc/GMT+5"},
+        "weather": {"file": str(TMY3)},
+        "pv": {"kwp": 4, "tilt_deg": 30, "azimuth_deg": 180, "losses_pct": 14,
+               "coupling": "ac", **pv},
+    })
+
+
+def test_tmy3_file_is_read_in_the_site_time_zone() -> None:
+    frame = load_weather(tmy3_site())[0]
+    assert len(frame) == 8760
+    assert list(frame.columns) == COLUMNS
+    assert str(frame.index.tz) == "Etc/GMT+5"
+    assert frame.index[0] == pd.Timestamp("2025-01-01 00:00", tz="Etc/GMT+5")
+    # hour-ending 12:00 in the file is the 11:00–12:00 hour here
+    raw, _ = pvlib.iotools.read_tmy3(TMY3, coerce_year=2025, map_variables=True)
+    assert frame["ghi"].iloc[11] == raw["ghi"].iloc[11]
+
+
+@pytest.mark.parametrize(("tilt", "azimuth"), [(30, 180), (10, 180), (20, 135)])
+def test_annual_pv_within_3_pct_of_sam_pvwatts_v8(tilt: float, azimuth: float) -> None:
+    pvwatts = pytest.importorskip("PySAM.Pvwattsv8")
+    sam = pvwatts.default("PVWattsNone")
+    sam.SolarResource.solar_resource_file = str(TMY3)
+    sam.SystemDesign.system_capacity = 4.0
+    sam.SystemDesign.tilt = tilt
+    sam.SystemDesign.azimuth = azimuth
+    sam.SystemDesign.losses = 14
+    sam.SystemDesign.array_type = 0  # fixed open rack
+    sam.SystemDesign.dc_ac_ratio = 1.0
+    sam.execute()
+    site = tmy3_site(tilt_deg=tilt, azimuth_deg=azimuth)
+    ours = pv_power_kw(site, load_weather(site)[0])["ac_kw"].sum()
+    assert ours == pytest.approx(sam.Outputs.ac_annual, rel=0.03)
+
+
+def test_dc_coupling_delivers_dc_through_the_mppt() -> None:
+    site = tmy3_site(coupling="dc", mppt_efficiency_pct=98)
+    out = pv_power_kw(site, load_weather(site)[0])
+    assert np.allclose(out["ac_kw"], out["dc_kw"] * 0.98)
+    assert out["dc_kw"].max() < 4.0
+
+
+def test_cec_module_option_runs() -> None:
+    site = tmy3_site(cec_module="Canadian_Solar_Inc__CS6K_275M")
+    out = pv_power_kw(site, load_weather(site)[0])
+    pvwatts = pv_power_kw(tmy3_site(), load_weather(tmy3_site())[0])
+    assert out["ac_kw"].sum() == pytest.approx(pvwatts["ac_kw"].sum(), rel=0.1)
