@@ -1,0 +1,95 @@
+"""The orchestrator on the examples: plausible figures, P50/P90, motor starts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sizing.simulate import JSON_KEYS, simulate, simulate_year
+from sizing.site import load_site
+from sizing.weather import load_weather
+from tests.conftest import HOME, SHRIMP
+
+DESIGN_KEYS = ("pv_ac_kwh", "load_kwh", "served_kwh", "unmet_kwh", "unmet_load_fraction",
+               "critical_unmet_fraction", "loss_of_load_hours", "curtailed_kwh",
+               "battery_throughput_kwh", "battery_equivalent_cycles", "generator_hours",
+               "generator_fuel_l", "renewable_fraction", "saidi_minutes", "saifi_count")
+
+
+def test_shrimp_without_generator_and_small_battery_misses_aerators_at_night_in_rainy_season(
+) -> None:
+    site = load_site(SHRIMP)
+    site.generator = None
+    assert site.battery is not None
+    site.battery.kwh = 160.0
+    year = simulate_year(site, load_weather(site, 1)[0])
+    crit = year.run.series["critical_unmet_kw"]
+    idx = year.index
+    night = (idx.hour >= 18) | (idx.hour < 6)
+    rainy = idx.month.isin([5, 6, 7, 8, 9, 10])
+    dry = idx.month.isin([1, 2, 3])
+    assert crit[night & rainy].sum() > 3 * crit[night & dry].sum()
+    assert crit[night].sum() > 2 * crit[~night].sum()
+    assert year.unmet_by_load_kwh["aerators"] > 1000.0
+    assert year.figures["critical_unmet_fraction"] > 0.02
+
+
+def test_shrimp_with_generator_keeps_aerators_running() -> None:
+    result = simulate(load_site(SHRIMP))
+    data = result.to_json()
+    assert data["critical_unmet_fraction"] < 0.001
+    assert data["generator_hours"] > 0 and data["generator_fuel_l"] > 0
+    assert 0.0 < data["renewable_fraction"] < 1.0
+    assert data["pv_ac_kwh"] == pytest.approx(55 * 1380, rel=0.1)
+    assert data["load_kwh"] == pytest.approx(365 * (162 + 2.62 + 9), rel=0.02)
+
+
+def test_json_has_the_design_keys_and_p90_for_several_years() -> None:
+    result = simulate(load_site(HOME), years=5)
+    data = result.to_json()
+    for key in DESIGN_KEYS:
+        assert isinstance(data[key], float)
+        assert isinstance(data["p90"][key], float)
+    assert set(JSON_KEYS) <= set(data["p90"])
+    assert data["years"] == 5 and len(data["per_year"]) == 5
+    per_year = [y["unmet_kwh"] for y in data["per_year"]]
+    assert data["unmet_kwh"] == pytest.approx(float(np.median(per_year)))
+    assert data["p90"]["unmet_kwh"] == pytest.approx(float(np.percentile(per_year, 90)))
+    assert data["p90"]["unmet_kwh"] >= data["unmet_kwh"]
+    assert set(data["unmet_by_load_kwh"]) == {"house", "water-pump"}
+    assert data["losses_target_pct"] == 6.0
+    assert 0 < data["battery_life_years"] <= 15
+
+
+def test_saidi_and_saifi_follow_interruptions() -> None:
+    site = load_site(HOME)
+    assert site.pv is not None
+    site.pv.kwp = 0.5
+    year = simulate_year(site, load_weather(site, 1)[0])
+    flags = year.run.series["interrupted"]
+    runs = int(np.sum(np.diff(np.concatenate(([0.0], flags))) > 0))
+    assert year.figures["saifi_count"] == runs > 0
+    assert year.figures["saidi_minutes"] == pytest.approx(flags.sum() * 60)
+
+
+def test_motor_start_beyond_surge_warns_and_says_how_to_stagger() -> None:
+    site = load_site(SHRIMP)
+    assert site.inverter is not None
+    site.inverter.surge_kw = 18.0
+    result = simulate(site)
+    motor = result.motor_start
+    assert motor is not None and not motor["ok"]
+    assert any("motor start" in w for w in result.warnings)
+    assert "soft starter" in motor["advice"]
+
+
+def test_aerators_switching_on_together_are_staggered() -> None:
+    site = load_site(SHRIMP)
+    site.loads = [load for load in site.loads if load.kind == "aerator"]
+    assert site.inverter is not None
+    site.inverter.surge_kw = 30.0
+    motor = simulate(site).motor_start
+    assert motor is not None and motor["ok"]
+    # 7.5 kW of other units running + 10.5 kW per start: two starts at a time within 30 kW
+    assert motor["max_simultaneous_starts"] == 2
+    assert "at most 2 at a time" in motor["advice"]
