@@ -171,21 +171,39 @@ def pareto_front(npc: np.ndarray, unmet: np.ndarray) -> np.ndarray:
     return order[keep]
 
 
-def edge_warnings(grid: Grid, design: Designs) -> list[str]:
-    """Warnings for a winner on the edge of a searched range (the classic HOMER mistake)."""
-    warnings = []
+@dataclass(frozen=True)
+class Edge:
+    """A winner's size on the edge of its search range."""
+
+    dimension: str
+    value: float
+    side: Literal["top", "bottom"]
+
+    def message(self) -> str:
+        """The warning, in English."""
+        if self.side == "top":
+            return (f"the best {LABELS[self.dimension]} ({self.value:g}) is the top of its search "
+                    f"range: widen search.{self.dimension}.max, a larger size may be cheaper")
+        return (f"the best {LABELS[self.dimension]} ({self.value:g}) is the bottom of its search "
+                f"range: lower search.{self.dimension}.min, a smaller size may be cheaper")
+
+
+def range_edges(grid: Grid, design: Designs) -> list[Edge]:
+    """Where a winner sits on the edge of a searched range (the classic HOMER mistake).
+
+    The bottom of a range at 0 means "none of it" and is no edge."""
+    edges = []
     for dim in DIMENSIONS:
         values = grid.axes[dim]
         if not grid.searched[dim] or len(values) < 2:
             continue
         v = float(getattr(design, dim)[0])
         if np.isclose(v, values[-1]):
-            warnings.append(f"the best {LABELS[dim]} ({v:g}) is the top of its search range: "
-                            f"widen search.{dim}.max, a larger size may be cheaper")
+            edges.append(Edge(dim, v, "top"))
         elif np.isclose(v, values[0]) and values[0] > 0:
-            warnings.append(f"the best {LABELS[dim]} ({v:g}) is the bottom of its search range: "
-                            f"lower search.{dim}.min, a smaller size may be cheaper")
-    return warnings
+            edges.append(Edge(dim, v, "bottom"))
+    return edges
+
 
 
 def apply_design(site: Site, design: dict[str, float]) -> Site:
@@ -346,6 +364,7 @@ class Result:
     pareto: np.ndarray
     explanation: dict[str, Any] | None
     warnings: list[str]
+    edges: list[Edge]
     diesel: DieselOnly
     sensitivity: dict[str, Any]
     evaluated: int  # design-years simulated
@@ -460,20 +479,21 @@ def optimize(site: Site, weather: list[pd.DataFrame] | None = None, *,
     elapsed = time.perf_counter() - start
     front = pareto_front(c.npc_vnd, perf.unmet_fraction)
     warnings: list[str] = []
+    edges: list[Edge] = []
     explanation = None
     if best is None:
         warnings.append("no design in the search meets the constraints: widen the ranges or "
                         "relax search.max_unmet_fraction, max_critical_unmet_fraction or "
                         "max_saidi_minutes")
     else:
-        warnings += edge_warnings(grid, grid.designs.take(best))
+        edges = range_edges(grid, grid.designs.take(best))
         explanation = explain(site, grid.designs, perf, npc=c.npc_vnd, ok=ok, best=best)
     p90 = weather if len(weather) >= p90_years else (
         load_weather(site, p90_years) if site.weather and site.weather.file is None else weather)
     sens = sensitivity(site, grid, years, perf, npc=c.npc_vnd, winner=best,
                        p90_years=year_inputs(site, p90) if len(p90) > 1 else [])
     return Result(grid=grid, perf=perf, costs=c, feasible=ok, best=best, pareto=front,
-                  explanation=explanation, warnings=warnings,
+                  explanation=explanation, warnings=warnings, edges=edges,
                   diesel=diesel_baseline(site, years), sensitivity=sens,
                   evaluated=len(grid.designs) * len(years), elapsed_s=elapsed, weather=weather)
 
@@ -510,7 +530,7 @@ def result_json(result: Result) -> dict[str, Any]:
         "diesel_only": {"generator_kw": base.generator_kw, "npc_vnd": float(base.costs.npc_vnd[0]),
                         "lcoe_vnd_per_kwh": float(base.costs.lcoe_vnd_per_kwh[0]),
                         "fuel_l": base.fuel_l, "generator_hours": base.generator_hours},
-        "warnings": result.warnings,
+        "warnings": [e.message() for e in result.edges] + result.warnings,
         "sensitivity": result.sensitivity,
         "candidates": len(result.grid.designs),
         "feasible": int(result.feasible.sum()),

@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from offgrid.cli import app
 from sizing.economics import Operation, battery_life_years, costs
 from sizing.errors import SiteFileError
 from sizing.optimize import (
@@ -22,14 +24,14 @@ from sizing.optimize import (
     apply_design,
     build_grid,
     design_dict,
-    edge_warnings,
     engine_site,
     optimize,
     pareto_front,
+    range_edges,
     result_json,
 )
 from sizing.simulate import Design, build_loads, simulate_year
-from sizing.site import Site, parse_site
+from sizing.site import Site, load_site, parse_site
 from sizing.weather import load_weather
 from tests.conftest import HOME, SHRIMP
 
@@ -103,11 +105,11 @@ def test_edge_warnings() -> None:
     grid = build_grid(site)
     top = grid.designs.take(np.nonzero((grid.designs.kwp == 40) & (grid.designs.kwh == 50)
                                        & (grid.designs.generator_kw == 0))[0])
-    warnings = edge_warnings(grid, top)
+    warnings = [e.message() for e in range_edges(grid, top)]
     assert len(warnings) == 1 and "PV kWp (40) is the top" in warnings[0]
     bottom = grid.designs.take(np.nonzero((grid.designs.kwp == 20) & (grid.designs.kwh == 0)
                                           & (grid.designs.generator_kw == 10))[0])
-    warnings = edge_warnings(grid, bottom)
+    warnings = [e.message() for e in range_edges(grid, bottom)]
     # kWh 0 and generator 0 at the bottom mean "none", not an edge; generator 10 is the top.
     assert any("PV kWp (20) is the bottom" in w for w in warnings)
     assert any("generator kW (10) is the top" in w for w in warnings)
@@ -237,3 +239,75 @@ def test_apply_design_keeps_ratios() -> None:
     assert new.inverter.surge_kw == pytest.approx(60)  # 30 kW per 15 kW
     assert new.generator is None
     assert site.generator is not None and site.pv is not None and site.pv.kwp == 55
+
+
+# --------------------------------------------------------------------------- the command
+
+
+SMALL_SEARCH = """[search]
+kwp = { min = 1.0, max = 3.0, step = 0.5 }
+kwh = { min = 2, max = 10, step = 2 }
+inverter_kw = { min = 1, max = 2, step = 0.5 }
+max_unmet_fraction = 0.01
+max_critical_unmet_fraction = 0.01
+max_saidi_minutes = 300
+"""
+
+
+def home_with_search(tmp_path: Path, search: str = SMALL_SEARCH) -> Path:
+    text = HOME.read_text(encoding="utf-8")
+    start, end = text.index("[search]"), text.index("[api]")
+    path = tmp_path / "home.toml"
+    path.write_text(text[:start] + search + "\n" + text[end:], encoding="utf-8")
+    return path
+
+
+def test_optimize_json_and_write_site(tmp_path: Path) -> None:
+    site_file = home_with_search(tmp_path)
+    (tmp_path / "out").mkdir()
+    out_file = tmp_path / "out" / "chosen.toml"
+    res = CliRunner().invoke(app, ["size", "optimize", str(site_file), "--json",
+                                   "--write-site", str(out_file)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert {"best", "pareto", "evaluated", "elapsed_s"} <= set(data)
+    assert data["evaluated"] == 5 * 5 * 3
+    best = data["best"]["design"]
+    # The written file holds the chosen sizes, validates, and keeps every comment of the
+    # original (and the rest of its text).
+    chosen = load_site(out_file)
+    assert chosen.pv is not None and chosen.battery is not None and chosen.inverter is not None
+    assert (chosen.pv.kwp, chosen.battery.kwh, chosen.inverter.kw) == (
+        best["kwp"], best["kwh"], best["inverter_kw"])
+    assert chosen.inverter.surge_kw == pytest.approx(2 * best["inverter_kw"])
+    original = site_file.read_text(encoding="utf-8")
+    written = out_file.read_text(encoding="utf-8")
+    comments = [line.strip() for line in original.splitlines() if line.strip().startswith("#")]
+    assert comments and all(c in written for c in comments)
+    # Everything else is the same site (the database stays next to the site file it serves).
+    sizes = {"pv", "battery", "inverter", "api"}
+    assert chosen.model_dump(exclude=sizes) == load_site(site_file).model_dump(exclude=sizes)
+
+
+def test_optimize_bad_search_is_a_clear_error(tmp_path: Path) -> None:
+    huge = SMALL_SEARCH.replace("step = 0.5 }", "step = 0.001 }").replace(
+        "max_saidi_minutes = 300", "max_saidi_minutes = 300\nmax_candidates = 10000")
+    res = CliRunner().invoke(app, ["size", "optimize", str(home_with_search(tmp_path, huge))])
+    assert res.exit_code == 2
+    assert "candidates" in res.stderr and "max_candidates = 10,000" in res.stderr
+    assert "Traceback" not in res.output
+    negative = SMALL_SEARCH.replace("min = 1.0", "min = -1.0")
+    res = CliRunner().invoke(app, ["size", "optimize", str(home_with_search(tmp_path, negative))])
+    assert res.exit_code == 2
+    assert "search.kwp.min" in res.stderr
+
+
+def test_optimize_infeasible_reports_why(tmp_path: Path) -> None:
+    strict = SMALL_SEARCH.replace("max_unmet_fraction = 0.01", "max_unmet_fraction = 0").replace(
+        "kwp = { min = 1.0, max = 3.0, step = 0.5 }", "kwp = { min = 0.2, max = 0.4, step = 0.2 }")
+    res = CliRunner().invoke(app, ["size", "optimize", str(home_with_search(tmp_path, strict)),
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["best"] is None
+    assert "no design in the search meets the constraints" in data["warnings"][0]

@@ -1,0 +1,207 @@
+"""``offgrid size optimize`` and ``offgrid size report``: search the design space, and the
+engineer's report of the winner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import tomlkit
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from tomlkit.items import Table as TomlTable
+
+from offgrid.cli import JsonOpt, SiteArg, fail, open_site, print_json
+from offgrid.size_cmd import size_app
+from sizing.errors import SiteFileError, SizingError
+from sizing.optimize import Result, apply_design, design_dict, optimize, result_json
+from sizing.report import render_html, report_data
+from sizing.site import Site, load_site
+
+err = Console(stderr=True)
+out = Console()
+SECTIONS = ("weather", "pv", "battery", "inverter", "loads", "search")
+
+
+def _run(site: Site, quiet: bool) -> Result:
+    """Optimise with a progress bar on stderr (hidden when ``quiet``)."""
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TextColumn("design-years"),
+                  TimeElapsedColumn(), console=err, disable=quiet, transient=True) as bar:
+        task = bar.add_task("optimising", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return optimize(site, progress=progress)
+
+
+def write_site(site: Site, source: Path, target: Path, design: dict[str, float]) -> None:
+    """Copy the site file ``source`` to ``target`` with the design's sizes, keeping every other
+    key and comment (tomlkit). Relative file names are rewritten for the new folder."""
+    designed = apply_design(site, design)
+    assert designed.pv is not None and designed.battery is not None
+    assert designed.inverter is not None
+    doc = tomlkit.parse(source.read_text(encoding="utf-8"))
+    sizes: dict[str, dict[str, Any]] = {
+        "pv": {"kwp": designed.pv.kwp},
+        "battery": {"kwh": designed.battery.kwh,
+                    "max_charge_kw": designed.battery.max_charge_kw,
+                    "max_discharge_kw": designed.battery.max_discharge_kw},
+        "inverter": {"kw": designed.inverter.kw, "surge_kw": designed.inverter.surge_kw},
+    }
+    for section, values in sizes.items():
+        table = doc[section]
+        assert isinstance(table, TomlTable)
+        for key, value in values.items():
+            # Always set the size itself; derived ratings only where the file gave them.
+            if key in ("kwp", "kwh", "kw") or key in table:
+                table[key] = _number(value)
+    if designed.generator is not None:
+        if "generator" in doc:
+            doc["generator"]["kw"] = _number(designed.generator.kw)
+        else:
+            gen = tomlkit.table()
+            gen.add(tomlkit.comment("added by offgrid size optimize (model defaults)"))
+            gen["kw"] = _number(designed.generator.kw)
+            doc["generator"] = gen
+    elif "generator" in doc:
+        del doc["generator"]
+    _relocate_paths(doc, source.parent, target.parent)
+    target.write_text(tomlkit.dumps(doc), encoding="utf-8")
+
+
+def _number(value: float | None) -> int | float:
+    """Whole numbers as TOML integers, others as floats."""
+    assert value is not None
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _relocate_paths(doc: Any, old_dir: Path, new_dir: Path) -> None:
+    """Rewrite relative file names (weather file, load profiles) for a site file moved from
+    ``old_dir`` to ``new_dir``."""
+    if old_dir.resolve() == new_dir.resolve():
+        return
+
+    def moved(value: str) -> str:
+        path = Path(value)
+        if path.is_absolute():
+            return value
+        return os.path.relpath((old_dir / path).resolve(), new_dir.resolve())
+
+    weather = doc.get("weather")
+    if weather is not None and "file" in weather:
+        weather["file"] = moved(str(weather["file"]))
+    for load in doc.get("loads", []):
+        if "profile" in load:
+            load["profile"] = moved(str(load["profile"]))
+
+
+def _print_result(data: dict[str, Any]) -> None:
+    best = data["best"]
+    out.print(f"[bold]{data['candidates']:,}[/] candidates, {data['feasible']:,} feasible; "
+              f"{data['evaluated']:,} design-years in {data['elapsed_s']:.2f} s")
+    if best is None:
+        for w in data["warnings"]:
+            out.print(f"[yellow]warning:[/] {w}")
+        return
+    d = best["design"]
+    table = Table(title="Best design (lowest net present cost)", show_header=False)
+    table.add_row("PV", f"{d['kwp']:g} kWp")
+    table.add_row("battery", f"{d['kwh']:g} kWh")
+    table.add_row("inverter", f"{d['inverter_kw']:g} kW")
+    table.add_row("generator", f"{d['generator_kw']:g} kW" if d["generator_kw"] else "none")
+    table.add_row("net present cost", f"{best['npc_vnd'] / 1e6:,.1f} M VND")
+    table.add_row("capital", f"{best['capital_vnd'] / 1e6:,.1f} M VND")
+    table.add_row("LCOE", f"{best['lcoe_vnd_per_kwh']:,.0f} VND/kWh")
+    table.add_row("unmet", f"{100 * best['unmet_fraction']:.2f} %")
+    table.add_row("critical unmet", f"{100 * best['critical_unmet_fraction']:.3f} %")
+    table.add_row("SAIDI", f"{best['saidi_minutes']:.0f} min/year")
+    dsl = data["diesel_only"]
+    table.add_row("diesel only", f"{dsl['npc_vnd'] / 1e6:,.1f} M VND "
+                  f"({dsl['lcoe_vnd_per_kwh']:,.0f} VND/kWh)")
+    out.print(table)
+    why = data["why"]
+    out.print(f"binding constraint: [bold]{why['binding_constraint']}[/] "
+              f"({why['values'][why['binding_constraint']]:.4g} against "
+              f"{why['limits'][why['binding_constraint']]:.4g})")
+    for r in why["cheaper_infeasible"]:
+        rd = r["design"]
+        out.print(f"  cheaper, fails {', '.join(r['violates'])}: {rd['kwp']:g} kWp "
+                  f"{rd['kwh']:g} kWh {rd['inverter_kw']:g} kW gen {rd['generator_kw']:g} kW "
+                  f"({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
+    for r in why["next_feasible"]:
+        rd = r["design"]
+        out.print(f"  next feasible: {rd['kwp']:g} kWp {rd['kwh']:g} kWh "
+                  f"{rd['inverter_kw']:g} kW gen {rd['generator_kw']:g} kW "
+                  f"({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
+    for w in data["warnings"]:
+        out.print(f"[yellow]warning:[/] {w}")
+
+
+@size_app.command("optimize")
+def optimize_cmd(
+    site_file: SiteArg,
+    as_json: JsonOpt = False,
+    write: Annotated[Path | None, typer.Option(
+        "--write-site", help="Write a copy of the site file with the chosen sizes.",
+        show_default=False)] = None,
+) -> None:
+    """Search the [search] ranges for the cheapest design that meets the constraints."""
+    site = open_site(site_file, *SECTIONS)
+    try:
+        result = _run(site, quiet=False)
+    except SizingError as e:
+        fail(f"{site_file}: {e}")
+    data = result_json(result)
+    if write is not None:
+        if result.best is None:
+            fail(f"{site_file}: no feasible design, so no site file was written", code=1)
+        try:
+            write_site(site, site_file, write, design_dict(result.grid.designs, result.best))
+            load_site(write)
+        except OSError as e:
+            fail(f"{write}: cannot write: {e.strerror}", code=1)
+        except SiteFileError as e:
+            fail(f"{write}: the written site file does not validate:\n{e}", code=1)
+    if as_json:
+        print_json(data)
+    else:
+        _print_result(data)
+        if write is not None:
+            out.print(f"wrote {write}")
+
+
+@size_app.command("report")
+def report_cmd(
+    site_file: SiteArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.",
+                                         show_default=False)],
+    lang: Annotated[str, typer.Option("--lang", help="vi or en.")] = "vi",
+) -> None:
+    """Optimise, then write the engineer's report: one self-contained HTML file."""
+    if lang not in ("vi", "en"):
+        fail(f"--lang: must be vi or en (got {lang!r})")
+    language: Literal["vi", "en"] = "vi" if lang == "vi" else "en"
+    site = open_site(site_file, *SECTIONS)
+    try:
+        result = _run(site, quiet=False)
+        if result.best is None:
+            fail(f"{site_file}: " + "; ".join(result.warnings), code=1)
+        text = render_html(report_data(site, result), language)
+    except SizingError as e:
+        fail(f"{site_file}: {e}")
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as e:
+        fail(f"{output}: cannot write: {e.strerror}", code=1)
+    err.print(f"wrote {output}")

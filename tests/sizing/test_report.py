@@ -1,0 +1,140 @@
+"""The engineer's report: content, both languages, and a real render in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import sync_playwright
+from typer.testing import CliRunner
+
+from offgrid.cli import app
+from sizing.economics import Costs, Designs, DieselOnly, capital_vnd
+from sizing.report import bill_of_materials, payback_years
+from sizing.site import PV, Economics
+from sizing.strings import size_strings
+from tests.conftest import HOME
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+CHARTS = ("chart_monthly", "chart_soc", "chart_day", "chart_loads", "chart_pareto", "chart_cash")
+SMALL_SEARCH = """[search]
+kwp = { min = 1.0, max = 3.0, step = 0.5 }
+kwh = { min = 2, max = 10, step = 2 }
+inverter_kw = { min = 1, max = 2, step = 0.5 }
+max_unmet_fraction = 0.01
+max_critical_unmet_fraction = 0.01
+max_saidi_minutes = 300
+"""
+
+
+def small_home(tmp_path: Path) -> Path:
+    text = HOME.read_text(encoding="utf-8")
+    start = text.index("[search]")
+    end = text.index("[api]")
+    path = tmp_path / "home.toml"
+    path.write_text(text[:start] + SMALL_SEARCH + "\n" + text[end:], encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("report")
+    site = small_home(tmp)
+    out = {}
+    for lang in ("vi", "en"):
+        path = tmp / f"report-{lang}.html"
+        result = CliRunner().invoke(app, ["size", "report", str(site), "-o", str(path),
+                                          "--lang", lang])
+        assert result.exit_code == 0, result.output
+        out[lang] = path
+    return out
+
+
+def test_report_is_self_contained(reports: dict[str, Path]) -> None:
+    for path in reports.values():
+        text = path.read_text(encoding="utf-8")
+        # No external resource of any kind: no src/href to a URL, no @import, no url(http…).
+        assert not re.search(r"""(src|href)\s*=\s*["'](https?:)?//""", text)
+        assert "@import" not in text
+        # The only URLs are XML namespace names (identifiers, never fetched).
+        urls = set(re.findall(r"https?://[^\"'\s<>]+", text))
+        assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
+        assert text.count("<svg") >= len(CHARTS)
+        for chart in CHARTS:
+            assert f'id="{chart}"' in text
+
+
+def test_report_languages(reports: dict[str, Path]) -> None:
+    vi = reports["vi"].read_text(encoding="utf-8")
+    en = reports["en"].read_text(encoding="utf-8")
+    assert '<html lang="vi">' in vi and '<html lang="en">' in en
+    for phrase in ("Tóm tắt", "Độ tin cậy", "Danh mục vật tư", "Cảnh báo",
+                   "So sánh với chỉ dùng máy phát diesel", "Dòng tiền"):
+        assert phrase in vi
+    for phrase in ("Summary", "Reliability", "Bill of materials", "Warnings",
+                   "Compared with diesel only", "Cash flow"):
+        assert phrase in en
+    assert "Tóm tắt" not in en
+    # The summary carries the figures the farmer asks about.
+    for key in ("SAIDI", "SAIFI", "kWp", "kWh", "VND/kWh"):
+        assert key in en
+    assert "đồng/kWh" in vi
+
+
+def test_bill_of_materials_prices_the_design() -> None:
+    econ = Economics()
+    pv = PV(kwp=2.2, module_w=550, mppt_max_input_v=150)
+    strings = size_strings(pv, 2.2)  # 4 × 550 W = 2.2 kWp exactly
+    assert strings.array_kwp == pytest.approx(2.2)
+    design = {"kwp": 2.2, "kwh": 5.0, "inverter_kw": 2.0, "generator_kw": 0.0}
+    lines = bill_of_materials(econ, design, strings, pv.module_w)
+    total = sum(line.total_vnd for line in lines)
+    d = Designs(*(np.array([design[k]]) for k in ("kwp", "kwh", "inverter_kw", "generator_kw")))
+    assert total == pytest.approx(capital_vnd(econ, d)[0])
+    assert [line.key for line in lines] == ["pv", "battery", "inverter", "bos", "installation"]
+    assert lines[0].quantity == strings.modules
+
+
+def test_payback() -> None:
+    def c(cash: list[float]) -> Costs:
+        a = np.array([cash])
+        z = np.zeros(1)
+        return Costs(z, z, z, a, z, z, z, z)
+
+    ours = c([100, 10, 10, 10, 10])
+    diesel = DieselOnly(1, 0, 0, 0, c([0, 40, 40, 40, 40]))
+    assert payback_years(ours, diesel) == 4.0  # cumulative 140 ≤ 160 in year 4, 130 > 120 in 3
+    never = DieselOnly(1, 0, 0, 0, c([0, 1, 1, 1, 1]))
+    assert payback_years(ours, never) is None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_report_renders_in_chromium_offline(reports: dict[str, Path], tmp_path: Path) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for lang, path in reports.items():
+                page = browser.new_page(viewport={"width": 1100, "height": 900})
+                requests: list[str] = []
+                problems: list[str] = []
+                page.on("request", lambda r, requests=requests: requests.append(r.url))
+                page.on("console", lambda m, problems=problems: problems.append(
+                    f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+                page.on("pageerror", lambda e, problems=problems: problems.append(str(e)))
+                page.goto(path.as_uri(), wait_until="load")
+                assert requests == [path.as_uri()], requests  # the file itself, nothing else
+                assert problems == []
+                # Every chart is drawn with a real size.
+                for chart in CHARTS:
+                    box = page.locator(f"#{chart} svg").bounding_box()
+                    assert box is not None and box["width"] > 200 and box["height"] > 100
+                assert page.locator("#bom tbody tr").count() >= 4
+                page.screenshot(path=str(tmp_path / f"report-{lang}.png"), full_page=True)
+                page.close()
+        finally:
+            browser.close()
