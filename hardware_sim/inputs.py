@@ -1,7 +1,8 @@
 """The plant's hourly inputs, taken from :mod:`sizing` (the thin seam between the two).
 
 PV power comes from :func:`sizing.pv.pv_power_kw` over the first weather year of
-:func:`sizing.weather.load_weather`; load profiles from :mod:`sizing.loads`. Values are looked
+:func:`sizing.weather.load_weather`; load profiles from :mod:`sizing.loads` (RAMP-style
+appliances per minute, profiles, aerators without relays). Values are looked
 up by the site-local calendar hour (the weather year repeats every year; 29 February reads
 28 February) and interpolated linearly between hour centres.
 """
@@ -12,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+import pandas as pd
 
-from sizing.loads import read_profile_kw
+from sizing.loads import aerator_kw, appliance_minutes_kw, profile_load_kw
 from sizing.pv import pv_power_kw
-from sizing.site import AeratorLoad, ApplianceLoad, Load, ProfileLoad, PumpLoad, Site, TimeWindow
+from sizing.site import AeratorLoad, ApplianceLoad, Load, ProfileLoad, PumpLoad, Site
 from sizing.weather import load_weather
 
 HOURS = 8760
@@ -41,8 +43,8 @@ def hour_of_year(local: datetime) -> float:
 
 @dataclass(frozen=True)
 class Inputs:
-    """Hourly arrays of one year (8760 values each); ``loads_kw`` holds unswitched-motor-free
-    loads by name (profiles, appliances) and the schedule of loads without relays."""
+    """Hourly arrays of one year (8760 values each), and ``loads_kw``: per minute (525,600
+    values), the power of each load that is not a motor on a relay, by name."""
 
     pv_bus_kw: np.ndarray
     pv_array_kw: np.ndarray
@@ -63,54 +65,31 @@ class Inputs:
                     self._interp(self.ghi_w_m2, h), self._interp(self.temp_air_c, h))
 
     def load_kw(self, name: str, local: datetime) -> float:
-        """Power of load ``name`` when energised [kW]: its hourly value (no interpolation)."""
-        return float(self.loads_kw[name][int(hour_of_year(local)) % HOURS])
+        """Power of load ``name`` when energised [kW], at minute resolution."""
+        return float(self.loads_kw[name][int(hour_of_year(local) * 60) % (HOURS * 60)])
 
 
-def _window_mask(w: TimeWindow) -> np.ndarray:
-    """24 fractions: how much of each local hour lies inside the window (which may wrap)."""
-    s, span = w.start_h % 24, w.hours
-    parts = [(s, s + span)] if s + span <= 24 else [(s, 24.0), (0.0, s + span - 24)]
-    return np.array([sum(max(0.0, min(h + 1.0, b) - max(float(h), a)) for a, b in parts)
-                     for h in range(24)])
+def pump_minutes_kw(load: PumpLoad) -> np.ndarray:
+    """An unswitched pump's year per minute [kW]: it runs from the start of its window until
+    its daily energy is delivered (a pump on a relay is run by the controller instead)."""
+    day = np.zeros(1440)
+    start = round(load.window.start_h * 60)
+    run = round(load.daily_kwh / load.kw * 60)
+    day[(start + np.arange(run)) % 1440] = load.kw
+    return np.tile(day, 365)
 
 
-def mean_day_kw(site: Site, load: Load) -> np.ndarray:
-    """The expected power of a load at each local hour of a day [kW] (24 values).
-
-    Appliances spread their daily energy evenly over their windows (the whole day without
-    windows); unswitched aerators follow the day and night fractions; unswitched pumps run from
-    the start of their window until their daily energy is delivered.
-    """
-    c = site.control
-    night = np.array([(h >= c.night_start.hour) or (h < c.night_end.hour) for h in range(24)]
-                     if c.night_start.hour > c.night_end.hour else
-                     [c.night_start.hour <= h < c.night_end.hour for h in range(24)])
+def minutes_kw(site: Site, load: Load, index: pd.DatetimeIndex) -> np.ndarray:
+    """A year of a load's power when energised, per minute [kW], from :mod:`sizing.loads`."""
     if isinstance(load, ApplianceLoad):
-        day = np.zeros(24)
-        for a in load.appliances:
-            mask = sum((_window_mask(w) for w in a.windows), np.zeros(24)) if a.windows \
-                else np.ones(24)
-            day += a.daily_kwh * mask / max(float(mask.sum()), 1e-9)
-        return day
-    if isinstance(load, AeratorLoad):
-        frac = np.where(night, load.night_fraction, load.day_fraction)
-        return np.asarray(load.kw_per_unit * load.units * frac, dtype=float)
+        return appliance_minutes_kw(load, np.random.default_rng(load.seed))
     if isinstance(load, PumpLoad):
-        run = TimeWindow(start_h=load.window.start_h,
-                         end_h=(load.window.start_h + load.daily_kwh / load.kw) % 24)
-        return load.kw * _window_mask(run) if load.daily_kwh > 0 else np.zeros(24)
-    raise TypeError(f"no daily shape for {type(load).__name__}")
-
-
-def profile_kw(site: Site, load: Load) -> np.ndarray:
-    """A year (8760 h) of a load's power when energised [kW]."""
+        return pump_minutes_kw(load)
     if isinstance(load, ProfileLoad):
-        kw: np.ndarray = read_profile_kw(load.profile).to_numpy(float) * load.scale
-        per_hour = len(kw) // 8760 if len(kw) >= 35040 else 1
-        hourly: np.ndarray = kw[: HOURS * per_hour].reshape(HOURS, per_hour).mean(axis=1)
-        return hourly
-    return np.tile(mean_day_kw(site, load), 365)
+        hourly = profile_load_kw(load, index)
+    else:
+        hourly = aerator_kw(load, index, site.control.night_start, site.control.night_end)
+    return np.repeat(np.asarray(hourly, dtype=float)[:HOURS], 60)
 
 
 def build_inputs(site: Site) -> Inputs:
@@ -121,6 +100,6 @@ def build_inputs(site: Site) -> Inputs:
     for load in site.loads:
         if load.switch is not None and isinstance(load, AeratorLoad | PumpLoad):
             continue  # motors on relays: the relays decide
-        loads[load.name] = profile_kw(site, load)
+        loads[load.name] = minutes_kw(site, load, weather.index)
     return Inputs(pv["ac_kw"].to_numpy(float), pv["dc_kw"].to_numpy(float),
                   weather["ghi"].to_numpy(float), weather["temp_air"].to_numpy(float), loads)

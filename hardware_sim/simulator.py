@@ -165,6 +165,8 @@ class Simulator:
             else:
                 assert d.serial_port is not None
                 rtu[d.serial_port][d.unit_id] = self.devices[d.name]
+        links = {serial: controller_path(next(iter(units.values())).dev, self.pty_dir)
+                 for serial, units in rtu.items()}  # refuse real ports before serving anything
         try:
             for (host, port), units in tcp.items():
                 self._servers.append(await start_tcp(host, port, units))
@@ -172,7 +174,7 @@ class Simulator:
                     self._announce(dev, f"tcp://{host}:{port}")
             for k, (serial, units) in enumerate(rtu.items()):
                 first = next(iter(units.values())).dev
-                pty = PtyPair(controller_path(first, self.pty_dir))
+                pty = PtyPair(links[serial])
                 await pty.open()
                 self._ptys.append(pty)
                 server, noise = await start_rtu(pty, units, first, self.seed + k)

@@ -30,13 +30,13 @@ async def _serve(sim: Simulator, control_port: int) -> None:
     except OSError as e:
         await sim.close()
         raise SimError(f"cannot listen on 127.0.0.1:{control_port}: {e.strerror}") from e
-    _say(f"Control: http://127.0.0.1:{port}/")
-    _say(f"Simulated time starts at {sim.plant.t.isoformat()}, speed {sim.speed:g}×")
-    _say("Ready (Ctrl-C stops)")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    _say(f"Control: http://127.0.0.1:{port}/")
+    _say(f"Simulated time starts at {sim.plant.t.isoformat()}, speed {sim.speed:g}×")
+    _say("Ready (Ctrl-C stops)")
     clock = asyncio.create_task(sim.run_clock())
     try:
         await stop.wait()
