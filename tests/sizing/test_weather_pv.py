@@ -1,5 +1,5 @@
 """Weather: synthetic years match their monthly means, are reproducible, and stay physical;
-files read through pvlib. PV: annual energy against NREL SAM PVWatts v8."""
+files read through pvlib. PV and battery dispatch against NREL SAM (PVWatts v8, Battery)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,17 @@ import pytest
 
 from sizing.errors import WeatherError
 from sizing.pv import pv_power_kw
-from sizing.site import Site, load_site, parse_site
+from sizing.site import load_site
 from sizing.weather import COLUMNS, load_weather
 from tests.conftest import HOME, SHRIMP
-
-TMY3 = Path(pvlib.__path__[0]) / "data" / "723170TYA.CSV"
+from tests.sizing.sam_reference import (
+    TMY3,
+    household_load_kw,
+    our_unmet,
+    sam_outage_unmet,
+    sam_pvwatts_ac_kw,
+    tmy3_site,
+)
 
 
 def monthly_kwh_m2_day(frame: pd.DataFrame) -> np.ndarray:
@@ -75,16 +81,6 @@ def test_monthly_ghi_above_clear_sky_names_the_month() -> None:
         load_weather(site)
 
 
-def tmy3_site(**pv: object) -> Site:
-    return parse_site({
-        "site": {"name": "Greensboro", "latitude": 36.1, "longitude": -79.95,
-                 "altitude_m": 273, "timezone": "Etc/GMT+5"},
-        "weather": {"file": str(TMY3)},
-        "pv": {"kwp": 4, "tilt_deg": 30, "azimuth_deg": 180, "losses_pct": 14,
-               "coupling": "ac", **pv},
-    })
-
-
 def test_tmy3_file_is_read_in_the_site_time_zone() -> None:
     frame = load_weather(tmy3_site())[0]
     assert len(frame) == 8760
@@ -98,19 +94,10 @@ def test_tmy3_file_is_read_in_the_site_time_zone() -> None:
 
 @pytest.mark.parametrize(("tilt", "azimuth"), [(30, 180), (10, 180), (20, 135)])
 def test_annual_pv_within_3_pct_of_sam_pvwatts_v8(tilt: float, azimuth: float) -> None:
-    pvwatts = pytest.importorskip("PySAM.Pvwattsv8")
-    sam = pvwatts.default("PVWattsNone")
-    sam.SolarResource.solar_resource_file = str(TMY3)
-    sam.SystemDesign.system_capacity = 4.0
-    sam.SystemDesign.tilt = tilt
-    sam.SystemDesign.azimuth = azimuth
-    sam.SystemDesign.losses = 14
-    sam.SystemDesign.array_type = 0  # fixed open rack
-    sam.SystemDesign.dc_ac_ratio = 1.0
-    sam.execute()
+    sam = sam_pvwatts_ac_kw(4.0, tilt, azimuth, 14.0)
     site = tmy3_site(tilt_deg=tilt, azimuth_deg=azimuth)
     ours = pv_power_kw(site, load_weather(site)[0])["ac_kw"].sum()
-    assert ours == pytest.approx(sam.Outputs.ac_annual, rel=0.03)
+    assert ours == pytest.approx(sam.sum(), rel=0.03)
 
 
 def test_dc_coupling_delivers_dc_through_the_mppt() -> None:
@@ -125,3 +112,13 @@ def test_cec_module_option_runs() -> None:
     out = pv_power_kw(site, load_weather(site)[0])
     pvwatts = pv_power_kw(tmy3_site(), load_weather(tmy3_site())[0])
     assert out["ac_kw"].sum() == pytest.approx(pvwatts["ac_kw"].sum(), rel=0.1)
+
+
+@pytest.mark.parametrize(("kwp", "kwh"), [(2, 5), (3, 5), (4, 10), (6, 10), (4, 20)])
+def test_unmet_fraction_close_to_sam_battery_in_outage_mode(kwp: float, kwh: float) -> None:
+    pv = sam_pvwatts_ac_kw(kwp, 30, 180, 14)
+    load = household_load_kw()
+    sam_unmet, bank_kwh, discharge_kw = sam_outage_unmet(pv, load, kwh)
+    ours = our_unmet(pv, load, bank_kwh, discharge_kw)
+    assert abs(ours - sam_unmet) < 0.015  # within 1.5 points of unmet-load fraction
+    assert ours == pytest.approx(sam_unmet, rel=0.15)
