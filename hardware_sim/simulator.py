@@ -27,6 +27,7 @@ from sizing.site import Device, Site
 
 MAX_STEP_S = 1.0  # plant steps never exceed 1 s of simulated time
 TICK_S = 0.05  # wall-clock period of the real-time loop
+MAX_LAG_TICKS = 4
 
 
 def controller_path(dev: Device, pty_dir: Path | None) -> Path:
@@ -90,13 +91,17 @@ class Simulator:
             self._update_faults()
 
     async def run_clock(self) -> None:
-        """Advance the plant with the wall clock × ``speed`` until cancelled."""
+        """Advance the plant with the wall clock × ``speed`` until cancelled.
+
+        When the machine cannot keep up, simulated time runs slower than asked rather than
+        stalling the Modbus servers: each tick advances at most ``MAX_LAG_TICKS`` ticks' worth.
+        """
         last = time.monotonic()
         while True:
             await asyncio.sleep(TICK_S)
             now = time.monotonic()
             if self.speed > 0:
-                self.advance((now - last) * self.speed)
+                self.advance(min(now - last, MAX_LAG_TICKS * TICK_S) * self.speed)
             last = now
 
     # ------------------------------------------------------------------ faults

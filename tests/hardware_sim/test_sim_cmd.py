@@ -152,6 +152,18 @@ def test_pysunspec2_scans_the_inverter(sim: SimProcess, site_file: tuple[Path, i
         dev.close()
 
 
+def test_speed_runs_the_clock(sim: SimProcess) -> None:
+    t0 = sim.call("GET", "/state")["t"]
+    assert sim.call("POST", "/speed", {"speed": 600}) == {"speed": 600}
+    seen = t0
+    for _ in range(10_000):  # wait for the clock to tick (no sleeping, no timing asserted)
+        seen = sim.call("GET", "/state")["t"]
+        if seen > t0:
+            break
+    sim.call("POST", "/speed", {"speed": 0})
+    assert seen > t0
+
+
 def test_ctrl_c_stops_cleanly(sim: SimProcess, workdir: Path) -> None:
     tty = workdir / "pty" / "ttyUSB0"
     assert tty.is_symlink()
