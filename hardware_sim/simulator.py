@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -30,21 +31,22 @@ TICK_S = 0.05  # wall-clock period of the real-time loop
 MAX_LAG_TICKS = 4
 
 
+def default_pty_dir() -> Path:
+    """Where RTU buses go when no pty directory is given: ``<tmp>/offgrid-pty``."""
+    return Path(tempfile.gettempdir()) / "offgrid-pty"
+
+
 def controller_path(dev: Device, pty_dir: Path | None) -> Path:
     """Where the controller finds an RTU device's serial port.
 
-    ``DIR/<basename of serial_port>`` with a pty directory; otherwise the site file's path
-    itself, which must not be under /dev (a real port is never faked).
+    ``DIR/<basename of serial_port>`` with a pty directory. Without one, the site file's path
+    itself when it is not under /dev, else :func:`default_pty_dir` (a real port is never faked).
     """
     assert dev.serial_port is not None
-    if pty_dir is not None:
-        return pty_dir / Path(dev.serial_port).name
     path = Path(dev.serial_port)
-    if path.is_relative_to("/dev"):
-        raise SetupError(f"{dev.name}: serial_port {dev.serial_port} is a real device path; "
-                         "give --pty-dir DIR to serve the bus on DIR/"
-                         f"{path.name} instead")
-    return path
+    if pty_dir is None and path.is_relative_to("/dev"):
+        pty_dir = default_pty_dir()
+    return path if pty_dir is None else pty_dir / path.name
 
 
 @dataclass

@@ -57,7 +57,8 @@ def sim(  # noqa: PLR0917 - Typer options
         "through the control port).")] = 1.0,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the cloud flicker and noise.")] = 0,
     pty_dir: Annotated[Path | None, typer.Option(
-        help="Put each RTU bus's controller end at DIR/<basename of serial_port>.")] = None,
+        help="Put each RTU bus's controller end at DIR/<basename of serial_port> "
+        "(default for ports under /dev: <tmp>/offgrid-pty).")] = None,
     control_port: Annotated[int, typer.Option(
         min=0, max=65535, help="Loopback HTTP control port (0: any free port).")] = 0,
     start: Annotated[datetime | None, typer.Option(

@@ -4,6 +4,7 @@ on the pty) and pysunspec2."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -18,7 +19,7 @@ import pytest
 import sunspec2.modbus.client as sunspec_client
 import tomlkit
 
-from tests.conftest import SHRIMP
+from tests.conftest import HOME, SHRIMP
 from tests.hardware_sim.conftest import free_port
 
 pytestmark = pytest.mark.slow
@@ -179,7 +180,35 @@ def test_bad_input_exits_2(tmp_path: Path) -> None:
     r = subprocess.run([*OFFGRID, "sim", str(tmp_path / "missing.toml")], check=False,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    r = subprocess.run([*OFFGRID, "sim", str(SHRIMP), "--control-port", "0"],
+    r = subprocess.run([*OFFGRID, "sim", str(SHRIMP), "--speed", "-1"],
                        check=False, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2
-    assert "--pty-dir" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    home = tmp_path / "no-devices.toml"
+    home.write_text(HOME.read_text(encoding="utf-8").split("[[devices]]")[0]
+                    + "[control]\nshed_soc_pct = 25\nreconnect_soc_pct = 40\n",
+                    encoding="utf-8")
+    r = subprocess.run([*OFFGRID, "sim", str(home)], check=False, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "no [[devices]]" in r.stderr
+
+
+def test_example_runs_with_the_default_pty_dir(site_file: tuple[Path, int],
+                                               tmp_path: Path) -> None:
+    """The example's /dev/ttyUSB0 is served at <tmp>/offgrid-pty/ttyUSB0, never faked."""
+    path, _ = site_file
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen([*OFFGRID, "sim", str(path), "--speed", "0"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("Ready"):
+            break
+    tty = tmp_path / "offgrid-pty" / "ttyUSB0"
+    assert any(f"rtu:///dev/ttyUSB0 -> {tty}" in line for line in lines), lines
+    assert tty.is_symlink()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and "Stopped" in out, err
+    assert not tty.is_symlink()
