@@ -1,19 +1,21 @@
 """Site-wide figures from per-device points: pure functions over the ``latest`` rows.
 
-The controller stores points per device (``mppt-1/pv_w``, ``inverter/ac_w``, ``relays/relay_0``).
-Remote staff want the site at a glance, so this module says, in one place, which device points
-make each site figure, and how their qualities combine (the worst one wins).
+The controller stores points per device (``mppt-1/pv_w``, ``inverter/ac_w``, ``relays/relay_0``)
+and its own site-wide view under the pseudo-device ``site`` (``site/soc_pct``: what it decides
+on). A figure the controller publishes under ``site`` is taken from there; the others are made
+here from device points, by driver, and their qualities combine (the worst one wins).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sizing.site import AeratorLoad, Load, Site
 
 QUALITY_ORDER = ("good", "stale", "invalid", "missing")
+SITE = "site"
 
 # Each site figure: (point name, drivers to take it from, how to combine, sign)
 FIGURES: dict[str, tuple[tuple[str, tuple[str, ...], str, float], ...]] = {
@@ -55,8 +57,12 @@ def worst(qualities: Iterable[str]) -> str:
     return QUALITY_ORDER[max(ranks, default=3)]
 
 
-def figure_sources(site: Site, name: str) -> list[tuple[str, str, float]]:
-    """The ``(device, point, sign)`` terms of a site figure, by the site's device drivers."""
+def figure_sources(site: Site, name: str, stored: Container[tuple[str, str]] = ()
+                   ) -> list[tuple[str, str, float]]:
+    """The ``(device, point, sign)`` terms of a site figure: the controller's own ``site``
+    point when ``stored`` has it, else the site's device points by driver."""
+    if (SITE, name) in stored:
+        return [(SITE, name, 1.0)]
     out: list[tuple[str, str, float]] = []
     for point, drivers, mode, sign in FIGURES[name]:
         terms = [(d.name, point, sign) for d in site.devices if d.driver in drivers]
@@ -101,6 +107,11 @@ def figures(site: Site, latest: Iterable[Mapping[str, Any]]) -> dict[str, Figure
     rows = {(str(r["device"]), str(r["point"])): r for r in latest}
     out = {}
     for name, terms in FIGURES.items():
+        own = rows.get((SITE, name))
+        if own is not None:
+            out[name] = Figure(None if own["value"] is None else float(own["value"]),
+                               str(own["quality"]), float(own["ts"]), (f"{SITE}/{name}",))
+            continue
         fig = _combine(rows, terms, site)
         if fig.quality == "missing" and name in FALLBACK:
             fig = _combine(rows, (FALLBACK[name],), site)

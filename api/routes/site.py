@@ -17,7 +17,7 @@ from api.schemas import (
     PointPublic,
     StatusPublic,
 )
-from api.summary import FIGURES, figure_sources, figures, load_states
+from api.summary import FIGURES, SITE, figure_sources, figures, load_states
 from controller import store
 
 router = APIRouter(prefix="/api/v1", tags=["site"])
@@ -29,6 +29,8 @@ async def site_info(ctx: Ctx, _: Viewer) -> dict[str, Any]:
     thresholds = data.guarded(lambda: store.read_state(ctx.conn, "thresholds")) or {}
     control = s.control.model_dump(mode="json")
     control.update({k: v for k, v in thresholds.items() if k in control})
+    stored = {(r["device"], r["point"]) for r in data.guarded(lambda: store.read_latest(ctx.conn))
+              if r["device"] == SITE}
     return {
         "name": s.site.name, "latitude": s.site.latitude, "longitude": s.site.longitude,
         "timezone": s.site.timezone,
@@ -43,7 +45,7 @@ async def site_info(ctx: Ctx, _: Viewer) -> dict[str, Any]:
         "devices": [{"name": d.name, "driver": d.driver, "bus": d.bus, "unit_id": d.unit_id}
                     for d in s.devices],
         "control": control,
-        "figures": {name: [f"{dev}/{pt}" for dev, pt, _ in figure_sources(s, name)]
+        "figures": {name: [f"{dev}/{pt}" for dev, pt, _ in figure_sources(s, name, stored)]
                     for name in FIGURES},
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -17,6 +17,9 @@ from api.routes.site import status_now
 router = APIRouter(prefix="/api/v1", tags=["stream"])
 
 HEARTBEAT_S = 15.0
+# Ages grow by themselves; a status is new when a value, quality or time stamp is.
+UNCHANGING: Any = {"now": True, "soc_pct": {"age_s"}, "figures": {"__all__": {"age_s"}},
+                   "points": {"__all__": {"age_s"}}}
 
 
 @router.get("/stream", summary="Live status as Server-Sent Events (event: status)",
@@ -41,7 +44,7 @@ async def stream(request: Request, ctx: Ctx, _: Viewer,
                 yield f"event: error\ndata: {e.detail}\n\n"
                 status = None
             if status is not None:
-                body = status.model_dump_json(exclude={"now"})
+                body = status.model_dump_json(exclude=UNCHANGING)
                 if body != last_body:
                     last_body = body
                     sent += 1

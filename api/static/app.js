@@ -88,7 +88,7 @@ async function start() {
   loadCharts();
   loadEnergy();
   loadDevices();
-  state.timers.push(setInterval(loadCharts, 5 * 60 * 1000));
+  state.timers.push(setInterval(loadCharts, 60 * 1000));
   state.timers.push(setInterval(loadEnergy, 15 * 60 * 1000));
   state.timers.push(setInterval(loadDevices, 60 * 1000));
   state.timers.push(setInterval(tickLive, 1000));
@@ -245,8 +245,12 @@ function renderLoads(loads) {
     st.setAttribute("data-testid", `load-state-${l.name}`);
     st.textContent = l.on === null ? t("missing") : l.kind === "aerator" ?
       `${l.units_on}/${l.units}` : l.on ? t("on") : t("off");
-    if (l.override && l.override.until_ts) {
-      st.title = t("override", { t: clock(l.override.until_ts) });
+    if (l.override && l.override.expires_ts) {
+      st.title = t("override", { t: clock(l.override.expires_ts) });
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = t("override_short");
+      st.appendChild(badge);
     }
     const ctl = document.createElement("td");
     ctl.className = "op";
@@ -333,9 +337,13 @@ async function series(figure, t0, t1) {
 }
 
 async function loadCharts() {
-  const t1 = Date.now() / 1000, t0 = t1 - 86400;
+  const t1 = Date.now() / 1000;
+  let t0 = t1 - 86400;
   const [pv, load, soc, dox] = await Promise.all(
     ["pv_w", "load_w", "soc_pct", "do_mg_l"].map((f) => series(f, t0, t1)));
+  // A site that has run for less than a day: show the time it has run, not empty space.
+  const first = Math.min(...[pv, load, soc, dox].filter((s) => s.t.length).map((s) => s.t[0]));
+  if (Number.isFinite(first) && first > t0 + 3600) t0 = Math.max(t0, first - 600);
   const c = state.site.control;
   const kw = (s) => ({ t: s.t, v: s.v.map((v) => v / 1000) });
   drawLine($("chart-power"), { t0, t1, yMin: 0, digits: 0, series: [

@@ -79,7 +79,9 @@ function drawLine(svg, opts) {
     svg.appendChild(el("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", class: "axis" },
       num(v, digits || 0)));
   }
-  const stepH = 3600 * 6;
+  const span = t1 - t0;
+  const stepH = span > 12 * 3600 ? 6 * 3600 : span > 4 * 3600 ? 2 * 3600 : span > 3600 ? 1800
+    : 600;
   for (let h = Math.ceil(t0 / stepH) * stepH; h <= t1; h += stepH) {
     svg.appendChild(el("line", { x1: x(h), x2: x(h), y1: T, y2: H - B, class: "grid" }));
     svg.appendChild(el("text", { x: x(h), y: H - 8, "text-anchor": "middle", class: "axis" },
@@ -111,6 +113,12 @@ function drawLine(svg, opts) {
     }
     svg.appendChild(el("path", { d, fill: "none", stroke: s.color, "stroke-width": 2,
       "stroke-linejoin": "round" }));
+    if (s.t.length < 30) {  // a few points: show each one
+      s.t.forEach((ts, i) => {
+        if (s.v[i] !== null) svg.appendChild(el("circle", { cx: x(ts), cy: y(s.v[i]), r: 3,
+          fill: s.color }));
+      });
+    }
   }
   let lx = L + 6;
   for (const s of series) {

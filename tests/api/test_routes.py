@@ -281,3 +281,20 @@ async def test_dashboard_is_public(client: httpx.AsyncClient) -> None:
     assert page.status_code == 200 and "/static/app.js" in page.text
     for asset in ("app.js", "charts.js", "i18n.js", "style.css"):
         assert (await client.get(f"/static/{asset}")).status_code == 200
+
+
+async def test_the_controllers_site_figures_come_first(db: Path, site: Site,
+                                                       client: httpx.AsyncClient,
+                                                       api_keys: Keys) -> None:
+    from controller.store import Sample  # noqa: PLC0415
+
+    store = Store(db, site.site.timezone)
+    ts = T0 + 31 * 3600
+    store.write_cycle(ts, [Sample("site", "soc_pct", 42.0, "good", ts)], {}, 0.0)
+    store.close()
+    status = (await get(client, api_keys, "/api/v1/status")).json()
+    assert status["soc_pct"]["value"] == 42.0
+    assert status["soc_pct"]["sources"] == ["site/soc_pct"]
+    figures = (await get(client, api_keys, "/api/v1/site")).json()["figures"]
+    assert figures["soc_pct"] == ["site/soc_pct"]
+    assert figures["pv_w"] == ["mppt-1/pv_w", "mppt-2/pv_w"]  # not published by the controller

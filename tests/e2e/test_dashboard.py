@@ -1,0 +1,96 @@
+"""The dashboard in headless Chromium (Playwright for Python on Debian's /usr/bin/chromium),
+against the live simulated site: log in, watch values change, switch a load as an operator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.e2e.conftest import Live, wait_for
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def log_in(browser: Browser, live: Live, role: str) -> Page:
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live.site.url)
+    page.fill("#key", live.keys[role])
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#dash")).to_be_visible()
+    expect(page.locator("#live")).not_to_have_class("live off", timeout=30_000)
+    assert not errors
+    return page
+
+
+def test_wrong_key_is_refused(browser: Browser, live: Live) -> None:
+    page = browser.new_page()
+    page.goto(live.site.url)
+    page.fill("#key", "ogk_000000000000_" + "A" * 43)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).not_to_be_empty()
+    expect(page.locator("#dash")).to_be_hidden()
+    page.close()
+
+
+def test_operator_watches_and_switches_a_load(browser: Browser, live: Live,
+                                              tmp_path: Path) -> None:
+    page = log_in(browser, live, "operator")
+    pv = page.locator("[data-testid=flow-pv]")
+    first = pv.text_content()
+    # live values arrive over the event stream and the page redraws itself
+    page.wait_for_function("(t) => document.querySelector('[data-testid=flow-pv]')"
+                           ".textContent !== t", arg=first, timeout=60_000)
+    expect(page.locator("[data-testid=aerator-unit]")).to_have_count(6)
+    expect(page.locator("#energy tr")).not_to_have_count(0)
+
+    channel = 7  # the farmhouse
+    now_on = live.sim_state()["relays"]["relays"][channel]
+    button = page.locator(f"[data-testid=switch-farmhouse-{'off' if now_on else 'on'}]")
+    expect(button).to_be_visible()
+    button.click()
+    expect(page.locator("#cmd-msg")).to_have_class("cmd-msg good", timeout=30_000)
+    wait_for("the simulator's relay", lambda: live.sim_state()["relays"]["relays"][channel]
+             is (not now_on))
+    expect(page.locator("[data-testid=load-state-farmhouse]")).to_contain_text(
+        "Tắt" if now_on else "Bật", timeout=30_000)
+
+    page.wait_for_timeout(500)  # let the flow animation settle for the picture
+    shot = tmp_path / "dashboard-operator.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    keep = os.environ.get("OFFGRID_SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(shot, Path(keep) / shot.name)
+    page.close()
+
+
+def test_viewer_sees_no_controls_and_can_switch_language(browser: Browser, live: Live) -> None:
+    page = log_in(browser, live, "viewer")
+    expect(page.locator("[data-testid=switch-farmhouse-off]")).to_be_hidden()
+    heading = page.locator(".flow-card h2")
+    before = heading.text_content()
+    page.click("#lang")
+    expect(heading).not_to_have_text(before or "")
+    assert {before, heading.text_content()} == {"Power flow", "Dòng năng lượng"}
+    page.close()
