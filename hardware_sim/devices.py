@@ -316,6 +316,7 @@ def _gen_write(d: SimDevice, point: str, value: Value) -> None:
 
 
 SUNSPEC_MODELS: dict[int, int] = {1: sunspec.MODEL_LENGTHS[1], 103: sunspec.MODEL_LENGTHS[103],
+                                  123: sunspec.MODEL_LENGTHS[123],
                                   160: 8 + sunspec.MPPT_MODULE_LEN,
                                   124: sunspec.MODEL_LENGTHS[124]}
 SUNSPEC_CHAIN = sunspec.layout(SUNSPEC_BASE, SUNSPEC_MODELS)
@@ -339,6 +340,7 @@ def _sunspec_values(d: SimDevice) -> Values:
         "ac_wh_total": p.energy.inverter_ac_kwh * 1000, "dc_v": p.battery_v,
         "dc_w": p.inverter_dc_w, "cabinet_temp_c": p.battery_temp_c + 5,
         "inverter_state": int(inv),
+        "inverter_connect": int(inv is not InverterState.STANDBY),
         "max_charge_w": b.max_charge_kw * 1000, "soc_pct": p.soc_pct,
         "battery_v": p.battery_v, "storage_state": storage_state,
         "mppt_count": 1, "mppt1_pv_a": pv_here / max(p.battery_v, 1.0),
@@ -351,8 +353,9 @@ def _sunspec_values(d: SimDevice) -> Values:
     return v
 
 
-def _no_write(d: SimDevice, point: str, value: Value) -> None:
-    del d, point, value  # the SunSpec map served here has no writable points
+def _sunspec_write(d: SimDevice, point: str, value: Value) -> None:
+    if point == "inverter_connect":
+        d.plant.connect_inverter(bool(value))
 
 
 def make_device(dev: Device, plant: Plant) -> SimDevice:
@@ -360,7 +363,7 @@ def make_device(dev: Device, plant: Plant) -> SimDevice:
     driver = DRIVERS[dev.driver]
     if dev.driver == "sunspec":
         return SimDevice(dev, sunspec.build_map(SUNSPEC_BASE, SUNSPEC_CHAIN), plant,
-                         _sunspec_values, _no_write,
+                         _sunspec_values, _sunspec_write,
                          sf=dict(SUNSPEC_SF), counters=("ac_wh_total", "mppt1_pv_wh"),
                          serve_gap=SUNSPEC_SERVE_GAP)
     assert driver.static_map is not None

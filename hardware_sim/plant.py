@@ -42,6 +42,7 @@ class InverterState(IntEnum):
     OFF = 1  # low-battery shutdown: restarts by itself once the battery has recovered
     ON = 4
     FAULT = 7  # surge or overload trip: needs a reset
+    STANDBY = 8  # disconnected by command (SunSpec model 123 Conn = 0)
 
 
 class GenState(IntEnum):
@@ -315,6 +316,16 @@ class Plant:
             self.inverter = InverterState.ON
             self.overload_s = 0.0
             self.log("inverter reset")
+
+    def connect_inverter(self, on: bool) -> None:
+        """Remote connect (clears a trip too) or disconnect of the inverter's output."""
+        if not on and self.inverter is not InverterState.STANDBY:
+            self.inverter = InverterState.STANDBY
+            self.log("inverter disconnected by command")
+        elif on and self.inverter in (InverterState.FAULT, InverterState.STANDBY):
+            self.inverter = InverterState.ON
+            self.overload_s = 0.0
+            self.log("inverter connected by command")
 
     def generator_command(self, start: bool) -> None:
         """Remote start (True) or stop (False) of the generator."""

@@ -24,7 +24,8 @@ For the controller engineer, the whole API in one place:
 
 Writable points: ``relay_<n>`` (relay_board), ``load_on`` and the battery settings
 (epever_tracer), ``start``/``stop``/``auto_mode`` coils (generator, write 1), ``salinity_ppt``
-(do_sensor).
+(do_sensor), ``inverter_connect`` (sunspec model 123: 0 disconnects, 1 connects and resets a
+tripped inverter).
 """
 
 from controller.devices.codec import (

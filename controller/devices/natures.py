@@ -66,6 +66,7 @@ class Inverter(Nature):
     dc_w: Reading  # [W] DC power drawn from the battery bus (positive = discharging it)
     ac_kwh_total: Reading  # [kWh] energy delivered since the counter was reset
     inverter_fault: Reading  # bool: tripped (overload/surge) and needs a reset
+    inverter_connect: Reading  # int: 1 connected, 0 disconnected (writable; 1 resets a trip)
     soc_pct: Reading  # [%] state of charge reported by the inverter's battery monitor
     battery_v: Reading  # [V]
 

@@ -3,7 +3,8 @@
 Follows the SunSpec Information Model Specification (SunSpec Alliance, v1.9) and the model
 definitions of github.com/sunspec/models (JSON): the marker 0x5375 0x6E53 at 40000 (or 0, or
 50000), then a chain of models (ID, L, L registers), ending with ID 0xFFFF. Supported models:
-1 (common), 103 (three-phase inverter), 160 (multiple MPPT), 124 (basic storage). Values are
+1 (common), 103 (three-phase inverter), 123 (immediate controls: ``Conn``, written 1 to connect,
+which also clears a trip), 160 (multiple MPPT), 124 (basic storage). Values are
 raw × 10^SF; not-implemented values are int16 0x8000, uint16/enum16 0xFFFF, acc32 0 and
 sunssf 0x8000, and decode to None. Other models in the chain are skipped.
 """
@@ -41,6 +42,7 @@ class Field:
     unit: str = ""
     invalid: tuple[int, ...] = _U16_NA
     size: int = 1
+    write_range: tuple[float, float] | None = None
 
 
 def _sf(point: str, offset: int) -> Field:
@@ -66,6 +68,9 @@ MODEL_FIELDS: dict[int, tuple[Field, ...]] = {
         Field("cabinet_temp_c", 33, Kind.S16, "_tmp_sf", "°C", _S16_NA), _sf("_tmp_sf", 37),
         Field("inverter_state", 38),
     ),
+    123: (
+        Field("inverter_connect", 4, write_range=(0, 1)),
+    ),
     124: (
         Field("max_charge_w", 2, sf="_wchamax_sf", unit="W"), _sf("_wchamax_sf", 18),
         Field("soc_pct", 8, sf="_chastate_sf", unit="%"), _sf("_chastate_sf", 22),
@@ -77,7 +82,7 @@ MODEL_FIELDS: dict[int, tuple[Field, ...]] = {
         Field("mppt_count", 8),
     ),
 }
-MODEL_LENGTHS: dict[int, int] = {1: 66, 103: 50, 124: 24}  # L; model 160: 8 + 20 × modules
+MODEL_LENGTHS: dict[int, int] = {1: 66, 103: 50, 123: 24, 124: 24}  # L; model 160: 8 + 20 × modules
 
 
 def _module_fields(k: int) -> tuple[Field, ...]:
@@ -129,7 +134,8 @@ def build_map(base: int, models: list[Model]) -> RegisterMap:
             point = prefix + f.point if f.point.startswith("_") else f.point
             sf = (prefix + f.sf) if f.sf is not None else None
             regs.append(Register(point, m.address + f.offset, Table.HOLDING, f.kind, unit=f.unit,
-                                 sf=sf, invalid=f.invalid, size=f.size))
+                                 sf=sf, invalid=f.invalid, size=f.size,
+                                 write_range=f.write_range))
     end = models[-1].address + 2 + models[-1].length if models else base + 2
     regs.append(Register("_end_id", end))
     regs.append(Register("_end_l", end + 1))

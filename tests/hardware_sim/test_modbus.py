@@ -10,7 +10,7 @@ import pytest
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from controller.devices import DRIVERS, Block, RegisterMap, Table, decode, plan_blocks
+from controller.devices import DRIVERS, Block, RegisterMap, Table, decode, encode, plan_blocks
 from controller.devices.sunspec import discover
 from hardware_sim.errors import FaultError
 from hardware_sim.inputs import Inputs
@@ -266,3 +266,26 @@ async def test_inverter_trip_seen_over_modbus(sim: Simulator, tcp: AsyncModbusTc
     assert sim.plant.inverter is InverterState.FAULT
     st = (await read_block(tcp, Block(Table.HOLDING, 40002 + 68 + 38, 1), 1))[0]
     assert st == 7
+
+
+async def test_sunspec_connect_resets_a_trip(sim: Simulator, tcp: AsyncModbusTcpClient,
+                                             rtu: AsyncModbusSerialClient) -> None:
+    async def read(address: int, count: int) -> list[int]:
+        return await read_block(tcp, Block(Table.HOLDING, address, count), 1)
+
+    rmap = await discover(read)
+    await rtu.write_coils(0, [True, True, True], device_id=3)
+    sim.advance(2)
+    assert (await read_points(tcp, rmap, 1))["inverter_fault"] is True
+    await rtu.write_coils(0, [False, False, False], device_id=3)
+    (write,) = encode(rmap, {"inverter_connect": 1})
+    rr = await tcp.write_registers(write.address, list(write.values), device_id=1)
+    assert not rr.isError()
+    sim.advance(1)
+    values = await read_points(tcp, rmap, 1)
+    assert values["inverter_fault"] is False and values["inverter_connect"] == 1
+    (off,) = encode(rmap, {"inverter_connect": 0})
+    await tcp.write_registers(off.address, list(off.values), device_id=1)
+    sim.advance(1)
+    assert sim.plant.inverter is InverterState.STANDBY
+    assert (await read_points(tcp, rmap, 1))["inverter_connect"] == 0

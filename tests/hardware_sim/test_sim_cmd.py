@@ -140,7 +140,7 @@ def test_pysunspec2_scans_the_inverter(sim: SimProcess, site_file: tuple[Path, i
                                                       ipport=port, timeout=5)
     try:
         dev.scan()
-        assert {1, 103, 160, 124} <= {k for k in dev.models if isinstance(k, int)}
+        assert {1, 103, 123, 160, 124} <= {k for k in dev.models if isinstance(k, int)}
         common = dev.models[1][0]
         assert common.Mn.cvalue == "offgrid-sim"
         inv = dev.models[103][0]

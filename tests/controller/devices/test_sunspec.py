@@ -13,7 +13,7 @@ from controller.devices.codec import Table, block_words
 from controller.devices.sunspec import MODEL_FIELDS, MODEL_LENGTHS, build_map, discover, layout
 from controller.errors import TransportError
 
-MODELS = {1: 66, 103: 50, 160: 8 + 2 * 20, 124: 24}
+MODELS = {1: 66, 103: 50, 123: 24, 160: 8 + 2 * 20, 124: 24}
 
 
 def _device(base: int = 40000) -> dict[int, int]:
@@ -55,13 +55,16 @@ def test_offsets_match_pysunspec2_models() -> None:
     root = Path(sunspec2.__file__).parent / "models" / "json"
     for model_id, fields in MODEL_FIELDS.items():
         group = json.loads((root / f"model_{model_id}.json").read_text())["group"]
-        offsets, off = {}, 0
+        offsets, access, off = {}, {}, 0
         for p in group["points"]:
             offsets[p["name"]] = (off, p["type"], p.get("sf"))
+            access[off] = p.get("access", "R")
             off += p.get("size", 1)
         by_offset = {o: (name, typ, sf) for name, (o, typ, sf) in offsets.items()}
         for f in fields:
             name, typ, sf = by_offset[f.offset]
+            if f.write_range is not None:
+                assert access[f.offset] == "RW", name
             if f.point.startswith("_"):
                 assert typ == "sunssf", (model_id, f.point, name)
             elif f.sf is not None:
