@@ -297,7 +297,10 @@ def _why(data: ReportData, t: dict[str, str]) -> str:
                 f"<td class='n'>{r['npc_delta_vnd'] / 1e6:+,.1f}</td>"
                 f"<td class='n'>{100 * r['unmet_fraction']:.2f} %</td>"
                 f"<td>{html.escape(broken)}</td></tr>")
-        return "<table>" + "".join(out) + "</table>"
+        head = "".join(f"<th{cls}>{html.escape(t[key])}</th>" for key, cls in (
+            ("col_design", ""), ("col_npc", " class='n'"), ("col_delta", " class='n'"),
+            ("col_unmet", " class='n'"), ("col_fails" if show_broken else "col_empty", "")))
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(out)}</tbody></table>"
 
     if ex["cheaper_infeasible"]:
         parts.append(f"<p>{html.escape(t['why_cheaper'])}</p>"

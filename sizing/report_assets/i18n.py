@@ -93,6 +93,12 @@ TEXT: dict[str, dict[str, str]] = {
         "mvnd": "M VND",
         "vnd_kwh": "VND/kWh",
         "pcs": "modules",
+        "col_design": "PV · battery · inverter · generator",
+        "col_npc": "Net present cost",
+        "col_delta": "Difference [M VND]",
+        "col_unmet": "Not served",
+        "col_fails": "Fails on",
+        "col_empty": "",
         "edge_top": "The best {what} ({value:g}) is the top of its search range: widen "
                     "search.{dim}.max in the site file, a larger size may be cheaper.",
         "edge_bottom": "The best {what} ({value:g}) is the bottom of its search range: lower "
@@ -192,6 +198,12 @@ TEXT: dict[str, dict[str, str]] = {
         "mvnd": "triệu đồng",
         "vnd_kwh": "đồng/kWh",
         "pcs": "tấm",
+        "col_design": "Pin mặt trời · pin lưu trữ · biến tần · máy phát",
+        "col_npc": "Chi phí hiện tại ròng",
+        "col_delta": "Chênh lệch [triệu đồng]",
+        "col_unmet": "Không được cấp",
+        "col_fails": "Không đạt",
+        "col_empty": "",
         "edge_top": "{what} tối ưu ({value:g}) nằm ở cận trên của khoảng tìm kiếm: hãy nới "
                     "search.{dim}.max trong tệp cấu hình, cỡ lớn hơn có thể rẻ hơn.",
         "edge_bottom": "{what} tối ưu ({value:g}) nằm ở cận dưới của khoảng tìm kiếm: hãy giảm "
