@@ -58,7 +58,7 @@ def battery_params(battery: Battery, kwh: float | None = None) -> BatteryParams:
     )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=True)
 def max_charge_kw(soc_kwh: float, dt_h: float, p: BatteryParams) -> float:
     """Largest charge power the battery accepts this step at its terminals [kW] (≥ 0)."""
     room_kwh = p.max_soc_kwh - soc_kwh
@@ -67,7 +67,7 @@ def max_charge_kw(soc_kwh: float, dt_h: float, p: BatteryParams) -> float:
     return min(p.max_charge_kw, room_kwh / (p.charge_eff * dt_h))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=True)
 def max_discharge_kw(soc_kwh: float, floor_kwh: float, dt_h: float, p: BatteryParams) -> float:
     """Largest discharge power at the terminals down to ``floor_kwh`` this step [kW] (≥ 0)."""
     avail_kwh = soc_kwh - max(floor_kwh, p.min_soc_kwh)
@@ -76,7 +76,7 @@ def max_discharge_kw(soc_kwh: float, floor_kwh: float, dt_h: float, p: BatteryPa
     return min(p.max_discharge_kw, avail_kwh * p.discharge_eff / dt_h)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=True)
 def charge_step(
     soc_kwh: float, power_kw: float, dt_h: float, p: BatteryParams
 ) -> tuple[float, float, float]:

@@ -145,19 +145,33 @@ _R_INTERRUPTED = 12
 N_SERIES = len(SERIES_KEYS)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _serve(need: np.ndarray, served: np.ndarray, avail_kw: float) -> float:
-    """Serve ``need`` (in order) from ``avail_kw`` [kW]; returns the power used [kW]."""
-    used = 0.0
-    for k in range(need.size):
-        if avail_kw - used <= 0.0:
-            break
-        take = min(need[k], avail_kw - used)
-        if take > 0.0:
-            need[k] -= take
-            served[k] += take
-            used += take
-    return used
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
+def _pumps_on_surplus(  # noqa: PLR0917 (numba kernels take positional arguments)
+        inp: DispatchInputs, cfg: DispatchConfig, t: int, n_loads: int, served: np.ndarray,
+        pump_rem: np.ndarray, critical: np.ndarray, shed: bool, pv_left: float,
+        inv_left: float, loss: float) -> tuple[float, float, float]:
+    """Run the pumps in their window on PV surplus ``pv_left`` [kW] (on the PV bus).
+
+    Returns the PV left, the inverter budget left [kW] and the losses so far [kWh].
+    """
+    eta = cfg.inverter_eff
+    for j in range(inp.pump_kw.size):
+        i = n_loads + j
+        if inp.pump_steps_left[j, t] == 0 or pv_left <= 0.0 or (shed and not critical[i]):
+            continue
+        want = min(inp.pump_kw[j] - served[i], max(pump_rem[j] / cfg.dt_h - served[i], 0.0))
+        if want <= 0.0:
+            continue
+        if cfg.dc_coupled:
+            ac = min(want, pv_left * eta, inv_left)
+            inv_left -= ac
+            pv_left -= ac / eta
+            loss += (ac / eta - ac) * cfg.dt_h
+        else:
+            ac = min(want, pv_left)
+            pv_left -= ac
+        served[i] += ac
+    return pv_left, inv_left, loss
 
 
 @njit(cache=True, error_model="numpy", fastmath=True)
@@ -174,6 +188,9 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     n_pumps = inp.pump_kw.size
     n_all = n_loads + n_pumps
     eta = cfg.inverter_eff
+    inv_eta = 1.0 / eta
+    inv_dt = 1.0 / dt
+    inv_kwh = 1.0 / kwh if kwh > 0.0 else 0.0
     bp = BatteryParams(kwh, kwh * cfg.min_soc_frac, kwh * cfg.max_soc_frac,
                        kwh * cfg.charge_c_rate, kwh * cfg.discharge_c_rate,
                        cfg.charge_eff, cfg.discharge_eff)
@@ -222,7 +239,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     unmet_acc = np.zeros(n_all)
 
     for t in range(n_steps):
-        soc_frac = soc / kwh if has_batt else 1.0
+        soc_frac = soc * inv_kwh if has_batt else 1.0
         # -- shedding and generator state, from the SOC at the start of the step
         if soc_frac < cfg.shed_soc_frac - 1e-9:
             shed = True
@@ -230,27 +247,17 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
             shed = False
         pv = kwp * inp.pv_kw_per_kwp[t]
 
-        # -- demand of this step, in serving order
-        demand_kwh = 0.0
-        crit_demand_kwh = 0.0
-        for k in range(n_loads):
-            d = inp.load_kw[k, t]
-            demand_kwh += d * dt
-            if critical[k]:
-                crit_demand_kwh += d * dt
-            need[k] = 0.0 if (shed and not critical[k]) else d
-            served[k] = 0.0
+        # -- pumps: what must run now for the daily energy to fit in what is left of the window
         for j in range(n_pumps):
             i = n_loads + j
             left = inp.pump_steps_left[j, t]
-            served[i] = 0.0
             need[i] = 0.0
             if left > 0:
                 if t == 0 or inp.pump_steps_left[j, t - 1] <= 1:
                     pump_rem[j] = inp.pump_daily_kwh[j]
                 must_kwh = pump_rem[j] - (left - 1) * inp.pump_kw[j] * dt
                 if must_kwh > EPS_KWH and not (shed and not critical[i]):
-                    need[i] = min(must_kwh / dt, inp.pump_kw[j])
+                    need[i] = min(must_kwh * inv_dt, inp.pump_kw[j])
 
         if generator_kw > 0.0:
             if has_batt:
@@ -263,7 +270,9 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
                 elif gen_on and gen_steps >= cfg.gen_min_run_steps and soc_frac >= stop:
                     gen_on = False
             else:
-                short = need.sum() - (pv * eta if cfg.dc_coupled else pv)
+                short = -(pv * eta if cfg.dc_coupled else pv)
+                for k in range(n_all):
+                    short += inp.load_kw[k, t] if k < n_loads else need[k]
                 if short > 0.0 and not gen_on:
                     gen_on = True
                     gen_steps = 0
@@ -271,81 +280,105 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
                 elif short <= 0.0 and gen_on and gen_steps >= cfg.gen_min_run_steps:
                     gen_on = False
 
+        # -- each load in serving order takes PV, then the generator, then the battery (its
+        #    floor: min SOC if critical, else the shed SOC). PV is used up before the generator,
+        #    and the generator before the battery, exactly as if each source served all loads.
         loss = 0.0
         inv_left = inverter_kw  # inverter output budget this step [kW]
-        # -- 1. PV → loads
-        if cfg.dc_coupled:
-            to_load = _serve(need, served, min(pv * eta, inv_left))
-            pv_used = to_load / eta
-            loss += (pv_used - to_load) * dt
-            inv_left -= to_load
-        else:
-            pv_used = _serve(need, served, pv)
-        # -- 2. generator → loads
-        gen_out = 0.0
-        if gen_on:
-            gen_out = _serve(need, served, generator_kw)
-        # -- 3. battery → loads, critical down to min SOC, the others down to the shed floor
+        pv_ac = pv * eta if cfg.dc_coupled else pv
+        pv_ac_used = 0.0
+        gen_left = generator_kw if gen_on else 0.0
         dis_dc = 0.0
-        if has_batt:
-            for k in range(n_all):
-                if need[k] <= 0.0 or inv_left <= 0.0:
-                    continue
-                floor = bp.min_soc_kwh if critical[k] else shed_floor
-                avail_dc = max_discharge_kw(soc, floor, dt, bp) - dis_dc
-                if avail_dc <= 0.0:
-                    continue
-                ac = min(need[k], avail_dc * eta, inv_left)
-                need[k] -= ac
-                served[k] += ac
-                inv_left -= ac
-                dis_dc += ac / eta
-            loss += dis_dc * (1.0 - eta) * dt
-        # -- 4. surplus: pumps, battery, curtailment
+        demand_kwh = 0.0
+        crit_demand_kwh = 0.0
+        served_kw = 0.0
+        unmet_kw = 0.0
+        crit_unmet_kw = 0.0
+        cont_unmet = False
+        interrupted = False
+        for k in range(n_all):
+            if k < n_loads:
+                d = inp.load_kw[k, t]
+                demand_kwh += d * dt
+                if critical[k]:
+                    crit_demand_kwh += d * dt
+                r = 0.0 if (shed and not critical[k]) else d
+            else:
+                d = 0.0
+                r = need[k]
+            got = 0.0
+            if r > 0.0:
+                take = min(r, pv_ac - pv_ac_used)
+                if cfg.dc_coupled:
+                    take = min(take, inv_left)
+                    inv_left -= take
+                pv_ac_used += take
+                r -= take
+                got += take
+                if r > 0.0 and gen_left > 0.0:
+                    take = min(r, gen_left)
+                    gen_left -= take
+                    r -= take
+                    got += take
+                if r > 0.0 and has_batt and inv_left > 0.0:
+                    floor = bp.min_soc_kwh if critical[k] else shed_floor
+                    avail_dc = max_discharge_kw(soc, floor, dt, bp) - dis_dc
+                    if avail_dc > 0.0:
+                        take = min(r, avail_dc * eta, inv_left)
+                        r -= take
+                        got += take
+                        inv_left -= take
+                        dis_dc += take * inv_eta
+            served[k] = got
+            if k < n_loads:
+                served_kw += got
+                u = d - got
+                if u * dt > EPS_KWH:
+                    cont_unmet = True
+                    unmet_kw += u
+                    unmet_acc[k] += u * dt
+                    if critical[k]:
+                        crit_unmet_kw += u
+                    if counts[k]:
+                        interrupted = True
+        gen_out = generator_kw - gen_left if gen_on else 0.0
+        if cfg.dc_coupled:
+            pv_used = pv_ac_used * inv_eta
+            loss += (pv_used - pv_ac_used) * dt
+        else:
+            pv_used = pv_ac_used
+        loss += dis_dc * (1.0 - eta) * dt
+
+        # -- surplus: pumps, battery, curtailment
         pv_left = pv - pv_used
         chg_dc = 0.0
         chg_room = max_charge_kw(soc, dt, bp) if (has_batt and dis_dc == 0.0) else 0.0
         pumps_first = soc_frac >= cfg.reconnect_soc_frac
-        for rnd in range(2):
-            if rnd == (0 if pumps_first else 1):
-                for j in range(n_pumps):
-                    i = n_loads + j
-                    if inp.pump_steps_left[j, t] == 0 or pv_left <= 0.0:
-                        continue
-                    if shed and not critical[i]:
-                        continue
-                    want = min(inp.pump_kw[j] - served[i],
-                               max(pump_rem[j] / dt - served[i], 0.0))
-                    if want <= 0.0:
-                        continue
-                    if cfg.dc_coupled:
-                        ac = min(want, pv_left * eta, inv_left)
-                        inv_left -= ac
-                        pv_left -= ac / eta
-                        loss += (ac / eta - ac) * dt
-                    else:
-                        ac = min(want, pv_left)
-                        pv_left -= ac
-                    served[i] += ac
-            elif chg_room > 0.0 and pv_left > 0.0:
-                if cfg.dc_coupled:
-                    dc = min(pv_left, chg_room)
-                    pv_left -= dc
-                else:
-                    dc = min(pv_left * eta, chg_room, inv_left * eta)
-                    pv_left -= dc / eta
-                    inv_left -= dc / eta
-                    loss += (dc / eta - dc) * dt
-                chg_dc += dc
-                chg_room -= dc
+        if n_pumps > 0 and pumps_first:
+            pv_left, inv_left, loss = _pumps_on_surplus(inp, cfg, t, n_loads, served, pump_rem,
+                                                        critical, shed, pv_left, inv_left, loss)
+        if chg_room > 0.0 and pv_left > 0.0:
+            if cfg.dc_coupled:
+                dc = min(pv_left, chg_room)
+                pv_left -= dc
+            else:
+                dc = min(pv_left * eta, chg_room, inv_left * eta)
+                pv_left -= dc * inv_eta
+                inv_left -= dc * inv_eta
+                loss += (dc * inv_eta - dc) * dt
+            chg_dc += dc
+            chg_room -= dc
+        if n_pumps > 0 and not pumps_first:
+            pv_left, inv_left, loss = _pumps_on_surplus(inp, cfg, t, n_loads, served, pump_rem,
+                                                        critical, shed, pv_left, inv_left, loss)
         if gen_on:
             spare = generator_kw - gen_out
             if not cfg.gen_cycle_charging:
                 spare = min(spare, max(gen_min_kw - gen_out, 0.0))
             if chg_room > 0.0 and spare > 0.0:
                 dc = min(spare * eta, chg_room, inv_left * eta)
-                gen_out += dc / eta
-                loss += (dc / eta - dc) * dt
+                gen_out += dc * inv_eta
+                loss += (dc * inv_eta - dc) * dt
                 chg_dc += dc
         # -- apply the battery
         batt_kw = 0.0
@@ -360,45 +393,29 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
                 a_battery_discharge_kwh += soc - soc_new
                 a_battery_throughput_kwh += -batt_kw * dt
             soc = soc_new
-        # -- pumps: window bookkeeping
+        # -- pumps: window bookkeeping; what is left when the window closes is unmet
         for j in range(n_pumps):
             i = n_loads + j
             left = inp.pump_steps_left[j, t]
             if left == 0:
                 continue
+            served_kw += served[i]
             pump_rem[j] = max(pump_rem[j] - served[i] * dt, 0.0)
             demand_kwh += served[i] * dt
             if critical[i]:
                 crit_demand_kwh += served[i] * dt
             if left == 1 and pump_rem[j] > EPS_KWH:
-                need[i] = pump_rem[j] / dt  # the window closes: what is left is unmet
-                demand_kwh += pump_rem[j]
+                rem = pump_rem[j]
+                demand_kwh += rem
+                unmet_kw += rem * inv_dt
+                unmet_acc[i] += rem
                 if critical[i]:
-                    crit_demand_kwh += pump_rem[j]
+                    crit_demand_kwh += rem
+                    crit_unmet_kw += rem * inv_dt
+                    interrupted = True
                 pump_rem[j] = 0.0
-            else:
-                need[i] = 0.0
 
         # -- accounting
-        served_kw = 0.0
-        unmet_kw = 0.0
-        crit_unmet_kw = 0.0
-        cont_unmet = False
-        interrupted = False
-        for k in range(n_all):
-            served_kw += served[k]
-            u = need[k]
-            if k < n_loads:
-                u = inp.load_kw[k, t] - served[k]
-                if u * dt > EPS_KWH:
-                    cont_unmet = True
-            if u * dt > EPS_KWH:
-                unmet_kw += u
-                unmet_acc[k] += u * dt
-                if critical[k]:
-                    crit_unmet_kw += u
-                if counts[k]:
-                    interrupted = True
         gen_fuel = 0.0
         if gen_on:
             gen_fuel = (gen_idle_l_per_h + cfg.fuel_l_per_kwh * max(gen_out, gen_min_kw)) * dt
@@ -425,7 +442,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         interrupted_prev = interrupted
         if record:
             series[_R_PV_KW, t] = pv
-            series[_R_LOAD_KW, t] = demand_kwh / dt
+            series[_R_LOAD_KW, t] = demand_kwh * inv_dt
             series[_R_SERVED_KW, t] = served_kw
             series[_R_UNMET_KW, t] = unmet_kw
             series[_R_CRITICAL_UNMET_KW, t] = crit_unmet_kw
@@ -433,7 +450,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
             series[_R_BATTERY_KW, t] = batt_kw
             series[_R_SOC_KWH, t] = soc
             series[_R_CURTAILED_KW, t] = pv_left
-            series[_R_LOSSES_KW, t] = loss / dt
+            series[_R_LOSSES_KW, t] = loss * inv_dt
             series[_R_SHED, t] = 1.0 if shed else 0.0
             series[_R_GENERATOR_ON, t] = 1.0 if gen_on else 0.0
             series[_R_INTERRUPTED, t] = 1.0 if interrupted else 0.0
