@@ -311,3 +311,25 @@ def test_optimize_infeasible_reports_why(tmp_path: Path) -> None:
     data = json.loads(res.stdout)
     assert data["best"] is None
     assert "no design in the search meets the constraints" in data["warnings"][0]
+
+
+def test_write_site_moves_relative_files(tmp_path: Path) -> None:
+    """A site file written to another folder still finds its load profile."""
+    src = tmp_path / "a"
+    src.mkdir()
+    (src / "pump.csv").write_text("kw\n" + "0.01\n" * 8760, encoding="utf-8")
+    site_file = home_with_search(src)
+    text = site_file.read_text(encoding="utf-8")
+    text = text.replace('[[loads]]\nname = "water-pump"',
+                        '[[loads]]\nname = "well"\nkind = "profile"\nprofile = "pump.csv"\n\n'
+                        '[[loads]]\nname = "water-pump"', 1)
+    site_file.write_text(text, encoding="utf-8")
+    target = tmp_path / "b" / "c" / "chosen.toml"
+    target.parent.mkdir(parents=True)
+    res = CliRunner().invoke(app, ["size", "optimize", str(site_file), "--json",
+                                   "--write-site", str(target)])
+    assert res.exit_code == 0, res.output
+    assert 'profile = "../../a/pump.csv"' in target.read_text(encoding="utf-8")
+    chosen = load_site(target)
+    assert any(getattr(load, "profile", None) == (src / "pump.csv").resolve()
+               for load in chosen.loads)
