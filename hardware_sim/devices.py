@@ -74,6 +74,7 @@ class SimDevice:
     offsets: dict[str, float] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     requests: int = 0
+    eeprom_writes: int = 0  # EEPROM-backed registers written (they wear out: write on change)
     _ranges: list[Block] = field(init=False)
     _cache: tuple[int, dict[Table, dict[int, int]]] | None = field(init=False, default=None)
     _frozen: dict[Table, dict[int, int]] | None = field(init=False, default=None)
@@ -223,6 +224,7 @@ class SimDevice:
             assert value is not None
             if not table.is_bit:
                 self.settings[r.point] = value
+            self.eeprom_writes += r.eeprom
             self.write_fn(self, r.point, value)
         self._cache = None
         return None

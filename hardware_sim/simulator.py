@@ -216,6 +216,7 @@ class Simulator:
             "pid": os.getpid(),
             "devices": {name: {"driver": d.dev.driver, "unit_id": d.dev.unit_id,
                                "endpoint": self.endpoints.get(name), "requests": d.requests,
+                               "eeprom_writes": d.eeprom_writes,
                                "faults": [f.id for f in d.faults]}
                         for name, d in self.devices.items()},
             "faults": [f.as_dict() for f in self.faults if f.id in self._active],

@@ -125,6 +125,7 @@ async def test_writes_out_of_range_are_refused(sim: Simulator, rtu: AsyncModbusS
     rr = await rtu.write_registers(0x900D, [5000], device_id=1)
     assert not rr.isError()
     assert sim.plant.controllers["mppt-1"].lvd_v == pytest.approx(50.0)
+    assert sim.devices["mppt-1"].eeprom_writes == 1  # the refused write did not count
     rr = await rtu.write_register(0x0015, 50, device_id=5)  # fuel level is read-only
     assert rr.isError() and rr.exception_code == 2
 
