@@ -20,6 +20,7 @@ from sizing.errors import SizingError
 from sizing.site import PV, Site
 
 PV_INVERTER_EFFICIENCY = 0.96  # nominal efficiency of the PV inverter when AC-coupled
+ALBEDO = 0.2  # ground reflectance (PVWatts' default)
 _TEMP_PARAMS = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_polymer"]
 
 
@@ -69,7 +70,7 @@ def model_chain(site: Site, pv: PV) -> ModelChain:
         module = _cec_module(pv.cec_module)
         per_string = 1
         n_modules = max(1, round(pdc0_w / float(module["STC"])))
-        system = PVSystem(surface_tilt=pv.tilt_deg, surface_azimuth=pv.azimuth_deg,
+        system = PVSystem(surface_tilt=pv.tilt_deg, surface_azimuth=pv.azimuth_deg, albedo=ALBEDO,
                           module_parameters=module, temperature_model_parameters=_TEMP_PARAMS,
                           modules_per_string=per_string, strings_per_inverter=n_modules,
                           inverter_parameters={"pdc0": pdc0_w,
@@ -78,7 +79,7 @@ def model_chain(site: Site, pv: PV) -> ModelChain:
         return ModelChain(system, loc, dc_model="cec", ac_model="pvwatts", aoi_model="physical",
                           spectral_model="no_loss", transposition_model="perez",
                           losses_model="pvwatts")
-    system = PVSystem(surface_tilt=pv.tilt_deg, surface_azimuth=pv.azimuth_deg,
+    system = PVSystem(surface_tilt=pv.tilt_deg, surface_azimuth=pv.azimuth_deg, albedo=ALBEDO,
                       module_parameters={"pdc0": pdc0_w, "gamma_pdc": pv.gamma_pdc_pct_per_c / 100},
                       inverter_parameters={"pdc0": pdc0_w, "eta_inv_nom": PV_INVERTER_EFFICIENCY},
                       temperature_model_parameters=_TEMP_PARAMS,

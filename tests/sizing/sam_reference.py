@@ -9,6 +9,7 @@ import numpy as np
 import pvlib
 
 from sizing.dispatch import DispatchConfig, DispatchInputs, dispatch
+from sizing.pv import ALBEDO
 from sizing.site import Site, parse_site
 
 TMY3 = Path(pvlib.__path__[0]) / "data" / "723170TYA.CSV"
@@ -35,12 +36,15 @@ def sam_pvwatts_ac_kw(kwp: float, tilt: float, azimuth: float, losses_pct: float
 
     model = Pvwatts.default("PVWattsNone")
     model.SolarResource.solar_resource_file = str(TMY3)
+    model.SolarResource.use_wf_albedo = 0  # the file's albedo column is empty (zeros)
+    model.SolarResource.albedo = [ALBEDO] * 12
     model.SystemDesign.system_capacity = kwp
     model.SystemDesign.tilt = tilt
     model.SystemDesign.azimuth = azimuth
     model.SystemDesign.losses = losses_pct
     model.SystemDesign.array_type = 0  # fixed, open rack
     model.SystemDesign.dc_ac_ratio = 1.0
+    model.SystemDesign.gcr = 0.01  # one row, like our model (no row-to-row view factors)
     model.execute()
     return np.asarray(model.Outputs.gen, dtype=float)
 

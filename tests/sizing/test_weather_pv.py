@@ -92,7 +92,7 @@ def test_tmy3_file_is_read_in_the_site_time_zone() -> None:
     assert frame["ghi"].iloc[11] == raw["ghi"].iloc[11]
 
 
-@pytest.mark.parametrize(("tilt", "azimuth"), [(30, 180), (10, 180), (20, 135)])
+@pytest.mark.parametrize(("tilt", "azimuth"), [(30, 180), (10, 180), (20, 135), (45, 225)])
 def test_annual_pv_within_3_pct_of_sam_pvwatts_v8(tilt: float, azimuth: float) -> None:
     sam = sam_pvwatts_ac_kw(4.0, tilt, azimuth, 14.0)
     site = tmy3_site(tilt_deg=tilt, azimuth_deg=azimuth)
