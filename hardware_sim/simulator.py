@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
@@ -224,8 +224,3 @@ class Simulator:
             "events": [{"t": t.isoformat(), "event": e} for t, e in self.plant.events[-50:]],
         }
 
-
-def default_start(site: Site) -> datetime:
-    """Site-local midnight today, as a UTC time (a reproducible start)."""
-    local = datetime.now(site.tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    return local.astimezone(UTC)

@@ -23,30 +23,32 @@ def _say(line: str) -> None:
 
 
 async def _serve(sim: Simulator, control_port: int) -> None:
-    control = ControlServer(sim)
-    await sim.serve()
-    try:
-        port = await control.start(control_port)
-    except OSError as e:
-        await sim.close()
-        raise SimError(f"cannot listen on 127.0.0.1:{control_port}: {e.strerror}") from e
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    _say(f"Control: http://127.0.0.1:{port}/")
-    _say(f"Simulated time starts at {sim.plant.t.isoformat()}, speed {sim.speed:g}×")
-    _say("Ready (Ctrl-C stops)")
-    clock = asyncio.create_task(sim.run_clock())
+        loop.add_signal_handler(sig, stop.set)  # Ctrl-C at any point below ends cleanly
+    control = ControlServer(sim)
+    clock: asyncio.Task[None] | None = None
     try:
+        await sim.serve()
+        try:
+            port = await control.start(control_port)
+        except OSError as e:
+            raise SimError(f"cannot listen on 127.0.0.1:{control_port}: {e.strerror}") from e
+        _say(f"Control: http://127.0.0.1:{port}/")
+        _say(f"Simulated time starts at {sim.plant.t.isoformat()}, speed {sim.speed:g}×")
+        _say("Ready (Ctrl-C stops)")
+        clock = asyncio.create_task(sim.run_clock())
         await stop.wait()
     finally:
-        clock.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await clock
+        if clock is not None:
+            clock.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await clock
         await control.close()
         await sim.close()
-        _say("Stopped")
+        if clock is not None:
+            _say("Stopped")
 
 
 @app.command("sim")
