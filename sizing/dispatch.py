@@ -124,7 +124,8 @@ _S_FINAL_SOC_KWH = 20
 N_SUMMARY = len(SUMMARY_KEYS)
 
 # Time-series rows recorded by dispatch (index → name), each [kW] averaged over the step
-# except soc_kwh (end of step) and the 0/1 flags.
+# except soc_kwh (end of step) and the 0/1 flags. A pump's energy still owed when its window
+# closes is booked in that step, as load and as unmet.
 SERIES_KEYS = (
     "pv_kw", "load_kw", "served_kw", "unmet_kw", "critical_unmet_kw", "generator_kw",
     "battery_kw", "soc_kwh", "curtailed_kw", "losses_kw", "shed", "generator_on", "interrupted",

@@ -269,22 +269,28 @@ def simulate_year(site: Site, weather: pd.DataFrame, design: Design | None = Non
     return YearResult(year_figures(site, run, fraction), unmet, run, index)
 
 
-def _others_peak_kw(site: Site, results: list[YearResult]) -> dict[str, float]:
+def _running_kw(loads: LoadSet, year: YearResult) -> np.ndarray:
+    """Power drawn by every load while running [kW]: continuous loads as demanded, pumps as
+    they actually ran (their unmet energy is booked when the window closes, not drawn)."""
+    n = loads.load_kw.shape[0]
+    return loads.load_kw.sum(axis=0) + year.run.served_by_load_kw[n:].sum(axis=0)
+
+
+def _others_peak_kw(site: Site, loads: LoadSet, results: list[YearResult]) -> dict[str, float]:
     """Per motor load, the highest running load when one of its motors starts [kW].
 
-    An aerator unit starts with every other load and its sibling units running (the year's
-    peak minus one unit); a pump starts with every other load running.
+    An aerator unit starts with every other load and its sibling units running (the peak
+    minus one unit); a pump starts with every other load running.
     """
-    names = list(results[0].unmet_by_load_kwh)
     peaks: dict[str, float] = {}
     for load in site.loads:
-        k = names.index(load.name)
+        k = loads.names.index(load.name)
         if isinstance(load, AeratorLoad):
-            peaks[load.name] = max(float(y.run.series["load_kw"].max()) for y in results) \
+            peaks[load.name] = max(float(_running_kw(loads, y).max()) for y in results) \
                 - load.kw_per_unit
         elif isinstance(load, PumpLoad):
             peaks[load.name] = max(
-                float(np.max(y.run.series["load_kw"] - y.run.served_by_load_kw[k]))
+                float(np.max(_running_kw(loads, y) - y.run.served_by_load_kw[k]))
                 for y in results)
     return peaks
 
@@ -340,8 +346,9 @@ def simulate(site: Site, years: int | None = None, design: Design | None = None,
         if on_year is not None:
             on_year(k + 1, len(weathers))
     p50, p90 = p50_p90([y.figures for y in results])
-    peak = max(float(y.run.series["load_kw"].max()) for y in results)
-    motor = motor_start_check(site, _others_peak_kw(site, results))
+    assert loads is not None
+    peak = max(float(_running_kw(loads, y).max()) for y in results)
+    motor = motor_start_check(site, _others_peak_kw(site, loads, results))
     warnings = []
     if motor is not None and not motor.ok:
         warnings.append("motor start: " + motor.advice)
