@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import shutil
+import signal
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +28,7 @@ from hardware_sim.errors import SetupError
 from sizing.site import Device
 
 PTY_WAIT_S = 5.0
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class BusContext(ModbusServerContext):
@@ -99,6 +102,12 @@ async def start_tcp(host: str, port: int, units: dict[int, SimDevice]) -> Modbus
     return server
 
 
+def _die_with_parent() -> None:
+    """In the socat child: ask Linux to end it when the simulator dies, even by SIGKILL."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class PtyPair:
     """A socat pseudo-terminal pair: ``server_end`` for us, ``client_end`` for the controller."""
 
@@ -121,7 +130,8 @@ class PtyPair:
         self.proc = await asyncio.create_subprocess_exec(
             socat, "pty,raw,echo=0,link=" + str(self.server_end),
             "pty,raw,echo=0,link=" + str(self.client_end),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            preexec_fn=_die_with_parent)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + PTY_WAIT_S
         while not (self.server_end.exists() and self.client_end.exists()):

@@ -78,8 +78,8 @@ def sim(site_file: tuple[Path, int], workdir: Path) -> Iterator[SimProcess]:
         pytest.fail(f"offgrid sim did not start: {lines} {err}")
     yield SimProcess(proc, lines)
     if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
 
 
 def mbpoll(*args: str) -> list[int]:
