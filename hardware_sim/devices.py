@@ -115,14 +115,6 @@ class SimDevice:
             self._cache = (self.plant.steps, make_image(self.rmap, self.values(), self.sf))
         return self._cache[1]
 
-    def reported(self) -> Values:
-        """What a client decoding the whole map reads now (for tests and the control port)."""
-        img = self.image()
-        blocks = plan_blocks(self.rmap)
-        return decode(self.rmap, {b: [img[b.table].get(a, 0)
-                                      for a in range(b.address, b.address + b.count)]
-                                  for b in blocks})
-
     # ------------------------------------------------------------------ faults
 
     def fault_started(self, f: Fault) -> None:

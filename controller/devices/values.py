@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 Value = bool | int | float | str
@@ -54,7 +54,3 @@ class Reading:
             return Reading(self.value, self.ts, Quality.STALE)
         return self
 
-
-def utc_now() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
