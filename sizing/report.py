@@ -76,6 +76,7 @@ class ReportData:
     bom: list[BomLine]
     warnings: list[str]  # in English, from the engine
     edges: list[tuple[str, float, str]]  # (dimension, value, "top" | "bottom"), localised
+    sensitivity: dict[str, Any]  # as in the optimiser's JSON
 
 
 # --------------------------------------------------------------------------- charts
@@ -310,6 +311,44 @@ def _why(data: ReportData, t: dict[str, str]) -> str:
     return "".join(parts)
 
 
+def _sensitivity(data: ReportData, t: dict[str, str]) -> str:
+    """What if fuel costs more or less, the load grows, or the weather is a P90 year."""
+    sens = data.sensitivity
+    yes, no = t["sens_yes"], t["sens_no"]
+
+    def design_text(case: dict[str, Any]) -> str:
+        best = case.get("best")
+        if best is None:
+            return t["sens_none"]
+        d = best["design"]
+        same = all(abs(d[k] - data.design[k]) < 1e-9 for k in d)
+        text = (f"{d['kwp']:g} kWp · {d['kwh']:g} kWh · {d['inverter_kw']:g} kW · "
+                f"{d['generator_kw']:g} kW ({_vnd_m(best['npc_vnd'])} {t['mvnd']})")
+        return t["sens_same"] if same else text
+
+    rows = []
+    for factor, case in sens.get("fuel_price", {}).items():
+        rows.append((t["sens_fuel"].format(pct=f"{(float(factor) - 1) * 100:+.0f}"),
+                     yes if case["base_winner"]["feasible"] else no, design_text(case)))
+    for growth, case in sens.get("load_growth", {}).items():
+        rows.append((t["sens_load"].format(pct=growth),
+                     yes if case["base_winner"]["feasible"] else no, design_text(case)))
+    p90 = sens.get("p90_weather")
+    if p90 is not None:
+        w = p90["base_winner"]
+        rows.append((t["sens_p90"].format(years=p90["years"]),
+                     yes if p90["base_winner_feasible"] else no,
+                     f"SAIDI {w['saidi_minutes']:.0f} min, {100 * w['unmet_fraction']:.2f} %"))
+    if not rows:
+        return ""
+    body = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td>"
+                   f"<td>{html.escape(c)}</td></tr>" for a, b, c in rows)
+    head = "".join(f"<th>{html.escape(t[k])}</th>"
+                   for k in ("sens_case", "sens_meets", "sens_best"))
+    return (f"<h3>{html.escape(t['sens_title'])}</h3><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>")
+
+
 def render_html(data: ReportData, lang: Lang = "vi") -> str:
     """The whole report as one HTML document, with no external resource."""
     t = TEXT[lang]
@@ -414,6 +453,7 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
 <div class="cards">{design_card}{cost_card}{rel_card}{diesel_card}</div>
 <h3>{html.escape(t['why'])}</h3>
 {_why(data, t)}
+{_sensitivity(data, t)}
 </section>
 <section id="charts">
 <h2>{html.escape(t['charts'])}</h2>
@@ -509,4 +549,4 @@ def report_data(site: Site, result: Result) -> ReportData:
         pareto=result.pareto, winner=result.best, explanation=result.explanation,
         strings=strings, pv=designed.pv,
         bom=bill_of_materials(site.economics, design, strings, designed.pv.module_w),
-        warnings=warnings, edges=edges)
+        warnings=warnings, edges=edges, sensitivity=result.sensitivity)

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from offgrid.cli import app
 from sizing.economics import Costs, Designs, DieselOnly, capital_vnd
 from sizing.report import bill_of_materials, payback_years
+from sizing.report_assets.i18n import TEXT
 from sizing.site import PV, Economics
 from sizing.strings import size_strings
 from tests.conftest import HOME
@@ -138,3 +139,8 @@ def test_report_renders_in_chromium_offline(reports: dict[str, Path], tmp_path: 
                 page.close()
         finally:
             browser.close()
+
+
+def test_both_languages_have_every_word() -> None:
+    assert set(TEXT["vi"]) == set(TEXT["en"])
+    assert all(TEXT["vi"][k] or not TEXT["en"][k] for k in TEXT["en"])
