@@ -506,8 +506,11 @@ class Store:
     # telemetry (synchronous=NORMAL) -------------------------------------------------------
 
     def write_cycle(self, now_ts: float, samples: Sequence[Sample],
-                    rollup: Mapping[str, RollupDelta], dt_s: float) -> None:
-        """One cycle's telemetry in one transaction: raw samples, latest values, rollups."""
+                    rollup: Mapping[str, RollupDelta], dt_s: float, *,
+                    latest: Sequence[Sample] = ()) -> None:
+        """One cycle's telemetry in one transaction: raw ``samples`` (which also update
+        ``latest``), ``latest``-only updates (a quality change of an unpolled device), and
+        rollups over ``dt_s`` seconds."""
         try:
             with _tx(self.conn, durable=False) as c:
                 rows = [(s.ts, self._point_id(s.device, s.point), s.value, s.quality)
@@ -518,7 +521,8 @@ class Store:
                     "INSERT INTO latest (device, point, value, quality, ts) VALUES (?,?,?,?,?)"
                     " ON CONFLICT(device, point) DO UPDATE SET value = excluded.value,"
                     " quality = excluded.quality, ts = excluded.ts",
-                    [(s.device, s.point, s.value, s.quality, s.ts) for s in samples])
+                    [(s.device, s.point, s.value, s.quality, s.ts)
+                     for s in (*samples, *latest)])
                 if dt_s > 0:
                     self._add_rollups(c, now_ts, rollup, dt_s)
         except sqlite3.Error as e:

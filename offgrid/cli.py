@@ -74,7 +74,7 @@ def check(site_file: SiteArg, as_json: JsonOpt = False) -> None:
         fail(f"{site_file}: {e}")
 
 
-from offgrid import serve_cmd, sim_cmd, size_optimize_cmd  # noqa: E402, F401 — register
+from offgrid import run_cmd, serve_cmd, sim_cmd, size_optimize_cmd  # noqa: E402, F401 — register
 
 
 def main() -> None:
