@@ -290,3 +290,19 @@ async def test_sunspec_connect_resets_a_trip(sim: Simulator, tcp: AsyncModbusTcp
     sim.advance(1)
     assert sim.plant.inverter is InverterState.STANDBY
     assert (await read_points(tcp, rmap, 1))["inverter_connect"] == 0
+
+
+async def test_probe_salinity_and_load_switch(sim: Simulator, rtu: AsyncModbusSerialClient
+                                              ) -> None:
+    do_map, epever = DRIVERS["do_sensor"].static_map, DRIVERS["epever_tracer"].static_map
+    assert do_map is not None and epever is not None
+    right = (await read_points(rtu, do_map, 4))["do_mg_l"]
+    assert right == pytest.approx(sim.plant.do_mg_l, abs=1e-3)
+    (w,) = encode(do_map, {"salinity_ppt": 0.0})  # fresh-water setting in a brackish pond
+    await rtu.write_registers(w.address, list(w.values), device_id=4)
+    assert (await read_points(rtu, do_map, 4))["do_mg_l"] > right * 1.05  # biased high
+    assert (await read_points(rtu, epever, 1))["load_running"] == 1
+    await rtu.write_coil(0x0002, False, device_id=1)
+    sim.advance(1)
+    values = await read_points(rtu, epever, 1)
+    assert values["load_on"] is False and values["load_running"] == 0
