@@ -86,6 +86,7 @@ class Weather(Section):
     daily_temp_range_c: float = Field(default=8.0, ge=0, le=30)
     years: int = Field(default=1, ge=1, le=100)
     seed: int = Field(default=0, ge=0)
+    step_min: Literal[60, 15] = Field(default=60, description="simulation time step [min]")
 
     @field_validator("file", mode="before")
     @classmethod

@@ -250,8 +250,24 @@ def synthetic_years(site: Site, years: int, seed: int) -> list[pd.DataFrame]:
     ]
 
 
+def to_step(hourly: pd.DataFrame, step_min: int) -> pd.DataFrame:
+    """An hourly frame at a shorter step: irradiance and wind keep their hourly mean,
+    temperature is interpolated between hour midpoints (pure)."""
+    if step_min == 60:
+        return hourly
+    per_hour = 60 // step_min
+    index = pd.date_range(hourly.index[0], periods=len(hourly) * per_hour,
+                          freq=f"{step_min}min")
+    out = pd.DataFrame({c: np.repeat(hourly[c].to_numpy(), per_hour) for c in COLUMNS},
+                       index=index)
+    mid_h = (np.arange(len(index)) + 0.5) / per_hour - 0.5
+    out["temp_air"] = np.interp(mid_h, np.arange(len(hourly)), hourly["temp_air"].to_numpy())
+    return out
+
+
 def load_weather(site: Site, years: int | None = None) -> list[pd.DataFrame]:
-    """One hourly frame per weather year (see the module docstring for the columns).
+    """One frame per weather year at ``[weather].step_min`` (see the module docstring for the
+    columns).
 
     A weather file gives one year; monthly means give ``years`` (default
     ``[weather].years``) synthetic years from ``[weather].seed``. Raises :class:`WeatherError`.
@@ -260,5 +276,7 @@ def load_weather(site: Site, years: int | None = None) -> list[pd.DataFrame]:
     if w is None:
         raise WeatherError("the site has no [weather] section")
     if w.file is not None:
-        return [read_weather_file(w.file, w.format, site.site.timezone)]
-    return synthetic_years(site, years or w.years, w.seed)
+        frames = [read_weather_file(w.file, w.format, site.site.timezone)]
+    else:
+        frames = synthetic_years(site, years or w.years, w.seed)
+    return [to_step(f, w.step_min) for f in frames]

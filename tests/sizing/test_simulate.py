@@ -93,3 +93,16 @@ def test_aerators_switching_on_together_are_staggered() -> None:
     # 7.5 kW of other units running + 10.5 kW per start: two starts at a time within 30 kW
     assert motor["max_simultaneous_starts"] == 2
     assert "at most 2 at a time" in motor["advice"]
+
+
+def test_quarter_hour_steps_agree_with_hourly_steps() -> None:
+    site = load_site(HOME)
+    hourly = simulate(site).to_json()
+    assert site.weather is not None
+    site.weather.step_min = 15
+    result = simulate(site)
+    assert len(result.years[0].index) == 4 * 8760
+    quarter = result.to_json()
+    assert quarter["load_kwh"] == pytest.approx(hourly["load_kwh"], rel=1e-6)
+    assert quarter["pv_ac_kwh"] == pytest.approx(hourly["pv_ac_kwh"], rel=0.01)
+    assert quarter["unmet_kwh"] == pytest.approx(hourly["unmet_kwh"], rel=0.3, abs=1.0)
