@@ -156,7 +156,7 @@ def optimize_cmd(
         "--write-site", help="Write a copy of the site file with the chosen sizes.",
         show_default=False)] = None,
 ) -> None:
-    """Search the [search] ranges for the cheapest design that meets the constraints."""
+    """Search the site's search ranges for the cheapest design that meets its constraints."""
     site = open_site(site_file, *SECTIONS)
     try:
         result = _run(site, quiet=False)
