@@ -3,6 +3,7 @@ files read through pvlib. PV and battery dispatch against NREL SAM (PVWatts v8, 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -122,3 +123,63 @@ def test_unmet_fraction_close_to_sam_battery_in_outage_mode(kwp: float, kwh: flo
     ours = our_unmet(pv, load, bank_kwh, discharge_kw)
     assert abs(ours - sam_unmet) < 0.015  # within 1.5 points of unmet-load fraction
     assert ours == pytest.approx(sam_unmet, rel=0.15)
+
+
+def _tmy3_frame() -> pd.DataFrame:
+    raw, _ = pvlib.iotools.read_tmy3(TMY3, coerce_year=2025, map_variables=True)
+    return raw
+
+
+def test_epw_file_is_read(tmp_path: Path) -> None:
+    raw = _tmy3_frame()
+    header = ["LOCATION,Greensboro,NC,USA,TMY3,723170,36.10,-79.95,-5.0,273.0"]
+    header += ["DESIGN CONDITIONS,0", "TYPICAL/EXTREME PERIODS,0", "GROUND TEMPERATURES,0",
+               "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0", "COMMENTS 1,test", "COMMENTS 2,test",
+               "DATA PERIODS,1,1,Data,Sunday, 1/ 1,12/31"]
+    rows = []
+    for k in range(8760):
+        t = raw.index[k]
+        month, day, hour = t.month, t.day, t.hour or 24
+        if t.hour == 0:
+            prev = t - pd.Timedelta(hours=1)
+            month, day = prev.month, prev.day
+        fields = [2025, month, day, hour, 0, "?", raw["temp_air"].iloc[k], 10, 50, 101325,
+                  0, 0, 300, raw["ghi"].iloc[k], raw["dni"].iloc[k], raw["dhi"].iloc[k],
+                  0, 0, 0, 0, 180, raw["wind_speed"].iloc[k], 5, 5, 9999, 99999, 9, 999999999,
+                  10, 0.1, 0, 88, 0.2, 0, 0]
+        rows.append(",".join(str(f) for f in fields))
+    path = tmp_path / "greensboro.epw"
+    path.write_text("\n".join(header + rows) + "\n")
+    site = tmy3_site()
+    assert site.weather is not None
+    site.weather.file = path
+    frame = load_weather(site)[0]
+    assert list(frame.columns) == COLUMNS and len(frame) == 8760
+    assert frame["ghi"].sum() == pytest.approx(raw["ghi"].sum())
+    assert frame["ghi"].iloc[11] == raw["ghi"].iloc[11]  # hour-ending labels shifted back
+
+
+def test_pvgis_tmy_json_is_read_in_site_time(tmp_path: Path) -> None:
+    raw = _tmy3_frame()
+    utc = raw.index.tz_convert("UTC") - pd.Timedelta(hours=1)  # PVGIS labels hour start, UTC
+    hourly = [
+        {"time(UTC)": t.replace(year=2010 + t.month % 5).strftime("%Y%m%d:%H%M"),
+         "T2m": float(raw["temp_air"].iloc[k]), "RH": 50.0, "G(h)": float(raw["ghi"].iloc[k]),
+         "Gb(n)": float(raw["dni"].iloc[k]), "Gd(h)": float(raw["dhi"].iloc[k]), "IR(h)": 300.0,
+         "WS10m": float(raw["wind_speed"].iloc[k]), "WD10m": 180.0, "SP": 101325.0}
+        for k, t in enumerate(utc)
+    ]
+    src = {"inputs": {"location": {"latitude": 36.1, "longitude": -79.95, "elevation": 273}},
+           "outputs": {"months_selected": [], "tmy_hourly": hourly},
+           "meta": {"inputs": {}}}
+    path = tmp_path / "pvgis.json"
+    path.write_text(json.dumps(src))
+    site = tmy3_site()
+    assert site.weather is not None
+    site.weather.file = path
+    frame = load_weather(site)[0]
+    assert list(frame.columns) == COLUMNS and len(frame) == 8760
+    assert str(frame.index.tz) == "Etc/GMT+5"
+    assert frame["ghi"].sum() == pytest.approx(raw["ghi"].sum())
+    noon = frame.index.hour == 12
+    assert frame.loc[noon, "ghi"].mean() > 300  # times in site time: noon is bright
