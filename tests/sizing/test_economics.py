@@ -125,3 +125,22 @@ def test_vectorised_equals_one_by_one() -> None:
                                                   o.generator_hours[[i]],
                                                   o.battery_life_years[[i]]), Generator(kw=10))
         assert single.npc_vnd[0] == pytest.approx(all_at_once[i])
+
+
+@given(life=st.floats(0.5, 60), years=st.integers(1, 50))
+def test_replacements_and_salvage_account_for_every_year_of_life(life: float, years: int) -> None:
+    counts, salvage = replacement_schedule(np.array([life]), years)
+    installs = 1 + counts.sum()
+    # The units bought cover the project exactly, with the salvaged fraction left over.
+    assert installs * life == pytest.approx(years + salvage[0] * life, rel=1e-9, abs=1e-6)
+    assert 0 <= salvage[0] <= 1 + 1e-12
+    assert counts.min() >= 0
+
+
+@given(kwp=st.floats(0, 100), kwh=st.floats(0, 500), fuel=st.floats(0, 1e5))
+def test_salvage_lowers_npc(kwp: float, kwh: float, fuel: float) -> None:
+    d = one(kwp=kwp, kwh=kwh, inv=5, gen=5)
+    o = op(fuel=fuel, hours=fuel / 2, batt_life=7)
+    with_salvage = costs(Economics(salvage=True), d, o, Generator(kw=5)).npc_vnd[0]
+    without = costs(Economics(salvage=False), d, o, Generator(kw=5)).npc_vnd[0]
+    assert with_salvage <= without + 1e-6
