@@ -77,7 +77,9 @@ def main() -> None:
     years = year_inputs(engine_site(site), weather)
     inp, cfg = years[0]
     designs = grid_10k()
-    print(f"cores: {os.cpu_count()}, numba threads: {numba.get_num_threads()}")
+    load1, _, _ = os.getloadavg()
+    print(f"cores: {os.cpu_count()}, numba threads: {numba.get_num_threads()}, "
+          f"load average {load1:.1f} (other jobs slow these figures down)")
 
     run_designs(inp, cfg, designs.take([0]))  # compile (or load the cache) first
     best_rate = 0.0
