@@ -12,12 +12,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
 from api import keys
-from api.deps import ApiContext
+from api.deps import ApiContext, Viewer
 from api.errors import install_handlers
 from api.middleware import BodyLimitAndMetrics
 from api.ratelimit import RateLimiter
@@ -44,12 +44,16 @@ def create_app(settings: ApiSettings, site_: Site) -> FastAPI:
 
     app = FastAPI(title="offgrid monitoring API", version="1",
                   summary=f"Live status, history, alarms and commands for {site_.site.name}",
-                  lifespan=lifespan, docs_url="/docs", redoc_url=None)
+                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
     install_handlers(app)
     for module in (system, site, history, alarms, commands, stream, key_routes):
         app.include_router(module.router)
     app.include_router(key_routes.me_router)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(_: Viewer) -> JSONResponse:
+        return JSONResponse(app.openapi())
 
     @app.get("/", include_in_schema=False)
     async def dashboard() -> FileResponse:

@@ -75,6 +75,14 @@ async def test_auth_matrix(client: httpx.AsyncClient, api_keys: Keys, route: tup
         assert r.json()["title"] == "Forbidden"
 
 
+async def test_the_schema_needs_a_key_and_there_is_no_cdn_docs_page(
+        client: httpx.AsyncClient, api_keys: Keys) -> None:
+    assert (await client.get("/openapi.json")).status_code == 401
+    schema = await client.get("/openapi.json", headers=api_keys.headers("viewer"))
+    assert schema.json()["info"]["title"] == "offgrid monitoring API"
+    assert (await client.get("/docs")).status_code == 404
+
+
 async def test_bearer_token_is_accepted(client: httpx.AsyncClient, api_keys: Keys) -> None:
     r = await client.get("/metrics", headers={"Authorization": f"Bearer {api_keys.viewer}"})
     assert r.status_code == 200
