@@ -131,9 +131,13 @@ def _print_result(data: dict[str, Any]) -> None:
                   f"({dsl['lcoe_vnd_per_kwh']:,.0f} VND/kWh)")
     out.print(table)
     why = data["why"]
-    out.print(f"binding constraint: [bold]{why['binding_constraint']}[/] "
-              f"({why['values'][why['binding_constraint']]:.4g} against "
-              f"{why['limits'][why['binding_constraint']]:.4g})")
+    name = why["binding_constraint"]
+
+    def fmt(value: float) -> str:
+        return f"{value:,.0f} min" if name == "max_saidi_minutes" else f"{100 * value:.3f} %"
+
+    out.print(f"binding constraint: [bold]{name}[/] ({fmt(why['values'][name])} against "
+              f"{fmt(why['limits'][name])})")
     for r in why["cheaper_infeasible"]:
         rd = r["design"]
         out.print(f"  cheaper, fails {', '.join(r['violates'])}: {rd['kwp']:g} kWp "
