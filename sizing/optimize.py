@@ -367,8 +367,8 @@ class Result:
     edges: list[Edge]
     diesel: DieselOnly
     sensitivity: dict[str, Any]
-    evaluated: int  # design-years simulated
-    elapsed_s: float
+    evaluated: int  # design-years simulated: the search, its sensitivity cases and the baseline
+    elapsed_s: float  # [s] all of it, once the weather is loaded and the kernel compiled
     weather: list[pd.DataFrame]
 
 
@@ -430,7 +430,7 @@ def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performan
     the answer moves that far, which the case then reports as no design found).
     """
     d = grid.designs
-    out: dict[str, Any] = {"fuel_price": {}, "load_growth": {}}
+    out: dict[str, Any] = {"fuel_price": {}, "load_growth": {}, "design_years": 0}
     for factor in (0.75, 1.25):
         econ = site.economics.model_copy(
             update={"fuel_vnd_per_l": site.economics.fuel_vnd_per_l * factor})
@@ -447,6 +447,7 @@ def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performan
     case = _case(site, sub, grown, c, best=best, winner=int(np.searchsorted(subset, winner)))
     case["designs_simulated"] = len(sub)
     out["load_growth"][f"{load_growth_pct:g}"] = case
+    out["design_years"] += len(sub) * len(years)
     if p90_years:
         p90 = evaluate(site, p90_years, d.take(winner), reduce="p90")
         out["p90_weather"] = {
@@ -456,6 +457,7 @@ def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performan
                             "saidi_minutes": float(p90.saidi_minutes[0])},
             "base_winner_feasible": bool(feasible_mask(site, p90)[0]),
         }
+        out["design_years"] += len(p90_years)
     return out
 
 
@@ -470,13 +472,15 @@ def optimize(site: Site, weather: list[pd.DataFrame] | None = None, *,
     if weather is None:
         weather = load_weather(site)
     years = year_inputs(site, weather)
+    p90 = weather if len(weather) >= p90_years else (
+        load_weather(site, p90_years) if site.weather and site.weather.file is None else weather)
+    p90_inputs = year_inputs(site, p90) if len(p90) > 1 else []
     run_designs(*years[0], grid.designs.take(0))  # compile or load the kernel before timing
     start = time.perf_counter()
     perf = evaluate(site, years, grid.designs, progress)
     c = costs(site.economics, grid.designs, perf.operation, site.generator)
     ok = feasible_mask(site, perf)
     best = _winner(c.npc_vnd, ok)
-    elapsed = time.perf_counter() - start
     front = pareto_front(c.npc_vnd, perf.unmet_fraction)
     warnings: list[str] = []
     edges: list[Edge] = []
@@ -488,14 +492,14 @@ def optimize(site: Site, weather: list[pd.DataFrame] | None = None, *,
     else:
         edges = range_edges(grid, grid.designs.take(best))
         explanation = explain(site, grid.designs, perf, npc=c.npc_vnd, ok=ok, best=best)
-    p90 = weather if len(weather) >= p90_years else (
-        load_weather(site, p90_years) if site.weather and site.weather.file is None else weather)
     sens = sensitivity(site, grid, years, perf, npc=c.npc_vnd, winner=best,
-                       p90_years=year_inputs(site, p90) if len(p90) > 1 else [])
+                       p90_years=p90_inputs)
+    diesel = diesel_baseline(site, years)
+    elapsed = time.perf_counter() - start
+    evaluated = len(grid.designs) * len(years) + sens.pop("design_years") + len(years)
     return Result(grid=grid, perf=perf, costs=c, feasible=ok, best=best, pareto=front,
-                  explanation=explanation, warnings=warnings, edges=edges,
-                  diesel=diesel_baseline(site, years), sensitivity=sens,
-                  evaluated=len(grid.designs) * len(years), elapsed_s=elapsed, weather=weather)
+                  explanation=explanation, warnings=warnings, edges=edges, diesel=diesel,
+                  sensitivity=sens, evaluated=evaluated, elapsed_s=elapsed, weather=weather)
 
 
 def design_summary(result: Result, i: int) -> dict[str, Any]:

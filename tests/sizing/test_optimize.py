@@ -208,7 +208,10 @@ def test_result_explains_itself(searched: tuple[Site, Result]) -> None:
     assert result.best is not None and result.explanation is not None
     data = result_json(result)
     best = data["best"]
-    assert data["evaluated"] == len(result.grid.designs)
+    # Design-years: every candidate, the load-growth case, the P90 years and the baseline.
+    growth = data["sensitivity"]["load_growth"]["20"]["designs_simulated"]
+    assert 0 < growth < len(result.grid.designs)
+    assert data["evaluated"] == len(result.grid.designs) + growth + 2 + 1
     assert data["candidates"] == len(result.grid.designs)
     # The winner is on the Pareto front of NPC against unmet energy, unless a cheaper design
     # with less unmet energy exists (which must then be infeasible on another constraint).
@@ -271,7 +274,9 @@ def test_optimize_json_and_write_site(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert {"best", "pareto", "evaluated", "elapsed_s"} <= set(data)
-    assert data["evaluated"] == 5 * 5 * 3
+    growth = data["sensitivity"]["load_growth"]["20"]["designs_simulated"]
+    assert data["evaluated"] == 5 * 5 * 3 + growth + 10 + 1
+    assert data["candidates"] == 5 * 5 * 3
     best = data["best"]["design"]
     # The written file holds the chosen sizes, validates, and keeps every comment of the
     # original (and the rest of its text).
