@@ -421,7 +421,8 @@ def _case(site: Site, designs: Designs, perf: Performance, c: Costs, *, best: in
 
 def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performance, *,
                 npc: np.ndarray, winner: int | None, p90_years: list[YearInputs],
-                load_growth_pct: float = 20.0, rival_npc_factor: float = 1.2) -> dict[str, Any]:
+                load_growth_pct: float = 20.0, rival_npc_factor: float = 1.2,
+                progress: Progress | None = None) -> dict[str, Any]:
     """How the answer moves with the fuel price (±25 %), the load (+``load_growth_pct``) and a
     P90 weather year (the base winner over ``p90_years`` weather years).
 
@@ -441,7 +442,10 @@ def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performan
         return out
     subset = np.nonzero(npc <= rival_npc_factor * npc[winner])[0]
     sub = d.take(subset)
-    grown = evaluate(site, _scaled_load(years, 1 + load_growth_pct / 100), sub)
+    base = len(d) * len(years)  # the main search's design-years, for the progress bar
+    more = None if progress is None else (
+        lambda done, total: progress(base + done, base + total))
+    grown = evaluate(site, _scaled_load(years, 1 + load_growth_pct / 100), sub, more)
     c = costs(site.economics, sub, grown.operation, site.generator)
     best = _winner(c.npc_vnd, feasible_mask(site, grown))
     case = _case(site, sub, grown, c, best=best, winner=int(np.searchsorted(subset, winner)))
@@ -493,7 +497,7 @@ def optimize(site: Site, weather: list[pd.DataFrame] | None = None, *,
         edges = range_edges(grid, grid.designs.take(best))
         explanation = explain(site, grid.designs, perf, npc=c.npc_vnd, ok=ok, best=best)
     sens = sensitivity(site, grid, years, perf, npc=c.npc_vnd, winner=best,
-                       p90_years=p90_inputs)
+                       p90_years=p90_inputs, progress=progress)
     diesel = diesel_baseline(site, years)
     elapsed = time.perf_counter() - start
     evaluated = len(grid.designs) * len(years) + sens.pop("design_years") + len(years)

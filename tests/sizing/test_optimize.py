@@ -338,3 +338,13 @@ def test_write_site_moves_relative_files(tmp_path: Path) -> None:
     chosen = load_site(target)
     assert any(getattr(load, "profile", None) == (src / "pump.csv").resolve()
                for load in chosen.loads)
+
+
+def test_progress_reaches_its_total() -> None:
+    calls: list[tuple[int, int]] = []
+    result = optimize(small_home(), progress=lambda done, total: calls.append((done, total)),
+                      p90_years=2)
+    done = [c[0] for c in calls]
+    assert done == sorted(done) and calls[-1][0] == calls[-1][1]
+    assert calls[0][1] == len(result.grid.designs)  # the search first, then the what-ifs
+    assert calls[-1][1] == result.evaluated - 2 - 1  # all but the P90 years and the baseline
