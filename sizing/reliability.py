@@ -18,6 +18,19 @@ HIGHER_IS_BETTER = frozenset({"pv_ac_kwh", "served_kwh", "renewable_fraction",
                               "battery_life_years"})
 
 
+def turning_points(x: np.ndarray) -> np.ndarray:
+    """The reversals of a series, ends included (what rainflow counts; cheaper to feed it)."""
+    x = np.asarray(x, dtype=float)
+    if x.size < 3:
+        return x
+    y = x[np.concatenate(([True], np.diff(x) != 0))]  # drop flat repeats
+    if y.size < 3:
+        return x
+    d = np.diff(y)
+    turn = np.concatenate(([True], d[1:] * d[:-1] < 0, [True]))
+    return y[turn] if turn.sum() > 2 else y  # rainflow counts nothing in two points
+
+
 def cycle_damage(soc_frac: np.ndarray, cycle_life: float, cycle_life_dod_frac: float,
                  exponent: float) -> float:
     """Fraction of cycle life used by an SOC trace [0–1 of capacity], counted by rainflow.
@@ -26,7 +39,7 @@ def cycle_damage(soc_frac: np.ndarray, cycle_life: float, cycle_life_dod_frac: f
     damage is Miner's sum of ``count / N(DoD)`` (half cycles count 0.5).
     """
     damage = 0.0
-    for dod, count in rainflow.count_cycles(np.asarray(soc_frac, dtype=float)):
+    for dod, count in rainflow.count_cycles(turning_points(soc_frac)):
         if dod > 1e-6:
             damage += count / (cycle_life * (cycle_life_dod_frac / dod) ** exponent)
     return damage
