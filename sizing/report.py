@@ -371,6 +371,8 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
          f"{_vnd_m(c.npc_vnd[0])} {t['mvnd']}"),
         (t["lcoe"], f"{_num(c.lcoe_vnd_per_kwh[0])} {t['vnd_kwh']}"),
         (t["fuel"], f"{_num(f['generator_fuel_l'])} L / {t['per_year']}"),
+        (t["battery_life"], f"{f['battery_life_years']:.0f} {t['years']}"
+         if d["kwh"] > 0 else none),
     ])
     rel_card = _card(t["reliability"], [
         (t["saidi"], _num(f["saidi_minutes"])),
@@ -536,6 +538,7 @@ def report_data(site: Site, result: Result) -> ReportData:
         "aerator_hours_at_risk": float(at_risk),
         "renewable_fraction": sim.p50["renewable_fraction"],
         "generator_fuel_l": sim.p50["generator_fuel_l"],
+        "battery_life_years": sim.p50["battery_life_years"],
     }
     assert designed.pv is not None
     strings = size_strings(designed.pv, design["kwp"]) if design["kwp"] > 0 else None
