@@ -209,3 +209,24 @@ def test_deferrable_pump_moves_into_pv_surplus() -> None:
     pump = run.served_by_load_kw[0]
     assert pump.sum() == pytest.approx(6.0)
     assert pump[10:14].sum() == pytest.approx(6.0)  # all of it in the PV hours
+
+
+def test_load_following_generator_charges_only_with_its_minimum_load() -> None:
+    inp = _flat(np.full((1, 24), 2.0), [True])
+    follow = _config(gen_cycle_charging=False, gen_min_load_frac=0.5)
+    run = dispatch(inp, follow, 0.0, 10.0, inverter_kw=5.0, generator_kw=6.0)
+    on = run.series["generator_on"] > 0
+    assert on.any()
+    # serving 2 kW, the 6 kW set runs at its 3 kW minimum: 1 kW goes into the battery
+    assert np.allclose(run.series["generator_kw"][on], 3.0)
+    cycling = dispatch(inp, _config(gen_cycle_charging=True), 0.0, 10.0, inverter_kw=5.0,
+                       generator_kw=6.0)
+    assert cycling.series["generator_kw"].max() == pytest.approx(6.0)
+
+
+def test_inverter_limit_caps_what_the_battery_serves() -> None:
+    inp = _flat(np.full((1, 24), 3.0), [True])
+    run = dispatch(inp, _config(), 0.0, 100.0, inverter_kw=2.0)
+    assert np.allclose(run.series["served_kw"], 2.0)
+    assert run.summary["unmet_kwh"] == pytest.approx(24.0)
+    assert run.summary["loss_of_load_hours"] == 24.0
