@@ -31,7 +31,7 @@ from controller.store import Command, CommandStatus, RollupDelta, Sample, Store
 from controller.strategies import decide_all, next_state
 from controller.transport import Bus, DeviceLink
 from sizing.errors import SiteFileError
-from sizing.site import AeratorLoad, Control, Site, parse_site
+from sizing.site import AeratorLoad, Control, PumpLoad, Site, parse_site
 
 SITE_SOURCE = "site"
 STATE_SAVE_S = 60.0
@@ -363,11 +363,13 @@ class Controller:
 
     def _interruptions(self, snap: Snapshot, plan: Plan, wall: float) -> None:
         """Open and close supply interruptions: a load off by protection or shedding, or
-        every load while the inverter is tripped."""
+        every load while the inverter is tripped. Deferrable pumps are not customers."""
         tripped = snap.inverter_fault.ok and snap.inverter_fault.value is True
         now_cut: dict[str, str] = {}
-        for (load, _), on in plan.units.items():
-            by = plan.by.get((load, _), "")
+        for (load, unit), on in plan.units.items():
+            if isinstance(self._load(load), PumpLoad):
+                continue
+            by = plan.by.get((load, unit), "")
             if tripped:
                 now_cut[load] = "inverter_trip"
             elif not on and by in ("battery_protection", "load_shedding"):

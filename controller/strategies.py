@@ -240,8 +240,8 @@ def generator(snap: Snapshot, state: State, site: Site, now: float) -> list[Acti
     """Start and stop the generator on SOC, voltage and load, each condition with a timer.
 
     Start when a condition holds for ``gen_start_delay_s``; stop when SOC has stayed at or
-    above the stop threshold for ``gen_stop_delay_s`` and the generator has run
-    ``generator.min_run_min``. Quiet hours use their own SOC thresholds. With the SOC unknown,
+    above the stop threshold for ``gen_stop_delay_s`` and ``generator.min_run_min`` has passed
+    since the start command. Quiet hours use their own SOC thresholds. With the SOC unknown,
     ``gen_on_comm_loss`` decides: keep, start or stop. A start not confirmed as running within
     ``gen_start_timeout_s`` raises ``generator_failed_to_start``.
     """
@@ -308,7 +308,8 @@ def load_shedding(snap: Snapshot, state: State, site: Site, now: float) -> list[
 
     The load shed first (largest priority number) goes at ``shed_soc_pct``, the next
     ``shed_step_pct`` lower, and so on (never below ``battery.min_soc_pct``); each reconnects
-    ``reconnect_soc_pct − shed_soc_pct`` above its shed threshold.
+    ``reconnect_soc_pct − shed_soc_pct`` above its shed threshold. Loads that are neither
+    aerators nor pumps are otherwise supplied (switched on).
     """
     del now
     c = site.control
@@ -325,6 +326,9 @@ def load_shedding(snap: Snapshot, state: State, site: Site, now: float) -> list[
         actions.append(Remember(key, shed))
         if shed:
             actions += _switch_all(site, load.name, False, hard=False)
+    for load in _controllable(site):
+        if not isinstance(load, AeratorLoad | PumpLoad):
+            actions += _switch_all(site, load.name, True, hard=False)
     return actions
 
 

@@ -1,13 +1,15 @@
 """Modbus transport: one pymodbus async client and one lock per bus, devices with back-off.
 
 * A :class:`Bus` (a TCP endpoint or a serial port) serialises every request behind one lock
-  and keeps ``gap_s`` between requests (50 ms on RS485 by default, 0 on TCP). Its response
-  timeout adapts to the measured latency (smoothed RTT + 4 × deviation, as TCP does), between
-  ``MIN_TIMEOUT_S`` and the device's ``timeout_s``, and a failed request is retried once.
+  and keeps ``gap_s`` between requests (``request_gap_s``: 50 ms on RS485 by default, 0 on
+  TCP). Its response timeout adapts to the measured latency (smoothed RTT + 4 × deviation, as
+  TCP does), between ``MIN_TIMEOUT_S`` and the device's ``timeout_s``; a failed request is
+  retried once with the full ``timeout_s``. A bus that cannot connect (port refused, adapter
+  unplugged) retries after 2 s × n failures, at most 5 min, and fails fast in between.
 * A :class:`DeviceLink` polls one device every ``poll_s`` with the block reads planned from its
-  register map, and keeps the last :class:`Reading` of each point. A device that fails is
-  retried after 2 s × n failures, at most 5 min; its readings turn stale after
-  ``stale_after_s`` (see :meth:`DeviceLink.readings`) and are never frozen as good.
+  register map, and keeps the last :class:`Reading` of each point. A silent device on a working
+  bus is retried at its poll period, so it is back within a cycle of its return; its readings
+  turn stale after ``stale_after_s`` (see :meth:`DeviceLink.readings`), never frozen as good.
 * Values outside :data:`PLAUSIBLE` limits are INVALID, like the devices' own sentinels.
 """
 
@@ -30,7 +32,7 @@ from controller.devices.values import Quality, Reading, Value
 from controller.errors import TransportError
 from sizing.site import Device
 
-MIN_TIMEOUT_S = 0.05
+MIN_TIMEOUT_S = 0.2
 RTU_GAP_S = 0.05
 BACKOFF_STEP_S = 2.0
 BACKOFF_MAX_S = 300.0
@@ -103,6 +105,9 @@ class Bus:
         self._last_end = -float("inf")
         self.requests = 0
         self.failures = 0
+        self.connect_failures = 0
+        self.next_connect_mono = -float("inf")
+        self.error = ""
 
     @classmethod
     def for_device(cls, dev: Device, serial_port: str | None = None) -> Bus:
@@ -111,13 +116,14 @@ class Bus:
             assert dev.host is not None and dev.port is not None
             client: Client = AsyncModbusTcpClient(dev.host, port=dev.port, timeout=dev.timeout_s,
                                                   retries=0, reconnect_delay=0)
-            return cls(dev.bus, client, 0.0)
+            return cls(dev.bus, client, dev.request_gap_s or 0.0)
         port = serial_port or dev.serial_port
         assert port is not None
         client = AsyncModbusSerialClient(port, baudrate=dev.baudrate, bytesize=dev.bytesize,
                                          parity=dev.parity, stopbits=dev.stopbits,
                                          timeout=dev.timeout_s, retries=0, reconnect_delay=0)
-        return cls(dev.bus, client, RTU_GAP_S)
+        gap = RTU_GAP_S if dev.request_gap_s is None else dev.request_gap_s
+        return cls(dev.bus, client, gap)
 
     async def request(self, call: Request, max_timeout_s: float, retries: int = 1) -> Any:
         """Run one request under the lock, after the inter-request gap; retry on failure.
@@ -126,32 +132,48 @@ class Bus:
         Modbus exception.
         """
         async with self.lock:
+            await self._connect()
             last: Exception | None = None
-            for _ in range(retries + 1):
+            for attempt in range(retries + 1):
                 wait = self._last_end + self.gap_s - self._clock()
                 if wait > 0:
                     await asyncio.sleep(wait)
                 self.requests += 1
+                timeout = self.latency.timeout_s(max_timeout_s) if attempt == 0 else max_timeout_s
+                self.client.comm_params.timeout_connect = timeout
+                start = self._clock()
                 try:
-                    if not self.client.connected:
-                        await self.client.connect()
-                        if not self.client.connected:
-                            raise TransportError(f"{self.key}: cannot connect")
-                    self.client.comm_params.timeout_connect = self.latency.timeout_s(
-                        max_timeout_s)
-                    start = self._clock()
                     resp = await call(self.client)
-                    self.latency.add(self._clock() - start)
-                except (TimeoutError, ModbusException, TransportError, OSError) as e:
+                except (TimeoutError, ModbusException, OSError) as e:
                     self.failures += 1
                     last = e
                     continue
                 finally:
                     self._last_end = self._clock()
+                self.latency.add(self._last_end - start)
                 if resp.isError():
                     raise TransportError(f"{self.key}: exception response {resp}")
                 return resp
-            raise TransportError(f"{self.key}: {last}") from last
+            raise TransportError(f"{self.key}: no answer: {last}") from last
+
+    async def _connect(self) -> None:
+        """Connect if needed, with back-off; raises TransportError while the bus is down."""
+        if self.client.connected:
+            return
+        now = self._clock()
+        if now < self.next_connect_mono:
+            raise TransportError(f"{self.key}: down, retrying in "
+                                 f"{self.next_connect_mono - now:.0f} s")
+        try:
+            ok = await self.client.connect()
+        except (ModbusException, OSError) as e:
+            ok = False
+            self.error = str(e)
+        if not ok or not self.client.connected:
+            self.connect_failures += 1
+            self.next_connect_mono = now + backoff_s(self.connect_failures)
+            raise TransportError(f"{self.key}: cannot connect")
+        self.connect_failures = 0
 
     def close(self) -> None:
         """Close the client."""
@@ -169,7 +191,6 @@ class DeviceLink:
     blocks: list[Block] = field(default_factory=list)
     last: dict[str, Reading] = field(default_factory=dict)
     failures: int = 0
-    next_try_mono: float = 0.0
     next_poll_mono: float = 0.0
     online: bool = False
     error: str = ""
@@ -208,11 +229,11 @@ class DeviceLink:
         self.blocks = plan_blocks(self.rmap)
 
     def due(self, now_mono: float) -> bool:
-        """True when the device should be polled now (poll period and back-off passed)."""
-        return now_mono >= max(self.next_poll_mono, self.next_try_mono)
+        """True when the device's poll period has passed."""
+        return now_mono >= self.next_poll_mono
 
     async def poll(self, now_mono: float, now_utc: datetime) -> bool:
-        """Read every block once; True on success. A failure schedules the back-off."""
+        """Read every block once; True on success."""
         self.next_poll_mono = now_mono + self.device.poll_s
         try:
             if self.rmap is None:
@@ -221,7 +242,6 @@ class DeviceLink:
             data = {b: await self._read(b.table, b.address, b.count) for b in self.blocks}
         except TransportError as e:
             self.failures += 1
-            self.next_try_mono = now_mono + backoff_s(self.failures)
             self.online = False
             self.error = str(e)
             if self.down_since_mono is None:
@@ -229,7 +249,6 @@ class DeviceLink:
             return False
         self.failures = 0
         self.down_since_mono = None
-        self.next_try_mono = now_mono
         self.online = True
         self.error = ""
         self.last.update({p: checked(p, v, now_utc) for p, v in decode(self.rmap, data).items()})

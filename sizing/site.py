@@ -379,6 +379,7 @@ class Device(Section):
     unit_id: int = Field(default=1, ge=0, le=247)
     poll_s: Pos = 5.0
     timeout_s: Pos = 1.0
+    request_gap_s: NonNeg | None = Field(default=None, description="[s] None: 0.05 RTU, 0 TCP")
 
     @field_validator("baudrate")
     @classmethod
