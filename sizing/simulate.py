@@ -350,6 +350,8 @@ def simulate(site: Site, years: int | None = None, design: Design | None = None,
     peak = max(float(_running_kw(loads, y).max()) for y in results)
     motor = motor_start_check(site, _others_peak_kw(site, loads, results))
     warnings = []
+    if site.weather is not None and site.weather.file is not None and (years or 1) > 1:
+        warnings.append(f"a weather file holds one year: simulated 1 year, not {years}")
     if motor is not None and not motor.ok:
         warnings.append("motor start: " + motor.advice)
     if peak > design.inverter_kw:

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from sizing.simulate import JSON_KEYS, simulate, simulate_year
-from sizing.site import load_site
+from sizing.site import AeratorLoad, Battery, Inverter, load_site
 from sizing.weather import load_weather
 from tests.conftest import HOME, SHRIMP
+from tests.sizing.sam_reference import tmy3_site
 
 DESIGN_KEYS = ("pv_ac_kwh", "load_kwh", "served_kwh", "unmet_kwh", "unmet_load_fraction",
                "critical_unmet_fraction", "loss_of_load_hours", "curtailed_kwh",
@@ -106,3 +107,14 @@ def test_quarter_hour_steps_agree_with_hourly_steps() -> None:
     assert quarter["load_kwh"] == pytest.approx(hourly["load_kwh"], rel=1e-6)
     assert quarter["pv_ac_kwh"] == pytest.approx(hourly["pv_ac_kwh"], rel=0.01)
     assert quarter["unmet_kwh"] == pytest.approx(hourly["unmet_kwh"], rel=0.3, abs=1.0)
+
+
+def test_weather_file_gives_one_year_and_says_so() -> None:
+    site = tmy3_site()
+    site.inverter = Inverter(kw=3.0)
+    site.battery = Battery(kwh=10.0)
+    site.loads = [AeratorLoad(name="aerator", kind="aerator", kw_per_unit=0.5, units=2)]
+    result = simulate(site, years=3)
+    assert len(result.years) == 1
+    assert any("one year" in w for w in result.warnings)
+    assert result.to_json()["critical_unmet_fraction"] > 0
