@@ -30,6 +30,7 @@ from typing import Annotated, Any
 
 import fastapi
 
+from api import audit
 from api.errors import NotFound
 from controller import store
 
@@ -102,10 +103,12 @@ def _hash(key: str) -> str:
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
-    """Open the site database (creating the store's tables and ``api_keys`` if missing)."""
+    """Open the site database (creating the store's tables, ``api_keys`` and ``api_audit``
+    if missing)."""
     store.ensure_schema(path)
     conn = store.connect(path)
     ensure_schema(conn)
+    audit.ensure_schema(conn)
     return conn
 
 

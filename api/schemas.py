@@ -203,3 +203,16 @@ class GeneratorCreate(In):
 class ThresholdCreate(In):
     key: ThresholdKey
     value: float = Field(allow_inf_nan=False, ge=-1e6, le=1e6)
+
+
+class AuditPublic(BaseModel):
+    command_id: int
+    ts: float
+    actor: str
+    kind: str
+    target: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] = Field(description="what was asked")
+    status: str
+    result: dict[str, Any] | None
+    acked_ts: float | None

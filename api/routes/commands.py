@@ -11,11 +11,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import ValidationError
 
-from api import data
+from api import audit, data
 from api.deps import Admin, Ctx, Operator, Viewer
 from api.errors import BadInput, Conflict, NotFound
 from api.keys import KeyInfo, requester
-from api.schemas import CommandPublic, GeneratorCreate, OverrideLoadCreate, ThresholdCreate
+from api.routes.site import status_now
+from api.schemas import (
+    AuditPublic,
+    CommandPublic,
+    GeneratorCreate,
+    OverrideLoadCreate,
+    ThresholdCreate,
+)
 from controller import store
 from sizing.site import Control
 
@@ -28,9 +35,10 @@ ACK: dict[int | str, dict[str, Any]] = {
 CommandId = Annotated[int, Path(ge=1, le=2**62)]
 
 
-async def submit(ctx: Ctx, response: Response, key: KeyInfo, kind: str,
-                 value: dict[str, Any]) -> CommandPublic:
-    """Insert a command, then wait (polling, bounded) for the controller's acknowledgement.
+async def submit(ctx: Ctx, response: Response, key: KeyInfo, kind: str, *,
+                 value: dict[str, Any], before: dict[str, Any]) -> CommandPublic:
+    """Insert a command and audit the state ``before`` it, then wait (polling, bounded) for
+    the controller's acknowledgement.
 
     The row expires after ``command_expires_s``: a controller that was down does not act on
     stale requests when it comes back.
@@ -45,6 +53,7 @@ async def submit(ctx: Ctx, response: Response, key: KeyInfo, kind: str,
             raise BadInput(str(e)) from e
 
     cid = data.guarded(insert)
+    data.guarded(lambda: audit.record(ctx.conn, cid, time.time(), requester(key), before))
     deadline = time.monotonic() + ctx.settings.command_wait_s
     while True:
         cmd = data.guarded(lambda: store.read_command(ctx.conn, cid))
@@ -75,7 +84,9 @@ async def override_load(body: OverrideLoadCreate, ctx: Ctx, key: Operator,
     if load.switch is None:
         raise Conflict(f"load {body.load!r} has no relay to switch it")
     value = {"load": body.load, "on": body.on, "expires_s": body.expires_s}
-    return await submit(ctx, response, key, "override_load", value)
+    now = next(ld for ld in status_now(ctx).loads if ld.name == body.load)
+    before = {"on": now.on, "units_on": now.units_on, "override": now.override}
+    return await submit(ctx, response, key, "override_load", value=value, before=before)
 
 
 @router.post("/commands/generator", response_model=CommandPublic, responses=ACK,
@@ -84,7 +95,11 @@ async def generator(body: GeneratorCreate, ctx: Ctx, key: Operator,
                     response: Response) -> CommandPublic:
     if ctx.site.generator is None:
         raise Conflict("this site has no generator")
-    return await submit(ctx, response, key, "generator", {"action": body.action})
+    status = status_now(ctx)
+    before = {"mode": status.generator_mode,
+              "running": status.figures["generator_running"].value}
+    return await submit(ctx, response, key, "generator", value={"action": body.action},
+                        before=before)
 
 
 @router.post("/commands/threshold", response_model=CommandPublic, responses=ACK,
@@ -96,8 +111,10 @@ async def threshold(body: ThresholdCreate, ctx: Ctx, key: Admin,
     except ValidationError as e:
         msg = "; ".join(str(err["msg"]) for err in e.errors(include_url=False))
         raise BadInput(f"{body.key} = {body.value:g}: {msg}") from e
+    thresholds = data.guarded(lambda: store.read_state(ctx.conn, "thresholds")) or {}
+    before = {"value": thresholds.get(body.key, getattr(ctx.site.control, body.key))}
     return await submit(ctx, response, key, "set_threshold",
-                        {"key": body.key, "value": body.value})
+                        value={"key": body.key, "value": body.value}, before=before)
 
 
 @router.post("/alarms/{alarm_id}/ack", response_model=CommandPublic, responses=ACK,
@@ -109,7 +126,16 @@ async def ack_alarm(alarm_id: CommandId, ctx: Ctx, key: Operator,
         raise NotFound(f"no alarm {alarm_id}")
     if alarm["acked_ts"] is not None:
         raise Conflict(f"alarm {alarm_id} is already acknowledged")
-    return await submit(ctx, response, key, "ack_alarm", {"alarm_id": alarm_id})
+    before = {"acked_ts": None, "active": alarm["cleared_ts"] is None}
+    return await submit(ctx, response, key, "ack_alarm", value={"alarm_id": alarm_id},
+                        before=before)
+
+
+@router.get("/audit", response_model=list[AuditPublic],
+            summary="Who sent which command, the state before, the request, and the result")
+async def audit_log(ctx: Ctx, _: Admin,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+    return data.guarded(lambda: audit.read_audit(ctx.conn, limit))
 
 
 @router.get("/commands", response_model=list[CommandPublic], summary="Recent commands")

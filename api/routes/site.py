@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api import data
-from api.deps import Ctx, Viewer
+from api.deps import ApiContext, Ctx, Viewer
 from api.schemas import (
     AlarmPublic,
     DevicePublic,
@@ -50,7 +50,7 @@ async def site_info(ctx: Ctx, _: Viewer) -> dict[str, Any]:
     }
 
 
-def status_now(ctx: Any) -> StatusPublic:
+def status_now(ctx: ApiContext) -> StatusPublic:
     """The live status (also what the event stream sends)."""
     now = time.time()
     latest = data.guarded(lambda: store.read_latest(ctx.conn))

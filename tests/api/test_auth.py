@@ -43,6 +43,7 @@ MATRIX: dict[tuple[str, str], tuple[str | None, dict, int]] = {
     ("POST", "/api/v1/commands/threshold"):
         ("admin", {"json": {"key": "shed_soc_pct", "value": 40}}, 202),
     ("GET", "/api/v1/me"): ("viewer", {}, 200),
+    ("GET", "/api/v1/audit"): ("admin", {}, 200),
     ("GET", "/api/v1/keys"): ("admin", {}, 200),
     ("POST", "/api/v1/keys"): ("admin", {"json": {"role": "viewer", "name": "x"}}, 201),
     ("DELETE", "/api/v1/keys/{key_id}"): ("admin", {"url": "/api/v1/keys/0123456789ab"}, 404),

@@ -200,6 +200,14 @@ async def test_command_returns_the_controllers_ack(db: Path, site: Site, app,
     assert [(a["actor"], a["action"]) for a in audit] == [(body["requested_by"],
                                                           "command.set_threshold")]
     assert json.loads(audit[0]["detail"])["result"] == {"before": 35, "after": 40}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://127.0.0.1") as c:
+        log = (await c.get("/api/v1/audit", headers=api_keys.headers("admin"))).json()
+    assert log == [{"command_id": body["id"], "ts": pytest.approx(body["created_ts"], abs=5),
+                    "actor": body["requested_by"], "kind": "set_threshold", "target": None,
+                    "before": {"value": 35.0}, "after": {"key": "shed_soc_pct", "value": 40.0},
+                    "status": status, "result": {"before": 35, "after": 40},
+                    "acked_ts": T0}]
 
 
 async def test_unanswered_command_is_202_and_expires(client: httpx.AsyncClient, db: Path,

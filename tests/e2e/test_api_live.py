@@ -60,6 +60,11 @@ def test_operator_switches_a_load_and_the_relay_follows(live: Live) -> None:
             if ld["name"] == "farmhouse")["on"] is (not now_on))
         audit_cmd = c.get(f"/api/v1/commands/{r.json()['id']}").json()
     assert audit_cmd["requested_by"].startswith("e2e-operator#")
+    with client(live, "admin") as c:
+        log = c.get("/api/v1/audit").json()
+    entry = next(e for e in log if e["command_id"] == r.json()["id"])
+    assert entry["before"]["on"] is now_on and entry["after"]["on"] is (not now_on)
+    assert entry["status"] == "done" and entry["actor"] == audit_cmd["requested_by"]
 
 
 def test_admin_changes_a_threshold(live: Live) -> None:
