@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -90,7 +90,7 @@ def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
     preset = CHEMISTRY_PRESETS["lfp"]
     min_soc = (b.min_soc_pct if b else preset["min_soc_pct"]) or 0.0
     max_soc = (b.max_soc_pct if b else preset["max_soc_pct"]) or 100.0
-    init_soc = (b.initial_soc_pct if b else max_soc) or max_soc
+    init_soc = b.initial_soc_pct if b and b.initial_soc_pct is not None else max_soc
     kwh = b.kwh if b else 0.0
     quiet = c.quiet_hours
     return DispatchConfig(
@@ -132,14 +132,13 @@ class LoadSet:
     pump_steps_left: np.ndarray
     pump_critical: np.ndarray
     quiet: np.ndarray
-    kinds: list[str] = field(default_factory=list)
 
 
 def build_loads(site: Site, index: pd.DatetimeIndex) -> LoadSet:
     """Every load of the site over ``index`` (appliance loads seeded by their ``seed``)."""
     step = step_minutes(index)
     c = site.control
-    continuous: list[tuple[int, int, str, str, np.ndarray, bool, bool]] = []
+    continuous: list[tuple[int, int, str, np.ndarray, bool, bool]] = []
     pumps: list[PumpLoad] = []
     for order, load in enumerate(site.loads):
         if isinstance(load, PumpLoad):
@@ -156,7 +155,7 @@ def build_loads(site: Site, index: pd.DatetimeIndex) -> LoadSet:
             raise SizingError(f"unknown load kind {load.kind}")
         household = isinstance(load, ProfileLoad | ApplianceLoad)
         rank = 0 if load.critical else (load.priority or 99)
-        continuous.append((rank, order, load.name, load.kind, kw, load.critical,
+        continuous.append((rank, order, load.name, kw, load.critical,
                            load.critical or household))
     continuous.sort(key=lambda row: (row[0], row[1]))
     n = len(index)
@@ -165,10 +164,9 @@ def build_loads(site: Site, index: pd.DatetimeIndex) -> LoadSet:
              if c.quiet_hours else np.zeros(n, dtype=bool))
     return LoadSet(
         names=[r[2] for r in continuous] + [p.name for p in pumps],
-        kinds=[r[3] for r in continuous] + ["pump"] * len(pumps),
-        load_kw=np.ascontiguousarray(np.array([r[4] for r in continuous]).reshape(-1, n)),
-        critical=np.array([r[5] for r in continuous], dtype=bool),
-        counts=np.array([r[6] for r in continuous], dtype=bool),
+        load_kw=np.ascontiguousarray(np.array([r[3] for r in continuous]).reshape(-1, n)),
+        critical=np.array([r[4] for r in continuous], dtype=bool),
+        counts=np.array([r[5] for r in continuous], dtype=bool),
         pump_kw=np.array([p.kw for p in pumps], dtype=float),
         pump_daily_kwh=np.array([p.daily_kwh for p in pumps], dtype=float),
         pump_steps_left=np.ascontiguousarray(
@@ -211,10 +209,6 @@ class YearResult:
     unmet_by_load_kwh: dict[str, float]
     run: DispatchResult
     index: pd.DatetimeIndex
-
-    def frame(self) -> pd.DataFrame:
-        """The year's time series as a frame over its index."""
-        return pd.DataFrame(self.run.series, index=self.index)
 
 
 def year_figures(site: Site, run: DispatchResult, years_fraction: float = 1.0) -> dict[str, float]:
