@@ -115,7 +115,8 @@ def appliance_minutes_kw(load: ApplianceLoad, rng: np.random.Generator) -> np.nd
     diff = np.zeros(n + 1)
     days = np.arange(365) * 1440
     for app in load.appliances:
-        windows = [(w.start_h * 60.0, w.hours * 60.0) for w in app.windows] or [(0.0, 1440.0)]
+        windows = [(w.start_h * 60.0, w.hours * 60.0) for w in app.windows if w.hours > 0]
+        windows = windows or [(0.0, 1440.0)]
         total_min = sum(length for _, length in windows)
         kw = app.power_w * app.duty_cycle / 1000.0
         for _unit in range(app.count):

@@ -145,8 +145,8 @@ def tag_hourly_kt(daily_kt: np.ndarray, elevation_deg: np.ndarray, kt_clear: np.
 
 
 def _site_geometry(site: Site) -> pd.DataFrame:
-    """Hourly solar geometry of the synthetic calendar year, at mid-hour (pure but slow: cached
-    per call site by :func:`synthetic_years`)."""
+    """Hourly solar geometry of the synthetic calendar year at mid-hour: zenith and elevation
+    [deg], extraterrestrial horizontal ``g0`` and Ineichen clear-sky GHI [W m-2], DNI extra."""
     s = site.site
     index = pd.date_range(f"{SYNTHETIC_YEAR}-01-01", periods=8760, freq="h", tz=s.timezone)
     mid = index + pd.Timedelta(minutes=30)
