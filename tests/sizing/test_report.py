@@ -84,6 +84,9 @@ def test_report_languages(reports: dict[str, Path]) -> None:
     for key in ("SAIDI", "SAIFI", "kWp", "kWh", "VND/kWh"):
         assert key in en
     assert "đồng/kWh" in vi
+    # PV string sizing against the charge controller (home: Voc 37.1 V, 100 V MPPT input).
+    assert re.search(r"String Voc at 18 °C is \d+ V \(charge controller limit 100 V\)", en)
+    assert "tấm nối tiếp" in vi
 
 
 def test_bill_of_materials_prices_the_design() -> None:
