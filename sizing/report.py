@@ -102,19 +102,19 @@ def _figure(width: float = 6.4, height: float = 3.4) -> tuple[Figure, Any]:
 
 
 def chart_monthly(hourly: pd.DataFrame, dt_h: float, t: dict[str, str]) -> str:
-    """Stacked monthly supply (PV used, battery, generator, not served) against the load."""
+    """Monthly energy: PV used and generator (the supply; the battery only shifts it in time),
+    demand not served, and PV curtailed, against the load."""
     e = hourly.groupby(hourly.index.month).sum() * dt_h
     months = t["months"].split(",")
     x = np.arange(len(e))
     pv_used = (e["pv_kw"] - e["curtailed_kw"]).clip(lower=0)
     fig, ax = _figure()
     bottom = np.zeros(len(e))
-    batt_out = hourly["battery_kw"].clip(upper=0).groupby(hourly.index.month).sum().abs() * dt_h
     for values, color, label in (
         (pv_used, COLORS["pv"], t["s_pv"]),
-        (batt_out, COLORS["batt"], t["s_batt_out"]),
         (e["generator_kw"], COLORS["gen"], t["s_gen"]),
         (e["unmet_kw"], COLORS["unmet"], t["s_unmet"]),
+        (e["curtailed_kw"], COLORS["curtailed"], t["s_curtailed"]),
     ):
         ax.bar(x, np.asarray(values), bottom=bottom, color=color, label=label, width=0.7)
         bottom = bottom + np.asarray(values)
