@@ -343,7 +343,9 @@ async function loadCharts() {
     ["pv_w", "load_w", "soc_pct", "do_mg_l"].map((f) => series(f, t0, t1)));
   // A site that has run for less than a day: show the time it has run, not empty space.
   const first = Math.min(...[pv, load, soc, dox].filter((s) => s.t.length).map((s) => s.t[0]));
-  if (Number.isFinite(first) && first > t0 + 3600) t0 = Math.max(t0, first - 600);
+  if (Number.isFinite(first) && first > t0 + 3600) {
+    t0 = Math.max(t0, first - Math.max(60, 0.05 * (t1 - first)));
+  }
   const c = state.site.control;
   const kw = (s) => ({ t: s.t, v: s.v.map((v) => v / 1000) });
   drawLine($("chart-power"), { t0, t1, yMin: 0, digits: 0, series: [

@@ -80,8 +80,7 @@ function drawLine(svg, opts) {
       num(v, digits || 0)));
   }
   const span = t1 - t0;
-  const stepH = span > 12 * 3600 ? 6 * 3600 : span > 4 * 3600 ? 2 * 3600 : span > 3600 ? 1800
-    : 600;
+  const stepH = [60, 300, 600, 1800, 3600, 7200, 21600].find((st) => span / st <= 6) || 21600;
   for (let h = Math.ceil(t0 / stepH) * stepH; h <= t1; h += stepH) {
     svg.appendChild(el("line", { x1: x(h), x2: x(h), y1: T, y2: H - B, class: "grid" }));
     svg.appendChild(el("text", { x: x(h), y: H - 8, "text-anchor": "middle", class: "axis" },
