@@ -39,6 +39,7 @@ from numba import njit, prange
 from sizing.battery import BatteryParams, charge_step, max_charge_kw, max_discharge_kw
 
 EPS_KWH = 1e-9
+MIN_BATTERY_KWH = 1e-6  # smaller capacities are treated as no battery [kWh]
 
 
 class DispatchConfig(NamedTuple):
@@ -191,11 +192,11 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     eta = cfg.inverter_eff
     inv_eta = 1.0 / eta
     inv_dt = 1.0 / dt
-    inv_kwh = 1.0 / kwh if kwh > 0.0 else 0.0
     bp = BatteryParams(kwh, kwh * cfg.min_soc_frac, kwh * cfg.max_soc_frac,
                        kwh * cfg.charge_c_rate, kwh * cfg.discharge_c_rate,
                        cfg.charge_eff, cfg.discharge_eff)
-    has_batt = kwh > 0.0
+    has_batt = kwh > MIN_BATTERY_KWH
+    inv_kwh = 1.0 / kwh if has_batt else 0.0
     shed_floor = kwh * max(cfg.shed_soc_frac, cfg.min_soc_frac)
     gen_min_kw = generator_kw * cfg.gen_min_load_frac
     gen_idle_l_per_h = generator_kw * cfg.fuel_idle_l_per_h_per_kw
