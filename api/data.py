@@ -129,3 +129,10 @@ def alarm(conn: sqlite3.Connection, alarm_id: int) -> dict[str, Any] | None:
     """One alarm by id, or None."""
     row = conn.execute("SELECT * FROM alarms WHERE id = ?", (alarm_id,)).fetchone()
     return None if row is None else dict(row)
+
+
+def past_alarms(conn: sqlite3.Connection, since_ts: float, limit: int) -> list[dict[str, Any]]:
+    """Cleared alarms raised since ``since_ts``, newest first."""
+    rows = conn.execute("SELECT *, 0 AS active FROM alarms WHERE cleared_ts IS NOT NULL"
+                        " AND raised_ts >= ? ORDER BY id DESC LIMIT ?", (since_ts, limit))
+    return [dict(r) for r in rows]

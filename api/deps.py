@@ -34,6 +34,7 @@ class ApiContext:
     limiter: RateLimiter
     metrics: RequestMetrics = field(default_factory=RequestMetrics)
     clock: Callable[[], float] = time.monotonic
+    streams: dict[str, int] = field(default_factory=dict)  # open event streams per key id
 
 
 async def get_context(request: Request) -> ApiContext:

@@ -28,9 +28,11 @@ async def alarms(ctx: Ctx, _: Viewer, active: bool | None = None, since: Since =
         rows = data.guarded(lambda: store.read_active_alarms(ctx.conn))
         rows = [{**r, "active": True} for r in reversed(rows) if r["raised_ts"] >= since_ts]
         return rows[:limit]
-    rows = data.guarded(lambda: store.read_alarms(ctx.conn, since_ts=since_ts, limit=limit))
-    rows = [{**r, "active": bool(r["active"])} for r in rows]
-    return [r for r in rows if not r["active"]] if active is False else rows
+    if active is False:
+        rows = data.guarded(lambda: data.past_alarms(ctx.conn, since_ts, limit))
+    else:
+        rows = data.guarded(lambda: store.read_alarms(ctx.conn, since_ts=since_ts, limit=limit))
+    return [{**r, "active": bool(r["active"])} for r in rows]
 
 
 @router.get("/events", response_model=list[EventPublic], summary="The event log, newest first")

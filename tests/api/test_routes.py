@@ -306,3 +306,26 @@ async def test_the_controllers_site_figures_come_first(db: Path, site: Site,
     figures = (await get(client, api_keys, "/api/v1/site")).json()["figures"]
     assert figures["soc_pct"] == ["site/soc_pct"]
     assert figures["pv_w"] == ["mppt-1/pv_w", "mppt-2/pv_w"]  # not published by the controller
+
+
+async def test_open_streams_per_key_are_bounded(app, client: httpx.AsyncClient,
+                                                api_keys: Keys) -> None:
+    me = (await get(client, api_keys, "/api/v1/me")).json()
+    app.state.ctx.streams[me["id"]] = 4  # as if four were open
+    r = await get(client, api_keys, "/api/v1/stream", max_events=1)
+    assert r.status_code == 429
+    app.state.ctx.streams[me["id"]] = 3
+    assert (await get(client, api_keys, "/api/v1/stream", max_events=1)).status_code == 200
+    assert app.state.ctx.streams[me["id"]] == 3  # the finished stream gave its place back
+
+
+async def test_security_headers(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_past_alarms_are_limited_after_filtering(client: httpx.AsyncClient,
+                                                       api_keys: Keys) -> None:
+    past = (await get(client, api_keys, "/api/v1/alarms", active=False, limit=1)).json()
+    assert [a["kind"] for a in past] == ["device_offline"]  # the newest alarm is active
