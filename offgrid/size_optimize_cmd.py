@@ -134,7 +134,11 @@ def _print_result(data: dict[str, Any]) -> None:
     name = why["binding_constraint"]
 
     def fmt(value: float) -> str:
-        return f"{value:,.0f} min" if name == "max_saidi_minutes" else f"{100 * value:.3f} %"
+        if name == "max_saidi_minutes":
+            return f"{value:,.0f} min"
+        if name == "motor_start_surge":
+            return f"{100 * value:.0f} %"
+        return f"{100 * value:.3f} %"
 
     out.print(f"binding constraint: [bold]{name}[/] ({fmt(why['values'][name])} against "
               f"{fmt(why['limits'][name])})")

@@ -33,6 +33,7 @@ from sizing.economics import (
     diesel_only_kw,
 )
 from sizing.errors import SizingError
+from sizing.reliability import motor_start_check
 from sizing.site import Generator, Range, Site
 from sizing.weather import load_weather
 
@@ -138,6 +139,7 @@ class Performance:
     saidi_minutes: np.ndarray  # worst year [min/year]
     unmet_kwh: np.ndarray  # mean year [kWh/year]
     operation: Operation  # mean year, for the economics
+    motor_start_ratio: np.ndarray  # largest DOL start / inverter surge rating [-]
 
 
 def constraint_values(site: Site, perf: Performance) -> dict[str, tuple[np.ndarray, float]]:
@@ -151,7 +153,27 @@ def constraint_values(site: Site, perf: Performance) -> dict[str, tuple[np.ndarr
     }
     if search.max_saidi_minutes is not None:
         out["max_saidi_minutes"] = (perf.saidi_minutes, search.max_saidi_minutes)
+    if perf.motor_start_ratio.max(initial=0.0) > 0:
+        out["motor_start_surge"] = (perf.motor_start_ratio, 1.0)
     return out
+
+
+def motor_start_ratio(site: Site, designs: Designs) -> np.ndarray:
+    """Each design's largest direct-on-line motor start over its inverter's surge rating [-].
+
+    Above 1 that motor cannot start even with every other load off: the engine's
+    :func:`sizing.reliability.motor_start_check` with nothing else running. (Starting it on top
+    of the running load is the controller's job: the report warns when that needs staggering.)
+    """
+    values, where = np.unique(designs.inverter_kw, return_inverse=True)
+    ratios = np.zeros(len(values))
+    for k, kw in enumerate(values):
+        sized = apply_design(site, {"kwp": 0.0, "kwh": 0.0, "inverter_kw": float(kw),
+                                    "generator_kw": 0.0})
+        check = motor_start_check(sized, {})
+        if check is not None:
+            ratios[k] = check.start_kw / check.surge_kw if check.surge_kw > 0 else np.inf
+    return ratios[where]
 
 
 def feasible_mask(site: Site, perf: Performance) -> np.ndarray:
@@ -322,6 +344,7 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
         critical_unmet_fraction=over_years(crit),
         saidi_minutes=over_years(out["interruption_minutes"]),
         unmet_kwh=mean["unmet_kwh"],
+        motor_start_ratio=motor_start_ratio(site, designs),
         operation=Operation(
             served_kwh=mean["served_kwh"],
             fuel_l=mean["generator_fuel_l"],
@@ -519,6 +542,7 @@ def design_summary(result: Result, i: int) -> dict[str, Any]:
         "critical_unmet_fraction": float(p.critical_unmet_fraction[i]),
         "saidi_minutes": float(p.saidi_minutes[i]),
         "unmet_kwh": float(p.unmet_kwh[i]),
+        "motor_start_ratio": float(p.motor_start_ratio[i]),
         "generator_fuel_l": float(p.operation.fuel_l[i]),
         "generator_hours": float(p.operation.generator_hours[i]),
         "battery_life_years": float(min(p.operation.battery_life_years[i], 1e6)),

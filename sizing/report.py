@@ -275,7 +275,11 @@ def payback_years(costs: Costs, diesel: DieselOnly) -> float | None:
 
 
 def _fmt_constraint(name: str, value: float) -> str:
-    return f"{value:.0f} min" if name == "max_saidi_minutes" else f"{100 * value:.2f} %"
+    if name == "max_saidi_minutes":
+        return f"{value:.0f} min"
+    if name == "motor_start_surge":
+        return f"{100 * value:.0f} %"
+    return f"{100 * value:.2f} %"
 
 
 def _why(data: ReportData, t: dict[str, str]) -> str:

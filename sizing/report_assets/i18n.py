@@ -89,6 +89,8 @@ TEXT: dict[str, dict[str, str]] = {
         "constraint_max_unmet_fraction": "demand not served",
         "constraint_max_critical_unmet_fraction": "critical (aerator) demand not served",
         "constraint_max_saidi_minutes": "SAIDI",
+        "constraint_motor_start_surge": "the largest motor start against the inverter's surge "
+                                        "rating",
         "months": "Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec",
         "per_year": "a year",
         "mvnd": "M VND",
@@ -206,6 +208,8 @@ TEXT: dict[str, dict[str, str]] = {
         "constraint_max_critical_unmet_fraction":
             "phụ tải quan trọng (quạt sục khí) không được cấp",
         "constraint_max_saidi_minutes": "SAIDI",
+        "constraint_motor_start_surge": "dòng khởi động động cơ lớn nhất so với khả năng quá tải "
+                                        "của biến tần",
         "months": "Th1,Th2,Th3,Th4,Th5,Th6,Th7,Th8,Th9,Th10,Th11,Th12",
         "per_year": "mỗi năm",
         "mvnd": "triệu đồng",

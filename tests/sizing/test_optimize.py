@@ -30,6 +30,7 @@ from sizing.optimize import (
     range_edges,
     result_json,
 )
+from sizing.reliability import motor_start_check
 from sizing.simulate import Design, build_loads, simulate_year
 from sizing.site import Site, load_site, parse_site
 from sizing.weather import load_weather
@@ -193,10 +194,12 @@ def test_kernel_equals_engine_and_winner_equals_exhaustive(searched: tuple[Site,
                        battery_life_years(site.battery, np.array([x["kwh"]]),
                                           np.array([f["battery_equivalent_cycles"]])))
         npc[i] = costs(site.economics, d.take(i), op, site.generator).npc_vnd[0]
+        start = motor_start_check(apply_design(site, x), {})
         ok[i] = (f["unmet_load_fraction"] <= search.max_unmet_fraction
                  and f["critical_unmet_fraction"] <= search.max_critical_unmet_fraction
                  and (search.max_saidi_minutes is None
-                      or f["saidi_minutes"] <= search.max_saidi_minutes))
+                      or f["saidi_minutes"] <= search.max_saidi_minutes)
+                 and (start is None or start.start_kw <= start.surge_kw))
     assert ok.any() and not ok.all()  # the constraints bite: the test means something
     assert result.best == int(np.argmin(np.where(ok, npc, np.inf)))
     np.testing.assert_allclose(result.costs.npc_vnd, npc, rtol=1e-9)
@@ -348,3 +351,20 @@ def test_progress_reaches_its_total() -> None:
     assert done == sorted(done) and calls[-1][0] == calls[-1][1]
     assert calls[0][1] == len(result.grid.designs)  # the search first, then the what-ifs
     assert calls[-1][1] == result.evaluated - 2 - 1  # all but the P90 years and the baseline
+
+
+def test_a_motor_that_cannot_start_rules_a_design_out(searched: tuple[Site, Result]) -> None:
+    site, result = searched
+    d, ratio = result.grid.designs, result.perf.motor_start_ratio
+    if site.site.name == "Con Dao household":
+        # The 0.37 kW well pump starts direct on line at 6 × = 2.22 kW; a 1 kW inverter surges
+        # 2 kW: the pump could never start, whatever else is off.
+        small = d.inverter_kw == 1
+        assert np.allclose(ratio[small], 2.22 / 2.0)
+        assert not result.feasible[small].any()
+        assert result.best is not None and d.inverter_kw[result.best] == 2
+        assert "motor_start_surge" in result_json(result)["why"]["limits"]
+    else:
+        # The farm's largest start is the 3 kW exchange pump (18 kW) against 2 × 12 kW.
+        assert np.allclose(ratio[d.inverter_kw == 12], 18 / 24)
+        assert np.allclose(ratio[d.inverter_kw == 18], 18 / 36)
