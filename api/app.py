@@ -6,10 +6,12 @@ or build the app with their own settings.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
@@ -29,6 +31,25 @@ from sizing.site import Site
 STATIC = Path(__file__).parent / "static"
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every infinite or NaN float replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+class FiniteJSONResponse(JSONResponse):
+    """JSON responses in which a non-finite number from the store is null (JSON has no
+    infinities, and refusing them would be a server error)."""
+
+    def render(self, content: Any) -> bytes:
+        return super().render(_finite(content))
+
+
 def create_app(settings: ApiSettings, site_: Site) -> FastAPI:
     """The app for one site; opens (and if needed creates) the site database."""
     conn = keys.connect(settings.database)
@@ -44,7 +65,8 @@ def create_app(settings: ApiSettings, site_: Site) -> FastAPI:
 
     app = FastAPI(title="offgrid monitoring API", version="1",
                   summary=f"Live status, history, alarms and commands for {site_.site.name}",
-                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
+                  default_response_class=FiniteJSONResponse)
     app.state.ctx = ctx
     install_handlers(app)
     for module in (system, site, history, alarms, commands, stream, key_routes):

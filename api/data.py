@@ -6,7 +6,6 @@ store become :class:`api.errors.StoreUnavailable`.
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -74,11 +73,6 @@ def point_exists(conn: sqlite3.Connection, device: str, point: str) -> bool:
 def local_date(ts: float, tz: ZoneInfo) -> str:
     """The local calendar day of ``ts``, ``YYYY-MM-DD``."""
     return datetime.fromtimestamp(ts, tz).date().isoformat()
-
-
-def finite(x: float | None) -> float | None:
-    """None for NaN and infinities (JSON has neither)."""
-    return None if x is None or not math.isfinite(x) else x
 
 
 def daily_energy(conn: sqlite3.Connection, from_ts: float, to_ts: float,

@@ -15,6 +15,10 @@ def iso(ts_s: float | None) -> datetime | None:
     return None if ts_s is None else datetime.fromtimestamp(ts_s, UTC)
 
 
+class Out(BaseModel):
+    """Base of response bodies."""
+
+
 class In(BaseModel):
     """Base of request bodies: unknown fields are errors."""
 
@@ -36,7 +40,7 @@ class KeyCreate(In):
     name: Name = "api"
 
 
-class KeyPublic(BaseModel):
+class KeyPublic(Out):
     id: str
     name: str
     role: Role
@@ -56,14 +60,14 @@ class KeyCreated(KeyPublic):
     key: str = Field(description="the key itself; shown once, stored hashed")
 
 
-class Health(BaseModel):
+class Health(Out):
     status: str
     database: str
     last_sample: datetime | None
     last_sample_age_s: float | None
 
 
-class FigurePublic(BaseModel):
+class FigurePublic(Out):
     value: float | None
     quality: str
     ts: float | None = Field(description="UTC epoch [s] of the oldest input")
@@ -71,7 +75,7 @@ class FigurePublic(BaseModel):
     sources: list[str]
 
 
-class PointPublic(BaseModel):
+class PointPublic(Out):
     device: str
     point: str
     value: float | None
@@ -80,7 +84,7 @@ class PointPublic(BaseModel):
     age_s: float
 
 
-class LoadStatePublic(BaseModel):
+class LoadStatePublic(Out):
     name: str
     kind: str
     critical: bool
@@ -93,7 +97,7 @@ class LoadStatePublic(BaseModel):
     override: dict[str, Any] | None = None
 
 
-class AlarmPublic(BaseModel):
+class AlarmPublic(Out):
     id: int
     key: str
     kind: str
@@ -107,7 +111,7 @@ class AlarmPublic(BaseModel):
     active: bool
 
 
-class StatusPublic(BaseModel):
+class StatusPublic(Out):
     now: float = Field(description="server time, UTC epoch [s]")
     site: str
     soc_pct: FigurePublic
@@ -118,7 +122,7 @@ class StatusPublic(BaseModel):
     generator_mode: str | None = None
 
 
-class EventPublic(BaseModel):
+class EventPublic(Out):
     id: int
     ts: float
     kind: str
@@ -127,7 +131,7 @@ class EventPublic(BaseModel):
     data: Any = None
 
 
-class HistoryPublic(BaseModel):
+class HistoryPublic(Out):
     device: str
     point: str
     resolution: str
@@ -140,7 +144,7 @@ class HistoryPublic(BaseModel):
     max: list[float | None]
 
 
-class DailyEnergyPublic(BaseModel):
+class DailyEnergyPublic(Out):
     date: str = Field(description="local day (site time zone), YYYY-MM-DD")
     start_ts: float
     pv_kwh: float | None
@@ -156,14 +160,14 @@ class DailyEnergyPublic(BaseModel):
     sources: dict[str, dict[str, float | None]]
 
 
-class ReliabilityPublic(BaseModel):
+class ReliabilityPublic(Out):
     period: str = Field(description="local month, YYYY-MM")
     saidi_minutes: float
     saifi_count: float
     interruptions: int
 
 
-class DevicePublic(BaseModel):
+class DevicePublic(Out):
     name: str
     driver: str
     bus: str
@@ -177,7 +181,7 @@ class DevicePublic(BaseModel):
     alarm: str | None
 
 
-class CommandPublic(BaseModel):
+class CommandPublic(Out):
     id: int
     created_ts: float
     kind: str
@@ -205,7 +209,7 @@ class ThresholdCreate(In):
     value: float = Field(allow_inf_nan=False, ge=-1e6, le=1e6)
 
 
-class AuditPublic(BaseModel):
+class AuditPublic(Out):
     command_id: int
     ts: float
     actor: str

@@ -329,3 +329,20 @@ async def test_past_alarms_are_limited_after_filtering(client: httpx.AsyncClient
                                                        api_keys: Keys) -> None:
     past = (await get(client, api_keys, "/api/v1/alarms", active=False, limit=1)).json()
     assert [a["kind"] for a in past] == ["device_offline"]  # the newest alarm is active
+
+
+async def test_an_infinite_value_in_the_store_is_null(db: Path, site: Site,
+                                                      client: httpx.AsyncClient,
+                                                      api_keys: Keys) -> None:
+    from controller.store import Sample  # noqa: PLC0415
+
+    store = Store(db, site.site.timezone)
+    ts = T0 + 31 * 3600
+    store.write_cycle(ts, [Sample("inverter", "ac_w", float("inf"), "good", ts)], {}, 0.0)
+    store.close()
+    r = await get(client, api_keys, "/api/v1/status")
+    assert r.status_code == 200
+    assert next(p for p in r.json()["points"] if p["point"] == "ac_w")["value"] is None
+    h = await get(client, api_keys, "/api/v1/history/inverter/ac_w", resolution="raw",
+                  **{"from": at(ts - 60), "to": at(ts + 1)})
+    assert h.status_code == 200 and h.json()["avg"] == [None]
