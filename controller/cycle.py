@@ -27,7 +27,15 @@ from controller.devices.values import Quality, Reading, Value
 from controller.errors import CommandError, ControllerError, TransportError
 from controller.forecast import clearsky_pv_w
 from controller.model import Condition, Plan, Snapshot, State
-from controller.store import Command, CommandStatus, RollupDelta, Sample, Store
+from controller.store import (
+    SAMPLE_DEADBAND,
+    SAMPLE_HEARTBEAT_S,
+    Command,
+    CommandStatus,
+    RollupDelta,
+    Sample,
+    Store,
+)
 from controller.strategies import decide_all, next_state
 from controller.transport import Bus, DeviceLink
 from sizing.errors import SiteFileError
@@ -109,6 +117,8 @@ class Controller:
         self._forecast: tuple[date, tuple[float, ...]] | None = None
         self._saved_mono = -math.inf
         self._pruned_mono = -math.inf
+        self._stored: dict[tuple[str, str], Sample] = {}
+        self._latest: dict[tuple[str, str], tuple[float | None, str]] = {}
         self._restore()
 
     # ------------------------------------------------------------------ restart state
@@ -313,19 +323,43 @@ class Controller:
 
     # ------------------------------------------------------------------ store
 
-    def _telemetry(self, snap: Snapshot, plan: Plan, polled: list[str], now_utc: datetime,
-                   dt_s: float) -> tuple[list[Sample], list[Sample], dict[str, RollupDelta]]:
+    def _changed(self, s: Sample) -> tuple[bool, bool]:
+        """(store as a sample, update ``latest``): a move beyond the deadband, a quality
+        change or the heartbeat for samples; any change of value or quality for latest."""
+        key = (s.device, s.point)
+        last = self._stored.get(key)
+        same = self._latest.get(key) == (s.value, s.quality)
+        if same and (last is None or s.ts - last.ts < SAMPLE_HEARTBEAT_S):
+            return False, False
+        self._latest[key] = (s.value, s.quality)
+        sample = (last is None or last.quality != s.quality or s.value is None
+                  or last.value is None or s.ts - last.ts >= SAMPLE_HEARTBEAT_S
+                  or abs(s.value - last.value) > SAMPLE_DEADBAND * max(abs(s.value),
+                                                                       abs(last.value)))
+        if sample:
+            self._stored[key] = s
+        return sample, True
+
+    def _telemetry(self, snap: Snapshot, plan: Plan, now_utc: datetime, dt_s: float
+                   ) -> tuple[list[Sample], list[Sample], dict[str, RollupDelta]]:
         samples: list[Sample] = []
         latest: list[Sample] = []
         rollup: dict[str, RollupDelta] = {}
         h = dt_s / 3600.0
+
+        def record(s: Sample) -> None:
+            sample, changed = self._changed(s)
+            if sample:
+                samples.append(s)
+            elif changed:
+                latest.append(s)
+
         for link in self.links:
             readings = link.readings(now_utc)
-            rows = [Sample(link.name, p, float(r.value) if isinstance(r.value, int | float)
-                           else None, r.quality.value, r.ts.timestamp())
-                    for p, r in readings.items()
-                    if not isinstance(r.value, str) and not p.startswith("_")]
-            (samples if link.name in polled else latest).extend(rows)
+            for p, r in readings.items():
+                if not isinstance(r.value, str) and not p.startswith("_"):
+                    v = float(r.value) if isinstance(r.value, int | float) else None
+                    record(Sample(link.name, p, v, r.quality.value, r.ts.timestamp()))
 
             def good(p: str, rd: dict[str, Reading] = readings) -> float | None:
                 r = rd.get(p)
@@ -349,13 +383,12 @@ class Controller:
                                           do_mg_l=snap.value("do_mg_l"), aerator_h=aer_on * h)
         wall = snap.wall_ts
         for name in ("soc_pct", "battery_v", "pv_w", "load_w", "do_mg_l"):
-            r: Reading = getattr(snap, name)
-            v = float(r.value) if isinstance(r.value, int | float) else None
-            samples.append(Sample(SITE_SOURCE, name, v, r.quality.value, wall))
-        samples.append(Sample(SITE_SOURCE, "aerators_on", float(aer_on), "good", wall))
+            point: Reading = getattr(snap, name)
+            v = float(point.value) if isinstance(point.value, int | float) else None
+            record(Sample(SITE_SOURCE, name, v, point.quality.value, wall))
+        record(Sample(SITE_SOURCE, "aerators_on", float(aer_on), "good", wall))
         if plan.generator is not None:
-            samples.append(Sample(SITE_SOURCE, "generator_cmd", float(plan.generator), "good",
-                                  wall))
+            record(Sample(SITE_SOURCE, "generator_cmd", float(plan.generator), "good", wall))
         return samples, latest, rollup
 
     def _load(self, name: str) -> Any:
@@ -412,8 +445,7 @@ class Controller:
                 self.store.clear_alarm(wall, c.kind, c.source)
                 report.cleared.append(f"{c.kind}:{c.source}")
             self._interruptions(snap, plan, wall)
-            samples, latest, rollup = self._telemetry(snap, applied, report.polled, now_utc,
-                                                      dt_s)
+            samples, latest, rollup = self._telemetry(snap, applied, now_utc, dt_s)
             self.store.write_cycle(wall, samples, rollup, dt_s, latest=latest)
             self._save_state(now, wall, force=False)
             if now - self._pruned_mono >= PRUNE_EVERY_S:

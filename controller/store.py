@@ -17,8 +17,10 @@ Schema
 ------
 ``points(id INTEGER PK, device TEXT, point TEXT)``
     One row per (device, point) ever seen; ``UNIQUE(device, point)``.
-``samples(ts REAL, point_id INTEGER → points.id, value REAL NULL, quality TEXT)``
-    Raw values, one row per point per device poll, inserted in batches; pruned after
+``samples(point_id INTEGER → points.id, ts REAL, value REAL NULL, quality TEXT)``
+    Raw values as polled, inserted in batches: a row when a value moves by more than
+    ``SAMPLE_DEADBAND`` (1 %) of itself or its quality changes, and at least every
+    ``SAMPLE_HEARTBEAT_S`` (5 min). Primary key (point_id, ts), WITHOUT ROWID. Pruned after
     ``control.retention_days``. The view ``samples_named`` adds ``device`` and ``point``.
 ``latest(device TEXT, point TEXT, value REAL NULL, quality TEXT, ts REAL)``
     The last value of each point; primary key (device, point). ``ts`` is the time of the last
@@ -116,16 +118,16 @@ ALARM_KINDS = (
 )
 COMMAND_KINDS = ("override_load", "set_threshold", "generator", "ack_alarm")
 PERIODS: dict[str, float] = {"1m": 60.0, "15m": 900.0, "1d": 86400.0}
+SAMPLE_DEADBAND = 0.01
+SAMPLE_HEARTBEAT_S = 300.0
 MAX_OVERRIDE_S = 7 * 86400.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS points (
     id INTEGER PRIMARY KEY, device TEXT NOT NULL, point TEXT NOT NULL, UNIQUE(device, point));
 CREATE TABLE IF NOT EXISTS samples (
-    ts REAL NOT NULL, point_id INTEGER NOT NULL REFERENCES points(id), value REAL,
-    quality TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS samples_point_ts ON samples(point_id, ts);
-CREATE INDEX IF NOT EXISTS samples_ts ON samples(ts);
+    point_id INTEGER NOT NULL REFERENCES points(id), ts REAL NOT NULL, value REAL,
+    quality TEXT NOT NULL, PRIMARY KEY (point_id, ts)) WITHOUT ROWID;
 CREATE VIEW IF NOT EXISTS samples_named AS
     SELECT s.ts, p.device, p.point, s.value, s.quality FROM samples s JOIN points p
     ON p.id = s.point_id;
@@ -509,13 +511,12 @@ class Store:
                     rollup: Mapping[str, RollupDelta], dt_s: float, *,
                     latest: Sequence[Sample] = ()) -> None:
         """One cycle's telemetry in one transaction: raw ``samples`` (which also update
-        ``latest``), ``latest``-only updates (a quality change of an unpolled device), and
-        rollups over ``dt_s`` seconds."""
+        ``latest``), ``latest``-only updates, and rollups over ``dt_s`` seconds."""
         try:
             with _tx(self.conn, durable=False) as c:
                 rows = [(s.ts, self._point_id(s.device, s.point), s.value, s.quality)
                         for s in samples]
-                c.executemany("INSERT INTO samples (ts, point_id, value, quality)"
+                c.executemany("INSERT OR REPLACE INTO samples (ts, point_id, value, quality)"
                               " VALUES (?, ?, ?, ?)", rows)
                 c.executemany(
                     "INSERT INTO latest (device, point, value, quality, ts) VALUES (?,?,?,?,?)"
@@ -557,7 +558,8 @@ class Store:
         cut = now_ts - retention_days * 86400.0
         try:
             with _tx(self.conn, durable=False) as c:
-                n = c.execute("DELETE FROM samples WHERE ts < ?", (cut,)).rowcount
+                n = sum(c.execute("DELETE FROM samples WHERE point_id = ? AND ts < ?",
+                                  (pid, cut)).rowcount for pid in self._point_ids.values())
                 c.execute("DELETE FROM rollups WHERE period = '1m' AND start_ts < ?",
                           (now_ts - 4 * retention_days * 86400.0,))
         except sqlite3.Error as e:

@@ -18,14 +18,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from controller.devices.codec import Block, RegisterMap, Table, Write, decode, plan_blocks
+from controller.devices.codec import (
+    MAX_BLOCK_WORDS,
+    Block,
+    RegisterMap,
+    Table,
+    Write,
+    decode,
+    plan_blocks,
+)
 from controller.devices.errors import DeviceError
 from controller.devices.registry import DRIVERS
 from controller.devices.values import Quality, Reading, Value
@@ -226,7 +234,12 @@ class DeviceLink:
             self.rmap = await driver.discover(read)
         except DeviceError as e:
             raise TransportError(f"{self.name}: {e}") from e
-        self.blocks = plan_blocks(self.rmap)
+        planning = self.rmap
+        if self.device.driver == "sunspec":
+            # Every register of a SunSpec model chain is readable (the spec), so unused
+            # registers between points may be spanned: a few full blocks instead of many.
+            planning = replace(self.rmap, max_gap=MAX_BLOCK_WORDS)
+        self.blocks = plan_blocks(planning)
 
     def due(self, now_mono: float) -> bool:
         """True when the device's poll period has passed."""

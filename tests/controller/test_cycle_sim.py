@@ -4,6 +4,7 @@ each cycle steps the plant and the controller's monotonic clock; nothing sleeps.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import socket
 import tomllib
@@ -280,3 +281,23 @@ async def test_commands_are_executed_and_acknowledged(rig_factory: Any) -> None:
     await rig.cycles(4)
     assert rig.sim.plant.gen is not GenState.STANDBY
     assert store.read_state(api, "thresholds") == {"shed_soc_pct": 40}
+
+
+async def test_samples_on_change_with_heartbeat_and_rollups(rig_factory: Any) -> None:
+    def sixty(d: dict[str, Any]) -> None:
+        d["control"]["cycle_s"] = 60
+
+    rig = await rig_factory(NOON, sixty)
+    await rig.cycles(12)  # 12 minutes
+    conn = store.connect(rig.db, readonly=True)
+    t0 = NOON.timestamp()
+    static = store.read_samples(conn, "mppt-1", "battery_ah", 0)
+    assert 2 <= len(static) <= 4  # first value, then the 5-minute heartbeat only
+    assert all(b["ts"] - a["ts"] >= 300 for a, b in itertools.pairwise(static))
+    soc = store.read_samples(conn, "site", "soc_pct", 0)
+    assert len(soc) >= 2
+    minutes = store.read_rollups(conn, "1m", t0, source="site")
+    assert len(minutes) >= 10
+    assert all(m["aerator_h"] == pytest.approx(3 / 60) for m in minutes[2:])  # half of six
+    day = store.read_rollups(conn, "1d", 0, source="inverter")
+    assert day[0]["energy_out_wh"] > 0 and day[0]["soc_min_pct"] <= day[0]["soc_max_pct"]
