@@ -32,11 +32,11 @@ out = Console()
 SECTIONS = ("weather", "pv", "battery", "inverter", "loads", "search")
 
 
-def _run(site: Site, quiet: bool) -> Result:
-    """Optimise with a progress bar on stderr (hidden when ``quiet``)."""
+def _run(site: Site) -> Result:
+    """Optimise with a progress bar on stderr (stdout stays pure JSON)."""
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   MofNCompleteColumn(), TextColumn("design-years"),
-                  TimeElapsedColumn(), console=err, disable=quiet, transient=True) as bar:
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("optimising", total=None)
 
         def progress(done: int, total: int) -> None:
@@ -167,7 +167,7 @@ def optimize_cmd(
     """Search the site's search ranges for the cheapest design that meets its constraints."""
     site = open_site(site_file, *SECTIONS)
     try:
-        result = _run(site, quiet=False)
+        result = _run(site)
     except SizingError as e:
         fail(f"{site_file}: {e}")
     data = result_json(result)
@@ -202,7 +202,7 @@ def report_cmd(
     language: Literal["vi", "en"] = "vi" if lang == "vi" else "en"
     site = open_site(site_file, *SECTIONS)
     try:
-        result = _run(site, quiet=False)
+        result = _run(site)
         if result.best is None:
             fail(f"{site_file}: " + "; ".join(result.warnings), code=1)
         text = render_html(report_data(site, result), language)
