@@ -31,10 +31,8 @@ from sizing.strings import StringDesign, size_strings
 Lang = Literal["vi", "en"]
 COLORS = {"pv": "#f2b701", "gen": "#7f5539", "batt": "#3a86ff", "load": "#1d2b36",
           "unmet": "#d62828", "curtailed": "#c9c9c9", "soc": "#0f7b6c", "front": "#0f7b6c",
-          "grey": "#b8c4cc", "diesel": "#7f5539", "om": "#8ecae6", "rep": "#219ebc",
+          "grey": "#b8c4cc", "diesel": "#7f5539", "rep": "#219ebc",
           "capital": "#023047", "salvage": "#90be6d"}
-HOURLY_COLUMNS = ("pv_kw", "load_kw", "unmet_kw", "critical_unmet_kw", "generator_kw",
-                  "battery_kw", "soc_pct", "curtailed_kw")
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,8 @@ class ReportData:
 
     site_name: str
     design: dict[str, float]
-    hourly: pd.DataFrame  # one year, columns HOURLY_COLUMNS [kW, %]
+    hourly: pd.DataFrame  # one year: pv, load, unmet, critical_unmet, generator, battery,
+    #                       curtailed [kW] and soc_pct [%]
     dt_h: float
     load_kwh: dict[str, float]  # [kWh/year] by load name
     figures: dict[str, float]  # saidi_minutes, saifi_count, unmet_fraction, …
