@@ -250,8 +250,6 @@ class Controller:
                 for ch in ld.switch.channels)
         if self._forecast is None or self._forecast[0] != local.date():
             self._forecast = (local.date(), clearsky_pv_w(self.site, local.date()))
-        offline = frozenset(link.name for link in self.links
-                            if not link.online and link.failures > 0)
         return Snapshot(
             mono_s=now, wall_ts=wall,
             local_h=local.hour + local.minute / 60 + local.second / 3600,
@@ -260,7 +258,7 @@ class Controller:
             battery_temp_c=pick("battery_temp_c"), pv_w=_sum(pv, now_utc),
             load_w=_sum(load, now_utc), do_mg_l=pick("do_mg_l"),
             inverter_fault=pick("inverter_fault"), generator_running=pick("generator_running"),
-            outputs=outputs, offline=offline, clearsky_w=self._forecast[1])
+            outputs=outputs, clearsky_w=self._forecast[1])
 
     def _observed(self, snap: Snapshot) -> list[Condition]:
         """Alarm conditions seen in the data: offline devices, inverter trip, garbage values."""

@@ -45,7 +45,6 @@ class Snapshot:
     inverter_fault: Reading
     generator_running: Reading
     outputs: Mapping[str, tuple[bool | None, ...]] = field(default_factory=_empty)
-    offline: frozenset[str] = frozenset()
     clearsky_w: tuple[float, ...] = ()
 
     def value(self, name: str) -> float | None:
@@ -139,11 +138,6 @@ class Plan:
     conditions: tuple[Condition, ...] = ()
     by: Mapping[tuple[str, int], str] = field(default_factory=_empty)
     deferred: tuple[tuple[str, int], ...] = field(default=())
-
-
-def units_of(site: Site) -> dict[str, int]:
-    """Controllable loads (those with a ``switch``) → number of units (relay channels)."""
-    return {load.name: len(load.switch.channels) for load in site.loads if load.switch}
 
 
 def motor_surge_kw(site: Site, load_name: str) -> float:

@@ -111,27 +111,25 @@ class Bus:
         self.latency = Latency()
         self._clock = clock
         self._last_end = -float("inf")
-        self.requests = 0
-        self.failures = 0
         self.connect_failures = 0
         self.next_connect_mono = -float("inf")
-        self.error = ""
 
     @classmethod
-    def for_device(cls, dev: Device, serial_port: str | None = None) -> Bus:
+    def for_device(cls, dev: Device, serial_port: str | None = None,
+                   clock: Callable[[], float] = time.monotonic) -> Bus:
         """The bus a device sits on (``serial_port`` overrides the site file's, for a pty)."""
         if dev.transport == "tcp":
             assert dev.host is not None and dev.port is not None
             client: Client = AsyncModbusTcpClient(dev.host, port=dev.port, timeout=dev.timeout_s,
                                                   retries=0, reconnect_delay=0)
-            return cls(dev.bus, client, dev.request_gap_s or 0.0)
+            return cls(dev.bus, client, dev.request_gap_s or 0.0, clock)
         port = serial_port or dev.serial_port
         assert port is not None
         client = AsyncModbusSerialClient(port, baudrate=dev.baudrate, bytesize=dev.bytesize,
                                          parity=dev.parity, stopbits=dev.stopbits,
                                          timeout=dev.timeout_s, retries=0, reconnect_delay=0)
         gap = RTU_GAP_S if dev.request_gap_s is None else dev.request_gap_s
-        return cls(dev.bus, client, gap)
+        return cls(dev.bus, client, gap, clock)
 
     async def request(self, call: Request, max_timeout_s: float, retries: int = 1) -> Any:
         """Run one request under the lock, after the inter-request gap; retry on failure.
@@ -146,14 +144,12 @@ class Bus:
                 wait = self._last_end + self.gap_s - self._clock()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                self.requests += 1
                 timeout = self.latency.timeout_s(max_timeout_s) if attempt == 0 else max_timeout_s
                 self.client.comm_params.timeout_connect = timeout
                 start = self._clock()
                 try:
                     resp = await call(self.client)
                 except (TimeoutError, ModbusException, OSError) as e:
-                    self.failures += 1
                     last = e
                     continue
                 finally:
@@ -172,15 +168,15 @@ class Bus:
         if now < self.next_connect_mono:
             raise TransportError(f"{self.key}: down, retrying in "
                                  f"{self.next_connect_mono - now:.0f} s")
+        why = "no connection"
         try:
             ok = await self.client.connect()
         except (ModbusException, OSError) as e:
-            ok = False
-            self.error = str(e)
+            ok, why = False, str(e)
         if not ok or not self.client.connected:
             self.connect_failures += 1
             self.next_connect_mono = now + backoff_s(self.connect_failures)
-            raise TransportError(f"{self.key}: cannot connect")
+            raise TransportError(f"{self.key}: cannot connect: {why}")
         self.connect_failures = 0
 
     def close(self) -> None:
