@@ -301,3 +301,25 @@ async def test_samples_on_change_with_heartbeat_and_rollups(rig_factory: Any) ->
     assert all(m["aerator_h"] == pytest.approx(3 / 60) for m in minutes[2:])  # half of six
     day = store.read_rollups(conn, "1d", 0, source="inverter")
     assert day[0]["energy_out_wh"] > 0 and day[0]["soc_min_pct"] <= day[0]["soc_max_pct"]
+
+
+async def test_eeprom_settings_written_only_on_change(rig_factory: Any) -> None:
+    rig = await rig_factory(NOON)
+    await rig.cycles(2)
+    mppt = next(lk for lk in rig.ctrl.links if lk.name == "mppt-1")
+    assert mppt.rmap is not None
+    ah = mppt.last["battery_ah"].value
+
+    def writes() -> int:
+        return int(rig.sim.state()["devices"]["mppt-1"]["eeprom_writes"])
+
+    same = {"battery_ah": ah}
+    await mppt.write(same, encode(mppt.rmap, same), rig.sim.plant.t)
+    assert writes() == 0
+    new = {"battery_ah": ah + 100}
+    await mppt.write(new, encode(mppt.rmap, new), rig.sim.plant.t)
+    assert writes() == 1
+    await rig.cycles(2)  # read back from the device
+    assert mppt.last["battery_ah"].value == ah + 100
+    await mppt.write(new, encode(mppt.rmap, new), rig.sim.plant.t)
+    assert writes() == 1
