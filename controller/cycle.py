@@ -62,6 +62,7 @@ class CycleReport:
     plan: Plan | None = None
     snapshot: Snapshot | None = None
     elapsed_cpu_s: float = 0.0
+    io_cpu_s: float = 0.0  # of which the read and write phases (Modbus client work)
 
 
 def build_links(site: Site, serial_ports: dict[str, str] | None = None) -> list[DeviceLink]:
@@ -425,10 +426,14 @@ class Controller:
         self._prev_mono = now
         try:
             self._commands(now, wall, report)
+            io0 = time.process_time()
             await self._read(now, now_utc, report)
+            report.io_cpu_s = time.process_time() - io0
             snap = self.snapshot(now, wall)
             plan, report.failed = decide_all(snap, self.state, self.site, now)
+            io0 = time.process_time()
             applied = await self._write(plan, snap, now_utc, report)
+            report.io_cpu_s += time.process_time() - io0
             self.state = next_state(self.state, applied, snap, self.site, now)
             conds = [*plan.conditions, *self._observed(snap),
                      *(Condition("strategy_failed", name, True, err)
