@@ -119,6 +119,9 @@ def serve(
     except (StoreError, sqlite3.Error) as e:
         fail(f"{settings.database}: cannot open the database: {e}", 1)
     typer.echo(f"Serving {site.site.name} on http://{settings.host}:{settings.port}/", err=True)
+    if settings.host not in ("127.0.0.1", "::1", "localhost"):
+        typer.echo(f"warning: {settings.host} is not loopback, and this server has no TLS: "
+                   "put a TLS reverse proxy or a VPN in front of it", err=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
                 access_log=False)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from api import data
 from api.deps import ApiContext, Ctx, Viewer
@@ -21,6 +21,9 @@ from api.summary import FIGURES, SITE, figure_sources, figures, load_states
 from controller import store
 
 router = APIRouter(prefix="/api/v1", tags=["site"])
+
+PointsOpt = Annotated[bool, Query(description="include every device point (false: only the "
+                                  "site figures, loads and alarms; light on a slow link)")]
 
 
 @router.get("/site", summary="Site information and a configuration summary")
@@ -72,8 +75,9 @@ def status_now(ctx: ApiContext) -> StatusPublic:
 
 @router.get("/status", response_model=StatusPublic,
             summary="Live status: site figures, loads, every point with quality and age")
-async def status(ctx: Ctx, _: Viewer) -> StatusPublic:
-    return status_now(ctx)
+async def status(ctx: Ctx, _: Viewer, points: PointsOpt = True) -> StatusPublic:
+    status = status_now(ctx)
+    return status if points else status.model_copy(update={"points": []})
 
 
 @router.get("/devices", response_model=list[DevicePublic],

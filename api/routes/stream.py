@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import Ctx, Viewer
 from api.errors import RateLimited, StoreUnavailable
-from api.routes.site import status_now
+from api.routes.site import PointsOpt, status_now
 
 router = APIRouter(prefix="/api/v1", tags=["stream"])
 
@@ -27,8 +27,8 @@ UNCHANGING: Any = {"now": True, "soc_pct": {"age_s"}, "figures": {"__all__": {"a
             response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}}})
 async def stream(request: Request, ctx: Ctx, key: Viewer,
-                 max_events: Annotated[int | None, Query(ge=1, le=100_000)] = None
-                 ) -> StreamingResponse:
+                 max_events: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+                 points: PointsOpt = True) -> StreamingResponse:
     """Sends ``event: status`` with the status JSON whenever it changes, checked every
     ``stream_interval_s``; the stream ends after ``stream_max_s`` or ``max_events`` events.
     A key may hold at most ``MAX_STREAMS_PER_KEY`` streams open at once (429 beyond)."""
@@ -63,7 +63,8 @@ async def stream(request: Request, ctx: Ctx, key: Viewer,
                     last_body = body
                     sent += 1
                     last_sent = time.monotonic()
-                    yield f"id: {sent}\nevent: status\ndata: {status.model_dump_json()}\n\n"
+                    data = status.model_dump_json(exclude=None if points else {"points"})
+                    yield f"id: {sent}\nevent: status\ndata: {data}\n\n"
                     if max_events is not None and sent >= max_events:
                         return
                 elif time.monotonic() - last_sent >= HEARTBEAT_S:

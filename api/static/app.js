@@ -19,6 +19,7 @@ async function api(path, opts) {
     o.method = o.method || "POST";
   }
   const r = await fetch(path, o);
+  if (r.status === 401 && state.me) logout();  // the key was revoked
   let body = null;
   try { body = await r.json(); } catch (e) { body = null; }
   return { status: r.status, body };
@@ -82,7 +83,7 @@ async function start() {
   window.SITE_TZ = state.site.timezone;
   $("site-name").textContent = state.site.name;
   document.title = `${state.site.name} · offgrid`;
-  const st = await api("/api/v1/status");
+  const st = await api("/api/v1/status?points=false");
   if (st.status === 200) render(st.body);
   stream();
   loadCharts();
@@ -98,7 +99,7 @@ async function stream() {
   const ctl = new AbortController();
   state.streamAbort = ctl;
   try {
-    const r = await fetch("/api/v1/stream", { headers: { "X-API-Key": state.key },
+    const r = await fetch("/api/v1/stream?points=false", { headers: { "X-API-Key": state.key },
       signal: ctl.signal });
     if (r.status === 401) { logout(); return; }
     const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();

@@ -346,3 +346,16 @@ async def test_an_infinite_value_in_the_store_is_null(db: Path, site: Site,
     h = await get(client, api_keys, "/api/v1/history/inverter/ac_w", resolution="raw",
                   **{"from": at(ts - 60), "to": at(ts + 1)})
     assert h.status_code == 200 and h.json()["avg"] == [None]
+
+
+async def test_light_status_for_slow_links(client: httpx.AsyncClient, api_keys: Keys) -> None:
+    full = await get(client, api_keys, "/api/v1/status")
+    light = await get(client, api_keys, "/api/v1/status", points="false")
+    assert light.json()["points"] == []
+    assert {k: f["value"] for k, f in light.json()["figures"].items()} == \
+        {k: f["value"] for k, f in full.json()["figures"].items()}
+    assert len(light.content) < len(full.content) - 18 * 80  # 18 points of ~100 bytes gone
+    r = await get(client, api_keys, "/api/v1/stream", max_events=1, points="false")
+    data = next(line for line in r.text.split("\n") if line.startswith("data: "))
+    event = json.loads(data[6:])
+    assert "points" not in event and event["soc_pct"]["value"] is not None
