@@ -323,3 +323,34 @@ async def test_eeprom_settings_written_only_on_change(rig_factory: Any) -> None:
     assert mppt.last["battery_ah"].value == ah + 100
     await mppt.write(new, encode(mppt.rmap, new), rig.sim.plant.t)
     assert writes() == 1
+
+
+async def test_state_survives_a_restart(rig_factory: Any) -> None:
+    rig = await rig_factory(NIGHT, soc_pct=24)  # below the generator's start threshold
+    api = store.connect(rig.db)
+    now = rig.sim.plant.t.timestamp()
+    store.insert_command(api, "override_load", {"load": "farmhouse", "on": False,
+                                                "expires_s": 3600}, requested_by="t",
+                         now_ts=now)
+    await rig.cycles(40)  # 200 s: the generator started after its 120 s delay
+    assert rig.sim.plant.gen is GenState.RUNNING
+    rig.sim.add_fault("do-probe", "silent")
+    await rig.cycles(14)  # device_offline raised after 60 s
+    old = rig.ctrl
+    run_s = old.mono() - old.state.get("gen.on_since")
+    old.close()
+    site = old.site
+    rig.mono += 12_345.0  # a new process: another monotonic origin
+    rig.ctrl = Controller(site, Store(rig.db, site.site.timezone), build_links(site),
+                          mono=lambda: rig.mono,
+                          wall=lambda: rig.sim.plant.t.timestamp())  # noqa: PLW0108 - t moves
+    new = rig.ctrl
+    assert new.state.get("gen.on") is True
+    assert new.mono() - new.state.get("gen.on_since") == pytest.approx(run_s)
+    load, (on, expires) = next(iter(new.state.overrides.items()))
+    assert (load, on) == ("farmhouse", False)
+    assert expires - new.mono() == pytest.approx(3600 - 53 * 5, abs=1)  # set at cycle 1
+    assert ("device_offline", "do-probe") in new.alarms.active
+    reports = await rig.cycles(3)
+    assert all("device_offline:do-probe" not in r.raised for r in reports)  # not re-raised
+    assert not rig.relays()[7]
