@@ -195,7 +195,7 @@ def main() -> None:
     print("RSS over a simulated week (cycle_s = 600, 1008 cycles): " + ", ".join(
         f"day {d:.0f} {mb:.0f} MB" for d, mb in rss))
     print(f"  day 1 → day 7 growth {rss[-1][1] - rss[1][1]:+.1f} MB; peak "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6:.0f} MB "
           "(target ≤ 150 MB, flat)")
 
     # 3. CPU share at cycle_s = 1: offgrid run against offgrid sim --speed 1.
