@@ -267,10 +267,8 @@ class Controller:
         for link in self.links:
             conds.append(Condition("device_offline", link.name, link.silent(snap.mono_s),
                                    f"{link.name} not answering: {link.error}"))
-            bad = sorted(p for p, r in link.last.items() if r.quality is Quality.INVALID
-                         and not p.startswith("_"))
-            conds.append(Condition("invalid_value", link.name, bool(bad),
-                                   f"{link.name}: invalid values {', '.join(bad)}"))
+            conds.append(Condition("invalid_value", link.name, bool(link.garbage),
+                                   f"{link.name}: invalid values {', '.join(link.garbage)}"))
         fault = snap.inverter_fault
         conds.append(Condition("inverter_trip", "inverter", fault.ok and fault.value is True,
                                "inverter tripped"))

@@ -10,7 +10,9 @@
   register map, and keeps the last :class:`Reading` of each point. A silent device on a working
   bus is retried at its poll period, so it is back within a cycle of its return; its readings
   turn stale after ``stale_after_s`` (see :meth:`DeviceLink.readings`), never frozen as good.
-* Values outside :data:`PLAUSIBLE` limits are INVALID, like the devices' own sentinels.
+* Values outside :data:`PLAUSIBLE` limits are INVALID, like the devices' own sentinels; both
+  are listed in :attr:`DeviceLink.garbage` (an alarm) unless the point never had a value (a
+  register the device does not implement).
 """
 
 from __future__ import annotations
@@ -199,6 +201,8 @@ class DeviceLink:
     online: bool = False
     error: str = ""
     down_since_mono: float | None = None
+    garbage: list[str] = field(default_factory=list)
+    _seen_good: set[str] = field(default_factory=set)
 
     @property
     def name(self) -> str:
@@ -260,7 +264,15 @@ class DeviceLink:
         self.down_since_mono = None
         self.online = True
         self.error = ""
-        self.last.update({p: checked(p, v, now_utc) for p, v in decode(self.rmap, data).items()})
+        bad = []
+        for p, v in decode(self.rmap, data).items():
+            r = checked(p, v, now_utc)
+            if r.ok:
+                self._seen_good.add(p)
+            elif v is not None or p in self._seen_good:
+                bad.append(p)  # implausible, or a sentinel where a value used to be
+            self.last[p] = r
+        self.garbage = sorted(bad)
         return True
 
     def silent(self, now_mono: float) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
 import subprocess
@@ -61,3 +62,33 @@ def test_run_notifies_systemd_and_stops_on_sigterm(tmp_path: Path) -> None:
     conn = store.connect(db, readonly=True)
     points = {(r["device"], r["point"]) for r in store.read_latest(conn)}
     assert ("site", "aerators_on") in points
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed")
+def test_run_against_sim_process_over_tcp_and_pty(tmp_path: Path) -> None:
+    """`offgrid sim --pty-dir D` and `offgrid run --pty-dir D` meet on the same ptys."""
+    site = quiet_site(tmp_path, cycle_s=1.0)  # a free TCP port; RTU stays /dev/ttyUSB0
+    pty_dir = tmp_path / "pty"
+    pty_dir.mkdir()
+    sim = subprocess.Popen([sys.executable, "-m", "offgrid", "sim", str(site), "--speed", "10",
+                            "--pty-dir", str(pty_dir)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert sim.stdout is not None
+        for line in sim.stdout:
+            if line.startswith("Ready"):
+                break
+        db = tmp_path / "e2e.db"
+        run = subprocess.run([sys.executable, "-m", "offgrid", "run", str(site), "--db", str(db),
+                              "--pty-dir", str(pty_dir), "--cycles", "6"],
+                             check=False, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+    finally:
+        sim.send_signal(signal.SIGINT)
+        sim.wait(timeout=60)
+    conn = store.connect(db, readonly=True)
+    quality = {(r["device"], r["point"]): r["quality"] for r in store.read_latest(conn)}
+    for key in [("mppt-1", "soc_pct"), ("relays", "relay_0"), ("do-probe", "do_mg_l"),
+                ("genset", "generator_running"), ("inverter", "ac_w")]:
+        assert quality[key] == "good", key
+    assert store.read_active_alarms(conn) == []
