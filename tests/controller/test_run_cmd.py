@@ -36,6 +36,13 @@ def test_site_without_devices_exits_2(tmp_path: Path) -> None:
     assert "[[devices]]" in result.stderr
 
 
+def test_unwritable_database_exits_1(tmp_path: Path) -> None:
+    site = quiet_site(tmp_path)
+    result = runner.invoke(app, ["run", str(site), "--db", str(tmp_path / "no" / "x.db")])
+    assert result.exit_code == 1
+    assert "cannot open database" in result.stderr
+
+
 def test_pty_map() -> None:
     assert pty_map(["/dev/ttyUSB0"], Path("/tmp/p")) == {"/dev/ttyUSB0": "/tmp/p/ttyUSB0"}
     assert pty_map(["/dev/ttyUSB0"], None) == {}
