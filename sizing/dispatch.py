@@ -185,6 +185,16 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     [L + P] [kWh] and, when ``record``, ``series`` [N_SERIES, T] and ``load_series``
     [L + P, T] (served kW per load)."""
     dt = cfg.dt_h
+    # Arrays and flags read every step, as locals so that the compiler keeps them in registers.
+    pv_arr = inp.pv_kw_per_kwp
+    load_arr = inp.load_kw
+    steps_left_arr = inp.pump_steps_left
+    quiet_arr = inp.quiet
+    pump_kw_arr = inp.pump_kw
+    pump_daily_arr = inp.pump_daily_kwh
+    dc_coupled = cfg.dc_coupled
+    shed_soc_frac = cfg.shed_soc_frac
+    reconnect_soc_frac = cfg.reconnect_soc_frac
     n_steps = inp.pv_kw_per_kwp.size
     n_loads = inp.load_kw.shape[0]
     n_pumps = inp.pump_kw.size
@@ -243,28 +253,28 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     for t in range(n_steps):
         soc_frac = soc * inv_kwh if has_batt else 1.0
         # -- shedding and generator state, from the SOC at the start of the step
-        if soc_frac < cfg.shed_soc_frac - 1e-9:
+        if soc_frac < shed_soc_frac - 1e-9:
             shed = True
-        elif soc_frac >= cfg.reconnect_soc_frac:
+        elif soc_frac >= reconnect_soc_frac:
             shed = False
-        pv = kwp * inp.pv_kw_per_kwp[t]
+        pv = kwp * pv_arr[t]
 
         # -- pumps: what must run now for the daily energy to fit in what is left of the window
         for j in range(n_pumps):
             i = n_loads + j
-            left = inp.pump_steps_left[j, t]
+            left = steps_left_arr[j, t]
             need[i] = 0.0
             if left > 0:
-                if t == 0 or inp.pump_steps_left[j, t - 1] <= 1:
-                    pump_rem[j] = inp.pump_daily_kwh[j]
-                must_kwh = pump_rem[j] - (left - 1) * inp.pump_kw[j] * dt
+                if t == 0 or steps_left_arr[j, t - 1] <= 1:
+                    pump_rem[j] = pump_daily_arr[j]
+                must_kwh = pump_rem[j] - (left - 1) * pump_kw_arr[j] * dt
                 if must_kwh > EPS_KWH and not (shed and not critical[i]):
-                    need[i] = min(must_kwh * inv_dt, inp.pump_kw[j])
+                    need[i] = min(must_kwh * inv_dt, pump_kw_arr[j])
 
         if generator_kw > 0.0:
             if has_batt:
-                start = cfg.quiet_start_soc_frac if inp.quiet[t] else cfg.gen_start_soc_frac
-                stop = cfg.quiet_stop_soc_frac if inp.quiet[t] else cfg.gen_stop_soc_frac
+                start = cfg.quiet_start_soc_frac if quiet_arr[t] else cfg.gen_start_soc_frac
+                stop = cfg.quiet_stop_soc_frac if quiet_arr[t] else cfg.gen_stop_soc_frac
                 if not gen_on and soc_frac <= start:
                     gen_on = True
                     gen_steps = 0
@@ -272,9 +282,9 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
                 elif gen_on and gen_steps >= cfg.gen_min_run_steps and soc_frac >= stop:
                     gen_on = False
             else:
-                short = -(pv * eta if cfg.dc_coupled else pv)
+                short = -(pv * eta if dc_coupled else pv)
                 for k in range(n_all):
-                    short += inp.load_kw[k, t] if k < n_loads else need[k]
+                    short += load_arr[k, t] if k < n_loads else need[k]
                 if short > 0.0 and not gen_on:
                     gen_on = True
                     gen_steps = 0
@@ -287,7 +297,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         #    and the generator before the battery, exactly as if each source served all loads.
         loss = 0.0
         inv_left = inverter_kw  # inverter output budget this step [kW]
-        pv_ac = pv * eta if cfg.dc_coupled else pv
+        pv_ac = pv * eta if dc_coupled else pv
         pv_ac_used = 0.0
         gen_left = generator_kw if gen_on else 0.0
         dis_dc = 0.0
@@ -300,7 +310,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         interrupted = False
         for k in range(n_all):
             if k < n_loads:
-                d = inp.load_kw[k, t]
+                d = load_arr[k, t]
                 demand_kwh += d * dt
                 if critical[k]:
                     crit_demand_kwh += d * dt
@@ -311,7 +321,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
             got = 0.0
             if r > 0.0:
                 take = min(r, pv_ac - pv_ac_used)
-                if cfg.dc_coupled:
+                if dc_coupled:
                     take = min(take, inv_left)
                     inv_left -= take
                 pv_ac_used += take
@@ -344,7 +354,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
                     if counts[k]:
                         interrupted = True
         gen_out = generator_kw - gen_left if gen_on else 0.0
-        if cfg.dc_coupled:
+        if dc_coupled:
             pv_used = pv_ac_used * inv_eta
             loss += (pv_used - pv_ac_used) * dt
         else:
@@ -355,12 +365,12 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         pv_left = pv - pv_used
         chg_dc = 0.0
         chg_room = max_charge_kw(soc, dt, bp) if (has_batt and dis_dc == 0.0) else 0.0
-        pumps_first = soc_frac >= cfg.reconnect_soc_frac
+        pumps_first = soc_frac >= reconnect_soc_frac
         if n_pumps > 0 and pumps_first:
             pv_left, inv_left, loss = _pumps_on_surplus(inp, cfg, t, n_loads, served, pump_rem,
                                                         critical, shed, pv_left, inv_left, loss)
         if chg_room > 0.0 and pv_left > 0.0:
-            if cfg.dc_coupled:
+            if dc_coupled:
                 dc = min(pv_left, chg_room)
                 pv_left -= dc
             else:
@@ -398,7 +408,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         # -- pumps: window bookkeeping; what is left when the window closes is unmet
         for j in range(n_pumps):
             i = n_loads + j
-            left = inp.pump_steps_left[j, t]
+            left = steps_left_arr[j, t]
             if left == 0:
                 continue
             served_kw += served[i]
@@ -485,7 +495,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     unmet_by_load[:] = unmet_acc
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, error_model="numpy", fastmath=True)
 def _run_many(  # noqa: PLR0917
         inp: DispatchInputs, cfg: DispatchConfig, kwp: np.ndarray, kwh: np.ndarray,
               inverter_kw: np.ndarray, generator_kw: np.ndarray, summary: np.ndarray,
