@@ -298,6 +298,10 @@ class Controller:
                 applied.update({k: plan.units[k] for k in keys[dev]})
         unchanged = {k: on for k, on in plan.units.items()
                      if k not in applied and snap.outputs[k[0]][k[1]] is on}
+        if plan.reset_inverter:
+            for link in self.links:
+                if link.rmap is not None and "inverter_connect" in link.rmap.points:
+                    await self._send(link, {"inverter_connect": 1}, now_utc, report)
         if plan.generator is not None and plan.generator != self._gen_cmd:
             gen = next((lk for lk in self.links if lk.device.driver == "generator"), None)
             point = "start" if plan.generator else "stop"

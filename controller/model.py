@@ -99,6 +99,13 @@ class RunGenerator:
 
 
 @dataclass(frozen=True)
+class ResetInverter:
+    """Reset a tripped inverter (SunSpec model 123 ``Conn`` = 1)."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class StartBudget:
     """Motor starts allowed this cycle: at most one, with a surge of at most ``surge_kw``."""
 
@@ -124,7 +131,7 @@ class Condition:
     message: str = ""
 
 
-Action = Switch | RunGenerator | StartBudget | Remember | Condition
+Action = Switch | RunGenerator | ResetInverter | StartBudget | Remember | Condition
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,7 @@ class Plan:
     units: Mapping[tuple[str, int], bool] = field(default_factory=_empty)
     generator: bool | None = None
     generator_reason: str = ""
+    reset_inverter: bool = False
     memory: Mapping[str, Any] = field(default_factory=_empty)
     conditions: tuple[Condition, ...] = ()
     by: Mapping[tuple[str, int], str] = field(default_factory=_empty)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import time
 from typing import Any
 
@@ -31,6 +32,7 @@ from controller.model import (
     Condition,
     Plan,
     Remember,
+    ResetInverter,
     RunGenerator,
     Snapshot,
     StartBudget,
@@ -99,9 +101,9 @@ def battery_protection(snap: Snapshot, state: State, site: Site, now: float) -> 
 
     Below ``battery.min_soc_pct`` every load is off except the aerators at night; below
     ``control.hard_floor_soc_pct`` the aerators too. Low voltage, over-temperature or an
-    unknown battery state disconnect the non-critical loads.
+    unknown battery state disconnect the non-critical loads. An inverter trip opens every
+    motor's relay, then resets the inverter (see :func:`_trip_recovery`).
     """
-    del now
     c = site.control
     soc = snap.value("soc_pct")
     volts = snap.value("battery_v")
@@ -128,6 +130,7 @@ def battery_protection(snap: Snapshot, state: State, site: Site, now: float) -> 
         Remember("protect.low_v", low_v), Remember("protect.hot", hot),
         Condition("low_soc", "battery", low, f"SOC below {min_soc:g} %"),
     ]
+    actions += _trip_recovery(snap, state, site, now)
     night = is_night(snap, site)
     for load in _controllable(site):
         aerator = isinstance(load, AeratorLoad)
@@ -135,6 +138,32 @@ def battery_protection(snap: Snapshot, state: State, site: Site, now: float) -> 
         if floor or below_min or ((low_v or hot or unknown) and not load.critical):
             actions += _switch_all(site, load.name, False, hard=True)
     return actions
+
+
+def _trip_recovery(snap: Snapshot, state: State, site: Site, now: float) -> list[Action]:
+    """After an inverter trip, open every motor relay (so that motors restart one by one), and
+    once they are open and ``inverter_reset_delay_s`` has passed, reset the inverter, at most
+    ``inverter_max_resets_per_h`` times an hour."""
+    c = site.control
+    fault = snap.inverter_fault
+    tripped = fault.ok and fault.value is True
+    since: float | None = state.get("trip.since") if tripped else None
+    if tripped and since is None:
+        since = now
+    resets = [t for t in state.get("trip.resets", ()) if now - t < 3600.0]
+    actions: list[Action] = []
+    if tripped:
+        motors = [ld for ld in _controllable(site) if isinstance(ld, AeratorLoad | PumpLoad)]
+        for load in motors:
+            actions += _switch_all(site, load.name, False, hard=True)
+        assert since is not None
+        all_open = not any(_output(snap, (ld.name, u)) for ld in motors
+                           for u in range(_n_units(ld)))
+        if (all_open and now - since >= c.inverter_reset_delay_s
+                and len(resets) < c.inverter_max_resets_per_h):
+            actions.append(ResetInverter("motor relays open"))
+            resets.append(now)
+    return [*actions, Remember("trip.since", since), Remember("trip.resets", resets)]
 
 
 # --------------------------------------------------------------------------- 2. aeration
@@ -223,9 +252,7 @@ def admit_starts(plan: Plan, snap: Snapshot, site: Site, budget: StartBudget) ->
     units = dict(plan.units)
     for key in deferred:
         units[key] = False
-    return Plan(units=units, generator=plan.generator, generator_reason=plan.generator_reason,
-                memory=plan.memory, conditions=plan.conditions, by=plan.by,
-                deferred=tuple(deferred))
+    return replace(plan, units=units, deferred=tuple(deferred))
 
 
 def _output(snap: Snapshot, key: tuple[str, int]) -> bool:
@@ -286,7 +313,9 @@ def generator(snap: Snapshot, state: State, site: Site, now: float) -> list[Acti
     if reasons and start_since is None:
         start_since = now
     stop_ok = soc >= stop_soc and not reasons
-    stop_since = (state.get("gen.stop_cond_since") or now) if stop_ok else None
+    stop_since = state.get("gen.stop_cond_since") if stop_ok else None
+    if stop_ok and stop_since is None:
+        stop_since = now
     actions += [Remember("gen.start_cond_since", start_since),
                 Remember("gen.stop_cond_since", stop_since)]
     if not on:
@@ -416,6 +445,7 @@ def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudge
     conditions: list[Condition] = []
     gen: RunGenerator | None = None
     budget: StartBudget | None = None
+    reset = False
     for name, actions in results:
         for a in actions:
             if isinstance(a, Switch):
@@ -428,6 +458,8 @@ def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudge
                 conditions.append(a)
             elif isinstance(a, RunGenerator):
                 gen = gen or a
+            elif isinstance(a, ResetInverter):
+                reset = True
             else:
                 budget = budget or a
     units: dict[tuple[str, int], bool] = {}
@@ -437,8 +469,8 @@ def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudge
             units[key] = on
             by[key] = name
     plan = Plan(units=units, generator=None if gen is None else gen.run,
-                generator_reason="" if gen is None else gen.reason, memory=memory,
-                conditions=tuple(conditions), by=by)
+                generator_reason="" if gen is None else gen.reason, reset_inverter=reset,
+                memory=memory, conditions=tuple(conditions), by=by)
     return plan, budget
 
 

@@ -452,6 +452,8 @@ class Control(Section):
     retention_days: int = Field(default=30, ge=1, le=3650)
     shed_step_pct: NonNeg = Field(default=5.0, description="[%] SOC between priority sheds")
     protect_hysteresis_pct: Pos = Field(default=5.0, description="[%] above min_soc to recover")
+    inverter_reset_delay_s: NonNeg = 10.0
+    inverter_max_resets_per_h: int = Field(default=3, ge=0, le=60)
 
 
 

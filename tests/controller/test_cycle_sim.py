@@ -151,6 +151,18 @@ async def test_four_aerators_staggered_do_not_trip_but_at_once_they_do(rig_facto
     assert rig.sim.plant.state()["inverter_tripped"]
     reports = await rig.cycles(1)
     assert "inverter_trip:inverter" in reports[0].raised
+    # Recovery: motor relays opened, the inverter reset, then the staggered restart.
+    assert not any(rig.relays()[:4])
+    reports = await rig.cycles(10)
+    resets = [i for i, r in enumerate(reports) if "inverter_connect" in r.writes.get(
+        "inverter", {})]
+    assert len(resets) == 1
+    assert not rig.sim.plant.state()["inverter_tripped"]
+    assert sum(rig.relays()[:4]) == 4
+    assert "inverter_trip:inverter" in [k for r in reports for k in r.cleared]
+    conn = store.connect(rig.db, readonly=True)
+    cut = conn.execute("SELECT * FROM interruptions WHERE cause = 'inverter_trip'").fetchall()
+    assert cut and all(row["end_ts"] is not None for row in cut)
 
 
 # --------------------------------------------------------------------------- battery

@@ -394,3 +394,29 @@ def test_invariants(soc: float | None, do: float | None, h: float, load_w: float
         assert all(plan.units[("aerators", u)] for u in (0, 1))
     if soc is not None and soc < SITE.battery.min_soc_pct and not night:
         assert not any(plan.units.values())
+
+
+def tripped(s: Snapshot) -> Snapshot:
+    return replace(s, inverter_fault=r(True))
+
+
+@pytest.mark.parametrize(
+    ("outputs_on", "since", "resets", "expect_reset"),
+    [
+        (True, 0.0, [], False),  # relays still closed: open them first
+        (False, 995.0, [], False),  # open, but the 10 s delay has not passed
+        (False, 0.0, [], True),
+        (False, 0.0, [10.0, 20.0, 30.0], False),  # three resets within the hour: give up
+        (False, 0.0, [-5000.0, 20.0, 30.0], True),  # one of them is older than an hour
+    ],
+)
+def test_trip_recovery(outputs_on: bool, since: float, resets: list[float],
+                       expect_reset: bool) -> None:
+    state = State(memory={"trip.since": since, "trip.resets": resets})
+    s = tripped(snap(h=22, outputs=all_outputs(outputs_on)))
+    acts = S.battery_protection(s, state, SITE, 1000.0)
+    assert offs(acts) == {"aerators", "exchange-pump"}  # the farmhouse is no motor
+    assert any(isinstance(a, S.ResetInverter) for a in acts) is expect_reset
+    plan, _ = S.decide_all(s, state, SITE, 1000.0)
+    assert not any(on for (load, _), on in plan.units.items() if load == "aerators")
+    assert plan.reset_inverter is expect_reset
