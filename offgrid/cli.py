@@ -12,7 +12,6 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
-from offgrid import summary
 from offgrid.size_cmd import size_app
 from sizing.errors import SiteFileError, SizingError
 from sizing.site import Site, load_site
@@ -69,6 +68,8 @@ def check(site_file: SiteArg, as_json: JsonOpt = False) -> None:
         if as_json:
             print_json(site.model_dump(mode="json"))
         else:
+            from offgrid import summary  # noqa: PLC0415 (pandas: loaded by this command only)
+
             summary.print_site(out, site)
     except SizingError as e:
         fail(f"{site_file}: {e}")

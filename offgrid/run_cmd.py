@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from controller.errors import StoreError
-from controller.service import run_site
 from offgrid.cli import SiteArg, app, fail, open_site
 
 
@@ -29,6 +28,8 @@ def run(
     site = open_site(site_file)
     if not site.devices:
         fail(f"{site_file}: [[devices]] is required for this command")
+    from controller.service import run_site  # noqa: PLC0415 (heavy: loaded by this command only)
+
     try:
         run_site(site, db or site.api.database, pty_dir=pty_dir, cycles=cycles, verbose=verbose,
                  notify_socket=os.environ.get("NOTIFY_SOCKET"))

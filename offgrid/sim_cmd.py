@@ -7,15 +7,16 @@ import contextlib
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hardware_sim.control import ControlServer
 from hardware_sim.errors import SimError
-from hardware_sim.simulator import Simulator
 from offgrid.cli import SiteArg, app, fail, open_site
 from sizing.errors import SizingError
+
+if TYPE_CHECKING:
+    from hardware_sim.simulator import Simulator
 
 
 def _say(line: str) -> None:
@@ -27,6 +28,8 @@ async def _serve(sim: Simulator, control_port: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)  # Ctrl-C at any point below ends cleanly
+    from hardware_sim.control import ControlServer  # noqa: PLC0415 (heavy: loaded by this command only)
+
     control = ControlServer(sim)
     clock: asyncio.Task[None] | None = None
     try:
@@ -75,6 +78,8 @@ def sim(  # noqa: PLR0917 - Typer options
     if t0.tzinfo is None:
         t0 = t0.replace(tzinfo=UTC)
     try:
+        from hardware_sim.simulator import Simulator  # noqa: PLC0415 (heavy: loaded by this command only)
+
         simulator = Simulator(site, t0, speed=speed, seed=seed, pty_dir=pty_dir, emit=_say)
         asyncio.run(_serve(simulator, control_port))
     except (SimError, SizingError) as e:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import tomlkit
 import typer
@@ -23,9 +23,10 @@ from tomlkit.items import Table as TomlTable
 from offgrid.cli import JsonOpt, SiteArg, fail, open_site, print_json
 from offgrid.size_cmd import size_app
 from sizing.errors import SiteFileError, SizingError
-from sizing.optimize import Result, apply_design, design_dict, optimize, result_json
-from sizing.report import render_html, report_data
 from sizing.site import Site, load_site
+
+if TYPE_CHECKING:
+    from sizing.optimize import Result
 
 err = Console(stderr=True)
 out = Console()
@@ -42,12 +43,16 @@ def _run(site: Site) -> Result:
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
+        from sizing.optimize import optimize  # noqa: PLC0415 (heavy: loaded by this command only)
+
         return optimize(site, progress=progress)
 
 
 def write_site(site: Site, source: Path, target: Path, design: dict[str, float]) -> None:
     """Copy the site file ``source`` to ``target`` with the design's sizes, keeping every other
     key and comment (tomlkit). Relative file names are rewritten for the new folder."""
+    from sizing.optimize import apply_design  # noqa: PLC0415 (heavy: loaded by this command only)
+
     designed = apply_design(site, design)
     assert designed.pv is not None and designed.battery is not None
     assert designed.inverter is not None
@@ -170,6 +175,8 @@ def optimize_cmd(
         result = _run(site)
     except SizingError as e:
         fail(f"{site_file}: {e}")
+    from sizing.optimize import design_dict, result_json  # noqa: PLC0415 (heavy: loaded by this command only)
+
     data = result_json(result)
     if write is not None:
         if result.best is None:
@@ -205,6 +212,8 @@ def report_cmd(
         result = _run(site)
         if result.best is None:
             fail(f"{site_file}: " + "; ".join(result.warnings), code=1)
+        from sizing.report import render_html, report_data  # noqa: PLC0415 (heavy: loaded by this command only)
+
         text = render_html(report_data(site, result), language)
     except SizingError as e:
         fail(f"{site_file}: {e}")
