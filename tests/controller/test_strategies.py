@@ -231,25 +231,43 @@ def gen_run(site: Site, socs: list[float], step_s: float = 60.0, h: float = 12.0
 
 
 def test_generator_start_delay_min_run_and_stop_delay() -> None:
-    # start 25 % after 120 s; stop 80 % after 300 s and 60 min run; one step per minute.
-    socs = [30, 24, 24, 24, 26, 40] + [85] * 70
+    # Start below gen_start_soc_pct after gen_start_delay_s; stop at or above gen_stop_soc_pct
+    # after gen_stop_delay_s and generator.min_run_min; one step per minute.
+    c, gen = SITE.control, SITE.generator
+    assert gen is not None
+    start, stop = c.gen_start_soc_pct, c.gen_stop_soc_pct
+    delay_steps = math.ceil(c.gen_start_delay_s / 60)
+    assert delay_steps >= 1  # otherwise there is no delay to wait through
+    low, between, high = start - 1, (start + stop) / 2, min(100.0, stop + 5)
+    socs = ([start + 5] + [low] * (delay_steps + 1) + [between] * 2
+            + [high] * (math.ceil(gen.min_run_min) + math.ceil(c.gen_stop_delay_s / 60) + 10))
     runs = gen_run(SITE, socs)
-    assert runs[:3] == [False, False, False]  # 24 % for 0, 60 s: still waiting
-    assert runs[3] is True  # 120 s below threshold
-    first_on = 3
+    first_on = 1 + delay_steps  # below the threshold since step 1
+    assert runs[:first_on] == [False] * first_on  # below for less than the delay: waiting
+    assert runs[first_on] is True  # gen_start_delay_s below the threshold
+    assert all(runs[first_on:first_on + 3])  # between the thresholds it keeps running
     last_on = max(i for i, v in enumerate(runs) if v)
-    assert last_on - first_on + 1 >= 60  # minimum run time 60 min
+    assert last_on - first_on + 1 >= gen.min_run_min  # minimum run time, one step a minute
     assert runs[-1] is False
 
 
 def test_generator_brief_dip_does_not_start() -> None:
-    assert not any(gen_run(SITE, [24, 30, 24, 30, 24, 30]))
+    start = SITE.control.gen_start_soc_pct
+    dip, back = start - 1, start + 5
+    assert not any(gen_run(SITE, [dip, back, dip, back, dip, back]))
 
 
 def test_generator_quiet_hours_use_own_thresholds() -> None:
-    # 23:00 is quiet: start only below 15 %.
-    assert not any(gen_run(SITE, [20] * 5, h=23))
-    assert any(gen_run(SITE, [14] * 5, h=23))
+    # 23:00 is quiet: start only below the quiet hours' own gen_start_soc_pct.
+    c = SITE.control
+    qh = c.quiet_hours
+    assert qh is not None and qh.gen_start_soc_pct < c.gen_start_soc_pct
+    w = qh.window
+    assert S.in_window(23, w.start_h, w.end_h) and not S.in_window(12, w.start_h, w.end_h)
+    between = (qh.gen_start_soc_pct + c.gen_start_soc_pct) / 2
+    assert any(gen_run(SITE, [between] * 5, h=12))  # by day this SOC starts it
+    assert not any(gen_run(SITE, [between] * 5, h=23))
+    assert any(gen_run(SITE, [qh.gen_start_soc_pct - 1] * 5, h=23))
 
 
 @pytest.mark.parametrize(("policy", "expect"), [("start", True), ("stop", False),

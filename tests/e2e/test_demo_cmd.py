@@ -54,8 +54,9 @@ def test_demo_prints_working_url_and_key_and_stops_on_ctrl_c(tmp_path: Path) -> 
                 key = m.group(1)
                 break
         assert url and key, (tmp_path / "demo.err").read_text()
-        control = re.search(r"Simulator control: (\S+)", (tmp_path / "demo.err").read_text())
-        assert control is not None
+        # stderr names the simulator's control port just after the key is printed on stdout
+        control = wait_for("the simulator's control address", lambda: re.search(
+            r"Simulator control: (\S+)", (tmp_path / "demo.err").read_text()))
 
         assert _get(url + "api/v1/status")[0] == 401
         status = wait_for("a state of charge",

@@ -11,9 +11,13 @@ import pytest
 from typer.testing import CliRunner
 
 from offgrid.cli import app
+from sizing.site import load_site
 from tests.conftest import HOME, SHRIMP
 
 runner = CliRunner()
+_shrimp_pv = load_site(SHRIMP).pv
+assert _shrimp_pv is not None
+SHRIMP_KWP = _shrimp_pv.kwp
 
 
 def run_check(path: Path, *extra: str) -> tuple[int, str, str]:
@@ -68,7 +72,7 @@ def _mutate(src: Path, old: str, new: str) -> str:
 
 # (id, source file, text to replace, replacement, key the message must name)
 BROKEN = [
-    ("wrong-type", SHRIMP, "kwp = 55", 'kwp = "lots"', "pv.kwp"),
+    ("wrong-type", SHRIMP, f"kwp = {SHRIMP_KWP:g}\n", 'kwp = "lots"\n', "pv.kwp"),
     ("unknown-key", SHRIMP, "tilt_deg = 12", "tilt_degs = 12", "pv.tilt_degs"),
     ("unknown-section", HOME, "[inverter]", "[inverterr]", "inverterr"),
     ("missing-weather-file", HOME, "monthly_ghi_kwh_m2_day = [5.0, 5.8, 6.3, 6.2, 5.3, 4.8, 4.7, "

@@ -51,8 +51,9 @@ def test_grid_is_full_factorial() -> None:
     assert sorted(set(grid.designs.kwp)) == [20, 30, 40]
     assert sorted(set(grid.designs.kwh)) == [0, 50, 100]
     # Dimensions without a range keep the site's own size.
-    assert set(grid.designs.inverter_kw) == {15}
-    assert set(grid.designs.generator_kw) == {15}
+    assert site.inverter is not None and site.generator is not None
+    assert set(grid.designs.inverter_kw) == {site.inverter.kw}
+    assert set(grid.designs.generator_kw) == {site.generator.kw}
     assert grid.searched == {"kwp": True, "kwh": True, "inverter_kw": False,
                              "generator_kw": False}
 
@@ -153,7 +154,7 @@ def small_home() -> Site:
 
 
 def small_shrimp() -> Site:
-    return site_with(SHRIMP, kwp={"min": 60, "max": 140, "step": 40},
+    return site_with(SHRIMP, kwp={"min": 60, "max": 180, "step": 60},
                      kwh={"min": 100, "max": 300, "step": 100},
                      inverter_kw={"min": 12, "max": 18, "step": 6},
                      generator_kw={"min": 0, "max": 15, "step": 15},
@@ -238,13 +239,19 @@ def test_result_explains_itself(searched: tuple[Site, Result]) -> None:
 
 def test_apply_design_keeps_ratios() -> None:
     site = parse_site(tomllib.loads(SHRIMP.read_text(encoding="utf-8")), SHRIMP.parent, SHRIMP)
+    assert site.pv is not None and site.battery is not None and site.inverter is not None
+    old_kwp, b, inv = site.pv.kwp, site.battery.model_copy(), site.inverter.model_copy()
+    assert (old_kwp, b.kwh, inv.kw) != (100, 320, 30)  # the design below changes every size
     new = apply_design(site, {"kwp": 100, "kwh": 320, "inverter_kw": 30, "generator_kw": 0})
     assert new.pv is not None and new.battery is not None and new.inverter is not None
     assert new.pv.kwp == 100 and new.battery.kwh == 320
-    assert new.battery.max_charge_kw == pytest.approx(80)  # 40 kW per 160 kWh
-    assert new.inverter.surge_kw == pytest.approx(60)  # 30 kW per 15 kW
+    assert new.battery.max_charge_kw == pytest.approx(320 * b.max_charge_kw / b.kwh)
+    assert new.battery.max_discharge_kw == pytest.approx(320 * b.max_discharge_kw / b.kwh)
+    assert new.inverter.surge_kw == pytest.approx(30 * inv.surge_kw / inv.kw)
     assert new.generator is None
-    assert site.generator is not None and site.pv is not None and site.pv.kwp == 55
+    # The site itself is unchanged.
+    assert site.generator is not None and site.pv.kwp == old_kwp
+    assert site.battery == b and site.inverter == inv
 
 
 # --------------------------------------------------------------------------- the command

@@ -36,12 +36,16 @@ def test_shrimp_without_generator_and_small_battery_misses_aerators_at_night_in_
 
 
 def test_shrimp_with_generator_keeps_aerators_running() -> None:
-    result = simulate(load_site(SHRIMP))
+    site = load_site(SHRIMP)
+    assert site.pv is not None and site.search is not None
+    result = simulate(site)
     data = result.to_json()
     assert data["critical_unmet_fraction"] < 0.001
+    assert site.search.max_saidi_minutes is not None
+    assert data["saidi_minutes"] <= site.search.max_saidi_minutes  # the example's own target
     assert data["generator_hours"] > 0 and data["generator_fuel_l"] > 0
     assert 0.0 < data["renewable_fraction"] < 1.0
-    assert data["pv_ac_kwh"] == pytest.approx(55 * 1380, rel=0.1)
+    assert data["pv_ac_kwh"] == pytest.approx(site.pv.kwp * 1380, rel=0.1)
     assert data["load_kwh"] == pytest.approx(365 * (162 + 2.62 + 9), rel=0.02)
 
 
