@@ -16,35 +16,18 @@ from sizing.report import bill_of_materials, payback_years
 from sizing.report_assets.i18n import TEXT
 from sizing.site import PV, Economics
 from sizing.strings import size_strings
-from tests.conftest import HOME
+from tests.sizing.test_optimize import home_with_search
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 CHARTS = ("chart_monthly", "chart_soc", "chart_day", "chart_loads", "chart_pareto", "chart_cash")
-SMALL_SEARCH = """[search]
-kwp = { min = 1.0, max = 3.0, step = 0.5 }
-kwh = { min = 2, max = 10, step = 2 }
-inverter_kw = { min = 1, max = 2, step = 0.5 }
-max_unmet_fraction = 0.01
-max_critical_unmet_fraction = 0.01
-max_saidi_minutes = 300
-"""
-
-
-def small_home(tmp_path: Path) -> Path:
-    text = HOME.read_text(encoding="utf-8")
-    start = text.index("[search]")
-    end = text.index("[api]")
-    path = tmp_path / "home.toml"
-    path.write_text(text[:start] + SMALL_SEARCH + "\n" + text[end:], encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("report")
-    site = small_home(tmp)
+    site = home_with_search(tmp)
     out = {}
     for lang in ("vi", "en"):
         path = tmp / f"report-{lang}.html"
