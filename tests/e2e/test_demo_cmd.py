@@ -71,7 +71,11 @@ def test_demo_prints_working_url_and_key_and_stops_on_ctrl_c(tmp_path: Path) -> 
         assert not _reachable(url + "healthz")
         assert not _reachable(control.group(1) + "state")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:  # a failed assertion: let the demo stop its children first
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         errlog.close()
