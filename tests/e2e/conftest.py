@@ -10,6 +10,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -60,6 +61,11 @@ def cli_key(site: DemoSite, role: str) -> str:
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     site = DemoSite(tmp_path_factory.mktemp("demo"), speed=SPEED, api_port=0)
+    # Start the simulated day in the morning, whatever the wall clock says, so that PV and the
+    # state of charge are moving while the tests watch (a full battery in the afternoon is not).
+    morning = datetime.now(site.site.tz).replace(hour=7, minute=0, second=0, microsecond=0)
+    with site.site_file.open("a", encoding="utf-8") as f:
+        f.write(f"\n[sim]\nstart = {morning.isoformat()}\n")
     try:
         site.start()
         keys = {"admin": site.key, "viewer": cli_key(site, "viewer"),
