@@ -16,9 +16,10 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import Forbidden, RateLimited, Unauthorized
-from api.keys import KeyInfo, KeyVerifier, Role
+from api.keys import KeyInfo, KeyVerifier
 from api.metrics import RequestMetrics
 from api.ratelimit import RateLimiter
+from api.roles import Role
 from api.settings import ApiSettings
 from sizing.site import Site
 

@@ -24,7 +24,6 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +31,7 @@ import fastapi
 
 from api import audit
 from api.errors import NotFound
+from api.roles import Role
 from controller import store
 
 SCHEMA = """
@@ -57,23 +57,6 @@ KeyId = Annotated[str, fastapi.Path(pattern=r"^[0-9a-f]{12}$", description="a ke
 
 class UnknownKey(NotFound):
     """No key with that id."""
-
-
-class Role(StrEnum):
-    """What a key may do; each role includes the ones before it."""
-
-    viewer = "viewer"
-    operator = "operator"
-    admin = "admin"
-
-    @property
-    def rank(self) -> int:
-        """0 viewer, 1 operator, 2 admin."""
-        return list(Role).index(self)
-
-    def allows(self, needed: Role) -> bool:
-        """Whether this role may do what ``needed`` may."""
-        return self.rank >= needed.rank
 
 
 @dataclass(frozen=True)

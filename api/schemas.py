@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.keys import KeyInfo, Role
+from api.keys import KeyInfo
+from api.roles import Role
 
 
 def iso(ts_s: float | None) -> datetime | None:

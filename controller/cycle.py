@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from controller.alarms import AlarmTracker
-from controller.devices.codec import encode
+from controller.devices.codec import Block, encode
 from controller.devices.errors import DeviceError
 from controller.devices.values import Quality, Reading, Value
 from controller.errors import CommandError, ControllerError, TransportError
@@ -62,7 +62,7 @@ class CycleReport:
     plan: Plan | None = None
     snapshot: Snapshot | None = None
     elapsed_cpu_s: float = 0.0
-    io_cpu_s: float = 0.0  # of which the read and write phases (Modbus client work)
+    io_cpu_s: float = 0.0  # of which the Modbus requests of the read and write phases
 
 
 def build_links(site: Site, serial_ports: dict[str, str] | None = None) -> list[DeviceLink]:
@@ -217,18 +217,21 @@ class Controller:
 
     # ------------------------------------------------------------------ read
 
-    async def _read(self, now: float, now_utc: datetime, report: CycleReport) -> None:
+    async def _read(self, now: float) -> list[tuple[DeviceLink, dict[Block, list[int]]]]:
+        """Fetch every due device, the buses side by side; the raw data of those that answered."""
         by_bus: dict[str, list[DeviceLink]] = defaultdict(list)
         for link in self.links:
             if link.due(now):
                 by_bus[link.bus.key].append(link)
+        fetched: list[tuple[DeviceLink, dict[Block, list[int]]]] = []
 
         async def poll_bus(links: list[DeviceLink]) -> None:
             for link in links:
-                if await link.poll(now, now_utc):
-                    report.polled.append(link.name)
+                if (data := await link.fetch(now)) is not None:
+                    fetched.append((link, data))
 
         await asyncio.gather(*(poll_bus(ls) for ls in by_bus.values()))
+        return fetched
 
     def snapshot(self, now: float, wall: float) -> Snapshot:
         """The immutable snapshot of this cycle, from every link's aged readings."""
@@ -429,8 +432,11 @@ class Controller:
         try:
             self._commands(now, wall, report)
             io0 = time.process_time()
-            await self._read(now, now_utc, report)
+            fetched = await self._read(now)
             report.io_cpu_s = time.process_time() - io0
+            for link, data in fetched:
+                link.accept(data, now_utc)
+                report.polled.append(link.name)
             snap = self.snapshot(now, wall)
             plan, report.failed = decide_all(snap, self.state, self.site, now)
             io0 = time.process_time()

@@ -245,21 +245,24 @@ class DeviceLink:
         """True when the device's poll period has passed."""
         return now_mono >= self.next_poll_mono
 
-    async def poll(self, now_mono: float, now_utc: datetime) -> bool:
-        """Read every block once; True on success."""
+    async def fetch(self, now_mono: float) -> dict[Block, list[int]] | None:
+        """Read every block once (the I/O); None when the device fails to answer."""
         self.next_poll_mono = now_mono + self.device.poll_s
         try:
             if self.rmap is None:
                 await self._discover()
-            assert self.rmap is not None
-            data = {b: await self._read(b.table, b.address, b.count) for b in self.blocks}
+            return {b: await self._read(b.table, b.address, b.count) for b in self.blocks}
         except TransportError as e:
             self.failures += 1
             self.online = False
             self.error = str(e)
             if self.down_since_mono is None:
                 self.down_since_mono = now_mono
-            return False
+            return None
+
+    def accept(self, data: dict[Block, list[int]], now_utc: datetime) -> None:
+        """Decode what :meth:`fetch` read into checked readings; flag garbage."""
+        assert self.rmap is not None
         self.failures = 0
         self.down_since_mono = None
         self.online = True
@@ -273,7 +276,6 @@ class DeviceLink:
                 bad.append(p)  # implausible, or a sentinel where a value used to be
             self.last[p] = r
         self.garbage = sorted(bad)
-        return True
 
     def silent(self, now_mono: float) -> bool:
         """True when the device has not answered for ``stale_after_s``."""

@@ -19,7 +19,7 @@ from typing import Annotated, TextIO
 import tomlkit
 import typer
 
-from api import keys
+from api.roles import Role
 from api.settings import ApiSettings
 from controller.errors import StoreError
 from offgrid.cli import SiteArg, app, fail, open_site, out, print_json
@@ -44,6 +44,8 @@ def _database(site_file: Path | None, db: Path | None) -> Path:
 
 
 def _open(path: Path) -> sqlite3.Connection:
+    from api import keys  # noqa: PLC0415 (fastapi: loaded by the key commands only)
+
     try:
         return keys.connect(path)
     except (StoreError, sqlite3.Error) as e:
@@ -52,12 +54,14 @@ def _open(path: Path) -> sqlite3.Connection:
 
 @keys_app.command("create")
 def create(
-    role: Annotated[keys.Role, typer.Option("--role", help="viewer, operator or admin.")],
+    role: Annotated[Role, typer.Option("--role", help="viewer, operator or admin.")],
     site_file: SiteOpt = None, db: DbOpt = None,
     name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")] = "api",
     as_json: JsonOpt = False,
 ) -> None:
     """Create a key and print it once (only its hash is stored)."""
+    from api import keys  # noqa: PLC0415 (fastapi: loaded by the key commands only)
+
     if not 1 <= len(name) <= 60:
         fail("--name must be 1 to 60 characters")
     conn = _open(_database(site_file, db))
@@ -73,6 +77,8 @@ def create(
 @keys_app.command("list")
 def list_(site_file: SiteOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List keys (ids, roles, use; never the keys themselves)."""
+    from api import keys  # noqa: PLC0415 (fastapi: loaded by the key commands only)
+
     conn = _open(_database(site_file, db))
     rows = [{"id": k.id, "name": k.name, "role": k.role.value, "active": k.active,
              "created_ts": k.created_ts, "revoked_ts": k.revoked_ts,
@@ -90,6 +96,8 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `keys 
            site_file: Annotated[Path | None, typer.Option("--site", help="The site file.")] = None,
            db: DbOpt = None) -> None:
     """Revoke a key: it stops working at once."""
+    from api import keys  # noqa: PLC0415 (fastapi: loaded by the key commands only)
+
     conn = _open(_database(site_file, db))
     try:
         info = keys.revoke_key(conn, key_id, by="cli")
@@ -229,8 +237,10 @@ class DemoSite:
         threading.Thread(target=_drain, args=(sim.stdout, self.logs[0]), daemon=True).start()
         self._spawn("controller", "run", str(self.site_file), "--pty-dir", "pty")
         self._wait("the controller", self._has_data)
+        from api import keys  # noqa: PLC0415
+
         conn = keys.connect(self.database)
-        self.key = keys.create_key(conn, keys.Role.admin, "demo", by="demo")[0]
+        self.key = keys.create_key(conn, Role.admin, "demo", by="demo")[0]
         conn.close()
         self._spawn("api", "serve", str(self.site_file))
         self._wait("the API", self._api_up)

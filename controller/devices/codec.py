@@ -12,6 +12,7 @@ here are pure:
 
 from __future__ import annotations
 
+import bisect
 import math
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -108,6 +109,8 @@ class RegisterMap:
     max_gap: int = 0  # unused registers a block read may span (the device must answer them)
     derive: Derive | None = None  # computes further points (e.g. battery_w) from decoded ones
     _by_point: dict[str, Register] = field(init=False, repr=False, compare=False)
+    _by_table: dict[Table, tuple[list[int], list[Register]]] = field(
+        init=False, repr=False, compare=False)  # addresses and registers, sorted by address
 
     def __post_init__(self) -> None:
         by_point = {r.point: r for r in self.registers}
@@ -119,6 +122,19 @@ class RegisterMap:
             if r.table.is_bit != (r.kind is Kind.BIT):
                 raise ValueError(f"{self.name}: {r.point}: bit tables take Kind.BIT only")
         object.__setattr__(self, "_by_point", by_point)
+        by_table = {}
+        for table in Table:
+            regs = sorted((r for r in self.registers if r.table is table), key=lambda r: r.address)
+            by_table[table] = ([r.address for r in regs], regs)
+        object.__setattr__(self, "_by_table", by_table)
+
+    def inside(self, block: Block) -> list[Register]:
+        """The registers that lie entirely inside ``block``."""
+        addresses, regs = self._by_table[block.table]
+        end = block.address + block.count
+        first = bisect.bisect_left(addresses, block.address)
+        last = bisect.bisect_left(addresses, end, lo=first)
+        return [r for r in regs[first:last] if r.address + r.words <= end]
 
     def register(self, point: str) -> Register:
         """The register of ``point``; raises :class:`UnknownPointError`."""
@@ -235,12 +251,10 @@ def decode(rmap: RegisterMap, data: Mapping[Block, Sequence[int]]) -> dict[str, 
     scale factor does) are None. Derived points are added by the map's ``derive``.
     """
     raw_by_point: dict[str, int] = {}
-    for reg in rmap.registers:
-        for block, words in data.items():
-            if block.covers(reg):
-                off = reg.address - block.address
-                raw_by_point[reg.point] = _raw(reg, words[off:off + reg.words])
-                break
+    for block, words in data.items():
+        for reg in rmap.inside(block):
+            off = reg.address - block.address
+            raw_by_point.setdefault(reg.point, _raw(reg, words[off:off + reg.words]))
     out: dict[str, Value | None] = {}
     for reg in rmap.registers:
         if reg.internal or reg.point not in raw_by_point:

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from api import keys
 from api.app import create_app
+from api.roles import Role
 from api.settings import ApiSettings
 from controller.store import RollupDelta, Sample, Store
 from sizing.site import Site, load_site
@@ -112,7 +113,7 @@ def db(tmp_path: Path, filled_db: tuple[Path, float]) -> Path:
 def api_keys(db: Path) -> Keys:
     conn = keys.connect(db)
     made = {r.value: keys.create_key(conn, r, f"test-{r.value}", by="test")[0]
-            for r in keys.Role}
+            for r in Role}
     conn.close()
     return Keys(**made)
 

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api import keys
+from api.roles import Role
 from offgrid.cli import app
 from tests.conftest import SHRIMP
 
@@ -25,7 +26,7 @@ def test_create_prints_the_key_once_and_stores_its_hash(tmp_path: Path) -> None:
     assert "shown only once" in made.stderr
     conn = keys.connect(db)
     info = keys.KeyVerifier(conn).verify(key)
-    assert info is not None and info.role is keys.Role.operator and info.name == "hoa"
+    assert info is not None and info.role is Role.operator and info.name == "hoa"
     listed = runner.invoke(app, ["keys", "list", "--db", str(db), "--json"])
     rows = json.loads(listed.stdout)
     assert [(r["id"], r["role"], r["active"]) for r in rows] == [(info.id, "operator", True)]
