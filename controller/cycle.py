@@ -233,11 +233,12 @@ class Controller:
         await asyncio.gather(*(poll_bus(ls) for ls in by_bus.values()))
         return fetched
 
-    def snapshot(self, now: float, wall: float) -> Snapshot:
-        """The immutable snapshot of this cycle, from every link's aged readings."""
+    def snapshot(self, now: float, wall: float, per_dev: dict[str, dict[str, Reading]]
+                 ) -> Snapshot:
+        """The immutable snapshot of this cycle, from every link's aged readings ``per_dev``
+        (device → point → reading)."""
         now_utc = datetime.fromtimestamp(wall, UTC)
         local = now_utc.astimezone(self.site.tz)
-        per_dev = {link.name: link.readings(now_utc) for link in self.links}
 
         def pick(point: str) -> Reading:
             return _best((r[point] for r in per_dev.values() if point in r), now_utc)
@@ -344,8 +345,8 @@ class Controller:
             self._stored[key] = s
         return sample, True
 
-    def _telemetry(self, snap: Snapshot, plan: Plan, now_utc: datetime, dt_s: float
-                   ) -> tuple[list[Sample], list[Sample], dict[str, RollupDelta]]:
+    def _telemetry(self, snap: Snapshot, plan: Plan, per_dev: dict[str, dict[str, Reading]],
+                   dt_s: float) -> tuple[list[Sample], list[Sample], dict[str, RollupDelta]]:
         samples: list[Sample] = []
         latest: list[Sample] = []
         rollup: dict[str, RollupDelta] = {}
@@ -358,12 +359,11 @@ class Controller:
             elif changed:
                 latest.append(s)
 
-        for link in self.links:
-            readings = link.readings(now_utc)
+        for name, readings in per_dev.items():
             for p, r in readings.items():
                 if not isinstance(r.value, str) and not p.startswith("_"):
                     v = float(r.value) if isinstance(r.value, int | float) else None
-                    record(Sample(link.name, p, v, r.quality.value, r.ts.timestamp()))
+                    record(Sample(name, p, v, r.quality.value, r.ts.timestamp()))
 
             def good(p: str, rd: dict[str, Reading] = readings) -> float | None:
                 r = rd.get(p)
@@ -377,7 +377,7 @@ class Controller:
             e_in = (pv or 0.0) + (max(-bat, 0.0) if bat is not None else 0.0)
             e_out = (out_w or 0.0) + (max(bat, 0.0) if bat is not None else 0.0)
             measured = pv is not None or out_w is not None or bat is not None
-            rollup[link.name] = RollupDelta(
+            rollup[name] = RollupDelta(
                 energy_in_wh=e_in * h if measured else None,
                 energy_out_wh=e_out * h if measured else None, soc_pct=good("soc_pct"),
                 do_mg_l=good("do_mg_l"))
@@ -437,7 +437,8 @@ class Controller:
             for link, data in fetched:
                 link.accept(data, now_utc)
                 report.polled.append(link.name)
-            snap = self.snapshot(now, wall)
+            per_dev = {link.name: link.readings(now_utc) for link in self.links}
+            snap = self.snapshot(now, wall, per_dev)
             plan, report.failed = decide_all(snap, self.state, self.site, now)
             io0 = time.process_time()
             applied = await self._write(plan, snap, now_utc, report)
@@ -456,7 +457,7 @@ class Controller:
                 self.store.clear_alarm(wall, c.kind, c.source)
                 report.cleared.append(f"{c.kind}:{c.source}")
             self._interruptions(snap, plan, wall)
-            samples, latest, rollup = self._telemetry(snap, applied, now_utc, dt_s)
+            samples, latest, rollup = self._telemetry(snap, applied, per_dev, dt_s)
             self.store.write_cycle(wall, samples, rollup, dt_s, latest=latest)
             self._save_state(now, wall, force=False)
             if now - self._pruned_mono >= PRUNE_EVERY_S:

@@ -18,6 +18,7 @@ import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from controller.devices.errors import NotWritableError, UnknownPointError, WriteRangeError
 from controller.devices.values import Value
@@ -78,7 +79,7 @@ class Register:
     size: int = 1  # words, for Kind.STR only
     doc: str = ""
 
-    @property
+    @cached_property
     def words(self) -> int:
         """Number of 16-bit registers (or bits) this point occupies."""
         if self.kind in (Kind.U32, Kind.S32, Kind.F32):
@@ -90,7 +91,7 @@ class Register:
         """True when the controller may write this point."""
         return self.write_range is not None
 
-    @property
+    @cached_property
     def internal(self) -> bool:
         """Scale-factor and helper points start with ``_`` and are not reported by decode."""
         return self.point.startswith("_")
