@@ -149,15 +149,15 @@ N_SERIES = len(SERIES_KEYS)
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _pumps_on_surplus(  # noqa: PLR0917 (numba kernels take positional arguments)
-        inp: DispatchInputs, cfg: DispatchConfig, t: int, n_loads: int, served: np.ndarray,
-        pump_rem: np.ndarray, critical: np.ndarray, shed: bool, pv_left: float,
-        inv_left: float, loss: float) -> tuple[float, float, float]:
+        inp: DispatchInputs, cfg: DispatchConfig, t: int, n_loads: int, n_pumps: int,
+        served: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray, shed: bool,
+        pv_left: float, inv_left: float, loss: float) -> tuple[float, float, float]:
     """Run the pumps in their window on PV surplus ``pv_left`` [kW] (on the PV bus).
 
     Returns the PV left, the inverter budget left [kW] and the losses so far [kWh].
     """
     eta = cfg.inverter_eff
-    for j in range(inp.pump_kw.size):
+    for j in range(n_pumps):
         i = n_loads + j
         if inp.pump_steps_left[j, t] == 0 or pv_left <= 0.0 or (shed and not critical[i]):
             continue
@@ -180,10 +180,18 @@ def _pumps_on_surplus(  # noqa: PLR0917 (numba kernels take positional arguments
 def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, inverter_kw: float,
          generator_kw: float, summary: np.ndarray, unmet_by_load: np.ndarray,
-         series: np.ndarray, load_series: np.ndarray, record: bool) -> None:
+         series: np.ndarray, load_series: np.ndarray, record: bool,
+         load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> None:
     """Simulate one design over the inputs; writes ``summary`` [N_SUMMARY], ``unmet_by_load``
     [L + P] [kWh] and, when ``record``, ``series`` [N_SERIES, T] and ``load_series``
-    [L + P, T] (served kW per load)."""
+    [L + P, T] (served kW per load).
+
+    ``load_slots`` and ``pump_slots`` (see :func:`_slots`) carry L and P in their types, so the
+    kernel is compiled once per site layout with L and P as constants: the compiler unrolls the
+    per-load loops (a fifth fewer instructions per step).
+    """
+    n_loads = len(load_slots)
+    n_pumps = len(pump_slots)
     dt = cfg.dt_h
     # Arrays and flags read every step, as locals so that the compiler keeps them in registers.
     pv_arr = inp.pv_kw_per_kwp
@@ -196,8 +204,6 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     shed_soc_frac = cfg.shed_soc_frac
     reconnect_soc_frac = cfg.reconnect_soc_frac
     n_steps = inp.pv_kw_per_kwp.size
-    n_loads = inp.load_kw.shape[0]
-    n_pumps = inp.pump_kw.size
     n_all = n_loads + n_pumps
     eta = cfg.inverter_eff
     inv_eta = 1.0 / eta
@@ -367,8 +373,9 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         chg_room = max_charge_kw(soc, dt, bp) if (has_batt and dis_dc == 0.0) else 0.0
         pumps_first = soc_frac >= reconnect_soc_frac
         if n_pumps > 0 and pumps_first:
-            pv_left, inv_left, loss = _pumps_on_surplus(inp, cfg, t, n_loads, served, pump_rem,
-                                                        critical, shed, pv_left, inv_left, loss)
+            pv_left, inv_left, loss = _pumps_on_surplus(inp, cfg, t, n_loads, n_pumps, served,
+                                                        pump_rem, critical, shed, pv_left,
+                                                        inv_left, loss)
         if chg_room > 0.0 and pv_left > 0.0:
             if dc_coupled:
                 dc = min(pv_left, chg_room)
@@ -381,8 +388,9 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
             chg_dc += dc
             chg_room -= dc
         if n_pumps > 0 and not pumps_first:
-            pv_left, inv_left, loss = _pumps_on_surplus(inp, cfg, t, n_loads, served, pump_rem,
-                                                        critical, shed, pv_left, inv_left, loss)
+            pv_left, inv_left, loss = _pumps_on_surplus(inp, cfg, t, n_loads, n_pumps, served,
+                                                        pump_rem, critical, shed, pv_left,
+                                                        inv_left, loss)
         if gen_on:
             spare = generator_kw - gen_out
             if not cfg.gen_cycle_charging:
@@ -499,11 +507,12 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
 def _run_many(  # noqa: PLR0917
         inp: DispatchInputs, cfg: DispatchConfig, kwp: np.ndarray, kwh: np.ndarray,
               inverter_kw: np.ndarray, generator_kw: np.ndarray, summary: np.ndarray,
-              unmet_by_load: np.ndarray) -> None:
+              unmet_by_load: np.ndarray, load_slots: tuple[int, ...],
+              pump_slots: tuple[int, ...]) -> None:
     empty = np.zeros((0, 0))
     for i in prange(kwp.size):
         _run(inp, cfg, kwp[i], kwh[i], inverter_kw[i], generator_kw[i], summary[i],
-             unmet_by_load[i], empty, empty, False)
+             unmet_by_load[i], empty, empty, False, load_slots, pump_slots)
 
 
 @dataclass(frozen=True)
@@ -533,6 +542,12 @@ class DispatchResult:
     """[L + P, T] served power per load [kW]."""
 
 
+def _slots(inp: DispatchInputs) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Tuples of L and P zeros: numba types a tuple by its length, so L and P reach the kernel
+    as compile-time constants, without ``literally`` (which retypes the kernel on every call)."""
+    return (0,) * inp.load_kw.shape[0], (0,) * inp.pump_kw.size
+
+
 def _as_array(value: float | np.ndarray, n: int) -> np.ndarray:
     arr = np.asarray(value, dtype=np.float64)
     return np.full(n, float(arr)) if arr.ndim == 0 else np.ascontiguousarray(arr)
@@ -550,7 +565,7 @@ def dispatch_many(inp: DispatchInputs, cfg: DispatchConfig, kwp: np.ndarray, kwh
     summary = np.zeros((n, N_SUMMARY))
     unmet = np.zeros((n, inp.load_kw.shape[0] + inp.pump_kw.size))
     _run_many(inp, cfg, np.ascontiguousarray(kwp_a), _as_array(kwh, n), _as_array(inverter_kw, n),
-              _as_array(generator_kw, n), summary, unmet)
+              _as_array(generator_kw, n), summary, unmet, *_slots(inp))
     return ManyResult(summary, unmet)
 
 
@@ -564,7 +579,7 @@ def dispatch(inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, *
     series = np.zeros((N_SERIES, n_steps))
     per_load = np.zeros((n_all, n_steps))
     _run(inp, cfg, float(kwp), float(kwh), float(inverter_kw), float(generator_kw), summary,
-         unmet, series, per_load, True)
+         unmet, series, per_load, True, *_slots(inp))
     return DispatchResult(
         summary=dict(zip(SUMMARY_KEYS, summary.tolist(), strict=True)),
         unmet_by_load_kwh=unmet,
