@@ -132,10 +132,9 @@ class RegisterMap:
     def inside(self, block: Block) -> list[Register]:
         """The registers that lie entirely inside ``block``."""
         addresses, regs = self._by_table[block.table]
-        end = block.address + block.count
         first = bisect.bisect_left(addresses, block.address)
-        last = bisect.bisect_left(addresses, end, lo=first)
-        return [r for r in regs[first:last] if r.address + r.words <= end]
+        last = bisect.bisect_left(addresses, block.address + block.count, lo=first)
+        return [r for r in regs[first:last] if block.covers(r)]
 
     def register(self, point: str) -> Register:
         """The register of ``point``; raises :class:`UnknownPointError`."""

@@ -21,20 +21,16 @@ from tests.controller.test_durability import quiet_site
 runner = CliRunner()
 
 
-def test_bad_site_file_exits_2(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.toml"
-    bad.write_text("[site]\nname = 'x'\nlatitude = 123\nlongitude = 0\n")
-    result = runner.invoke(app, ["run", str(bad)])
-    assert result.exit_code == 2
-    assert "site.latitude" in result.stderr
-
-
-def test_site_without_devices_exits_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("text", "names"), [
+    ("[site]\nname = 'x'\nlatitude = 123\nlongitude = 0\n", "site.latitude"),  # bad value
+    ("[site]\nname = 'x'\nlatitude = 10\nlongitude = 100\n", "[[devices]]"),  # no devices
+])
+def test_bad_site_file_exits_2(tmp_path: Path, text: str, names: str) -> None:
     site = tmp_path / "s.toml"
-    site.write_text("[site]\nname = 'x'\nlatitude = 10\nlongitude = 100\n")
+    site.write_text(text)
     result = runner.invoke(app, ["run", str(site)])
     assert result.exit_code == 2
-    assert "[[devices]]" in result.stderr
+    assert names in result.stderr
 
 
 def test_unwritable_database_exits_1(tmp_path: Path) -> None:
