@@ -26,7 +26,7 @@ from api.ratelimit import RateLimiter
 from api.routes import alarms, commands, history, site, stream, system
 from api.routes import keys as key_routes
 from api.settings import ApiSettings
-from sizing.site import Site
+from sitefile import Site
 
 STATIC = Path(__file__).parent / "static"
 

@@ -21,7 +21,7 @@ from api.metrics import RequestMetrics
 from api.ratelimit import RateLimiter
 from api.roles import Role
 from api.settings import ApiSettings
-from sizing.site import Site
+from sitefile import Site
 
 
 @dataclass

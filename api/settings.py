@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sizing.site import Site
+from sitefile import Site
 
 
 class ApiSettings(BaseModel):

@@ -12,7 +12,7 @@ from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sizing.site import AeratorLoad, Load, Site
+from sitefile import AeratorLoad, Load, Site
 
 QUALITY_ORDER = ("good", "stale", "invalid", "missing")
 SITE = "site"

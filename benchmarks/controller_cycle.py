@@ -42,7 +42,7 @@ from typing import Any
 import tomlkit
 
 from offgrid.run_cmd import without_dataframes
-from sizing.site import Site, load_site
+from sitefile import Site, load_site
 
 with without_dataframes():  # what `offgrid run` loads, so that the RSS figure is its own
     from controller.cycle import Controller, build_links

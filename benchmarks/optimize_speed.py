@@ -20,6 +20,7 @@ import numba
 import numpy as np
 import PySAM.Battery as SamBattery
 
+from sitefile import load_site
 from sizing.economics import Designs, costs
 from sizing.optimize import (
     engine_site,
@@ -29,7 +30,6 @@ from sizing.optimize import (
     run_designs,
     year_inputs,
 )
-from sizing.site import load_site
 from sizing.weather import load_weather
 
 ROOT = Path(__file__).resolve().parent.parent

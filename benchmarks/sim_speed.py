@@ -25,7 +25,7 @@ from pymodbus.server import ModbusTcpServer
 
 from hardware_sim.inputs import build_inputs
 from hardware_sim.simulator import Simulator
-from sizing.site import load_site
+from sitefile import load_site
 
 SITE = Path(__file__).resolve().parent.parent / "examples" / "shrimp-bac-lieu.toml"
 REQUESTS = 2000

@@ -14,9 +14,9 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from sitefile import load_site
 from sizing.dispatch import dispatch, dispatch_many
 from sizing.simulate import build_loads, dispatch_setup, simulate, simulate_year, site_design
-from sizing.site import load_site
 from sizing.weather import load_weather
 
 SHRIMP = Path(__file__).resolve().parent.parent / "examples" / "shrimp-bac-lieu.toml"

@@ -38,8 +38,7 @@ from controller.store import (
 )
 from controller.strategies import decide_all, next_state
 from controller.transport import Bus, DeviceLink
-from sizing.errors import SiteFileError
-from sizing.site import AeratorLoad, Control, PumpLoad, Site, parse_site
+from sitefile import AeratorLoad, Control, PumpLoad, Site, SiteFileError, parse_site
 
 SITE_SOURCE = "site"
 STATE_SAVE_S = 60.0

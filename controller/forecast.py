@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from astral import Observer
 from astral.sun import zenith
 
-from sizing.site import Site
+from sitefile import Site
 
 STEPS_PER_DAY = 96
 STEP_MIN = 24 * 60 // STEPS_PER_DAY

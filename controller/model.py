@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from controller.devices.values import Reading
-from sizing.site import AeratorLoad, PumpLoad, Site
+from sitefile import AeratorLoad, PumpLoad, Site
 
 GenMode = Literal["auto", "start", "stop"]
 

@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from controller.cycle import Controller, CycleReport, build_links
 from controller.store import Store
 from controller.watchdog import Notifier
-from sizing.site import Site
+from sitefile import Site
 
 log = logging.getLogger("controller.service")
 JOB_ID = "cycle"

@@ -41,7 +41,7 @@ from controller.model import (
     motor_surge_kw,
     unit_kw,
 )
-from sizing.site import AeratorLoad, PumpLoad, Site
+from sitefile import AeratorLoad, PumpLoad, Site
 
 Decide = Callable[[Snapshot, State, Site, float], list[Action]]
 QUARTER_H = 0.25

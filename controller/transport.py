@@ -40,7 +40,7 @@ from controller.devices.errors import DeviceError
 from controller.devices.registry import DRIVERS
 from controller.devices.values import Quality, Reading, Value
 from controller.errors import TransportError
-from sizing.site import Device
+from sitefile import Device
 
 MIN_TIMEOUT_S = 0.2
 RTU_GAP_S = 0.05

@@ -25,7 +25,7 @@ from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 
 from hardware_sim.devices import Silent, SimDevice
 from hardware_sim.errors import SetupError
-from sizing.site import Device
+from sitefile import Device
 
 PTY_WAIT_S = 5.0
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

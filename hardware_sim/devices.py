@@ -32,7 +32,7 @@ from hardware_sim.plant import (
     Stage,
     do_saturation_mg_l,
 )
-from sizing.site import Device
+from sitefile import Device
 
 FC_TABLE: dict[int, Table] = {1: Table.COIL, 5: Table.COIL, 15: Table.COIL,
                               2: Table.DISCRETE, 4: Table.INPUT,

@@ -15,9 +15,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from sitefile import AeratorLoad, ApplianceLoad, Load, ProfileLoad, PumpLoad, Site
 from sizing.loads import aerator_kw, appliance_minutes_kw, profile_load_kw
 from sizing.pv import pv_power_kw
-from sizing.site import AeratorLoad, ApplianceLoad, Load, ProfileLoad, PumpLoad, Site
 from sizing.weather import load_weather
 
 HOURS = 8760

@@ -23,8 +23,8 @@ from enum import IntEnum
 import numpy as np
 
 from hardware_sim.inputs import Inputs
+from sitefile import AeratorLoad, PumpLoad, Site
 from sizing.battery import BatteryParams, battery_params, charge_step
-from sizing.site import AeratorLoad, PumpLoad, Site
 
 MOTOR_START_S = 1.0  # a direct-on-line start draws its surge for about a second
 ABSORPTION_SOC_FRACTION = 0.95  # charge stage: bulk below 95 % of max SOC, absorption above

@@ -24,7 +24,7 @@ from hardware_sim.errors import FaultError, SetupError
 from hardware_sim.faults import Fault, Param, make_fault
 from hardware_sim.inputs import Inputs, build_inputs
 from hardware_sim.plant import Plant
-from sizing.site import Device, Site
+from sitefile import Device, Site
 
 MAX_STEP_S = 1.0  # plant steps never exceed 1 s of simulated time
 TICK_S = 0.05  # wall-clock period of the real-time loop

@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 
 from offgrid.size_cmd import size_app
-from sizing.errors import SiteFileError, SizingError
-from sizing.site import Site, load_site
+from sitefile import Site, SiteFileError, load_site
+from sizing.errors import SizingError
 
 app = typer.Typer(
     name="offgrid",

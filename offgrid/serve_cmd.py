@@ -23,7 +23,7 @@ from api.roles import Role
 from api.settings import ApiSettings
 from controller.errors import StoreError
 from offgrid.cli import SiteArg, app, fail, open_site, out, print_json
-from sizing.site import load_site
+from sitefile import load_site
 
 keys_app = typer.Typer(name="keys", help="API keys: create (shown once), list, revoke.",
                        no_args_is_help=True)

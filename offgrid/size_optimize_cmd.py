@@ -22,8 +22,8 @@ from tomlkit.items import Table as TomlTable
 
 from offgrid.cli import JsonOpt, SiteArg, fail, open_site, print_json
 from offgrid.size_cmd import size_app
-from sizing.errors import SiteFileError, SizingError
-from sizing.site import Site, load_site
+from sitefile import Site, SiteFileError, load_site
+from sizing.errors import SizingError
 
 if TYPE_CHECKING:
     from sizing.optimize import Result

@@ -7,8 +7,8 @@ from collections import defaultdict
 from rich.console import Console
 from rich.table import Table
 
+from sitefile import AeratorLoad, ApplianceLoad, ProfileLoad, PumpLoad, Site
 from sizing.loads import night_hours, nominal_daily_kwh
-from sizing.site import AeratorLoad, ApplianceLoad, ProfileLoad, PumpLoad, Site
 
 
 def _load_detail(load: object) -> str:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from numba import njit
 
-from sizing.site import Battery
+from sitefile import Battery
 
 
 class BatteryParams(NamedTuple):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sizing.site import Battery, Economics, Generator
+from sitefile import Battery, Economics, Generator
 
 # A generator that rarely runs still ages: its life is capped at this many calendar years.
 GENERATOR_CALENDAR_LIFE_YEARS = 20.0

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sitefile import AeratorLoad, ApplianceLoad, Load, ProfileLoad, PumpLoad
 from sizing.errors import LoadProfileError
-from sizing.site import AeratorLoad, ApplianceLoad, Load, ProfileLoad, PumpLoad
 
 
 def night_hours(night_start: time, night_end: time) -> float:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from sitefile import Generator, Range, Site
 from sizing import simulate
 from sizing.dispatch import DispatchConfig, DispatchInputs, ManyResult, dispatch_many
 from sizing.economics import (
@@ -34,7 +35,6 @@ from sizing.economics import (
 )
 from sizing.errors import SizingError
 from sizing.reliability import motor_start_check
-from sizing.site import Generator, Range, Site
 from sizing.weather import load_weather
 
 DIMENSIONS = ("kwp", "kwh", "inverter_kw", "generator_kw")

@@ -16,8 +16,8 @@ import pvlib
 from pvlib.modelchain import ModelChain
 from pvlib.pvsystem import PVSystem
 
+from sitefile import PV, Site
 from sizing.errors import SizingError
-from sizing.site import PV, Site
 
 PV_INVERTER_EFFICIENCY = 0.96  # nominal efficiency of the PV inverter when AC-coupled
 ALBEDO = 0.2  # ground reflectance (PVWatts' default)

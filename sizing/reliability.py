@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import rainflow
 
-from sizing.site import AeratorLoad, PumpLoad, Site
+from sitefile import AeratorLoad, PumpLoad, Site
 
 LOSSES_TARGET_PCT = 6.0  # the programme's target for system losses [% of PV energy]
 

@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sitefile import PV, Economics, Site
 from sizing import simulate
 from sizing.economics import Costs, DieselOnly
 from sizing.errors import SizingError
 from sizing.optimize import Result, apply_design, design_dict
 from sizing.report_assets.i18n import TEXT
-from sizing.site import PV, Economics, Site
 from sizing.strings import StringDesign, size_strings
 
 Lang = Literal["vi", "en"]

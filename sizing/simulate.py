@@ -16,6 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sitefile import (
+    CHEMISTRY_PRESETS,
+    AeratorLoad,
+    ApplianceLoad,
+    ProfileLoad,
+    PumpLoad,
+    Site,
+)
 from sizing.dispatch import DispatchConfig, DispatchInputs, DispatchResult, dispatch
 from sizing.errors import SizingError
 from sizing.loads import (
@@ -35,14 +43,6 @@ from sizing.reliability import (
     cycle_damage,
     motor_start_check,
     p50_p90,
-)
-from sizing.site import (
-    CHEMISTRY_PRESETS,
-    AeratorLoad,
-    ApplianceLoad,
-    ProfileLoad,
-    PumpLoad,
-    Site,
 )
 from sizing.weather import load_weather
 

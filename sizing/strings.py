@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sitefile import PV
 from sizing.errors import SizingError
-from sizing.site import PV
 
 STC_CELL_C = 25.0
 

@@ -27,8 +27,8 @@ import pandas as pd
 import pvlib
 from scipy.signal import lfilter
 
+from sitefile import Site
 from sizing.errors import WeatherError
-from sizing.site import Site
 
 COLUMNS = ["ghi", "dni", "dhi", "temp_air", "wind_speed"]
 SYNTHETIC_YEAR = 2025  # a non-leap calendar year carrying every synthetic weather year

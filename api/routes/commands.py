@@ -24,7 +24,7 @@ from api.schemas import (
     ThresholdCreate,
 )
 from controller import store
-from sizing.site import Control
+from sitefile import Control
 
 router = APIRouter(prefix="/api/v1", tags=["commands"])
 

@@ -21,7 +21,7 @@ from api.app import create_app
 from api.roles import Role
 from api.settings import ApiSettings
 from controller.store import RollupDelta, Sample, Store
-from sizing.site import Site, load_site
+from sitefile import Site, load_site
 from tests.conftest import SHRIMP
 
 DAY_S = 86400.0

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from api import keys
 from api.app import create_app
 from api.settings import ApiSettings
-from sizing.site import Site
+from sitefile import Site
 from tests.api.conftest import Keys
 
 ROLES = [None, "viewer", "operator", "admin"]

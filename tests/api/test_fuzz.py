@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from api.app import create_app
 from api.settings import ApiSettings
-from sizing.site import Site
+from sitefile import Site
 from tests.api.conftest import Keys
 
 # The event stream never ends on its own; it is tested in test_routes.py with max_events.

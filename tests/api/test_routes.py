@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from controller.store import Store, read_command
-from sizing.site import Site
+from sitefile import Site
 from tests.api.conftest import T0, Keys
 
 DAY = {"from": "2026-09-22T00:00:00Z", "to": "2026-09-23T00:00:00Z"}

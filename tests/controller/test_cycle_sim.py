@@ -23,7 +23,7 @@ from controller.store import Store
 from hardware_sim.inputs import build_inputs
 from hardware_sim.plant import GenState
 from hardware_sim.simulator import Simulator
-from sizing.site import Site, parse_site
+from sitefile import Site, parse_site
 from tests.conftest import SHRIMP
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed")

@@ -16,7 +16,7 @@ import tomlkit
 
 from controller import store
 from controller.service import run_site
-from sizing.site import load_site
+from sitefile import load_site
 from tests.conftest import SHRIMP
 
 KILLS = 50

@@ -9,7 +9,7 @@ import pvlib
 import pytest
 
 from controller.forecast import STEPS_PER_DAY, clearsky_pv_w
-from sizing.site import Site, load_site
+from sitefile import Site, load_site
 from tests.conftest import SHRIMP
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from controller import strategies as S
 from controller.devices.values import Quality, Reading
 from controller.model import Condition, Plan, RunGenerator, Snapshot, State, Switch
-from sizing.site import Site, load_site
+from sitefile import Site, load_site
 from tests.conftest import SHRIMP
 
 TS = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)

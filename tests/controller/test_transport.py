@@ -11,7 +11,7 @@ import pytest
 from controller.devices.values import Quality
 from controller.errors import TransportError
 from controller.transport import MIN_TIMEOUT_S, Bus, Latency, backoff_s, checked
-from sizing.site import Device
+from sitefile import Device
 
 TS = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ import pytest
 
 from hardware_sim.inputs import Inputs, build_inputs
 from hardware_sim.plant import Plant
-from sizing.site import Site, load_site, parse_site
+from sitefile import Site, load_site, parse_site
 from tests.conftest import SHRIMP
 
 # 1 March, 18:00 and 12:00 in Bac Lieu (UTC+7).

@@ -11,7 +11,7 @@ import pytest
 from hardware_sim.control import ControlServer
 from hardware_sim.inputs import Inputs
 from hardware_sim.simulator import Simulator
-from sizing.site import Site
+from sitefile import Site
 from tests.hardware_sim.conftest import DUSK, shrimp_data, site_with
 
 

@@ -16,7 +16,7 @@ from hardware_sim.errors import FaultError
 from hardware_sim.inputs import Inputs
 from hardware_sim.plant import InverterState
 from hardware_sim.simulator import Simulator
-from sizing.site import Site
+from sitefile import Site
 from tests.hardware_sim.conftest import NOON
 
 Client = AsyncModbusTcpClient | AsyncModbusSerialClient

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from offgrid.cli import app
-from sizing.site import load_site
+from sitefile import load_site
 from tests.conftest import HOME, SHRIMP
 
 runner = CliRunner()

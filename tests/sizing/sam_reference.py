@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pvlib
 
+from sitefile import Site, parse_site
 from sizing.dispatch import DispatchConfig, DispatchInputs, dispatch
 from sizing.pv import ALBEDO
-from sizing.site import Site, parse_site
 
 TMY3 = Path(pvlib.__path__[0]) / "data" / "723170TYA.CSV"
 INVERTER_EFF = 0.96  # SAM's battery AC/DC and DC/AC conversion efficiencies

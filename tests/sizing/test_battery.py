@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sitefile import Battery
 from sizing.battery import BatteryParams, battery_params, charge_step
-from sizing.site import Battery
 
 
 @st.composite

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sitefile import Battery, Economics, Generator
 from sizing.economics import (
     Designs,
     Operation,
@@ -17,7 +18,6 @@ from sizing.economics import (
     diesel_only_kw,
     replacement_schedule,
 )
-from sizing.site import Battery, Economics, Generator
 
 
 def one(kwp: float = 0, kwh: float = 0, inv: float = 0, gen: float = 0) -> Designs:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sitefile import AeratorLoad, ApplianceLoad, ProfileLoad, PumpLoad, TimeWindow
 from sizing.loads import (
     aerator_kw,
     appliance_minutes_kw,
@@ -17,7 +18,6 @@ from sizing.loads import (
     pump_steps_left,
     step_mean,
 )
-from sizing.site import AeratorLoad, ApplianceLoad, ProfileLoad, PumpLoad, TimeWindow
 
 TZ = "Asia/Ho_Chi_Minh"
 HOURLY = pd.date_range("2025-01-01", periods=8760, freq="h", tz=TZ)

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from offgrid.cli import app
+from sitefile import Site, SiteFileError, load_site, parse_site
 from sizing.economics import Operation, battery_life_years, costs
-from sizing.errors import SiteFileError
 from sizing.optimize import (
     Result,
     SearchError,
@@ -32,7 +32,6 @@ from sizing.optimize import (
 )
 from sizing.reliability import motor_start_check
 from sizing.simulate import Design, build_loads, simulate_year
-from sizing.site import Site, load_site, parse_site
 from sizing.weather import load_weather
 from tests.conftest import HOME, SHRIMP
 

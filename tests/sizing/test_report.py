@@ -11,10 +11,10 @@ from playwright.sync_api import sync_playwright
 from typer.testing import CliRunner
 
 from offgrid.cli import app
+from sitefile import PV, Economics
 from sizing.economics import Costs, Designs, DieselOnly, capital_vnd
 from sizing.report import bill_of_materials, payback_years
 from sizing.report_assets.i18n import TEXT
-from sizing.site import PV, Economics
 from sizing.strings import size_strings
 from tests.sizing.test_optimize import home_with_search
 

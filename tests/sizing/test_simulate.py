@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sitefile import AeratorLoad, Battery, Inverter, load_site
 from sizing.simulate import JSON_KEYS, simulate, simulate_year
-from sizing.site import AeratorLoad, Battery, Inverter, load_site
 from sizing.weather import load_weather
 from tests.conftest import HOME, SHRIMP
 from tests.sizing.sam_reference import tmy3_site

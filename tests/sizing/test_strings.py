@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sizing.site import PV
+from sitefile import PV
 from sizing.strings import StringSizingError, size_strings, vmp_at_v, voc_at_v
 
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pvlib
 import pytest
 
+from sitefile import load_site
 from sizing.errors import WeatherError
 from sizing.pv import pv_power_kw
-from sizing.site import load_site
 from sizing.weather import COLUMNS, load_weather
 from tests.conftest import HOME, SHRIMP
 from tests.sizing.sam_reference import (

@@ -31,7 +31,7 @@ from controller.devices import (
     relay_board,
 )
 from controller.devices.codec import MAX_BLOCK_WORDS, block_words
-from sizing.site import Driver
+from sitefile import Driver
 
 STATIC_MAPS = [epever_tracer.MAP, relay_board.MAP, do_sensor.MAP, generator.MAP]
 

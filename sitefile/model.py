@@ -1,4 +1,4 @@
-"""The site file: one TOML file that describes a site completely (DESIGN.md §2).
+"""The site file's model: one pydantic section per TOML table (DESIGN.md §2).
 
 Pydantic v2 models, one per section. Unknown keys are errors. Units are in key names.
 ``load_site(path)`` is the only function here that does I/O; ``parse_site(data, base_dir)``
@@ -26,7 +26,45 @@ from pydantic import (
     model_validator,
 )
 
-from sizing.errors import Problem, SiteFileError
+from sitefile.errors import Problem, SiteFileError
+
+__all__ = [
+    "CHEMISTRY_PRESETS",
+    "PV",
+    "RURAL_HOME_PRESET",
+    "AeratorLoad",
+    "Api",
+    "Appliance",
+    "ApplianceLoad",
+    "Battery",
+    "Control",
+    "Device",
+    "Driver",
+    "Economics",
+    "Generator",
+    "Inverter",
+    "Load",
+    "LoadBase",
+    "NonNeg",
+    "Pct",
+    "Pos",
+    "ProfileLoad",
+    "PumpLoad",
+    "QuietHours",
+    "Range",
+    "SETTABLE_CONTROL_KEYS",
+    "Search",
+    "Section",
+    "Sim",
+    "SimFault",
+    "Site",
+    "SiteInfo",
+    "Switch",
+    "TimeWindow",
+    "Weather",
+    "load_site",
+    "parse_site",
+]
 
 Pct = Annotated[float, Field(ge=0, le=100)]
 NonNeg = Annotated[float, Field(ge=0)]
@@ -457,6 +495,16 @@ class Control(Section):
 
 
 
+# The [control] keys that remote staff may change at run time (``Site.with_control``): the
+# thresholds and timers the strategies read every cycle. The rest (cycle period, schedules,
+# retention, …) take effect only at a restart, so they change in the site file.
+SETTABLE_CONTROL_KEYS: tuple[str, ...] = (
+    "shed_soc_pct", "reconnect_soc_pct", "gen_start_soc_pct", "gen_stop_soc_pct",
+    "do_on_mg_l", "do_off_mg_l", "do_low_alarm_mg_l", "gen_start_delay_s", "gen_stop_delay_s",
+    "aerator_min_on_s", "aerator_min_off_s",
+)
+
+
 # --------------------------------------------------------------------------- economics & search
 
 
@@ -586,6 +634,21 @@ class Site(Section):
     def tz(self) -> ZoneInfo:
         """The site's time zone."""
         return ZoneInfo(self.site.timezone)
+
+    def with_control(self, **changes: Any) -> Site:
+        """A new site with ``[control]`` keys changed, the whole site validated again.
+
+        Only :data:`SETTABLE_CONTROL_KEYS` may change at run time. Raises
+        :class:`SiteFileError` naming the key, the value and the reason; ``self`` is unchanged.
+        """
+        refused = [Problem(f"control.{key}", "not a settable threshold (settable: "
+                           + ", ".join(SETTABLE_CONTROL_KEYS) + ")", value)
+                   for key, value in changes.items() if key not in SETTABLE_CONTROL_KEYS]
+        if refused:
+            raise SiteFileError(self.source, refused)
+        data = self.model_dump()
+        data["control"].update(changes)
+        return parse_site(data, file=self.source)
 
 
 # --------------------------------------------------------------------------- cross checks
