@@ -1,0 +1,130 @@
+"""The names and shapes shared by the store's writer (the controller) and its readers (the API,
+the CLI, later the hub). One definition of each concept; everybody imports it from here.
+
+Every timestamp (``*_ts``) is UTC epoch seconds (``time.time()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+Quality = Literal["good", "stale", "invalid", "missing"]
+QUALITY_ORDER: tuple[Quality, ...] = ("good", "stale", "invalid", "missing")
+"""Best first: a combination of values takes the worst quality of its inputs."""
+
+SITE_SOURCE = "site"
+"""The pseudo-device under which the controller publishes the site's own figures."""
+
+SITE_FIGURES: tuple[str, ...] = (
+    "soc_pct",            # [%] the state of charge the strategies decide on
+    "battery_v",          # [V]
+    "battery_w",          # [W] positive = charging, negative = discharging (DESIGN.md §2)
+    "pv_w",               # [W] PV power into the site
+    "load_w",             # [W] power to the loads
+    "do_mg_l",            # [mg/L] lowest dissolved oxygen of the pond probes
+    "water_temp_c",       # [°C]
+    "generator_running",  # 0/1
+    "fuel_pct",           # [%]
+)
+"""Every figure the controller computes once per cycle and publishes as ``site/<name>``."""
+
+EnergyCategory = Literal["pv", "load", "battery_charge", "battery_discharge", "generator"]
+ENERGY_CATEGORIES: tuple[EnergyCategory, ...] = (
+    "pv", "load", "battery_charge", "battery_discharge", "generator")
+EnergyMethod = Literal["counter", "integrated"]
+"""``counter``: from a device's own energy counter; ``integrated``: polled power × time."""
+
+PERIODS: dict[str, float] = {"1m": 60.0, "15m": 900.0, "1d": 86400.0}
+"""Rollup periods [s]; ``1d`` is the local day in the site's time zone."""
+
+Severity = Literal["info", "warning", "critical"]
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmKind:
+    """One kind of alarm: its severity, and how long its condition must hold before it is
+    raised and be gone before it is cleared [s, monotonic]."""
+
+    kind: str
+    severity: Severity
+    raise_after_s: float = 0.0
+    clear_after_s: float = 0.0
+    text: str = ""
+
+
+ALARMS: Mapping[str, AlarmKind] = MappingProxyType({a.kind: a for a in (
+    AlarmKind("device_offline", "warning", text="a device stopped answering"),
+    AlarmKind("low_soc", "warning", 60.0, 300.0, "battery state of charge low"),
+    AlarmKind("low_do", "critical", 60.0, 300.0, "dissolved oxygen low"),
+    AlarmKind("inverter_trip", "critical", text="the inverter tripped"),
+    AlarmKind("generator_failed_to_start", "critical", text="the generator did not start"),
+    AlarmKind("strategy_failed", "warning", text="a control strategy failed"),
+    AlarmKind("invalid_value", "warning", text="a device returned invalid values"),
+    AlarmKind("write_failed", "warning", text="a relay or generator write failed"),
+)})
+"""The one alarm table: the store, the alarm tracker and the cycle all read it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One point value: ``value`` is None unless quality is good or stale; ``ts`` is the time
+    the value was read."""
+
+    device: str
+    point: str
+    value: float | None
+    quality: Quality
+    ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyStep:
+    """Energy of one category that one source moved during one cycle [Wh]."""
+
+    category: EnergyCategory
+    wh: float
+    method: EnergyMethod
+
+
+@dataclass(frozen=True, slots=True)
+class RollupDelta:
+    """What one cycle adds to a source's rollups (None: not measured)."""
+
+    energy: tuple[EnergyStep, ...] = ()
+    soc_pct: float | None = None
+    aerator_h: float | None = None
+    do_mg_l: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceHealth:
+    """A device as the controller sees it: online while it answers its polls."""
+
+    device: str
+    online: bool
+    last_poll_ts: float | None  # the last request sent
+    last_ok_ts: float | None  # the last answer received
+    error: str | None = None
+
+
+CommandStatus = Literal["pending", "done", "rejected", "failed"]
+COMMAND_KINDS = ("override_load", "set_threshold", "generator", "ack_alarm")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A row of ``commands``."""
+
+    id: int
+    created_ts: float
+    kind: str
+    target: str | None
+    value: dict[str, Any] = field(default_factory=dict)
+    expires_ts: float | None = None
+    requested_by: str = ""
+    status: CommandStatus = "pending"
+    result: dict[str, Any] | None = None
+    acked_ts: float | None = None
