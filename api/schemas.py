@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.keys import KeyInfo
 from api.roles import Role
+from sitefile import SETTABLE_CONTROL_KEYS
 
 
 def iso(ts_s: float | None) -> datetime | None:
@@ -26,13 +27,12 @@ class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-THRESHOLD_KEYS = ("shed_soc_pct", "reconnect_soc_pct", "gen_start_soc_pct", "gen_stop_soc_pct",
-                  "do_on_mg_l", "do_off_mg_l", "do_low_alarm_mg_l", "gen_start_delay_s",
-                  "gen_stop_delay_s", "aerator_min_on_s", "aerator_min_off_s")
-ThresholdKey = Literal["shed_soc_pct", "reconnect_soc_pct", "gen_start_soc_pct",
-                       "gen_stop_soc_pct", "do_on_mg_l", "do_off_mg_l", "do_low_alarm_mg_l",
-                       "gen_start_delay_s", "gen_stop_delay_s", "aerator_min_on_s",
-                       "aerator_min_off_s"]
+THRESHOLD_KEYS: tuple[str, ...] = SETTABLE_CONTROL_KEYS
+"""The thresholds an admin may change: the site file's one list."""
+if TYPE_CHECKING:
+    ThresholdKey = str
+else:  # a Literal of the tuple's values, so the OpenAPI schema lists them
+    ThresholdKey = Literal[THRESHOLD_KEYS]
 Name = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[\w .\-]+$")]
 
 
@@ -71,7 +71,7 @@ class Health(Out):
 class FigurePublic(Out):
     value: float | None
     quality: str
-    ts: float | None = Field(description="UTC epoch [s] of the oldest input")
+    ts: float | None = Field(description="UTC epoch [s] of the controller's last good value")
     age_s: float | None
     sources: list[str]
 
@@ -89,7 +89,7 @@ class LoadStatePublic(Out):
     name: str
     kind: str
     critical: bool
-    priority: int | None
+    priority: int
     switchable: bool
     units: int
     units_on: int | None
@@ -153,12 +153,16 @@ class DailyEnergyPublic(Out):
     battery_charge_kwh: float | None
     battery_discharge_kwh: float | None
     generator_kwh: float | None
+    methods: dict[str, list[str]] = Field(
+        description="per category: how the controller measured it, 'counter' (a device's own "
+                    "energy counter) and/or 'integrated' (polled power x time)")
     soc_min_pct: float | None
     soc_max_pct: float | None
     aerator_h: float | None
     do_min_mg_l: float | None
     hours: float = Field(description="hours of data in the day")
-    sources: dict[str, dict[str, float | None]]
+    sources: dict[str, dict[str, float]] = Field(
+        description="detail: each device's energy by category [kWh]")
 
 
 class ReliabilityPublic(Out):
@@ -174,9 +178,13 @@ class DevicePublic(Out):
     bus: str
     unit_id: int
     poll_s: float
-    health: str = Field(description="online | stale | offline | unknown")
-    last_good_ts: float | None
-    age_s: float | None
+    health: str = Field(description="online (answered its last poll) | offline (did not) | "
+                                    "stale (the controller stopped reporting) | unknown")
+    online: bool | None = Field(description="answered its last poll")
+    last_poll_ts: float | None = Field(description="UTC epoch [s] of the last request")
+    last_ok_ts: float | None = Field(description="UTC epoch [s] of the last answer")
+    age_s: float | None = Field(description="[s] since the last answer")
+    error: str | None = Field(description="the last poll's error")
     points: int
     points_good: int
     alarm: str | None

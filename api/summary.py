@@ -1,43 +1,23 @@
-"""Site-wide figures from per-device points: pure functions over the ``latest`` rows.
+"""The site as the API shows it: pure functions over the ``latest`` rows.
 
-The controller stores points per device (``mppt-1/pv_w``, ``inverter/ac_w``, ``relays/relay_0``)
-and its own site-wide view under the pseudo-device ``site`` (``site/soc_pct``: what it decides
-on). A figure the controller publishes under ``site`` is taken from there; the others are made
-here from device points, by driver, and their qualities combine (the worst one wins).
+Site figures are computed once, by the controller, and published under the pseudo-device
+``site`` (:data:`store.contract.SITE_FIGURES`); here they are only looked up. Load states come
+from the relay channels the site file names for each switchable load.
 """
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sitefile import AeratorLoad, Load, Site
-
-QUALITY_ORDER = ("good", "stale", "invalid", "missing")
-SITE = "site"
-
-# Each site figure: (point name, drivers to take it from, how to combine, sign)
-FIGURES: dict[str, tuple[tuple[str, tuple[str, ...], str, float], ...]] = {
-    "pv_w": (("pv_w", ("epever_tracer",), "sum", 1.0),),
-    "load_w": (("ac_w", ("sunspec",), "sum", 1.0), ("load_w", ("epever_tracer",), "sum", 1.0)),
-    "battery_w": (("charge_w", ("epever_tracer",), "sum", 1.0),
-                  ("dc_w", ("sunspec",), "sum", -1.0)),
-    "soc_pct": (("soc_pct", ("sunspec",), "first", 1.0),),
-    "do_mg_l": (("do_mg_l", ("do_sensor",), "min", 1.0),),
-    "water_temp_c": (("water_temp_c", ("do_sensor",), "first", 1.0),),
-    "generator_running": (("generator_running", ("generator",), "first", 1.0),),
-    "fuel_pct": (("fuel_pct", ("generator",), "first", 1.0),),
-}
-# When the preferred source has no such point (a site without a SunSpec inverter), fall back.
-FALLBACK: dict[str, tuple[str, tuple[str, ...], str, float]] = {
-    "soc_pct": ("soc_pct", ("epever_tracer",), "first", 1.0),
-}
+from store.contract import QUALITY_ORDER, SITE_FIGURES, SITE_SOURCE, Quality
 
 
 @dataclass(frozen=True)
 class Figure:
-    """A site figure now: value, combined quality, time of its oldest input [UTC epoch s]."""
+    """A site figure now: value, quality, time of the controller's last good value."""
 
     value: float | None
     quality: str
@@ -51,71 +31,27 @@ class Figure:
                 "sources": list(self.sources)}
 
 
-def worst(qualities: Iterable[str]) -> str:
+def worst(qualities: Iterable[str]) -> Quality:
     """The worst of some qualities (``missing`` when there are none)."""
     ranks = [QUALITY_ORDER.index(q) if q in QUALITY_ORDER else 3 for q in qualities]
     return QUALITY_ORDER[max(ranks, default=3)]
 
 
-def figure_sources(site: Site, name: str, stored: Container[tuple[str, str]] = ()
-                   ) -> list[tuple[str, str, float]]:
-    """The ``(device, point, sign)`` terms of a site figure: the controller's own ``site``
-    point when ``stored`` has it, else the site's device points by driver."""
-    if (SITE, name) in stored:
-        return [(SITE, name, 1.0)]
-    out: list[tuple[str, str, float]] = []
-    for point, drivers, mode, sign in FIGURES[name]:
-        terms = [(d.name, point, sign) for d in site.devices if d.driver in drivers]
-        out += terms[:1] if mode == "first" else terms
-    return out
+def figure_source(name: str) -> str:
+    """Where a site figure is stored: ``site/<name>``."""
+    return f"{SITE_SOURCE}/{name}"
 
 
-def _combine(rows: Mapping[tuple[str, str], Mapping[str, Any]],
-             terms: tuple[tuple[str, tuple[str, ...], str, float], ...], site: Site) -> Figure:
-    values: list[float] = []
-    quals: list[str] = []
-    stamps: list[float] = []
-    used: list[str] = []
-    how = terms[0][2]
-    for point, drivers, mode, sign in terms:
-        for dev in (d for d in site.devices if d.driver in drivers):
-            row = rows.get((dev.name, point))
-            if row is None:
-                if mode != "first":
-                    quals.append("missing")
-                continue
-            used.append(f"{dev.name}/{point}")
-            quals.append(str(row["quality"]))
-            stamps.append(float(row["ts"]))
-            if row["value"] is not None:
-                values.append(sign * float(row["value"]))
-            if mode == "first":
-                break
-    if not used:
-        return Figure(None, "missing", None, ())
-    if how == "min":
-        value = min(values) if values else None
-    elif how == "first":
-        value = values[0] if values else None
-    else:
-        value = sum(values) if values else None
-    return Figure(value, worst(quals), min(stamps) if stamps else None, tuple(used))
-
-
-def figures(site: Site, latest: Iterable[Mapping[str, Any]]) -> dict[str, Figure]:
-    """Every site figure from the ``latest`` rows."""
-    rows = {(str(r["device"]), str(r["point"])): r for r in latest}
+def figures(latest: Iterable[Mapping[str, Any]]) -> dict[str, Figure]:
+    """Every site figure from the ``latest`` rows of device ``site`` (missing when the
+    controller has not published it)."""
+    rows = {str(r["point"]): r for r in latest if r["device"] == SITE_SOURCE}
     out = {}
-    for name, terms in FIGURES.items():
-        own = rows.get((SITE, name))
-        if own is not None:
-            out[name] = Figure(None if own["value"] is None else float(own["value"]),
-                               str(own["quality"]), float(own["ts"]), (f"{SITE}/{name}",))
-            continue
-        fig = _combine(rows, terms, site)
-        if fig.quality == "missing" and name in FALLBACK:
-            fig = _combine(rows, (FALLBACK[name],), site)
-        out[name] = fig
+    for name in SITE_FIGURES:
+        row = rows.get(name)
+        out[name] = (Figure(None, "missing", None, ()) if row is None else
+                     Figure(None if row["value"] is None else float(row["value"]),
+                            str(row["quality"]), float(row["ts"]), (figure_source(name),)))
     return out
 
 

@@ -20,7 +20,6 @@ import asyncio
 import json
 import math
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -36,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api import keys  # noqa: E402
-from controller import store  # noqa: E402
+from store import schema  # noqa: E402
+from tests.support import free_port  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "shrimp-bac-lieu.toml"
 STEP_S = 10.0
@@ -48,8 +48,9 @@ EXTRA_LATEST = [("relays", f"relay_{c}") for c in range(7)] + [
 
 
 def build(path: Path, days: int) -> None:
-    """A store with ``days`` of 10-second samples ending now, and daily rollups."""
-    store.ensure_schema(path)
+    """A store with ``days`` of 10-second samples ending now, and daily rollups and energy
+    (bulk SQL: the controller's writer would take hours for a year of samples)."""
+    schema.migrate(path)
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA synchronous = OFF")
     end = time.time()
@@ -82,19 +83,18 @@ def build(path: Path, days: int) -> None:
               for d, p in POINTS + EXTRA_LATEST]
     conn.executemany("INSERT OR REPLACE INTO latest VALUES (?, ?, ?, ?, ?)", latest)
     day0 = math.floor((end + 7 * 3600) / 86400) * 86400 - 7 * 3600
-    rollups = [("1d", day0 - 86400 * d, src, e_in, e_out, 55.0, 90.0, 19.0, 5.0, 86400.0)
-               for d in range(days)
-               for src, e_in, e_out in (("mppt-1", 150_000.0, None), ("mppt-2", 150_000.0, None),
-                                        ("inverter", None, 150_000.0))]
+    rollups = [("1d", day0 - 86400 * d, "site", None, None, 55.0, 90.0, 19.0, 5.0, 86400.0)
+               for d in range(days)]
     conn.executemany("INSERT OR REPLACE INTO rollups VALUES (?,?,?,?,?,?,?,?,?,?)", rollups)
+    energy = [("1d", day0 - 86400 * d, src, cat, method, wh, 86400.0)
+              for d in range(days)
+              for src, cat, method, wh in (("site", "pv", "counter", 300_000.0),
+                                           ("site", "load", "integrated", 150_000.0),
+                                           ("mppt-1", "pv", "counter", 150_000.0),
+                                           ("mppt-2", "pv", "counter", 150_000.0))]
+    conn.executemany("INSERT OR REPLACE INTO energy VALUES (?,?,?,?,?,?,?)", energy)
     conn.commit()
     conn.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pct(values: list[float], q: float) -> float:

@@ -27,7 +27,6 @@ import json
 import os
 import re
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,24 +42,19 @@ import tomlkit
 
 from offgrid.run_cmd import without_dataframes
 from sitefile import Site, load_site
+from tests.support import free_port
 
 with without_dataframes():  # what `offgrid run` loads, so that the RSS figure is its own
     from controller.cycle import Controller, build_links
     from controller.service import pty_map
-    from controller.store import Store
     from controller.strategies import decide_all
+    from store.writer import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHRIMP = ROOT / "examples" / "shrimp-bac-lieu.toml"
 START = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)  # 18:00 in Bac Lieu
 PAGE = os.sysconf("SC_PAGE_SIZE")
 N_CYCLES = 600
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def write_site(tmp: Path, cycle_s: float, gap_s: float = 0.01) -> Path:

@@ -105,7 +105,7 @@ def main() -> None:
 
     # SAM: AC-coupled battery serving the same load from the same PV, a few designs.
     load_kw = inp.load_kw.sum(axis=0)
-    assert site.battery is not None and site.battery.min_soc_pct is not None
+    assert site.battery is not None
     picks = [0, 2525, 5050, 7575, 9999]
     sam_s = []
     print("design                   SAM unmet kWh   ours unmet kWh")

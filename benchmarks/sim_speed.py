@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,16 +25,11 @@ from pymodbus.server import ModbusTcpServer
 from hardware_sim.inputs import build_inputs
 from hardware_sim.simulator import Simulator
 from sitefile import load_site
+from tests.support import free_port
 
 SITE = Path(__file__).resolve().parent.parent / "examples" / "shrimp-bac-lieu.toml"
 REQUESTS = 2000
 START = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)  # 07:00 in Bac Lieu
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _rate(port: int, address: int) -> float:
@@ -54,11 +48,9 @@ async def _rate(port: int, address: int) -> float:
 
 async def _requests_per_s() -> tuple[float, float]:
     site = load_site(SITE)
-    port = _free_port()
-    for dev in site.devices:
-        if dev.transport == "tcp":
-            dev.port = port
-    site.devices = [d for d in site.devices if d.transport == "tcp"]
+    port = free_port()
+    site = site.model_copy(update={"devices": [d.model_copy(update={"port": port})
+                                               for d in site.devices if d.transport == "tcp"]})
     sim = Simulator(site, START, speed=0, inputs=build_inputs(site), emit=lambda _: None)
     await sim.serve()
     clock = asyncio.create_task(_step_forever(sim))
@@ -67,7 +59,7 @@ async def _requests_per_s() -> tuple[float, float]:
     finally:
         clock.cancel()
         await sim.close()
-    base_port = _free_port()
+    base_port = free_port()
     store = ModbusDeviceContext(hr=ModbusSequentialDataBlock(1, [7] * 60000))
     server = ModbusTcpServer(ModbusServerContext(devices={1: store}),
                              address=("127.0.0.1", base_port))

@@ -1,5 +1,7 @@
-"""Alarm hysteresis: a condition raises its alarm after holding for a while, and clears it
-after being false for a while, both timed on the monotonic clock."""
+"""Alarm hysteresis: a condition raises its alarm after holding for its kind's
+``raise_after_s``, and clears it after being false for ``clear_after_s``, both timed on the
+monotonic clock. The delays and severities are the one table ``store.contract.ALARMS``.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from controller.model import Condition
-
-RAISE_AFTER_S: dict[str, float] = {
-    "low_soc": 60.0,
-    "low_do": 60.0,
-    "device_offline": 0.0,  # the link already waited stale_after_s before calling it offline
-    "inverter_trip": 0.0,
-    "generator_failed_to_start": 0.0,
-    "strategy_failed": 0.0,
-    "invalid_value": 0.0,
-}
-CLEAR_AFTER_S: dict[str, float] = {"low_soc": 300.0, "low_do": 300.0}
-"""Delays per alarm kind [s]; kinds not listed clear as soon as the condition is false."""
+from store.contract import ALARMS
 
 
 @dataclass
@@ -46,13 +37,13 @@ class AlarmTracker:
             if c.active:
                 self._false_since.pop(key, None)
                 since = self._true_since.setdefault(key, now)
-                if key not in self.active and now - since >= RAISE_AFTER_S.get(c.kind, 0.0):
+                if key not in self.active and now - since >= ALARMS[c.kind].raise_after_s:
                     self.active.add(key)
                     raised.append(c)
             else:
                 self._true_since.pop(key, None)
                 since = self._false_since.setdefault(key, now)
-                if key in self.active and now - since >= CLEAR_AFTER_S.get(c.kind, 0.0):
+                if key in self.active and now - since >= ALARMS[c.kind].clear_after_s:
                     self.active.discard(key)
                     cleared.append(c)
         return raised, cleared

@@ -8,7 +8,7 @@ site's local time of day, ``Snapshot.local_h``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal
@@ -25,7 +25,8 @@ def _empty() -> Mapping[Any, Any]:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The site as read this cycle: site-level points, each with its time and quality.
+    """The site as read this cycle: site-level points, each with its time and quality; every
+    name of ``store.contract.SITE_FIGURES`` is a field (see :mod:`controller.snapshot`).
 
     ``outputs`` gives, per controllable load, the state of each unit's relay as read back
     (None when unknown). ``clearsky_w`` is the clear-sky PV forecast of the local day in
@@ -38,12 +39,15 @@ class Snapshot:
     local_day: str
     soc_pct: Reading
     battery_v: Reading
+    battery_w: Reading  # [W] + charging, − discharging
     battery_temp_c: Reading
     pv_w: Reading
     load_w: Reading
     do_mg_l: Reading
+    water_temp_c: Reading
     inverter_fault: Reading
     generator_running: Reading
+    fuel_pct: Reading
     outputs: Mapping[str, tuple[bool | None, ...]] = field(default_factory=_empty)
     clearsky_w: tuple[float, ...] = ()
 
@@ -54,23 +58,83 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class ProtectionMemory:
+    """Battery protection's latches, and its inverter-trip recovery timers [s, monotonic]."""
+
+    low_soc: bool = False
+    floor: bool = False
+    low_v: bool = False
+    hot: bool = False
+    trip_since_mono: float | None = None
+    trip_resets_mono: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class AerationMemory:
+    """Aeration's DO-demand latch of each aerator load."""
+
+    demand: Mapping[str, bool] = field(default_factory=_empty)
+
+
+@dataclass(frozen=True)
+class GeneratorMemory:
+    """The generator strategy: whether it asks the generator to run, since when, and since
+    when its start and stop conditions have held [s, monotonic]."""
+
+    on: bool = False
+    on_since_mono: float | None = None
+    start_cond_since_mono: float | None = None
+    stop_cond_since_mono: float | None = None
+
+
+@dataclass(frozen=True)
+class SheddingMemory:
+    """Load shedding's latch of each non-critical load (True: shed)."""
+
+    shed: Mapping[str, bool] = field(default_factory=_empty)
+
+
+@dataclass(frozen=True)
+class PumpDay:
+    """A deferrable pump's energy delivered on the local ``day`` [kWh], as of ``t_mono``."""
+
+    day: str
+    kwh: float
+    t_mono: float
+
+
+@dataclass(frozen=True)
+class DeferrableMemory:
+    """The deferrable strategy's account of each pump's day."""
+
+    pumps: Mapping[str, PumpDay] = field(default_factory=_empty)
+
+
+Memory = ProtectionMemory | AerationMemory | GeneratorMemory | SheddingMemory | DeferrableMemory
+MEMORY_FIELDS: Mapping[type[Any], str] = MappingProxyType({
+    ProtectionMemory: "protection", AerationMemory: "aeration", GeneratorMemory: "generator",
+    SheddingMemory: "shedding", DeferrableMemory: "deferrable"})
+"""The :class:`State` field that holds each strategy's memory."""
+
+
+@dataclass(frozen=True)
 class State:
     """The controller's memory between cycles (restored at start where it matters).
 
-    ``memory`` holds strategy latches and timers (set through :class:`Remember`);
+    Each strategy's memory is its own typed dataclass (set through :class:`Remember`);
     ``switched_mono`` the last time each (load, unit) was switched; ``overrides`` the operator
     overrides, load → (on, expires_mono).
     """
 
-    memory: Mapping[str, Any] = field(default_factory=_empty)
+    protection: ProtectionMemory = ProtectionMemory()
+    aeration: AerationMemory = AerationMemory()
+    generator: GeneratorMemory = GeneratorMemory()
+    shedding: SheddingMemory = SheddingMemory()
+    deferrable: DeferrableMemory = DeferrableMemory()
     switched_mono: Mapping[tuple[str, int], float] = field(default_factory=_empty)
     last_start_mono: float | None = None
     gen_mode: GenMode = "auto"
     overrides: Mapping[str, tuple[bool, float]] = field(default_factory=_empty)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """A memory entry."""
-        return self.memory.get(key, default)
 
     def evolve(self, **changes: Any) -> State:
         """A copy with ``changes``; mappings are frozen."""
@@ -78,6 +142,11 @@ class State:
             k: MappingProxyType(dict(v)) if isinstance(v, Mapping) else v
             for k, v in changes.items()}
         return replace(self, **frozen)
+
+    def remember(self, memories: Iterable[Memory]) -> State:
+        """A copy with each strategy's memory replaced by the one given."""
+        changes: dict[str, Any] = {MEMORY_FIELDS[type(m)]: m for m in memories}
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -115,10 +184,9 @@ class StartBudget:
 
 @dataclass(frozen=True)
 class Remember:
-    """Set ``State.memory[key]`` to ``value`` (None deletes it)."""
+    """Replace the deciding strategy's memory in :class:`State` by ``memory``."""
 
-    key: str
-    value: Any
+    memory: Memory
 
 
 @dataclass(frozen=True)
@@ -142,7 +210,7 @@ class Plan:
     generator: bool | None = None
     generator_reason: str = ""
     reset_inverter: bool = False
-    memory: Mapping[str, Any] = field(default_factory=_empty)
+    memory: tuple[Memory, ...] = ()
     conditions: tuple[Condition, ...] = ()
     by: Mapping[tuple[str, int], str] = field(default_factory=_empty)
     deferred: tuple[tuple[str, int], ...] = field(default=())

@@ -12,15 +12,16 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from controller.cycle import Controller, CycleReport, build_links
-from controller.store import Store
 from controller.watchdog import Notifier
 from sitefile import Site
+from store.writer import Store
 
 log = logging.getLogger("controller.service")
 JOB_ID = "cycle"
@@ -50,20 +51,26 @@ def _log_report(n: int, r: CycleReport) -> None:
 
 
 async def serve(site: Site, store: Store, ports: dict[str, str], notifier: Notifier,
-                cycles: int | None = None) -> None:
-    """Run the controller until SIGTERM/SIGINT (or ``cycles`` cycles); closes ``store``."""
-    controller = Controller(site, store, build_links(site, ports))
+                cycles: int | None = None, *, wall: Callable[[], float] = time.time,
+                mono: Callable[[], float] = time.monotonic) -> None:
+    """Run the controller until SIGTERM/SIGINT (or ``cycles`` cycles); closes ``store``.
+
+    ``wall`` (UTC epoch s) stamps the data and sets the job's run times; ``mono`` drives the
+    controller's timers and the supervisor that re-arms the job after a backward jump of
+    the wall clock (APScheduler reads the system clock itself).
+    """
+    controller = Controller(site, store, build_links(site, ports), mono=mono, wall=wall)
     cycle_s = site.control.cycle_s
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    last_start = time.monotonic()
+    last_start = mono()
     done = 0
 
     async def job() -> None:
         nonlocal last_start, done
-        last_start = time.monotonic()
+        last_start = mono()
         report = await controller.cycle()
         done += 1
         _log_report(done, report)
@@ -74,7 +81,8 @@ async def serve(site: Site, store: Store, ports: dict[str, str], notifier: Notif
 
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_job(job, "interval", seconds=cycle_s, id=JOB_ID, max_instances=1,
-                      coalesce=True, misfire_grace_time=None, next_run_time=datetime.now(UTC))
+                      coalesce=True, misfire_grace_time=None,
+                      next_run_time=datetime.fromtimestamp(wall(), UTC))
     scheduler.start()
     notifier.notify("READY=1")
     try:
@@ -82,9 +90,9 @@ async def serve(site: Site, store: Store, ports: dict[str, str], notifier: Notif
             try:
                 await asyncio.wait_for(stop.wait(), timeout=cycle_s)
             except TimeoutError:
-                if time.monotonic() - last_start > 3 * cycle_s:
+                if mono() - last_start > 3 * cycle_s:
                     log.warning("cycle overdue on the monotonic clock: re-arming the schedule")
-                    scheduler.modify_job(JOB_ID, next_run_time=datetime.now(UTC))
+                    scheduler.modify_job(JOB_ID, next_run_time=datetime.fromtimestamp(wall(), UTC))
     finally:
         notifier.notify("STOPPING=1")
         scheduler.shutdown(wait=False)

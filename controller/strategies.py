@@ -29,11 +29,18 @@ from typing import Any
 
 from controller.model import (
     Action,
+    AerationMemory,
     Condition,
+    DeferrableMemory,
+    GeneratorMemory,
+    Memory,
     Plan,
+    ProtectionMemory,
+    PumpDay,
     Remember,
     ResetInverter,
     RunGenerator,
+    SheddingMemory,
     Snapshot,
     StartBudget,
     State,
@@ -109,28 +116,28 @@ def battery_protection(snap: Snapshot, state: State, site: Site, now: float) -> 
     volts = snap.value("battery_v")
     temp = snap.value("battery_temp_c")
     hyst = c.protect_hysteresis_pct
-    min_soc = site.battery.min_soc_pct if site.battery and site.battery.min_soc_pct else 0.0
-    low = latch(state.get("protect.low_soc", False), soc, on_below=min_soc,
+    min_soc = site.battery.min_soc_pct if site.battery else 0.0
+    mem = state.protection
+    low = latch(mem.low_soc, soc, on_below=min_soc,
                 off_above=min_soc + hyst)
-    floor = latch(state.get("protect.floor", False), soc, on_below=c.hard_floor_soc_pct,
+    floor = latch(mem.floor, soc, on_below=c.hard_floor_soc_pct,
                   off_above=c.hard_floor_soc_pct + hyst)
     low_v = False
     if c.low_battery_v is not None:
         reconnect = c.reconnect_battery_v or c.low_battery_v
-        low_v = latch(state.get("protect.low_v", False), volts, on_below=c.low_battery_v,
+        low_v = latch(mem.low_v, volts, on_below=c.low_battery_v,
                       off_above=reconnect)
     max_temp = c.max_battery_temp_c or (site.battery.max_temp_c if site.battery else None)
     hot = False
     if max_temp is not None:
-        hot = not latch(not state.get("protect.hot", False), temp, on_below=max_temp - 5,
+        hot = not latch(not mem.hot, temp, on_below=max_temp - 5,
                         off_above=max_temp)
     unknown = soc is None and volts is None
-    actions: list[Action] = [
-        Remember("protect.low_soc", low), Remember("protect.floor", floor),
-        Remember("protect.low_v", low_v), Remember("protect.hot", hot),
+    actions, since, resets = _trip_recovery(snap, mem, site, now)
+    actions += [
+        Remember(ProtectionMemory(low, floor, low_v, hot, since, resets)),
         Condition("low_soc", "battery", low, f"SOC below {min_soc:g} %"),
     ]
-    actions += _trip_recovery(snap, state, site, now)
     night = is_night(snap, site)
     for load in _controllable(site):
         aerator = isinstance(load, AeratorLoad)
@@ -140,17 +147,19 @@ def battery_protection(snap: Snapshot, state: State, site: Site, now: float) -> 
     return actions
 
 
-def _trip_recovery(snap: Snapshot, state: State, site: Site, now: float) -> list[Action]:
+def _trip_recovery(snap: Snapshot, mem: ProtectionMemory, site: Site, now: float
+                   ) -> tuple[list[Action], float | None, tuple[float, ...]]:
     """After an inverter trip, open every motor relay (so that motors restart one by one), and
     once they are open and ``inverter_reset_delay_s`` has passed, reset the inverter, at most
-    ``inverter_max_resets_per_h`` times an hour."""
+    ``inverter_max_resets_per_h`` times an hour. Also returns the trip's start and the resets
+    of the last hour [s, monotonic]."""
     c = site.control
     fault = snap.inverter_fault
     tripped = fault.ok and fault.value is True
-    since: float | None = state.get("trip.since") if tripped else None
+    since = mem.trip_since_mono if tripped else None
     if tripped and since is None:
         since = now
-    resets = [t for t in state.get("trip.resets", ()) if now - t < 3600.0]
+    resets = [t for t in mem.trip_resets_mono if now - t < 3600.0]
     actions: list[Action] = []
     if tripped:
         motors = [ld for ld in _controllable(site) if isinstance(ld, AeratorLoad | PumpLoad)]
@@ -163,7 +172,7 @@ def _trip_recovery(snap: Snapshot, state: State, site: Site, now: float) -> list
                 and len(resets) < c.inverter_max_resets_per_h):
             actions.append(ResetInverter("motor relays open"))
             resets.append(now)
-    return [*actions, Remember("trip.since", since), Remember("trip.resets", resets)]
+    return actions, since, tuple(resets)
 
 
 # --------------------------------------------------------------------------- 2. aeration
@@ -180,6 +189,7 @@ def aeration(snap: Snapshot, state: State, site: Site, now: float) -> list[Actio
     do = snap.value("do_mg_l")
     night = is_night(snap, site)
     actions: list[Action] = []
+    demands: dict[str, bool] = {}
     if do is not None:
         actions.append(Condition("low_do", "pond", do < c.do_low_alarm_mg_l,
                                  f"DO {do:.2f} mg/L below {c.do_low_alarm_mg_l:g}"))
@@ -189,9 +199,9 @@ def aeration(snap: Snapshot, state: State, site: Site, now: float) -> list[Actio
         n = _n_units(load)
         frac = load.night_fraction if night else load.day_fraction
         base = min(n, math.ceil(frac * n - 1e-9))
-        key = f"aeration.{load.name}.demand"
-        demand = latch(state.get(key, False), do, on_below=c.do_on_mg_l, off_above=c.do_off_mg_l)
-        actions.append(Remember(key, demand))
+        demand = latch(state.aeration.demand.get(load.name, False), do, on_below=c.do_on_mg_l,
+                       off_above=c.do_off_mg_l)
+        demands[load.name] = demand
         if do is None and night:
             base = n
         target = n if demand else base
@@ -208,7 +218,7 @@ def aeration(snap: Snapshot, state: State, site: Site, now: float) -> list[Actio
                 chosen.add(u)
         for u in range(n):
             actions.append(Switch(load.name, u, u in chosen, hard=u in chosen))
-    return actions
+    return [*actions, Remember(AerationMemory(demands))]
 
 
 # --------------------------------------------------------------------------- 3. motor starts
@@ -219,7 +229,7 @@ def motor_starts(snap: Snapshot, state: State, site: Site, now: float) -> list[A
 
     Headroom = inverter surge rating − running load (measured, else nominal from the relays).
     """
-    if site.inverter is None or site.inverter.surge_kw is None:
+    if site.inverter is None:
         return [StartBudget(math.inf, True)]
     load_w = snap.value("load_w")
     if load_w is None:
@@ -234,7 +244,7 @@ def motor_starts(snap: Snapshot, state: State, site: Site, now: float) -> list[A
 
 def admit_starts(plan: Plan, snap: Snapshot, site: Site, budget: StartBudget) -> Plan:
     """Hold back motor starts beyond the budget: they stay off this cycle (listed deferred)."""
-    prio = {ld.name: (ld.priority or 99) for ld in site.loads}
+    prio = {ld.name: ld.priority for ld in site.loads}
     starts = sorted(
         (key for key, on in plan.units.items()
          if on and motor_surge_kw(site, key[0]) > 0
@@ -275,14 +285,14 @@ def generator(snap: Snapshot, state: State, site: Site, now: float) -> list[Acti
     if site.generator is None:
         return []
     c = site.control
-    on: bool = state.get("gen.on", False)
-    since: float | None = state.get("gen.on_since")
-    actions: list[Action] = []
+    mem = state.generator
+    on, since = mem.on, mem.on_since_mono
 
-    def run(want: bool, reason: str) -> list[Action]:
+    def run(want: bool, reason: str, start_since: float | None = mem.start_cond_since_mono,
+            stop_since: float | None = mem.stop_cond_since_mono) -> list[Action]:
         started = since if (want and on and since is not None) else (now if want else None)
-        out: list[Action] = [RunGenerator(want, reason), Remember("gen.on", want),
-                             Remember("gen.on_since", started)]
+        out: list[Action] = [RunGenerator(want, reason),
+                             Remember(GeneratorMemory(want, started, start_since, stop_since))]
         running = snap.generator_running
         failed = bool(want and started is not None and now - started >= c.gen_start_timeout_s
                       and running.ok and running.value is False)
@@ -309,24 +319,22 @@ def generator(snap: Snapshot, state: State, site: Site, now: float) -> list[Acti
     if c.gen_start_load_kw is not None and load_w is not None and (
             load_w / 1000 > c.gen_start_load_kw):
         reasons.append(f"load {load_w / 1000:.1f} kW > {c.gen_start_load_kw:g} kW")
-    start_since = state.get("gen.start_cond_since") if reasons else None
+    start_since = mem.start_cond_since_mono if reasons else None
     if reasons and start_since is None:
         start_since = now
     stop_ok = soc >= stop_soc and not reasons
-    stop_since = state.get("gen.stop_cond_since") if stop_ok else None
+    stop_since = mem.stop_cond_since_mono if stop_ok else None
     if stop_ok and stop_since is None:
         stop_since = now
-    actions += [Remember("gen.start_cond_since", start_since),
-                Remember("gen.stop_cond_since", stop_since)]
     if not on:
         if start_since is not None and now - start_since >= c.gen_start_delay_s:
-            return actions + run(True, "; ".join(reasons))
-        return actions + run(False, "")
+            return run(True, "; ".join(reasons), start_since, stop_since)
+        return run(False, "", start_since, stop_since)
     ran_s = now - since if since is not None else math.inf
     if (stop_since is not None and now - stop_since >= c.gen_stop_delay_s
             and ran_s >= site.generator.min_run_min * 60):
-        return actions + run(False, f"SOC {soc:.0f} % ≥ {stop_soc:g} %")
-    return actions + run(True, "running")
+        return run(False, f"SOC {soc:.0f} % ≥ {stop_soc:g} %", start_since, stop_since)
+    return run(True, "running", start_since, stop_since)
 
 
 # --------------------------------------------------------------------------- 5. load shedding
@@ -343,22 +351,22 @@ def load_shedding(snap: Snapshot, state: State, site: Site, now: float) -> list[
     del now
     c = site.control
     soc = snap.value("soc_pct")
-    floor = (site.battery.min_soc_pct or 0.0) if site.battery else 0.0
+    floor = site.battery.min_soc_pct if site.battery else 0.0
     band = c.reconnect_soc_pct - c.shed_soc_pct
     loads = sorted((ld for ld in _controllable(site) if not ld.critical),
-                   key=lambda ld: -(ld.priority or 99))
+                   key=lambda ld: -ld.priority)
+    latches = dict(state.shedding.shed)
     actions: list[Action] = []
     for k, load in enumerate(loads):
         at = max(c.shed_soc_pct - k * c.shed_step_pct, floor)
-        key = f"shed.{load.name}"
-        shed = latch(state.get(key, False), soc, on_below=at, off_above=at + band)
-        actions.append(Remember(key, shed))
+        shed = latch(latches.get(load.name, False), soc, on_below=at, off_above=at + band)
+        latches[load.name] = shed
         if shed:
             actions += _switch_all(site, load.name, False, hard=False)
     for load in _controllable(site):
         if not isinstance(load, AeratorLoad | PumpLoad):
             actions += _switch_all(site, load.name, True, hard=False)
-    return actions
+    return [*actions, Remember(SheddingMemory(latches))]
 
 
 # --------------------------------------------------------------------------- 6. deferrable
@@ -379,18 +387,18 @@ def deferrable(snap: Snapshot, state: State, site: Site, now: float) -> list[Act
     """Pumps with a daily energy: run on PV surplus, or when the rest of the window's
     clear-sky surplus (or its remaining time) would no longer deliver the daily energy."""
     actions: list[Action] = []
+    pumps = dict(state.deferrable.pumps)
     pv_w, load_w = snap.value("pv_w"), snap.value("load_w")
     for load in _controllable(site):
         if not isinstance(load, PumpLoad):
             continue
         n = _n_units(load)
         on_now = all(_output(snap, (load.name, u)) for u in range(n))
-        key = f"pump.{load.name}"
-        mem = state.get(key) or {"day": snap.local_day, "kwh": 0.0, "t": now}
-        kwh = mem["kwh"] if mem["day"] == snap.local_day else 0.0
+        mem = pumps.get(load.name) or PumpDay(snap.local_day, 0.0, now)
+        kwh = mem.kwh if mem.day == snap.local_day else 0.0
         if on_now:
-            kwh += load.kw * max(now - mem["t"], 0.0) / 3600.0
-        actions.append(Remember(key, {"day": snap.local_day, "kwh": kwh, "t": now}))
+            kwh += load.kw * max(now - mem.t_mono, 0.0) / 3600.0
+        pumps[load.name] = PumpDay(snap.local_day, kwh, now)
         remaining = load.daily_kwh - kwh
         w = load.window
         if remaining <= 1e-6 or not in_window(snap.local_h, w.start_h, w.end_h):
@@ -405,7 +413,7 @@ def deferrable(snap: Snapshot, state: State, site: Site, now: float) -> list[Act
         surplus = None if pv_w is None else pv_w - base_w
         on_surplus = surplus is not None and surplus >= pump_w * (0.5 if on_now else 1.0)
         actions += _switch_all(site, load.name, must or on_surplus, hard=False)
-    return actions
+    return [*actions, Remember(DeferrableMemory(pumps))]
 
 
 # --------------------------------------------------------------------------- 7. overrides
@@ -441,7 +449,7 @@ def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudge
     hard: dict[tuple[str, int], tuple[bool, str]] = {}
     forced: dict[tuple[str, int], tuple[bool, str]] = {}
     soft: dict[tuple[str, int], tuple[bool, str]] = {}
-    memory: dict[str, Any] = {}
+    memory: list[Memory] = []
     conditions: list[Condition] = []
     gen: RunGenerator | None = None
     budget: StartBudget | None = None
@@ -453,7 +461,7 @@ def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudge
                 table = hard if a.hard else forced if name == "overrides" else soft
                 table.setdefault(key, (a.on, name))
             elif isinstance(a, Remember):
-                memory[a.key] = a.value
+                memory.append(a.memory)
             elif isinstance(a, Condition):
                 conditions.append(a)
             elif isinstance(a, RunGenerator):
@@ -470,7 +478,7 @@ def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudge
             by[key] = name
     plan = Plan(units=units, generator=None if gen is None else gen.run,
                 generator_reason="" if gen is None else gen.reason, reset_inverter=reset,
-                memory=memory, conditions=tuple(conditions), by=by)
+                memory=tuple(memory), conditions=tuple(conditions), by=by)
     return plan, budget
 
 
@@ -498,12 +506,6 @@ def decide_all(snap: Snapshot, state: State, site: Site, now: float,
 def next_state(state: State, plan: Plan, snap: Snapshot, site: Site, now: float) -> State:
     """The state after ``plan`` was applied: memory, switch times, last motor start; expired
     overrides dropped. ``plan.units`` must hold only what was actually written."""
-    memory = dict(state.memory)
-    for name, value in plan.memory.items():
-        if value is None:
-            memory.pop(name, None)
-        else:
-            memory[name] = value
     switched = dict(state.switched_mono)
     last_start = state.last_start_mono
     for key, on in plan.units.items():
@@ -512,5 +514,5 @@ def next_state(state: State, plan: Plan, snap: Snapshot, site: Site, now: float)
             if on and motor_surge_kw(site, key[0]) > 0:
                 last_start = now
     live = {k: v for k, v in state.overrides.items() if v[1] > now}
-    return state.evolve(memory=memory, switched_mono=switched, last_start_mono=last_start,
-                        overrides=live)
+    return state.remember(plan.memory).evolve(switched_mono=switched,
+                                              last_start_mono=last_start, overrides=live)

@@ -43,7 +43,6 @@ from controller.errors import TransportError
 from sitefile import Device
 
 MIN_TIMEOUT_S = 0.2
-RTU_GAP_S = 0.05
 BACKOFF_STEP_S = 2.0
 BACKOFF_MAX_S = 300.0
 
@@ -124,14 +123,13 @@ class Bus:
             assert dev.host is not None and dev.port is not None
             client: Client = AsyncModbusTcpClient(dev.host, port=dev.port, timeout=dev.timeout_s,
                                                   retries=0, reconnect_delay=0)
-            return cls(dev.bus, client, dev.request_gap_s or 0.0, clock)
+            return cls(dev.bus, client, dev.request_gap_s, clock)
         port = serial_port or dev.serial_port
         assert port is not None
         client = AsyncModbusSerialClient(port, baudrate=dev.baudrate, bytesize=dev.bytesize,
                                          parity=dev.parity, stopbits=dev.stopbits,
                                          timeout=dev.timeout_s, retries=0, reconnect_delay=0)
-        gap = RTU_GAP_S if dev.request_gap_s is None else dev.request_gap_s
-        return cls(dev.bus, client, gap, clock)
+        return cls(dev.bus, client, dev.request_gap_s, clock)
 
     async def request(self, call: Request, max_timeout_s: float, retries: int = 1) -> Any:
         """Run one request under the lock, after the inter-request gap; retry on failure.
@@ -202,6 +200,8 @@ class DeviceLink:
     error: str = ""
     down_since_mono: float | None = None
     garbage: list[str] = field(default_factory=list)
+    last_poll_ts: float | None = None  # [UTC epoch s] the last poll sent (set by the cycle)
+    last_ok_ts: float | None = None  # [UTC epoch s] the last poll answered
     _seen_good: set[str] = field(default_factory=set)
 
     @property

@@ -149,14 +149,16 @@ class SimDevice:
         f = self._has("noise")
         return float(f.param("probability")) if f else 0.0
 
-    async def _misbehave(self) -> ExcCodes | None:
+    async def _misbehave(self, writing: bool) -> ExcCodes | None:
         if self._has("silent") or self._has("reboot"):
             raise Silent
         slow = self._has("slow")
         if slow is not None:
             await asyncio.sleep(float(slow.param("delay_s")))
         exc = self._has("exception")
-        return ExcCodes(int(exc.param("code"))) if exc is not None else None
+        if exc is None or not (writing or exc.param("on") == "all"):
+            return None
+        return ExcCodes(int(exc.param("code")))
 
     # ------------------------------------------------------------------ Modbus
 
@@ -167,7 +169,7 @@ class SimDevice:
     async def read(self, fc: int, address: int, count: int) -> list[int] | list[bool] | ExcCodes:
         """Answer a read (or the read-back of a write)."""
         self.requests += 1
-        code = await self._misbehave()
+        code = await self._misbehave(writing=False)
         if code is not None:
             return code
         table = FC_TABLE.get(fc)
@@ -187,7 +189,7 @@ class SimDevice:
     async def write(self, fc: int, address: int, values: list[int] | list[bool]) -> ExcCodes | None:
         """Apply a write: decode the points written, check them, hand them to the plant."""
         self.requests += 1
-        code = await self._misbehave()
+        code = await self._misbehave(writing=True)
         if code is not None:
             return code
         table = FC_TABLE.get(fc)
@@ -251,7 +253,9 @@ def _epever_values(d: SimDevice) -> Values:
         "load_kwh_total": 0.0,
         "pv_kwh_today": (p.energy.pv_kwh - p.pv_kwh_at_midnight) * share,
         "pv_kwh_total": p.energy.pv_kwh * share,
-        "battery_v_net": v, "battery_a": charge_w / v,
+        # The net battery current (charge minus discharge): negative while the battery
+        # discharges, e.g. at night; each controller reports its share of the bank's.
+        "battery_v_net": v, "battery_a": p.battery_w * share / v,
         "lvd_v": cc.lvd_v, "lvr_v": cc.lvr_v, "load_on": cc.load_on_cmd,
     }
 
@@ -298,6 +302,7 @@ def _gen_values(d: SimDevice) -> Values:
         "starter_battery_v": STARTER_V[running],
         "generator_state": RUNNING_STATE if running else int(p.gen),
         "run_hours": s // 3600, "run_minutes": s % 3600 // 60, "run_seconds": s % 60,
+        "generator_w": p.gen_w, "generator_kwh_total": p.energy.generator_kwh,
         "start": False, "stop": False, "auto_mode": bool(d.settings.get("auto_mode", False)),
     }
 
@@ -322,7 +327,7 @@ def _sunspec_values(d: SimDevice) -> Values:
     ac_w = p.load_w if (inv is InverterState.ON or p.gen is GenState.RUNNING) else 0.0
     pv_here = 0.0 if p.controllers else p.pv_w  # PV is reported by the MPPTs when they exist
     b = p.site.battery
-    assert b is not None and b.max_charge_kw is not None
+    assert b is not None
     charging = p.battery_w > 1
     storage_state = 5 if p.stage is Stage.FLOAT else 4 if charging else 3 if p.battery_w < -1 else 6
     v: Values = {
@@ -331,7 +336,7 @@ def _sunspec_values(d: SimDevice) -> Values:
         "serial": d.name,
         "ac_a": ac_w / AC_V, "ac_v": AC_V if ac_w or inv is InverterState.ON else 0.0,
         "ac_w": ac_w, "ac_hz": AC_HZ,
-        "ac_wh_total": p.energy.inverter_ac_kwh * 1000, "dc_v": p.battery_v,
+        "ac_wh_total": p.energy.served_kwh * 1000, "dc_v": p.battery_v,  # AC out, bypass too
         "dc_w": p.inverter_dc_w, "cabinet_temp_c": p.battery_temp_c + 5,
         "inverter_state": int(inv),
         "inverter_connect": int(inv is not InverterState.STANDBY),
@@ -365,10 +370,10 @@ def make_device(dev: Device, plant: Plant) -> SimDevice:
     if dev.driver == "epever_tracer":
         b = plant.site.battery
         assert b is not None
-        cells = round((b.nominal_v or 48.0) / (3.2 if b.chemistry == "lfp" else 2.0))
+        cells = round(b.nominal_v / (3.2 if b.chemistry == "lfp" else 2.0))
         hi, limit, boost, flt, boost_rc = (cells * x for x in CELL_SETTINGS_V[b.chemistry])
         settings: dict[str, Value] = {
-            "battery_type": 0, "battery_ah": round(b.kwh * 1000 / (b.nominal_v or 48.0)),
+            "battery_type": 0, "battery_ah": round(b.kwh * 1000 / b.nominal_v),
             "high_disconnect_v": hi, "charge_limit_v": limit, "boost_v": boost,
             "float_v": flt, "boost_reconnect_v": boost_rc}
         return SimDevice(dev, rmap, plant, _epever_values, _epever_write, settings=settings,
@@ -377,4 +382,5 @@ def make_device(dev: Device, plant: Plant) -> SimDevice:
         return SimDevice(dev, rmap, plant, _relay_values, _relay_write)
     if dev.driver == "do_sensor":
         return SimDevice(dev, rmap, plant, _do_values, _do_write)
-    return SimDevice(dev, rmap, plant, _gen_values, _gen_write)
+    return SimDevice(dev, rmap, plant, _gen_values, _gen_write,
+                     counters=("generator_kwh_total",))

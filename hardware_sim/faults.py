@@ -5,7 +5,8 @@ simulated time (None: until cleared). Kinds, as a Modbus client sees them:
 
 - ``silent``: the device does not answer (the client times out);
 - ``slow``: answers after ``delay_s`` wall seconds (default 3 s, beyond a 1 s timeout);
-- ``exception``: answers every request with exception ``code`` (default 4, device failure);
+- ``exception``: answers every request with exception ``code`` (default 4, device failure),
+  or with ``on = "writes"`` only its writes (a relay board whose coils no longer switch);
 - ``garbage``: every register reads ``value`` (default 0xFFFF; 0x8000 also useful);
 - ``frozen``: values stop changing at the fault's start;
 - ``relay_stuck``: relay ``channel`` stays ``state`` ("open" or "closed") whatever the command;
@@ -32,7 +33,7 @@ Param = float | int | str
 
 DEFAULTS: dict[str, dict[str, Param]] = {
     "slow": {"delay_s": 3.0},
-    "exception": {"code": 4},
+    "exception": {"code": 4, "on": "all"},
     "garbage": {"value": 0xFFFF},
     "relay_stuck": {"channel": 0, "state": "open"},
     "drift": {"point": "do_mg_l", "rate_per_h": -1.0},
@@ -98,4 +99,6 @@ def make_fault(fault_id: int, device: str, kind: str, start: datetime, *,
         raise FaultError("relay_stuck state is 'open' or 'closed'")
     if kind == "exception" and not 1 <= int(params.get("code", 4)) <= 11:
         raise FaultError("exception code must be 1..11")
+    if kind == "exception" and str(params.get("on", "all")) not in ("all", "writes"):
+        raise FaultError("exception on is 'all' or 'writes'")
     return Fault(fault_id, device, cast(FaultKind, kind), start, duration_s, dict(params))

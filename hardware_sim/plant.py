@@ -226,16 +226,14 @@ class Plant:
             raise ValueError("the plant needs [battery] and [inverter]")
         self._params = battery_params(b)
         self._rng = np.random.default_rng(self.seed)
-        assert b.initial_soc_pct is not None
         self.soc_kwh = b.kwh * b.initial_soc_pct / 100.0
-        nominal_v = b.nominal_v or 48.0
         for dev in self.site.devices:
             if dev.driver == "relay_board":
                 self.relays[dev.name] = [False] * 8
             elif dev.driver == "epever_tracer":
                 # EPEver defaults for a 12 V battery (11.1 V disconnect, 12.6 V reconnect),
                 # scaled to the bank's nominal voltage.
-                k = nominal_v / 12.8 if b.chemistry == "lfp" else nominal_v / 12.0
+                k = b.nominal_v / 12.8 if b.chemistry == "lfp" else b.nominal_v / 12.0
                 self.controllers[dev.name] = ChargeControllerState(11.1 * k, 12.6 * k)
         for load in self.site.loads:
             if load.switch is None:
@@ -271,7 +269,7 @@ class Plant:
         """Terminal voltage [V]."""
         b = self.site.battery
         assert b is not None
-        return terminal_v(self.soc_pct, self.battery_w, b.chemistry, b.nominal_v or 48.0, b.kwh)
+        return terminal_v(self.soc_pct, self.battery_w, b.chemistry, b.nominal_v, b.kwh)
 
     @property
     def battery_a(self) -> float:
@@ -472,7 +470,7 @@ class Plant:
 
     def _surge_check(self, demand_kw: float, surge_kw: float, dt_s: float) -> None:
         inv = self.site.inverter
-        assert inv is not None and inv.surge_kw is not None
+        assert inv is not None
         if surge_kw > inv.surge_kw:
             self.inverter = InverterState.FAULT
             self.log(f"inverter trip: surge {surge_kw:.1f} kW > {inv.surge_kw:g} kW")
@@ -490,7 +488,7 @@ class Plant:
 
     def _restart_after_low_battery(self) -> None:
         b = self.site.battery
-        assert b is not None and b.min_soc_pct is not None
+        assert b is not None
         if (self.inverter is InverterState.OFF
                 and self.soc_pct >= b.min_soc_pct + INVERTER_RESTART_SOC_PCT):
             self.inverter = InverterState.ON
@@ -517,7 +515,6 @@ class Plant:
         gen = self.site.generator
         if gen is None or self.gen is not GenState.RUNNING:
             return
-        assert gen.fuel_l_per_h_idle is not None
         used = (gen.fuel_l_per_h_idle + gen.fuel_l_per_kwh * gen_kw) * dt_h
         self.fuel_l = max(0.0, self.fuel_l - used)
         self.energy.fuel_l += used

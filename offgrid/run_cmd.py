@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from controller.errors import StoreError
-from offgrid.cli import SiteArg, app, fail, open_site
+from offgrid.common import SiteArg, fail, open_site
+from store.errors import StoreError
 
 
 @contextlib.contextmanager
@@ -32,7 +32,6 @@ def without_dataframes() -> Iterator[None]:
             del sys.modules[name]
 
 
-@app.command()
 def run(
     site_file: SiteArg,
     db: Annotated[Path | None, typer.Option("--db", help="Database path (overrides "

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hardware_sim.errors import SimError
-from offgrid.cli import SiteArg, app, fail, open_site
+from offgrid.common import SiteArg, fail, open_site
 from sizing.errors import SizingError
 
 if TYPE_CHECKING:
@@ -54,7 +54,6 @@ async def _serve(sim: Simulator, control_port: int) -> None:
             _say("Stopped")
 
 
-@app.command("sim")
 def sim(  # noqa: PLR0917 - Typer options
     site_file: SiteArg,
     speed: Annotated[float, typer.Option(

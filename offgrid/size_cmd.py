@@ -1,8 +1,8 @@
-"""``offgrid size …``: design the site (simulate here; optimize and report register themselves)."""
+"""``offgrid size simulate``: one design over one or N weather years (optimize and report are in
+:mod:`offgrid.size_optimize_cmd`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -10,15 +10,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from offgrid.common import JsonOpt, SiteArg, fail, open_site, print_json
 from sizing.errors import SizingError
 
-size_app = typer.Typer(
-    help="Design the site: simulate, optimize, report.",
-    no_args_is_help=True,
-)
-
-SiteArg = Annotated[Path, typer.Argument(help="The site file (TOML).", show_default=False)]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 YearsOpt = Annotated[
     int | None,
     typer.Option("--years", min=1, max=100,
@@ -78,10 +72,8 @@ def _print_table(console: Console, site_name: str, data: dict[str, Any]) -> None
         console.print(f"[yellow]warning:[/yellow] {warning}")
 
 
-@size_app.command("simulate")
 def simulate_cmd(site_file: SiteArg, as_json: JsonOpt = False, years: YearsOpt = None) -> None:
     """One design over one or N weather years: energy balance and reliability."""
-    from offgrid.cli import fail, open_site, print_json  # noqa: PLC0415 (cli imports us)
     from sizing.simulate import simulate  # noqa: PLC0415 (numba/pvlib load only when used)
 
     site = open_site(site_file, "weather", "pv", "inverter")

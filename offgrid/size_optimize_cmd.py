@@ -3,11 +3,9 @@ engineer's report of the winner."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import tomlkit
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -18,11 +16,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
-from tomlkit.items import Table as TomlTable
 
-from offgrid.cli import JsonOpt, SiteArg, fail, open_site, print_json
-from offgrid.size_cmd import size_app
-from sitefile import Site, SiteFileError, load_site
+from offgrid.common import JsonOpt, SiteArg, fail, open_site, print_json
+from sitefile import Site, SiteFileError, write_site
 from sizing.errors import SizingError
 
 if TYPE_CHECKING:
@@ -48,67 +44,22 @@ def _run(site: Site) -> Result:
         return optimize(site, progress=progress)
 
 
-def write_site(site: Site, source: Path, target: Path, design: dict[str, float]) -> None:
-    """Copy the site file ``source`` to ``target`` with the design's sizes, keeping every other
-    key and comment (tomlkit). Relative file names are rewritten for the new folder."""
+def _design_changes(site: Site, design: dict[str, float]) -> dict[str, dict[str, Any] | None]:
+    """The site-file keys that the design changes, for :func:`sitefile.write_site`: the sizes,
+    the ratings that follow them, and ``[generator]`` added or removed."""
     from sizing.optimize import apply_design  # noqa: PLC0415 (heavy: loaded by this command only)
 
     designed = apply_design(site, design)
     assert designed.pv is not None and designed.battery is not None
     assert designed.inverter is not None
-    doc = tomlkit.parse(source.read_text(encoding="utf-8"))
-    sizes: dict[str, dict[str, Any]] = {
+    b, inv = designed.battery, designed.inverter
+    return {
         "pv": {"kwp": designed.pv.kwp},
-        "battery": {"kwh": designed.battery.kwh,
-                    "max_charge_kw": designed.battery.max_charge_kw,
-                    "max_discharge_kw": designed.battery.max_discharge_kw},
-        "inverter": {"kw": designed.inverter.kw, "surge_kw": designed.inverter.surge_kw},
+        "battery": {"kwh": b.kwh, "max_charge_kw": b.max_charge_kw,
+                    "max_discharge_kw": b.max_discharge_kw},
+        "inverter": {"kw": inv.kw, "surge_kw": inv.surge_kw},
+        "generator": None if designed.generator is None else {"kw": designed.generator.kw},
     }
-    for section, values in sizes.items():
-        table = doc[section]
-        assert isinstance(table, TomlTable)
-        for key, value in values.items():
-            # Always set the size itself; derived ratings only where the file gave them.
-            if key in ("kwp", "kwh", "kw") or key in table:
-                table[key] = _number(value)
-    if designed.generator is not None:
-        if "generator" in doc:
-            doc["generator"]["kw"] = _number(designed.generator.kw)
-        else:
-            gen = tomlkit.table()
-            gen.add(tomlkit.comment("added by offgrid size optimize (model defaults)"))
-            gen["kw"] = _number(designed.generator.kw)
-            doc["generator"] = gen
-    elif "generator" in doc:
-        del doc["generator"]
-    _relocate_paths(doc, source.parent, target.parent)
-    target.write_text(tomlkit.dumps(doc), encoding="utf-8")
-
-
-def _number(value: float | None) -> int | float:
-    """Whole numbers as TOML integers, others as floats."""
-    assert value is not None
-    return int(value) if float(value).is_integer() else float(value)
-
-
-def _relocate_paths(doc: Any, old_dir: Path, new_dir: Path) -> None:
-    """Rewrite relative file names (weather file, load profiles) for a site file moved from
-    ``old_dir`` to ``new_dir``."""
-    if old_dir.resolve() == new_dir.resolve():
-        return
-
-    def moved(value: str) -> str:
-        path = Path(value)
-        if path.is_absolute():
-            return value
-        return os.path.relpath((old_dir / path).resolve(), new_dir.resolve())
-
-    weather = doc.get("weather")
-    if weather is not None and "file" in weather:
-        weather["file"] = moved(str(weather["file"]))
-    for load in doc.get("loads", []):
-        if "profile" in load:
-            load["profile"] = moved(str(load["profile"]))
 
 
 def _print_result(data: dict[str, Any]) -> None:
@@ -161,7 +112,6 @@ def _print_result(data: dict[str, Any]) -> None:
         out.print(f"[yellow]warning:[/] {w}")
 
 
-@size_app.command("optimize")
 def optimize_cmd(
     site_file: SiteArg,
     as_json: JsonOpt = False,
@@ -182,8 +132,8 @@ def optimize_cmd(
         if result.best is None:
             fail(f"{site_file}: no feasible design, so no site file was written", code=1)
         try:
-            write_site(site, site_file, write, design_dict(result.grid.designs, result.best))
-            load_site(write)
+            write_site(site_file, write,
+                       _design_changes(site, design_dict(result.grid.designs, result.best)))
         except OSError as e:
             fail(f"{write}: cannot write: {e.strerror}", code=1)
         except SiteFileError as e:
@@ -196,7 +146,6 @@ def optimize_cmd(
             out.print(f"wrote {write}")
 
 
-@size_app.command("report")
 def report_cmd(
     site_file: SiteArg,
     output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.",

@@ -1,15 +1,22 @@
 """The site file: one TOML file that describes a site completely (DESIGN.md §2).
 
-The ground floor of the house: it imports nothing else of offgrid. ``load_site(path)`` reads
-and validates a file; ``parse_site(data, base_dir)`` validates an already-parsed mapping; a
-validated :class:`Site` is fully resolved (presets and defaults filled).
+The ground floor of the house: it imports nothing else of offgrid.
+
+- :mod:`sitefile.model`: the sections, :class:`Site` and ``parse_site(data, base_dir)``;
+- :mod:`sitefile.presets`: presets and defaults as data, filled before validation, so a
+  validated :class:`Site` is fully resolved and immutable;
+- :mod:`sitefile.checks`: the cross-checks, one function per rule;
+- :mod:`sitefile.io`: ``load_site(path)``, ``write_site(source, target, changes)``,
+  ``relocate_files``;
+- :mod:`sitefile.errors`: the error root :class:`SiteFileError`.
 """
 
+from sitefile.checks import CHECKS, run_checks
 from sitefile.errors import Problem, SiteFileError
+from sitefile.io import load_site, relocate_files, write_site
 from sitefile.model import (
-    CHEMISTRY_PRESETS,
     PV,
-    RURAL_HOME_PRESET,
+    SETTABLE_CONTROL_KEYS,
     AeratorLoad,
     Api,
     Appliance,
@@ -30,7 +37,6 @@ from sitefile.model import (
     PumpLoad,
     QuietHours,
     Range,
-    SETTABLE_CONTROL_KEYS,
     Search,
     Section,
     Sim,
@@ -40,14 +46,25 @@ from sitefile.model import (
     Switch,
     TimeWindow,
     Weather,
-    load_site,
     parse_site,
+)
+from sitefile.presets import (
+    CHEMISTRY_PRESETS,
+    DEFAULT_C_RATE,
+    REQUEST_GAP_S,
+    RURAL_HOME_PRESET,
+    SURGE_RATIO,
 )
 
 __all__ = [
+    "CHECKS",
     "CHEMISTRY_PRESETS",
+    "DEFAULT_C_RATE",
     "PV",
+    "REQUEST_GAP_S",
     "RURAL_HOME_PRESET",
+    "SETTABLE_CONTROL_KEYS",
+    "SURGE_RATIO",
     "AeratorLoad",
     "Api",
     "Appliance",
@@ -69,7 +86,6 @@ __all__ = [
     "PumpLoad",
     "QuietHours",
     "Range",
-    "SETTABLE_CONTROL_KEYS",
     "Search",
     "Section",
     "Sim",
@@ -82,4 +98,7 @@ __all__ = [
     "Weather",
     "load_site",
     "parse_site",
+    "relocate_files",
+    "run_checks",
+    "write_site",
 ]

@@ -1,18 +1,19 @@
-"""The site file's model: one pydantic section per TOML table (DESIGN.md §2).
+"""The site file's model: one pydantic section per TOML table (DESIGN.md §2), and ``Site``.
 
 Pydantic v2 models, one per section. Unknown keys are errors. Units are in key names.
-``load_site(path)`` is the only function here that does I/O; ``parse_site(data, base_dir)``
-validates an already-parsed mapping.
+Presets and defaults are filled before validation (:mod:`sitefile.presets`), so a validated
+section has no ``Optional`` field that is always filled; the fields left ``Optional`` are truly
+optional (``None`` means "not used at this site"). Sections are frozen: a site changes by
+building a new one (``Site.with_control``, ``model_copy``), never in place.
+``parse_site(data, base_dir)`` validates an already-parsed mapping; it does no I/O.
 """
 
 from __future__ import annotations
 
 import math
-import tomllib
-from collections import Counter
 from datetime import datetime, time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -26,12 +27,21 @@ from pydantic import (
     model_validator,
 )
 
-from sitefile.errors import Problem, SiteFileError
+from sitefile.checks import run_checks
+from sitefile.errors import Problem, SiteFileError, problems_from
+from sitefile.presets import (
+    fill_appliances,
+    fill_battery,
+    fill_device,
+    fill_generator,
+    fill_inverter,
+    fill_load_priority,
+    fill_site_priorities,
+)
 
 __all__ = [
-    "CHEMISTRY_PRESETS",
     "PV",
-    "RURAL_HOME_PRESET",
+    "SETTABLE_CONTROL_KEYS",
     "AeratorLoad",
     "Api",
     "Appliance",
@@ -52,7 +62,6 @@ __all__ = [
     "PumpLoad",
     "QuietHours",
     "Range",
-    "SETTABLE_CONTROL_KEYS",
     "Search",
     "Section",
     "Sim",
@@ -62,7 +71,6 @@ __all__ = [
     "Switch",
     "TimeWindow",
     "Weather",
-    "load_site",
     "parse_site",
 ]
 
@@ -72,9 +80,9 @@ Pos = Annotated[float, Field(gt=0)]
 
 
 class Section(BaseModel):
-    """Base of every section: unknown keys are errors, values are checked on assignment."""
+    """Base of every section: unknown keys are errors; a validated section is immutable."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _resolve_file(value: str | Path, info: ValidationInfo) -> Path:
@@ -168,82 +176,48 @@ class PV(Section):
     cec_module: str | None = None
 
 
-# Chemistry presets: efficiencies, SOC limits and cycle life (cycles to 80 % capacity at a DoD).
-CHEMISTRY_PRESETS: dict[str, dict[str, float]] = {
-    "lfp": {
-        "min_soc_pct": 10.0,
-        "max_soc_pct": 100.0,
-        "charge_efficiency_pct": 97.0,
-        "discharge_efficiency_pct": 97.0,
-        "cycle_life": 6000.0,
-        "cycle_life_dod_pct": 80.0,
-        "cycle_life_exponent": 1.3,
-        "nominal_v": 51.2,
-        "calendar_life_years": 15.0,
-        "max_temp_c": 55.0,
-    },
-    "lead_acid": {
-        "min_soc_pct": 50.0,
-        "max_soc_pct": 100.0,
-        "charge_efficiency_pct": 90.0,
-        "discharge_efficiency_pct": 92.0,
-        "cycle_life": 1200.0,
-        "cycle_life_dod_pct": 50.0,
-        "cycle_life_exponent": 1.1,
-        "nominal_v": 48.0,
-        "calendar_life_years": 6.0,
-        "max_temp_c": 45.0,
-    },
-}
+Efficiency = Annotated[float, Field(gt=0, le=100)]
 
 
 class Battery(Section):
-    """The battery bank. Unset values come from the chemistry preset."""
+    """The battery bank. Keys the file leaves out come from the chemistry preset
+    (:data:`sitefile.presets.CHEMISTRY_PRESETS`); ``initial_soc_pct`` defaults to
+    ``max_soc_pct`` and the power limits to :data:`~sitefile.presets.DEFAULT_C_RATE` × ``kwh``."""
 
     chemistry: Literal["lfp", "lead_acid"] = "lfp"
     kwh: NonNeg
-    min_soc_pct: Pct | None = None
-    max_soc_pct: Pct | None = None
-    initial_soc_pct: Pct | None = None
-    charge_efficiency_pct: Annotated[float, Field(gt=0, le=100)] | None = None
-    discharge_efficiency_pct: Annotated[float, Field(gt=0, le=100)] | None = None
-    max_charge_kw: NonNeg | None = None
-    max_discharge_kw: NonNeg | None = None
-    cycle_life: Pos | None = None
-    cycle_life_dod_pct: Annotated[float, Field(gt=0, le=100)] | None = None
-    cycle_life_exponent: Pos | None = None
-    calendar_life_years: Pos | None = None
-    nominal_v: Pos | None = None
-    max_temp_c: float | None = Field(default=None, ge=0, le=80)
+    min_soc_pct: Pct
+    max_soc_pct: Pct
+    initial_soc_pct: Pct
+    charge_efficiency_pct: Efficiency
+    discharge_efficiency_pct: Efficiency
+    max_charge_kw: NonNeg
+    max_discharge_kw: NonNeg
+    cycle_life: Pos = Field(description="cycles to 80 % capacity at cycle_life_dod_pct")
+    cycle_life_dod_pct: Annotated[float, Field(gt=0, le=100)]
+    cycle_life_exponent: Pos
+    calendar_life_years: Pos
+    nominal_v: Pos
+    max_temp_c: float = Field(ge=0, le=80)
 
-    @model_validator(mode="after")
-    def _fill_preset(self) -> Battery:
-        preset = CHEMISTRY_PRESETS[self.chemistry]
-        for key, value in preset.items():
-            if getattr(self, key) is None:
-                object.__setattr__(self, key, value)
-        if self.initial_soc_pct is None:
-            object.__setattr__(self, "initial_soc_pct", self.max_soc_pct)
-        # 0.5 C is a sensible default for both chemistries.
-        for key in ("max_charge_kw", "max_discharge_kw"):
-            if getattr(self, key) is None:
-                object.__setattr__(self, key, 0.5 * self.kwh)
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_preset(cls, data: Any) -> Any:
+        return fill_battery(data) if isinstance(data, dict) else data
 
 
 class Inverter(Section):
     """The battery inverter (or inverter/charger)."""
 
     kw: NonNeg
-    surge_kw: NonNeg | None = None
+    surge_kw: NonNeg = Field(description="[kW] default: SURGE_RATIO x kw")
     surge_s: Pos = 5.0
     efficiency_pct: float = Field(default=95.0, gt=0, le=100)
 
-    @model_validator(mode="after")
-    def _default_surge(self) -> Inverter:
-        if self.surge_kw is None:
-            object.__setattr__(self, "surge_kw", 2.0 * self.kw)
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _default_surge(cls, data: Any) -> Any:
+        return fill_inverter(data) if isinstance(data, dict) else data
 
 
 class Generator(Section):
@@ -251,7 +225,7 @@ class Generator(Section):
 
     kw: NonNeg
     fuel_l_per_kwh: NonNeg = 0.25
-    fuel_l_per_h_idle: NonNeg | None = Field(default=None, description="[L/h]; 0.08 L/h per kW")
+    fuel_l_per_h_idle: NonNeg = Field(description="[L/h] default: 0.08 L/h per kW of rating")
     min_load_pct: Pct = 30.0
     min_run_min: NonNeg = 60.0
     strategy: Literal["load_following", "cycle_charging"] = "cycle_charging"
@@ -259,11 +233,10 @@ class Generator(Section):
     life_hours: Pos = 15000.0
     tank_l: Pos = 200.0
 
-    @model_validator(mode="after")
-    def _default_idle(self) -> Generator:
-        if self.fuel_l_per_h_idle is None:
-            object.__setattr__(self, "fuel_l_per_h_idle", 0.08 * self.kw)
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _default_idle(cls, data: Any) -> Any:
+        return fill_generator(data) if isinstance(data, dict) else data
 
 
 # --------------------------------------------------------------------------- loads
@@ -306,10 +279,20 @@ class Switch(Section):
 
 
 class LoadBase(Section):
+    """What every load has. ``priority`` defaults to 1 for a critical load; at site level the
+    others get 10, 11, … in file order (on its own, a load gets 10)."""
+
     name: str = Field(min_length=1, max_length=60)
     critical: bool = False
-    priority: int | None = Field(default=None, ge=1, le=99, description="1 = shed last")
+    priority: int = Field(ge=1, le=99, description="1 = shed last")
     switch: Switch | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_priority(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return fill_load_priority(data, bool(cls.model_fields["critical"].default))
 
 
 class ProfileLoad(LoadBase):
@@ -325,23 +308,6 @@ class ProfileLoad(LoadBase):
         return _resolve_file(v, info)
 
 
-# Preset appliances of a rural Vietnamese home (typical powers, counts and hours of use).
-RURAL_HOME_PRESET: list[dict[str, Any]] = [
-    {"name": "LED lights", "power_w": 9, "count": 5, "minutes_per_day": 300,
-     "windows": [{"start_h": 17.5, "end_h": 23}, {"start_h": 4.5, "end_h": 6}]},
-    {"name": "fans", "power_w": 45, "count": 2, "minutes_per_day": 480,
-     "windows": [{"start_h": 11, "end_h": 15}, {"start_h": 20, "end_h": 5}]},
-    {"name": "TV", "power_w": 70, "count": 1, "minutes_per_day": 240,
-     "windows": [{"start_h": 18, "end_h": 23}]},
-    {"name": "fridge", "power_w": 110, "count": 1, "minutes_per_day": 1440,
-     "duty_cycle": 0.35, "variability_pct": 10},
-    {"name": "rice cooker", "power_w": 600, "count": 1, "minutes_per_day": 40,
-     "windows": [{"start_h": 5, "end_h": 6.5}, {"start_h": 16.5, "end_h": 18}]},
-    {"name": "phones", "power_w": 10, "count": 3, "minutes_per_day": 150,
-     "windows": [{"start_h": 19, "end_h": 24}]},
-]
-
-
 class ApplianceLoad(LoadBase):
     """A load built from appliances (RAMP-style); ``preset`` fills the list."""
 
@@ -350,11 +316,13 @@ class ApplianceLoad(LoadBase):
     appliances: list[Appliance] = Field(default_factory=list)
     seed: int = Field(default=0, ge=0)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        return fill_appliances(data) if isinstance(data, dict) else data
+
     @model_validator(mode="after")
-    def _apply_preset(self) -> ApplianceLoad:
-        if self.preset == "vn_rural_home" and not self.appliances:
-            items = [Appliance.model_validate(a) for a in RURAL_HOME_PRESET]
-            object.__setattr__(self, "appliances", items)
+    def _has_appliances(self) -> ApplianceLoad:
         if not self.appliances:
             raise ValueError("an appliance load needs appliances or a preset")
         return self
@@ -417,7 +385,12 @@ class Device(Section):
     unit_id: int = Field(default=1, ge=0, le=247)
     poll_s: Pos = 5.0
     timeout_s: Pos = 1.0
-    request_gap_s: NonNeg | None = Field(default=None, description="[s] None: 0.05 RTU, 0 TCP")
+    request_gap_s: NonNeg = Field(description="[s] between requests; default 0.05 RTU, 0 TCP")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_gap(cls, data: Any) -> Any:
+        return fill_device(data) if isinstance(data, dict) else data
 
     @field_validator("baudrate")
     @classmethod
@@ -562,9 +535,10 @@ class Search(Section):
 
 
 class Api(Section):
-    """The monitoring API and the controller's database."""
+    """The monitoring API and the controller's database (relative to the site file, like
+    every file the site file names; also when the file has no ``[api]``)."""
 
-    database: Path = Path("offgrid.db")
+    database: Path = Field(default=Path("offgrid.db"), validate_default=True)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     rate_limit_per_min: int = Field(default=600, ge=1)
@@ -600,8 +574,15 @@ class Sim(Section):
 # --------------------------------------------------------------------------- the site
 
 
+# The discriminator tag of each load kind → its default for ``critical``.
+_CRITICAL_DEFAULT: dict[str, bool] = {
+    get_args(cls.model_fields["kind"].annotation)[0]: bool(cls.model_fields["critical"].default)
+    for cls in (ProfileLoad, ApplianceLoad, AeratorLoad, PumpLoad)
+}
+
+
 class Site(Section):
-    """A whole site file."""
+    """A whole site file, fully resolved."""
 
     site: SiteInfo
     weather: Weather | None = None
@@ -617,6 +598,18 @@ class Site(Section):
     api: Api = Field(default_factory=Api)
     sim: Sim = Field(default_factory=Sim)
     _source: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _site_defaults(cls, data: Any) -> Any:
+        """Number the loads without a priority in file order (critical ones get 1), and
+        validate ``[api]`` when absent too, so its database is found beside the site file."""
+        if not isinstance(data, dict):
+            return data
+        out = {"api": {}, **data}
+        if isinstance(out.get("loads"), list):
+            out["loads"] = fill_site_priorities(out["loads"], _CRITICAL_DEFAULT)
+        return out
 
     @property
     def source(self) -> Path | str:
@@ -651,190 +644,19 @@ class Site(Section):
         return parse_site(data, file=self.source)
 
 
-# --------------------------------------------------------------------------- cross checks
-
-
-def _cross_check(site: Site) -> list[Problem]:
-    """Checks that span sections, each reported at the key it concerns."""
-    problems: list[Problem] = []
-    b = site.battery
-    if b is not None:
-        assert b.min_soc_pct is not None and b.max_soc_pct is not None
-        if b.min_soc_pct >= b.max_soc_pct:
-            problems.append(
-                Problem("battery.min_soc_pct", "must be below battery.max_soc_pct "
-                        f"({b.max_soc_pct:g})", b.min_soc_pct)
-            )
-        init = b.initial_soc_pct
-        if init is not None and not b.min_soc_pct <= init <= b.max_soc_pct:
-            problems.append(
-                Problem("battery.initial_soc_pct", "must lie between min_soc_pct and max_soc_pct",
-                        init)
-            )
-        c = site.control
-        if c.hard_floor_soc_pct > b.min_soc_pct:
-            problems.append(
-                Problem("control.hard_floor_soc_pct",
-                        f"must not be above battery.min_soc_pct ({b.min_soc_pct:g})",
-                        c.hard_floor_soc_pct)
-            )
-        if c.shed_soc_pct < b.min_soc_pct:
-            problems.append(
-                Problem("control.shed_soc_pct",
-                        f"must not be below battery.min_soc_pct ({b.min_soc_pct:g})",
-                        c.shed_soc_pct)
-            )
-
-    c = site.control
-    for low, high, why in (
-        ("shed_soc_pct", "reconnect_soc_pct", "hysteresis"),
-        ("gen_start_soc_pct", "gen_stop_soc_pct", "hysteresis"),
-        ("do_on_mg_l", "do_off_mg_l", "the DO band"),
-        ("low_battery_v", "reconnect_battery_v", "hysteresis"),
-    ):
-        lo, hi = getattr(c, low), getattr(c, high)
-        if lo is not None and hi is not None and hi <= lo:
-            problems.append(Problem(f"control.{high}", f"must be above control.{low} "
-                                    f"({lo:g}) for {why}", hi))
-    if c.quiet_hours is not None and (
-        c.quiet_hours.gen_stop_soc_pct <= c.quiet_hours.gen_start_soc_pct
-    ):
-        problems.append(Problem("control.quiet_hours.gen_stop_soc_pct",
-                                "must be above quiet_hours.gen_start_soc_pct",
-                                c.quiet_hours.gen_stop_soc_pct))
-
-    names = Counter(load.name for load in site.loads)
-    for i, load in enumerate(site.loads):
-        if names[load.name] > 1:
-            problems.append(Problem(f"loads[{i}].name", "load names must be unique", load.name))
-
-    dev_names = Counter(d.name for d in site.devices)
-    seen: dict[tuple[str, int], str] = {}
-    for i, dev in enumerate(site.devices):
-        if dev_names[dev.name] > 1:
-            problems.append(Problem(f"devices[{i}].name", "device names must be unique", dev.name))
-        key = (dev.bus, dev.unit_id)
-        if key in seen:
-            problems.append(
-                Problem(f"devices[{i}].unit_id",
-                        f"unit id already used by device '{seen[key]}' on bus {dev.bus}",
-                        dev.unit_id)
-            )
-        else:
-            seen[key] = dev.name
-    rtu_baud: dict[str, int] = {}
-    for i, dev in enumerate(site.devices):
-        if dev.transport == "rtu":
-            first = rtu_baud.setdefault(dev.bus, dev.baudrate)
-            if first != dev.baudrate:
-                problems.append(
-                    Problem(f"devices[{i}].baudrate",
-                            f"devices on {dev.bus} must share one baudrate ({first})",
-                            dev.baudrate)
-                )
-
-    used: dict[tuple[str, int], str] = {}
-    for i, load in enumerate(site.loads):
-        sw = load.switch
-        if sw is None:
-            continue
-        if sw.device not in dev_names:
-            problems.append(Problem(f"loads[{i}].switch.device", "no device of that name",
-                                    sw.device))
-            continue
-        dev = site.device(sw.device)
-        if dev.driver != "relay_board":
-            problems.append(Problem(f"loads[{i}].switch.device",
-                                    f"device '{dev.name}' is a {dev.driver}, not a relay_board",
-                                    sw.device))
-        for ch in sw.channels:
-            if not 0 <= ch <= 7:
-                problems.append(Problem(f"loads[{i}].switch.channels",
-                                        "relay channels are 0..7", ch))
-            elif (sw.device, ch) in used:
-                problems.append(Problem(f"loads[{i}].switch.channels",
-                                        f"channel already switches load '{used[sw.device, ch]}'",
-                                        ch))
-            else:
-                used[sw.device, ch] = load.name
-        if isinstance(load, AeratorLoad) and len(sw.channels) != load.units:
-            problems.append(Problem(f"loads[{i}].switch.channels",
-                                    f"an aerator load of {load.units} units needs "
-                                    f"{load.units} channels", sw.channels))
-
-    if site.generator is not None and site.generator.kw == 0:
-        problems.append(Problem("generator.kw", "omit [generator] for a site without one", 0))
-    return problems
-
-
-def _default_priorities(site: Site) -> None:
-    """Critical loads are shed last: they get priority 1, others 10, 11, … in file order."""
-    nxt = 10
-    for load in site.loads:
-        if load.priority is None:
-            if load.critical:
-                object.__setattr__(load, "priority", 1)
-            else:
-                object.__setattr__(load, "priority", nxt)
-                nxt += 1
-
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    """``('loads', 2, 'aerator', 'kw')`` → ``loads[2].kw`` (dropping union tags)."""
-    out = ""
-    after_index = False
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-            after_index = True
-            continue
-        if not (after_index and part in ("profile", "appliance", "aerator", "pump")):
-            out += f".{part}" if out else str(part)
-        after_index = False
-    return out or "(top level)"
-
-
-def _problems_from(err: ValidationError) -> list[Problem]:
-    problems = []
-    for e in err.errors(include_url=False):
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key"
-        has_value = e["type"] != "missing"
-        problems.append(Problem(_path(e["loc"]), msg, e.get("input"), has_value))
-    return problems
-
-
 def parse_site(data: dict[str, Any], base_dir: Path | str | None = None,
                file: Path | str = "<site>") -> Site:
-    """Validate a parsed site mapping; relative file names resolve against ``base_dir``.
+    """Validate a parsed site mapping and run the cross-checks (:mod:`sitefile.checks`);
+    relative file names resolve against ``base_dir``.
 
     Raises :class:`SiteFileError` listing every problem found.
     """
     try:
         site = Site.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as e:
-        raise SiteFileError(file, _problems_from(e)) from e
-    problems = _cross_check(site)
+        raise SiteFileError(file, problems_from(e)) from e
+    problems = run_checks(site)
     if problems:
         raise SiteFileError(file, problems)
-    _default_priorities(site)
     site._source = Path(file) if file != "<site>" else None
     return site
-
-
-def load_site(path: Path | str) -> Site:
-    """Read and validate a site file. Raises :class:`SiteFileError`."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        problem = Problem("(file)", f"cannot read: {e.strerror}", str(path))
-        raise SiteFileError(path, [problem]) from e
-    except UnicodeDecodeError as e:
-        raise SiteFileError(path, [Problem("(file)", "not UTF-8 text", None, False)]) from e
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise SiteFileError(path, [Problem("(toml)", f"syntax error: {e}", None, False)]) from e
-    return parse_site(data, path.parent, path)

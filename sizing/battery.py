@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from numba import njit
 
-from sitefile import Battery
+from sitefile import DEFAULT_C_RATE, Battery
 
 
 class BatteryParams(NamedTuple):
@@ -39,14 +39,12 @@ def battery_params(battery: Battery, kwh: float | None = None) -> BatteryParams:
 
     Power limits scale with capacity when ``kwh`` differs from the site's (same C-rate).
     """
-    assert battery.min_soc_pct is not None and battery.max_soc_pct is not None
-    assert battery.max_charge_kw is not None and battery.max_discharge_kw is not None
-    assert battery.charge_efficiency_pct is not None
-    assert battery.discharge_efficiency_pct is not None
     size = battery.kwh if kwh is None else kwh
-    scale = size / battery.kwh if battery.kwh > 0 else 0.5
-    charge_kw = battery.max_charge_kw * scale if battery.kwh > 0 else 0.5 * size
-    discharge_kw = battery.max_discharge_kw * scale if battery.kwh > 0 else 0.5 * size
+    if battery.kwh > 0:
+        charge_kw = battery.max_charge_kw * size / battery.kwh
+        discharge_kw = battery.max_discharge_kw * size / battery.kwh
+    else:  # no C-rate to keep: the default one
+        charge_kw = discharge_kw = DEFAULT_C_RATE * size
     return BatteryParams(
         kwh=size,
         min_soc_kwh=size * battery.min_soc_pct / 100.0,

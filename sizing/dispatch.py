@@ -92,72 +92,239 @@ class DispatchInputs(NamedTuple):
     """[T] bool: the generator's quiet hours."""
 
 
-# Summary columns of dispatch_many (index → name).
-SUMMARY_KEYS = (
-    "pv_kwh", "load_kwh", "served_kwh", "unmet_kwh", "critical_load_kwh", "critical_unmet_kwh",
-    "loss_of_load_hours", "curtailed_kwh", "battery_charge_kwh", "battery_discharge_kwh",
-    "battery_throughput_kwh", "battery_equivalent_cycles", "generator_kwh", "generator_hours",
-    "generator_starts", "generator_fuel_l", "losses_kwh", "interruptions", "interruption_minutes",
-    "shed_hours", "final_soc_kwh",
-)
-_S = {name: i for i, name in enumerate(SUMMARY_KEYS)}
-_S_PV_KWH = 0
-_S_LOAD_KWH = 1
-_S_SERVED_KWH = 2
-_S_UNMET_KWH = 3
-_S_CRITICAL_LOAD_KWH = 4
-_S_CRITICAL_UNMET_KWH = 5
-_S_LOSS_OF_LOAD_HOURS = 6
-_S_CURTAILED_KWH = 7
-_S_BATTERY_CHARGE_KWH = 8
-_S_BATTERY_DISCHARGE_KWH = 9
-_S_BATTERY_THROUGHPUT_KWH = 10
-_S_BATTERY_EQUIVALENT_CYCLES = 11
-_S_GENERATOR_KWH = 12
-_S_GENERATOR_HOURS = 13
-_S_GENERATOR_STARTS = 14
-_S_GENERATOR_FUEL_L = 15
-_S_LOSSES_KWH = 16
-_S_INTERRUPTIONS = 17
-_S_INTERRUPTION_MINUTES = 18
-_S_SHED_HOURS = 19
-_S_FINAL_SOC_KWH = 20
+class Summary(NamedTuple):
+    """One design-year's figures: the columns of :func:`dispatch_many`, in this order."""
+
+    pv_kwh: float
+    load_kwh: float
+    served_kwh: float
+    unmet_kwh: float
+    critical_load_kwh: float
+    critical_unmet_kwh: float
+    loss_of_load_hours: float
+    curtailed_kwh: float
+    battery_charge_kwh: float
+    battery_discharge_kwh: float
+    battery_throughput_kwh: float
+    battery_equivalent_cycles: float
+    generator_kwh: float
+    generator_hours: float
+    generator_starts: float
+    generator_fuel_l: float
+    losses_kwh: float
+    interruptions: float
+    interruption_minutes: float
+    shed_hours: float
+    final_soc_kwh: float
+
+
+class Step(NamedTuple):
+    """What one step did: the rows of :func:`dispatch`'s series, in this order.
+
+    Each is [kW] averaged over the step, except ``soc_kwh`` (end of step) and the 0/1 flags. A
+    pump's energy still owed when its window closes is booked in that step, as load and as
+    unmet.
+    """
+
+    pv_kw: float
+    load_kw: float
+    served_kw: float
+    unmet_kw: float
+    critical_unmet_kw: float
+    generator_kw: float
+    battery_kw: float
+    soc_kwh: float
+    curtailed_kw: float
+    losses_kw: float
+    shed: float
+    generator_on: float
+    interrupted: float
+
+
+SUMMARY_KEYS: tuple[str, ...] = Summary._fields
+SERIES_KEYS: tuple[str, ...] = Step._fields
 N_SUMMARY = len(SUMMARY_KEYS)
-
-# Time-series rows recorded by dispatch (index → name), each [kW] averaged over the step
-# except soc_kwh (end of step) and the 0/1 flags. A pump's energy still owed when its window
-# closes is booked in that step, as load and as unmet.
-SERIES_KEYS = (
-    "pv_kw", "load_kw", "served_kw", "unmet_kw", "critical_unmet_kw", "generator_kw",
-    "battery_kw", "soc_kwh", "curtailed_kw", "losses_kw", "shed", "generator_on", "interrupted",
-)
-_R_PV_KW = 0
-_R_LOAD_KW = 1
-_R_SERVED_KW = 2
-_R_UNMET_KW = 3
-_R_CRITICAL_UNMET_KW = 4
-_R_GENERATOR_KW = 5
-_R_BATTERY_KW = 6
-_R_SOC_KWH = 7
-_R_CURTAILED_KW = 8
-_R_LOSSES_KW = 9
-_R_SHED = 10
-_R_GENERATOR_ON = 11
-_R_INTERRUPTED = 12
 N_SERIES = len(SERIES_KEYS)
+_S = {name: i for i, name in enumerate(SUMMARY_KEYS)}
+_ZERO = Summary(*(0.0 for _ in SUMMARY_KEYS))
+# Figures the kernel writes once, after the last step (the others accumulate step by step).
+_S_GENERATOR_STARTS = _S["generator_starts"]
+_S_FINAL_SOC_KWH = _S["final_soc_kwh"]
+_S_BATTERY_EQUIVALENT_CYCLES = _S["battery_equivalent_cycles"]
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
-def _pumps_on_surplus(  # noqa: PLR0917 (numba kernels take positional arguments)
-        inp: DispatchInputs, cfg: DispatchConfig, t: int, n_loads: int, n_pumps: int,
-        served: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray, shed: bool,
-        pv_left: float, inv_left: float, loss: float) -> tuple[float, float, float]:
+class _Served(NamedTuple):
+    """The loads' phase of a step (see :func:`_serve_loads`)."""
+
+    pv_ac_used_kw: float
+    gen_left_kw: float
+    dis_dc_kw: float
+    inv_left_kw: float
+    demand_kwh: float
+    crit_demand_kwh: float
+    served_kw: float
+    unmet_kw: float
+    crit_unmet_kw: float
+    cont_unmet: bool
+    interrupted: bool
+
+
+# The phases of one step. Each is inlined into the kernel (``inline="always"``), so splitting
+# costs nothing; ``load_slots``/``pump_slots`` carry L and P as compile-time constants (see
+# :func:`_slots`).
+_JIT = {"cache": True, "error_model": "numpy", "fastmath": True}
+
+
+@njit(inline="always", **_JIT)
+def _shed_state(soc_frac: float, shed: bool, cfg: DispatchConfig) -> bool:
+    """Shedding hysteresis on the SOC at the start of the step."""
+    if soc_frac < cfg.shed_soc_frac - 1e-9:
+        return True
+    if soc_frac >= cfg.reconnect_soc_frac:
+        return False
+    return shed
+
+
+@njit(inline="always", **_JIT)
+def _pump_needs(  # noqa: PLR0917 (numba kernels take positional arguments)
+        inp: DispatchInputs, t: int, dt: float, shed: bool, need: np.ndarray,
+        pump_rem: np.ndarray, critical: np.ndarray, load_slots: tuple[int, ...],
+        pump_slots: tuple[int, ...]) -> None:
+    """What each pump must run now for its daily energy to fit in what is left of its window
+    (``need`` [kW]); a window that opens resets the energy still owed (``pump_rem`` [kWh])."""
+    n_loads = len(load_slots)
+    steps_left = inp.pump_steps_left
+    for j in range(len(pump_slots)):
+        i = n_loads + j
+        left = steps_left[j, t]
+        need[i] = 0.0
+        if left > 0:
+            if t == 0 or steps_left[j, t - 1] <= 1:
+                pump_rem[j] = inp.pump_daily_kwh[j]
+            must_kwh = pump_rem[j] - (left - 1) * inp.pump_kw[j] * dt
+            if must_kwh > EPS_KWH and not (shed and not critical[i]):
+                need[i] = min(must_kwh * (1.0 / dt), inp.pump_kw[j])
+
+
+@njit(inline="always", **_JIT)
+def _generator_state(  # noqa: PLR0917
+        inp: DispatchInputs, cfg: DispatchConfig, t: int, soc_frac: float, pv: float,
+        has_batt: bool, gen_on: bool, gen_steps: int, need: np.ndarray,
+        load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> tuple[bool, int, bool]:
+    """Start or stop the generator: on the SOC thresholds (the quiet-hours pair inside their
+    window) with a battery, on a PV shortfall without one; it runs at least its minimum time.
+    Returns ``(gen_on, gen_steps, started)``."""
+    n_loads = len(load_slots)
+    if has_batt:
+        quiet = inp.quiet[t]
+        start = cfg.quiet_start_soc_frac if quiet else cfg.gen_start_soc_frac
+        stop = cfg.quiet_stop_soc_frac if quiet else cfg.gen_stop_soc_frac
+        if not gen_on and soc_frac <= start:
+            return True, 0, True
+        if gen_on and gen_steps >= cfg.gen_min_run_steps and soc_frac >= stop:
+            return False, gen_steps, False
+        return gen_on, gen_steps, False
+    short = -(pv * cfg.inverter_eff if cfg.dc_coupled else pv)
+    for k in range(n_loads + len(pump_slots)):
+        short += inp.load_kw[k, t] if k < n_loads else need[k]
+    if short > 0.0 and not gen_on:
+        return True, 0, True
+    if short <= 0.0 and gen_on and gen_steps >= cfg.gen_min_run_steps:
+        return False, gen_steps, False
+    return gen_on, gen_steps, False
+
+
+@njit(inline="always", **_JIT)
+def _serve_loads(  # noqa: PLR0917
+        inp: DispatchInputs, cfg: DispatchConfig, bp: BatteryParams, t: int, pv: float,
+        soc: float, shed: bool, shed_floor: float, has_batt: bool, gen_kw: float,
+        inverter_kw: float, need: np.ndarray, served: np.ndarray, critical: np.ndarray,
+        counts: np.ndarray, unmet_acc: np.ndarray, load_slots: tuple[int, ...],
+        pump_slots: tuple[int, ...]) -> _Served:
+    """Each load in serving order takes PV, then the generator (``gen_kw`` available), then
+    the battery (its floor: min SOC if critical, else the shed SOC). PV is used up before the
+    generator, and the generator before the battery, exactly as if each source served all
+    loads. Writes ``served`` [kW] and adds the continuous loads' unmet energy to
+    ``unmet_acc`` [kWh]."""
+    n_loads = len(load_slots)
+    dt = cfg.dt_h
+    eta = cfg.inverter_eff
+    inv_eta = 1.0 / eta
+    dc_coupled = cfg.dc_coupled
+    inv_left = inverter_kw  # inverter output budget this step [kW]
+    pv_ac = pv * eta if dc_coupled else pv
+    pv_ac_used = 0.0
+    gen_left = gen_kw
+    dis_dc = 0.0
+    demand_kwh = 0.0
+    crit_demand_kwh = 0.0
+    served_kw = 0.0
+    unmet_kw = 0.0
+    crit_unmet_kw = 0.0
+    cont_unmet = False
+    interrupted = False
+    for k in range(n_loads + len(pump_slots)):
+        if k < n_loads:
+            d = inp.load_kw[k, t]
+            demand_kwh += d * dt
+            if critical[k]:
+                crit_demand_kwh += d * dt
+            r = 0.0 if (shed and not critical[k]) else d
+        else:
+            d = 0.0
+            r = need[k]
+        got = 0.0
+        if r > 0.0:
+            take = min(r, pv_ac - pv_ac_used)
+            if dc_coupled:
+                take = min(take, inv_left)
+                inv_left -= take
+            pv_ac_used += take
+            r -= take
+            got += take
+            if r > 0.0 and gen_left > 0.0:
+                take = min(r, gen_left)
+                gen_left -= take
+                r -= take
+                got += take
+            if r > 0.0 and has_batt and inv_left > 0.0:
+                floor = bp.min_soc_kwh if critical[k] else shed_floor
+                avail_dc = max_discharge_kw(soc, floor, dt, bp) - dis_dc
+                if avail_dc > 0.0:
+                    take = min(r, avail_dc * eta, inv_left)
+                    r -= take
+                    got += take
+                    inv_left -= take
+                    dis_dc += take * inv_eta
+        served[k] = got
+        if k < n_loads:
+            served_kw += got
+            u = d - got
+            if u * dt > EPS_KWH:
+                cont_unmet = True
+                unmet_kw += u
+                unmet_acc[k] += u * dt
+                if critical[k]:
+                    crit_unmet_kw += u
+                if counts[k]:
+                    interrupted = True
+    return _Served(pv_ac_used, gen_left, dis_dc, inv_left, demand_kwh, crit_demand_kwh,
+                   served_kw, unmet_kw, crit_unmet_kw, cont_unmet, interrupted)
+
+
+@njit(inline="always", **_JIT)
+def _pumps_on_surplus(  # noqa: PLR0917
+        inp: DispatchInputs, cfg: DispatchConfig, t: int, served: np.ndarray,
+        pump_rem: np.ndarray, critical: np.ndarray, shed: bool, pv_left: float,
+        inv_left: float, loss: float, load_slots: tuple[int, ...],
+        pump_slots: tuple[int, ...]) -> tuple[float, float, float]:
     """Run the pumps in their window on PV surplus ``pv_left`` [kW] (on the PV bus).
 
     Returns the PV left, the inverter budget left [kW] and the losses so far [kWh].
     """
+    n_loads = len(load_slots)
     eta = cfg.inverter_eff
-    for j in range(n_pumps):
+    for j in range(len(pump_slots)):
         i = n_loads + j
         if inp.pump_steps_left[j, t] == 0 or pv_left <= 0.0 or (shed and not critical[i]):
             continue
@@ -176,12 +343,134 @@ def _pumps_on_surplus(  # noqa: PLR0917 (numba kernels take positional arguments
     return pv_left, inv_left, loss
 
 
-@njit(cache=True, error_model="numpy", fastmath=True)
-def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
+@njit(inline="always", **_JIT)
+def _use_surplus(  # noqa: PLR0917
+        inp: DispatchInputs, cfg: DispatchConfig, bp: BatteryParams, t: int, soc: float,
+        soc_frac: float, shed: bool, has_batt: bool, gen_on: bool, generator_kw: float,
+        gen_out: float, pv_left: float, inv_left: float, dis_dc: float, loss: float,
+        served: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray,
+        load_slots: tuple[int, ...], pump_slots: tuple[int, ...]
+        ) -> tuple[float, float, float, float]:
+    """The surplus: PV to the pumps (first when the SOC is at or above ``reconnect_soc``) and
+    the battery, the generator's spare power (all of it when cycle charging, else what its
+    minimum load forces out) to the battery. Returns ``(pv_left, chg_dc, gen_out, loss)``:
+    PV left to curtail [kW], battery charge at its terminals [kW], generator output [kW],
+    losses so far [kWh]."""
+    dt = cfg.dt_h
+    eta = cfg.inverter_eff
+    inv_eta = 1.0 / eta
+    n_pumps = len(pump_slots)
+    chg_dc = 0.0
+    chg_room = max_charge_kw(soc, dt, bp) if (has_batt and dis_dc == 0.0) else 0.0
+    pumps_first = soc_frac >= cfg.reconnect_soc_frac
+    if n_pumps > 0 and pumps_first:
+        pv_left, inv_left, loss = _pumps_on_surplus(inp, cfg, t, served, pump_rem, critical,
+                                                    shed, pv_left, inv_left, loss, load_slots,
+                                                    pump_slots)
+    if chg_room > 0.0 and pv_left > 0.0:
+        if cfg.dc_coupled:
+            dc = min(pv_left, chg_room)
+            pv_left -= dc
+        else:
+            dc = min(pv_left * eta, chg_room, inv_left * eta)
+            pv_left -= dc * inv_eta
+            inv_left -= dc * inv_eta
+            loss += (dc * inv_eta - dc) * dt
+        chg_dc += dc
+        chg_room -= dc
+    if n_pumps > 0 and not pumps_first:
+        pv_left, inv_left, loss = _pumps_on_surplus(inp, cfg, t, served, pump_rem, critical,
+                                                    shed, pv_left, inv_left, loss, load_slots,
+                                                    pump_slots)
+    if gen_on:
+        spare = generator_kw - gen_out
+        if not cfg.gen_cycle_charging:
+            spare = min(spare, max(generator_kw * cfg.gen_min_load_frac - gen_out, 0.0))
+        if chg_room > 0.0 and spare > 0.0:
+            dc = min(spare * eta, chg_room, inv_left * eta)
+            gen_out += dc * inv_eta
+            loss += (dc * inv_eta - dc) * dt
+            chg_dc += dc
+    return pv_left, chg_dc, gen_out, loss
+
+
+@njit(inline="always", **_JIT)
+def _close_pump_windows(  # noqa: PLR0917
+        inp: DispatchInputs, t: int, dt: float, served: np.ndarray, pump_rem: np.ndarray,
+        critical: np.ndarray, unmet_acc: np.ndarray, demand_kwh: float,
+        crit_demand_kwh: float, served_kw: float, unmet_kw: float, crit_unmet_kw: float,
+        interrupted: bool, load_slots: tuple[int, ...], pump_slots: tuple[int, ...]
+        ) -> tuple[float, float, float, float, float, bool]:
+    """Book what each pump ran, and as unmet what it still owes when its window closes.
+
+    Returns the step's ``(demand_kwh, crit_demand_kwh, served_kw, unmet_kw, crit_unmet_kw,
+    interrupted)`` with the pumps added."""
+    n_loads = len(load_slots)
+    for j in range(len(pump_slots)):
+        i = n_loads + j
+        left = inp.pump_steps_left[j, t]
+        if left == 0:
+            continue
+        served_kw += served[i]
+        pump_rem[j] = max(pump_rem[j] - served[i] * dt, 0.0)
+        demand_kwh += served[i] * dt
+        if critical[i]:
+            crit_demand_kwh += served[i] * dt
+        if left == 1 and pump_rem[j] > EPS_KWH:
+            rem = pump_rem[j]
+            demand_kwh += rem
+            unmet_kw += rem * (1.0 / dt)
+            unmet_acc[i] += rem
+            if critical[i]:
+                crit_demand_kwh += rem
+                crit_unmet_kw += rem * (1.0 / dt)
+                interrupted = True
+            pump_rem[j] = 0.0
+    return demand_kwh, crit_demand_kwh, served_kw, unmet_kw, crit_unmet_kw, interrupted
+
+
+@njit(inline="always", **_JIT)
+def _account(acc: Summary, step: Step, dt: float, demand_kwh: float, crit_demand_kwh: float,
+             gen_fuel_l: float, loss_kwh: float, d_charge_kwh: float, d_discharge_kwh: float,
+             d_throughput_kwh: float, cont_unmet: bool, new_interruption: bool) -> Summary:
+    """The year's figures after one more step."""
+    # (numba: no conditional expressions inside a call with many keyword arguments)
+    lol_h = dt if cont_unmet else 0.0
+    gen_h = dt if step.generator_on else 0.0
+    started = 1.0 if new_interruption else 0.0
+    interrupted_min = dt * 60.0 if step.interrupted else 0.0
+    shed_h = dt if step.shed else 0.0
+    return Summary(
+        pv_kwh=acc.pv_kwh + step.pv_kw * dt,
+        load_kwh=acc.load_kwh + demand_kwh,
+        served_kwh=acc.served_kwh + step.served_kw * dt,
+        unmet_kwh=acc.unmet_kwh + step.unmet_kw * dt,
+        critical_load_kwh=acc.critical_load_kwh + crit_demand_kwh,
+        critical_unmet_kwh=acc.critical_unmet_kwh + step.critical_unmet_kw * dt,
+        loss_of_load_hours=acc.loss_of_load_hours + lol_h,
+        curtailed_kwh=acc.curtailed_kwh + step.curtailed_kw * dt,
+        battery_charge_kwh=acc.battery_charge_kwh + d_charge_kwh,
+        battery_discharge_kwh=acc.battery_discharge_kwh + d_discharge_kwh,
+        battery_throughput_kwh=acc.battery_throughput_kwh + d_throughput_kwh,
+        battery_equivalent_cycles=acc.battery_equivalent_cycles,
+        generator_kwh=acc.generator_kwh + step.generator_kw * dt,
+        generator_hours=acc.generator_hours + gen_h,
+        generator_starts=acc.generator_starts,
+        generator_fuel_l=acc.generator_fuel_l + gen_fuel_l,
+        losses_kwh=acc.losses_kwh + loss_kwh,
+        interruptions=acc.interruptions + started,
+        interruption_minutes=acc.interruption_minutes + interrupted_min,
+        shed_hours=acc.shed_hours + shed_h,
+        final_soc_kwh=acc.final_soc_kwh,
+    )
+
+
+@njit(**_JIT)
+def _run(  # noqa: PLR0917, PLR0915 (numba kernels take positional arguments)
         inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, inverter_kw: float,
-         generator_kw: float, summary: np.ndarray, unmet_by_load: np.ndarray,
-         series: np.ndarray, load_series: np.ndarray, record: bool,
-         load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> None:
+        generator_kw: float, summary: np.ndarray, unmet_by_load: np.ndarray,
+        series: np.ndarray, load_series: np.ndarray, record: bool,
+        load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> None:
     """Simulate one design over the inputs; writes ``summary`` [N_SUMMARY], ``unmet_by_load``
     [L + P] [kWh] and, when ``record``, ``series`` [N_SERIES, T] and ``load_series``
     [L + P, T] (served kW per load).
@@ -192,22 +481,9 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     """
     n_loads = len(load_slots)
     n_pumps = len(pump_slots)
-    dt = cfg.dt_h
-    # Arrays and flags read every step, as locals so that the compiler keeps them in registers.
-    pv_arr = inp.pv_kw_per_kwp
-    load_arr = inp.load_kw
-    steps_left_arr = inp.pump_steps_left
-    quiet_arr = inp.quiet
-    pump_kw_arr = inp.pump_kw
-    pump_daily_arr = inp.pump_daily_kwh
-    dc_coupled = cfg.dc_coupled
-    shed_soc_frac = cfg.shed_soc_frac
-    reconnect_soc_frac = cfg.reconnect_soc_frac
-    n_steps = inp.pv_kw_per_kwp.size
     n_all = n_loads + n_pumps
+    dt = cfg.dt_h
     eta = cfg.inverter_eff
-    inv_eta = 1.0 / eta
-    inv_dt = 1.0 / dt
     bp = BatteryParams(kwh, kwh * cfg.min_soc_frac, kwh * cfg.max_soc_frac,
                        kwh * cfg.charge_c_rate, kwh * cfg.discharge_c_rate,
                        cfg.charge_eff, cfg.discharge_eff)
@@ -233,273 +509,82 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     for j in range(n_pumps):
         critical[n_loads + j] = inp.pump_critical[j]
         counts[n_loads + j] = inp.pump_critical[j]
-    a_battery_charge_kwh = 0.0
-    a_battery_discharge_kwh = 0.0
-    a_battery_equivalent_cycles = 0.0
-    a_battery_throughput_kwh = 0.0
-    a_critical_load_kwh = 0.0
-    a_critical_unmet_kwh = 0.0
-    a_curtailed_kwh = 0.0
-    a_final_soc_kwh = 0.0
-    a_generator_fuel_l = 0.0
-    a_generator_hours = 0.0
-    a_generator_kwh = 0.0
-    a_generator_starts = 0.0
-    a_interruptions = 0.0
-    a_interruption_minutes = 0.0
-    a_load_kwh = 0.0
-    a_losses_kwh = 0.0
-    a_loss_of_load_hours = 0.0
-    a_pv_kwh = 0.0
-    a_served_kwh = 0.0
-    a_shed_hours = 0.0
-    a_unmet_kwh = 0.0
     unmet_acc = np.zeros(n_all)
+    acc = _ZERO
+    gen_starts = 0.0
 
-    for t in range(n_steps):
+    for t in range(inp.pv_kw_per_kwp.size):
         soc_frac = soc * inv_kwh if has_batt else 1.0
-        # -- shedding and generator state, from the SOC at the start of the step
-        if soc_frac < shed_soc_frac - 1e-9:
-            shed = True
-        elif soc_frac >= reconnect_soc_frac:
-            shed = False
-        pv = kwp * pv_arr[t]
-
-        # -- pumps: what must run now for the daily energy to fit in what is left of the window
-        for j in range(n_pumps):
-            i = n_loads + j
-            left = steps_left_arr[j, t]
-            need[i] = 0.0
-            if left > 0:
-                if t == 0 or steps_left_arr[j, t - 1] <= 1:
-                    pump_rem[j] = pump_daily_arr[j]
-                must_kwh = pump_rem[j] - (left - 1) * pump_kw_arr[j] * dt
-                if must_kwh > EPS_KWH and not (shed and not critical[i]):
-                    need[i] = min(must_kwh * inv_dt, pump_kw_arr[j])
-
+        shed = _shed_state(soc_frac, shed, cfg)
+        pv = kwp * inp.pv_kw_per_kwp[t]
+        _pump_needs(inp, t, dt, shed, need, pump_rem, critical, load_slots, pump_slots)
         if generator_kw > 0.0:
-            if has_batt:
-                start = cfg.quiet_start_soc_frac if quiet_arr[t] else cfg.gen_start_soc_frac
-                stop = cfg.quiet_stop_soc_frac if quiet_arr[t] else cfg.gen_stop_soc_frac
-                if not gen_on and soc_frac <= start:
-                    gen_on = True
-                    gen_steps = 0
-                    a_generator_starts += 1.0
-                elif gen_on and gen_steps >= cfg.gen_min_run_steps and soc_frac >= stop:
-                    gen_on = False
-            else:
-                short = -(pv * eta if dc_coupled else pv)
-                for k in range(n_all):
-                    short += load_arr[k, t] if k < n_loads else need[k]
-                if short > 0.0 and not gen_on:
-                    gen_on = True
-                    gen_steps = 0
-                    a_generator_starts += 1.0
-                elif short <= 0.0 and gen_on and gen_steps >= cfg.gen_min_run_steps:
-                    gen_on = False
-
-        # -- each load in serving order takes PV, then the generator, then the battery (its
-        #    floor: min SOC if critical, else the shed SOC). PV is used up before the generator,
-        #    and the generator before the battery, exactly as if each source served all loads.
+            gen_on, gen_steps, started = _generator_state(
+                inp, cfg, t, soc_frac, pv, has_batt, gen_on, gen_steps, need, load_slots,
+                pump_slots)
+            gen_starts += 1.0 if started else 0.0
+        s = _serve_loads(inp, cfg, bp, t, pv, soc, shed, shed_floor, has_batt,
+                         generator_kw if gen_on else 0.0, inverter_kw, need, served, critical,
+                         counts, unmet_acc, load_slots, pump_slots)
+        gen_out = generator_kw - s.gen_left_kw if gen_on else 0.0
         loss = 0.0
-        inv_left = inverter_kw  # inverter output budget this step [kW]
-        pv_ac = pv * eta if dc_coupled else pv
-        pv_ac_used = 0.0
-        gen_left = generator_kw if gen_on else 0.0
-        dis_dc = 0.0
-        demand_kwh = 0.0
-        crit_demand_kwh = 0.0
-        served_kw = 0.0
-        unmet_kw = 0.0
-        crit_unmet_kw = 0.0
-        cont_unmet = False
-        interrupted = False
-        for k in range(n_all):
-            if k < n_loads:
-                d = load_arr[k, t]
-                demand_kwh += d * dt
-                if critical[k]:
-                    crit_demand_kwh += d * dt
-                r = 0.0 if (shed and not critical[k]) else d
-            else:
-                d = 0.0
-                r = need[k]
-            got = 0.0
-            if r > 0.0:
-                take = min(r, pv_ac - pv_ac_used)
-                if dc_coupled:
-                    take = min(take, inv_left)
-                    inv_left -= take
-                pv_ac_used += take
-                r -= take
-                got += take
-                if r > 0.0 and gen_left > 0.0:
-                    take = min(r, gen_left)
-                    gen_left -= take
-                    r -= take
-                    got += take
-                if r > 0.0 and has_batt and inv_left > 0.0:
-                    floor = bp.min_soc_kwh if critical[k] else shed_floor
-                    avail_dc = max_discharge_kw(soc, floor, dt, bp) - dis_dc
-                    if avail_dc > 0.0:
-                        take = min(r, avail_dc * eta, inv_left)
-                        r -= take
-                        got += take
-                        inv_left -= take
-                        dis_dc += take * inv_eta
-            served[k] = got
-            if k < n_loads:
-                served_kw += got
-                u = d - got
-                if u * dt > EPS_KWH:
-                    cont_unmet = True
-                    unmet_kw += u
-                    unmet_acc[k] += u * dt
-                    if critical[k]:
-                        crit_unmet_kw += u
-                    if counts[k]:
-                        interrupted = True
-        gen_out = generator_kw - gen_left if gen_on else 0.0
-        if dc_coupled:
-            pv_used = pv_ac_used * inv_eta
-            loss += (pv_used - pv_ac_used) * dt
+        if cfg.dc_coupled:
+            pv_used = s.pv_ac_used_kw * (1.0 / eta)
+            loss += (pv_used - s.pv_ac_used_kw) * dt
         else:
-            pv_used = pv_ac_used
-        loss += dis_dc * (1.0 - eta) * dt
-
-        # -- surplus: pumps, battery, curtailment
-        pv_left = pv - pv_used
-        chg_dc = 0.0
-        chg_room = max_charge_kw(soc, dt, bp) if (has_batt and dis_dc == 0.0) else 0.0
-        pumps_first = soc_frac >= reconnect_soc_frac
-        if n_pumps > 0 and pumps_first:
-            pv_left, inv_left, loss = _pumps_on_surplus(inp, cfg, t, n_loads, n_pumps, served,
-                                                        pump_rem, critical, shed, pv_left,
-                                                        inv_left, loss)
-        if chg_room > 0.0 and pv_left > 0.0:
-            if dc_coupled:
-                dc = min(pv_left, chg_room)
-                pv_left -= dc
-            else:
-                dc = min(pv_left * eta, chg_room, inv_left * eta)
-                pv_left -= dc * inv_eta
-                inv_left -= dc * inv_eta
-                loss += (dc * inv_eta - dc) * dt
-            chg_dc += dc
-            chg_room -= dc
-        if n_pumps > 0 and not pumps_first:
-            pv_left, inv_left, loss = _pumps_on_surplus(inp, cfg, t, n_loads, n_pumps, served,
-                                                        pump_rem, critical, shed, pv_left,
-                                                        inv_left, loss)
-        if gen_on:
-            spare = generator_kw - gen_out
-            if not cfg.gen_cycle_charging:
-                spare = min(spare, max(gen_min_kw - gen_out, 0.0))
-            if chg_room > 0.0 and spare > 0.0:
-                dc = min(spare * eta, chg_room, inv_left * eta)
-                gen_out += dc * inv_eta
-                loss += (dc * inv_eta - dc) * dt
-                chg_dc += dc
+            pv_used = s.pv_ac_used_kw
+        loss += s.dis_dc_kw * (1.0 - eta) * dt
+        pv_left, chg_dc, gen_out, loss = _use_surplus(
+            inp, cfg, bp, t, soc, soc_frac, shed, has_batt, gen_on, generator_kw, gen_out,
+            pv - pv_used, s.inv_left_kw, s.dis_dc_kw, loss, served, pump_rem, critical,
+            load_slots, pump_slots)
         # -- apply the battery
         batt_kw = 0.0
+        d_charge = 0.0
+        d_discharge = 0.0
+        d_throughput = 0.0
         if has_batt:
-            soc_new, batt_kw, batt_loss = charge_step(soc, chg_dc - dis_dc, dt, bp)
+            net = chg_dc - s.dis_dc_kw
+            soc_new, batt_kw, batt_loss = charge_step(soc, net, dt, bp)
             loss += batt_loss
-            if chg_dc - dis_dc > 0.0 and batt_kw < chg_dc - dis_dc:
-                pv_left += chg_dc - dis_dc - batt_kw  # numerical rejection: curtail it
+            if net > 0.0 and batt_kw < net:
+                pv_left += net - batt_kw  # numerical rejection: curtail it
             if soc_new > soc:
-                a_battery_charge_kwh += soc_new - soc
+                d_charge = soc_new - soc
             else:
-                a_battery_discharge_kwh += soc - soc_new
-                a_battery_throughput_kwh += -batt_kw * dt
+                d_discharge = soc - soc_new
+                d_throughput = -batt_kw * dt
             soc = soc_new
-        # -- pumps: window bookkeeping; what is left when the window closes is unmet
-        for j in range(n_pumps):
-            i = n_loads + j
-            left = steps_left_arr[j, t]
-            if left == 0:
-                continue
-            served_kw += served[i]
-            pump_rem[j] = max(pump_rem[j] - served[i] * dt, 0.0)
-            demand_kwh += served[i] * dt
-            if critical[i]:
-                crit_demand_kwh += served[i] * dt
-            if left == 1 and pump_rem[j] > EPS_KWH:
-                rem = pump_rem[j]
-                demand_kwh += rem
-                unmet_kw += rem * inv_dt
-                unmet_acc[i] += rem
-                if critical[i]:
-                    crit_demand_kwh += rem
-                    crit_unmet_kw += rem * inv_dt
-                    interrupted = True
-                pump_rem[j] = 0.0
-
+        demand_kwh, crit_demand_kwh, served_kw, unmet_kw, crit_unmet_kw, interrupted = \
+            _close_pump_windows(inp, t, dt, served, pump_rem, critical, unmet_acc,
+                                s.demand_kwh, s.crit_demand_kwh, s.served_kw, s.unmet_kw,
+                                s.crit_unmet_kw, s.interrupted, load_slots, pump_slots)
         # -- accounting
         gen_fuel = 0.0
         if gen_on:
             gen_fuel = (gen_idle_l_per_h + cfg.fuel_l_per_kwh * max(gen_out, gen_min_kw)) * dt
             gen_steps += 1
-            a_generator_hours += dt
-        a_pv_kwh += pv * dt
-        a_load_kwh += demand_kwh
-        a_served_kwh += served_kw * dt
-        a_unmet_kwh += unmet_kw * dt
-        a_critical_load_kwh += crit_demand_kwh
-        a_critical_unmet_kwh += crit_unmet_kw * dt
-        a_curtailed_kwh += pv_left * dt
-        a_generator_kwh += gen_out * dt
-        a_generator_fuel_l += gen_fuel
-        a_losses_kwh += loss
-        if cont_unmet:
-            a_loss_of_load_hours += dt
-        if shed:
-            a_shed_hours += dt
-        if interrupted:
-            a_interruption_minutes += dt * 60.0
-            if not interrupted_prev:
-                a_interruptions += 1.0
+        shed_flag = 1.0 if shed else 0.0
+        gen_flag = 1.0 if gen_on else 0.0
+        interrupted_flag = 1.0 if interrupted else 0.0
+        step = Step(pv, demand_kwh * (1.0 / dt), served_kw, unmet_kw, crit_unmet_kw, gen_out,
+                    batt_kw, soc, pv_left, loss * (1.0 / dt), shed_flag, gen_flag,
+                    interrupted_flag)
+        acc = _account(acc, step, dt, demand_kwh, crit_demand_kwh, gen_fuel, loss, d_charge,
+                       d_discharge, d_throughput, s.cont_unmet,
+                       interrupted and not interrupted_prev)
         interrupted_prev = interrupted
         if record:
-            series[_R_PV_KW, t] = pv
-            series[_R_LOAD_KW, t] = demand_kwh * inv_dt
-            series[_R_SERVED_KW, t] = served_kw
-            series[_R_UNMET_KW, t] = unmet_kw
-            series[_R_CRITICAL_UNMET_KW, t] = crit_unmet_kw
-            series[_R_GENERATOR_KW, t] = gen_out
-            series[_R_BATTERY_KW, t] = batt_kw
-            series[_R_SOC_KWH, t] = soc
-            series[_R_CURTAILED_KW, t] = pv_left
-            series[_R_LOSSES_KW, t] = loss * inv_dt
-            series[_R_SHED, t] = 1.0 if shed else 0.0
-            series[_R_GENERATOR_ON, t] = 1.0 if gen_on else 0.0
-            series[_R_INTERRUPTED, t] = 1.0 if interrupted else 0.0
+            for i, value in enumerate(step):
+                series[i, t] = value
             for k in range(n_all):
                 load_series[k, t] = served[k]
-    a_final_soc_kwh = soc
+    for i, value in enumerate(acc):
+        summary[i] = value
+    summary[_S_GENERATOR_STARTS] = gen_starts
+    summary[_S_FINAL_SOC_KWH] = soc
     if kwh > 0.0:
-        a_battery_equivalent_cycles = a_battery_throughput_kwh / kwh
-    summary[_S_BATTERY_CHARGE_KWH] = a_battery_charge_kwh
-    summary[_S_BATTERY_DISCHARGE_KWH] = a_battery_discharge_kwh
-    summary[_S_BATTERY_EQUIVALENT_CYCLES] = a_battery_equivalent_cycles
-    summary[_S_BATTERY_THROUGHPUT_KWH] = a_battery_throughput_kwh
-    summary[_S_CRITICAL_LOAD_KWH] = a_critical_load_kwh
-    summary[_S_CRITICAL_UNMET_KWH] = a_critical_unmet_kwh
-    summary[_S_CURTAILED_KWH] = a_curtailed_kwh
-    summary[_S_FINAL_SOC_KWH] = a_final_soc_kwh
-    summary[_S_GENERATOR_FUEL_L] = a_generator_fuel_l
-    summary[_S_GENERATOR_HOURS] = a_generator_hours
-    summary[_S_GENERATOR_KWH] = a_generator_kwh
-    summary[_S_GENERATOR_STARTS] = a_generator_starts
-    summary[_S_INTERRUPTIONS] = a_interruptions
-    summary[_S_INTERRUPTION_MINUTES] = a_interruption_minutes
-    summary[_S_LOAD_KWH] = a_load_kwh
-    summary[_S_LOSSES_KWH] = a_losses_kwh
-    summary[_S_LOSS_OF_LOAD_HOURS] = a_loss_of_load_hours
-    summary[_S_PV_KWH] = a_pv_kwh
-    summary[_S_SERVED_KWH] = a_served_kwh
-    summary[_S_SHED_HOURS] = a_shed_hours
-    summary[_S_UNMET_KWH] = a_unmet_kwh
+        summary[_S_BATTERY_EQUIVALENT_CYCLES] = acc.battery_throughput_kwh / kwh
     unmet_by_load[:] = unmet_acc
 
 

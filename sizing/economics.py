@@ -134,8 +134,6 @@ def battery_life_years(battery: Battery, kwh: np.ndarray, cycles_per_year: np.nd
     ``cycles_per_year`` are equivalent full cycles [1/year]; the cycle life at its rated depth of
     discharge d is worth ``cycle_life × d`` equivalent full cycles.
     """
-    assert battery.cycle_life is not None and battery.cycle_life_dod_pct is not None
-    assert battery.calendar_life_years is not None
     full_cycles = battery.cycle_life * battery.cycle_life_dod_pct / 100
     cycles = np.asarray(cycles_per_year, dtype=float)
     with np.errstate(divide="ignore"):
@@ -146,7 +144,8 @@ def battery_life_years(battery: Battery, kwh: np.ndarray, cycles_per_year: np.nd
 
 def generator_life_years(generator: Generator | None, hours_per_year: np.ndarray) -> np.ndarray:
     """Generator life [years]: its rated hours over its yearly hours, capped by calendar age."""
-    life_hours = generator.life_hours if generator is not None else Generator(kw=1).life_hours
+    life_hours = (generator.life_hours if generator is not None
+                  else float(Generator.model_fields["life_hours"].default))
     hours = np.asarray(hours_per_year, dtype=float)
     with np.errstate(divide="ignore"):
         by_hours = np.where(hours > 0, life_hours / np.maximum(hours, 1e-12), np.inf)

@@ -96,12 +96,19 @@ def in_window(hour: np.ndarray, start_h: float, length_h: float) -> np.ndarray:
     return ((hour - start_h) % 24.0) < length_h
 
 
-def profile_load_kw(load: ProfileLoad, index: pd.DatetimeIndex) -> np.ndarray:
-    """A profile load over ``index`` [kW]: the CSV's hourly or 15-minute year, step-averaged."""
-    values = read_profile_kw(load.profile).to_numpy() * load.scale
+def profile_kw(year_kw: np.ndarray, scale: float, index: pd.DatetimeIndex) -> np.ndarray:
+    """A profile load over ``index`` [kW]: its hourly or 15-minute year ``year_kw`` [kW] (as
+    :func:`read_profile_kw` reads it) × ``scale``, step-averaged (pure)."""
+    values = np.asarray(year_kw, dtype=float) * scale
     per_hour = 4 if len(values) >= 35040 else 1
     year = values[: 8760 * per_hour]
     return step_mean(np.repeat(year, 60 // per_hour), index, step_minutes(index))
+
+
+def profile_load_kw(load: ProfileLoad, index: pd.DatetimeIndex) -> np.ndarray:
+    """A profile load over ``index`` [kW], its CSV file read here (the hardware simulator's
+    edge; the sizing orchestrators take profiles read once by :mod:`sizing.inputs`)."""
+    return profile_kw(read_profile_kw(load.profile).to_numpy(), load.scale, index)
 
 
 def appliance_minutes_kw(load: ApplianceLoad, rng: np.random.Generator) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sitefile import Generator, Range, Site
+from sitefile import DEFAULT_C_RATE, SURGE_RATIO, Generator, Range, Site
 from sizing import simulate
 from sizing.dispatch import DispatchConfig, DispatchInputs, ManyResult, dispatch_many
 from sizing.economics import (
@@ -233,17 +233,15 @@ def apply_design(site: Site, design: dict[str, float]) -> Site:
     surge ratio; generator 0 removes ``[generator]`` (a new one takes the model's defaults)."""
     assert site.pv is not None and site.battery is not None and site.inverter is not None
     b, inv = site.battery, site.inverter
-    assert b.max_charge_kw is not None and b.max_discharge_kw is not None
-    assert inv.surge_kw is not None
     kwh = design["kwh"]
-    c_charge = b.max_charge_kw / b.kwh if b.kwh > 0 else 0.5
-    c_discharge = b.max_discharge_kw / b.kwh if b.kwh > 0 else 0.5
-    surge_ratio = inv.surge_kw / inv.kw if inv.kw > 0 else 2.0
+    c_charge = b.max_charge_kw / b.kwh if b.kwh > 0 else DEFAULT_C_RATE
+    c_discharge = b.max_discharge_kw / b.kwh if b.kwh > 0 else DEFAULT_C_RATE
+    surge_ratio = inv.surge_kw / inv.kw if inv.kw > 0 else SURGE_RATIO
     gen_kw = design["generator_kw"]
     generator = None
     if gen_kw > 0:
         generator = (site.generator.model_copy(update={"kw": gen_kw}) if site.generator
-                     else Generator(kw=gen_kw))
+                     else Generator.model_validate({"kw": gen_kw}))
     return site.model_copy(update={
         "pv": site.pv.model_copy(update={"kwp": design["kwp"]}),
         "battery": b.model_copy(update={"kwh": kwh, "max_charge_kw": round(c_charge * kwh, 6),
@@ -361,7 +359,7 @@ def engine_site(site: Site) -> Site:
     candidates burn fuel."""
     if site.generator is not None:
         return site
-    return site.model_copy(update={"generator": Generator(kw=1.0)})
+    return site.model_copy(update={"generator": Generator.model_validate({"kw": 1.0})})
 
 
 def year_inputs(site: Site, weather: list[pd.DataFrame]) -> list[YearInputs]:

@@ -92,7 +92,7 @@ def motor_start_check(site: Site, others_peak_kw: Mapping[str, float]) -> MotorS
         return None
     name, kw, mult, switched = max(motors,
                                    key=lambda m: others_peak_kw.get(m[0], 0.0) + m[1] * m[2])
-    surge = float(site.inverter.surge_kw or 0.0)
+    surge = site.inverter.surge_kw
     start_kw = kw * mult
     running = others_peak_kw.get(name, 0.0)
     extra_per_start = start_kw

@@ -18,6 +18,7 @@ import pandas as pd
 
 from sitefile import (
     CHEMISTRY_PRESETS,
+    DEFAULT_C_RATE,
     AeratorLoad,
     ApplianceLoad,
     ProfileLoad,
@@ -88,9 +89,9 @@ def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
     c = site.control
     g = site.generator
     preset = CHEMISTRY_PRESETS["lfp"]
-    min_soc = (b.min_soc_pct if b else preset["min_soc_pct"]) or 0.0
-    max_soc = (b.max_soc_pct if b else preset["max_soc_pct"]) or 100.0
-    init_soc = b.initial_soc_pct if b and b.initial_soc_pct is not None else max_soc
+    min_soc = b.min_soc_pct if b else preset["min_soc_pct"]
+    max_soc = b.max_soc_pct if b else preset["max_soc_pct"]
+    init_soc = b.initial_soc_pct if b else max_soc
     kwh = b.kwh if b else 0.0
     quiet = c.quiet_hours
     return DispatchConfig(
@@ -100,10 +101,10 @@ def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
         min_soc_frac=min_soc / 100.0,
         max_soc_frac=max_soc / 100.0,
         initial_soc_frac=init_soc / 100.0,
-        charge_eff=(b.charge_efficiency_pct or 100.0) / 100.0 if b else 1.0,
-        discharge_eff=(b.discharge_efficiency_pct or 100.0) / 100.0 if b else 1.0,
-        charge_c_rate=(b.max_charge_kw or 0.0) / kwh if b and kwh > 0 else 0.5,
-        discharge_c_rate=(b.max_discharge_kw or 0.0) / kwh if b and kwh > 0 else 0.5,
+        charge_eff=b.charge_efficiency_pct / 100.0 if b else 1.0,
+        discharge_eff=b.discharge_efficiency_pct / 100.0 if b else 1.0,
+        charge_c_rate=b.max_charge_kw / kwh if b and kwh > 0 else DEFAULT_C_RATE,
+        discharge_c_rate=b.max_discharge_kw / kwh if b and kwh > 0 else DEFAULT_C_RATE,
         shed_soc_frac=c.shed_soc_pct / 100.0,
         reconnect_soc_frac=c.reconnect_soc_pct / 100.0,
         gen_start_soc_frac=c.gen_start_soc_pct / 100.0,
@@ -114,7 +115,7 @@ def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
         gen_min_load_frac=g.min_load_pct / 100.0 if g else 0.0,
         gen_cycle_charging=bool(g and g.strategy == "cycle_charging"),
         fuel_l_per_kwh=g.fuel_l_per_kwh if g else 0.0,
-        fuel_idle_l_per_h_per_kw=(g.fuel_l_per_h_idle or 0.0) / g.kw if g and g.kw > 0 else 0.0,
+        fuel_idle_l_per_h_per_kw=g.fuel_l_per_h_idle / g.kw if g and g.kw > 0 else 0.0,
     )
 
 
@@ -154,7 +155,7 @@ def build_loads(site: Site, index: pd.DatetimeIndex) -> LoadSet:
         else:  # pragma: no cover - the site model admits no other kinds
             raise SizingError(f"unknown load kind {load.kind}")
         household = isinstance(load, ProfileLoad | ApplianceLoad)
-        rank = 0 if load.critical else (load.priority or 99)
+        rank = 0 if load.critical else load.priority
         continuous.append((rank, order, load.name, kw, load.critical,
                            load.critical or household))
     continuous.sort(key=lambda row: (row[0], row[1]))
@@ -219,9 +220,9 @@ def year_figures(site: Site, run: DispatchResult, years_fraction: float = 1.0) -
     served = s["served_kwh"]
     b = site.battery
     if b is not None and b.kwh > 0:
-        damage = cycle_damage(run.series["soc_kwh"] / b.kwh, b.cycle_life or 1.0,
-                              (b.cycle_life_dod_pct or 100.0) / 100.0, b.cycle_life_exponent or 1.0)
-        life = battery_life_years(damage / years_fraction, b.calendar_life_years or 1.0)
+        damage = cycle_damage(run.series["soc_kwh"] / b.kwh, b.cycle_life,
+                              b.cycle_life_dod_pct / 100.0, b.cycle_life_exponent)
+        life = battery_life_years(damage / years_fraction, b.calendar_life_years)
     else:
         life = 0.0
     return {

@@ -67,6 +67,14 @@ ALARMS: Mapping[str, AlarmKind] = MappingProxyType({a.kind: a for a in (
 )})
 """The one alarm table: the store, the alarm tracker and the cycle all read it."""
 
+EVENT_KINDS: tuple[str, ...] = (
+    "alarm_raised", "alarm_cleared",  # written by the store with the alarm
+    "generator_start", "generator_stop", "load_switched", "strategy_failed",
+    "controller_start", "controller_stop",
+    "threshold_dropped",  # a saved threshold that no longer validates at start-up
+)
+"""Every kind of row in ``events``; the writer refuses others."""
+
 
 @dataclass(frozen=True, slots=True)
 class Sample:

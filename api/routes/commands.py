@@ -9,9 +9,8 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import ValidationError
 
-from api import audit, data
+from api import data
 from api.deps import Admin, Ctx, Operator, Viewer
 from api.errors import BadInput, Conflict, NotFound
 from api.keys import KeyInfo, requester
@@ -23,8 +22,11 @@ from api.schemas import (
     OverrideLoadCreate,
     ThresholdCreate,
 )
-from controller import store
-from sitefile import Control
+from sitefile import SiteFileError
+from store import commands as store_commands
+from store import readers
+from store.contract import Command
+from store.errors import CommandError
 
 router = APIRouter(prefix="/api/v1", tags=["commands"])
 
@@ -47,16 +49,16 @@ async def submit(ctx: Ctx, response: Response, key: KeyInfo, kind: str, *,
 
     def insert() -> int:
         try:
-            return store.insert_command(ctx.conn, kind, value, requested_by=requester(key),
-                                        expires_ts=expires_ts)
-        except store.CommandError as e:
+            return store_commands.insert_command(ctx.conn, kind, value,
+                                                 requested_by=requester(key),
+                                                 expires_ts=expires_ts, before=before)
+        except CommandError as e:
             raise BadInput(str(e)) from e
 
     cid = data.guarded(insert)
-    data.guarded(lambda: audit.record(ctx.conn, cid, time.time(), requester(key), before))
     deadline = time.monotonic() + ctx.settings.command_wait_s
     while True:
-        cmd = data.guarded(lambda: store.read_command(ctx.conn, cid))
+        cmd = data.guarded(lambda: store_commands.read_command(ctx.conn, cid))
         assert cmd is not None
         if cmd.status != "pending" or time.monotonic() >= deadline:
             break
@@ -67,7 +69,7 @@ async def submit(ctx: Ctx, response: Response, key: KeyInfo, kind: str, *,
     return _public(cmd)
 
 
-def _public(cmd: store.Command) -> CommandPublic:
+def _public(cmd: Command) -> CommandPublic:
     return CommandPublic(id=cmd.id, created_ts=cmd.created_ts, kind=cmd.kind, target=cmd.target,
                          value=cmd.value, expires_ts=cmd.expires_ts,
                          requested_by=cmd.requested_by, status=cmd.status, result=cmd.result,
@@ -107,11 +109,11 @@ async def generator(body: GeneratorCreate, ctx: Ctx, key: Operator,
 async def threshold(body: ThresholdCreate, ctx: Ctx, key: Admin,
                     response: Response) -> CommandPublic:
     try:
-        Control.model_validate({**ctx.site.control.model_dump(), body.key: body.value})
-    except ValidationError as e:
-        msg = "; ".join(str(err["msg"]) for err in e.errors(include_url=False))
-        raise BadInput(f"{body.key} = {body.value:g}: {msg}") from e
-    thresholds = data.guarded(lambda: store.read_state(ctx.conn, "thresholds")) or {}
+        ctx.site.with_control(**{body.key: body.value})
+    except SiteFileError as e:
+        reason = "; ".join(f"{p.path}: {p.message}" for p in e.problems)
+        raise BadInput(f"{body.key} = {body.value:g}: {reason}") from e
+    thresholds = data.guarded(lambda: readers.read_state(ctx.conn, "thresholds")) or {}
     before = {"value": thresholds.get(body.key, getattr(ctx.site.control, body.key))}
     return await submit(ctx, response, key, "set_threshold",
                         value={"key": body.key, "value": body.value}, before=before)
@@ -121,7 +123,7 @@ async def threshold(body: ThresholdCreate, ctx: Ctx, key: Admin,
              summary="Acknowledge an alarm (operator)")
 async def ack_alarm(alarm_id: CommandId, ctx: Ctx, key: Operator,
                     response: Response) -> CommandPublic:
-    alarm = data.guarded(lambda: data.alarm(ctx.conn, alarm_id))
+    alarm = data.guarded(lambda: readers.read_alarm(ctx.conn, alarm_id))
     if alarm is None:
         raise NotFound(f"no alarm {alarm_id}")
     if alarm["acked_ts"] is not None:
@@ -135,18 +137,19 @@ async def ack_alarm(alarm_id: CommandId, ctx: Ctx, key: Operator,
             summary="Who sent which command, the state before, the request, and the result")
 async def audit_log(ctx: Ctx, _: Admin,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
-    return data.guarded(lambda: audit.read_audit(ctx.conn, limit))
+    return data.guarded(lambda: readers.read_api_audit(ctx.conn, limit))
 
 
 @router.get("/commands", response_model=list[CommandPublic], summary="Recent commands")
 async def commands(ctx: Ctx, _: Viewer,
                    limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[CommandPublic]:
-    return [_public(c) for c in data.guarded(lambda: store.read_commands(ctx.conn, limit=limit))]
+    return [_public(c)
+            for c in data.guarded(lambda: store_commands.read_commands(ctx.conn, limit=limit))]
 
 
 @router.get("/commands/{command_id}", response_model=CommandPublic, summary="One command")
 async def command(command_id: CommandId, ctx: Ctx, _: Viewer) -> CommandPublic:
-    cmd = data.guarded(lambda: store.read_command(ctx.conn, command_id))
+    cmd = data.guarded(lambda: store_commands.read_command(ctx.conn, command_id))
     if cmd is None:
         raise NotFound(f"no command {command_id}")
     return _public(cmd)

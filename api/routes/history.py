@@ -12,7 +12,7 @@ from api.deps import Ctx, Viewer
 from api.errors import NotFound
 from api.schemas import DailyEnergyPublic, HistoryPublic, ReliabilityPublic
 from api.timerange import span
-from controller import store
+from store import readers
 
 router = APIRouter(prefix="/api/v1", tags=["history"])
 
@@ -28,7 +28,7 @@ async def history(*, ctx: Ctx, _: Viewer, device: DeviceName, point: PointName,
                   from_: From = None, to: To = None,
                   resolution: data.Resolution = "1m") -> HistoryPublic:
     lo, hi = span(from_, to, default_s=86400.0, max_s=data.MAX_SPAN_S[resolution])
-    if not data.guarded(lambda: data.point_exists(ctx.conn, device, point)):
+    if not data.guarded(lambda: readers.point_exists(ctx.conn, device, point)):
         raise NotFound(f"no point {device}/{point} in the store")
     rows = data.guarded(lambda: data.history(
         ctx.conn, device, point, from_ts=lo, to_ts=hi, resolution=resolution, tz=ctx.site.tz))
@@ -37,14 +37,12 @@ async def history(*, ctx: Ctx, _: Viewer, device: DeviceName, point: PointName,
 
 
 @router.get("/energy/daily", response_model=list[DailyEnergyPublic],
-            summary="Daily energy summaries (local days) from the controller's rollups")
+            summary="Daily energy by category (local days) as the controller measured it")
 async def energy_daily(ctx: Ctx, _: Viewer, from_: From = None,
                        to: To = None) -> list[DailyEnergyPublic]:
     lo, hi = span(from_, to, default_s=30 * 86400.0, max_s=3 * 366 * 86400.0)
-    drivers = {d.name: d.driver for d in ctx.site.devices}
     # A local day starts up to 14 h before its UTC date; widen so the first day is whole.
-    rows = data.guarded(lambda: data.daily_energy(ctx.conn, lo - 86400.0, hi, drivers,
-                                                  ctx.site.tz))
+    rows = data.guarded(lambda: data.daily_energy(ctx.conn, lo - 86400.0, hi, ctx.site.tz))
     return [DailyEnergyPublic(**r) for r in rows if r["start_ts"] + 86400.0 > lo]
 
 
@@ -52,5 +50,5 @@ async def energy_daily(ctx: Ctx, _: Viewer, from_: From = None,
             summary="SAIDI [min] and SAIFI [count] per local month, each load one customer")
 async def reliability(ctx: Ctx, _: Viewer) -> list[dict[str, Any]]:
     customers = len(ctx.site.loads) or None
-    return data.guarded(lambda: store.read_reliability(
+    return data.guarded(lambda: readers.read_reliability(
         ctx.conn, by="month", timezone=ctx.site.site.timezone, customers=customers))

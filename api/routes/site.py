@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -17,8 +18,9 @@ from api.schemas import (
     PointPublic,
     StatusPublic,
 )
-from api.summary import FIGURES, SITE, figure_sources, figures, load_states
-from controller import store
+from api.summary import figure_source, figures, load_states
+from store import readers
+from store.contract import SITE_FIGURES
 
 router = APIRouter(prefix="/api/v1", tags=["site"])
 
@@ -29,11 +31,9 @@ PointsOpt = Annotated[bool, Query(description="include every device point (false
 @router.get("/site", summary="Site information and a configuration summary")
 async def site_info(ctx: Ctx, _: Viewer) -> dict[str, Any]:
     s = ctx.site
-    thresholds = data.guarded(lambda: store.read_state(ctx.conn, "thresholds")) or {}
+    thresholds = data.guarded(lambda: readers.read_state(ctx.conn, "thresholds")) or {}
     control = s.control.model_dump(mode="json")
     control.update({k: v for k, v in thresholds.items() if k in control})
-    stored = {(r["device"], r["point"]) for r in data.guarded(lambda: store.read_latest(ctx.conn))
-              if r["device"] == SITE}
     return {
         "name": s.site.name, "latitude": s.site.latitude, "longitude": s.site.longitude,
         "timezone": s.site.timezone,
@@ -48,19 +48,18 @@ async def site_info(ctx: Ctx, _: Viewer) -> dict[str, Any]:
         "devices": [{"name": d.name, "driver": d.driver, "bus": d.bus, "unit_id": d.unit_id}
                     for d in s.devices],
         "control": control,
-        "figures": {name: [f"{dev}/{pt}" for dev, pt, _ in figure_sources(s, name, stored)]
-                    for name in FIGURES},
+        "figures": {name: [figure_source(name)] for name in SITE_FIGURES},
     }
 
 
 def status_now(ctx: ApiContext) -> StatusPublic:
     """The live status (also what the event stream sends)."""
     now = time.time()
-    latest = data.guarded(lambda: store.read_latest(ctx.conn))
-    alarms = data.guarded(lambda: store.read_active_alarms(ctx.conn))
-    overrides = data.guarded(lambda: store.read_state(ctx.conn, "overrides")) or {}
-    gen_state = data.guarded(lambda: store.read_state(ctx.conn, "generator")) or {}
-    figs = {k: FigurePublic(**f.public(now)) for k, f in figures(ctx.site, latest).items()}
+    latest = data.guarded(lambda: readers.read_latest(ctx.conn))
+    alarms = data.guarded(lambda: readers.read_active_alarms(ctx.conn))
+    overrides = data.guarded(lambda: readers.read_state(ctx.conn, "overrides")) or {}
+    gen_state = data.guarded(lambda: readers.read_state(ctx.conn, "generator")) or {}
+    figs = {k: FigurePublic(**f.public(now)) for k, f in figures(latest).items()}
     loads = []
     for item in load_states(ctx.site, latest):
         ov = overrides.get(item["name"]) if isinstance(overrides, dict) else None
@@ -81,32 +80,39 @@ async def status(ctx: Ctx, _: Viewer, points: PointsOpt = True) -> StatusPublic:
 
 
 @router.get("/devices", response_model=list[DevicePublic],
-            summary="Devices and their communication health")
+            summary="Devices and their communication health, as the controller last saw it")
 async def devices(ctx: Ctx, _: Viewer) -> list[DevicePublic]:
     now = time.time()
-    latest = data.guarded(lambda: store.read_latest(ctx.conn))
-    alarms = data.guarded(lambda: store.read_active_alarms(ctx.conn))
-    stale_s = ctx.site.control.stale_after_s
+    latest = data.guarded(lambda: readers.read_latest(ctx.conn))
+    alarms = data.guarded(lambda: readers.read_active_alarms(ctx.conn))
+    health = {h["device"]: h for h in data.guarded(lambda: readers.read_devices(ctx.conn))}
     out = []
     for d in ctx.site.devices:
         rows = [r for r in latest if r["device"] == d.name]
-        good = [r for r in rows if r["quality"] == "good"]
-        last = max((r["ts"] for r in rows), default=None)
-        age = None if last is None else max(0.0, now - last)
+        h = health.get(d.name)
         alarm = next((a["message"] for a in alarms
                       if a["kind"] == "device_offline" and a["source"] == d.name), None)
-        if not rows:
-            health = "unknown"
-        elif alarm is not None or not good:
-            health = "offline"
-        elif age is not None and age > stale_s:
-            health = "stale"
-        else:
-            health = "online"
-        out.append(DevicePublic(name=d.name, driver=d.driver, bus=d.bus, unit_id=d.unit_id,
-                                poll_s=d.poll_s, health=health, last_good_ts=last, age_s=age,
-                                points=len(rows), points_good=len(good), alarm=alarm))
+        last_ok = None if h is None else h["last_ok_ts"]
+        out.append(DevicePublic(
+            name=d.name, driver=d.driver, bus=d.bus, unit_id=d.unit_id, poll_s=d.poll_s,
+            health=device_health(h, now, ctx.site.control.stale_after_s),
+            online=None if h is None else h["online"],
+            last_poll_ts=None if h is None else h["last_poll_ts"], last_ok_ts=last_ok,
+            age_s=None if last_ok is None else max(0.0, now - last_ok),
+            error=None if h is None else h["error"], points=len(rows),
+            points_good=sum(1 for r in rows if r["quality"] == "good"), alarm=alarm))
     return out
+
+
+def device_health(row: Mapping[str, Any] | None, now_s: float, stale_after_s: float) -> str:
+    """``unknown`` (the controller never polled it), ``stale`` (the controller has not
+    reported on it for ``stale_after_s``: its health is not known now), ``online`` (it answered
+    its last poll) or ``offline`` (it did not)."""
+    if row is None:
+        return "unknown"
+    if now_s - row["updated_ts"] > stale_after_s:
+        return "stale"
+    return "online" if row["online"] else "offline"
 
 
 @router.get("/points", response_model=list[PointPublic],

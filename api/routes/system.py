@@ -11,7 +11,8 @@ from api import data, metrics
 from api.deps import Ctx, Viewer
 from api.schemas import Health, iso
 from api.summary import figures
-from controller import store
+from store import commands, readers
+from store.errors import StoreError
 
 router = APIRouter(tags=["system"])
 
@@ -19,12 +20,11 @@ router = APIRouter(tags=["system"])
 @router.get("/healthz", response_model=Health, summary="Liveness and database health (no key)")
 async def healthz(ctx: Ctx, response: Response) -> Health:
     try:
-        row = ctx.conn.execute("SELECT MAX(ts) FROM latest").fetchone()
-    except sqlite3.Error:
+        last = readers.read_last_sample_ts(ctx.conn)
+    except (sqlite3.Error, StoreError):
         response.status_code = 503
         return Health(status="degraded", database="unavailable", last_sample=None,
                       last_sample_age_s=None)
-    last = row[0] if row else None
     age = None if last is None else max(0.0, time.time() - last)
     return Health(status="ok", database="ok", last_sample=iso(last), last_sample_age_s=age)
 
@@ -33,9 +33,11 @@ async def healthz(ctx: Ctx, response: Response) -> Health:
             response_class=Response, responses={200: {"content": {metrics.CONTENT_TYPE: {}}}})
 async def prometheus(ctx: Ctx, _: Viewer) -> Response:
     now = time.time()
-    latest = data.guarded(lambda: store.read_latest(ctx.conn))
-    alarms = data.guarded(lambda: store.read_active_alarms(ctx.conn))
-    pending = data.guarded(lambda: store.read_commands(ctx.conn, status="pending", limit=1000))
+    latest = data.guarded(lambda: readers.read_latest(ctx.conn))
+    alarms = data.guarded(lambda: readers.read_active_alarms(ctx.conn))
+    devices = data.guarded(lambda: readers.read_devices(ctx.conn))
+    pending = data.guarded(lambda: commands.read_commands(ctx.conn, status="pending",
+                                                          limit=1000))
     text = ctx.metrics.render()
     text += metrics.family(
         "offgrid_point_value", "gauge", "latest value of each device point",
@@ -44,10 +46,13 @@ async def prometheus(ctx: Ctx, _: Viewer) -> Response:
     text += metrics.family(
         "offgrid_point_age_seconds", "gauge", "age of each point's last good read",
         (({"device": r["device"], "point": r["point"]}, max(0.0, now - r["ts"])) for r in latest))
-    figs = figures(ctx.site, latest)
+    figs = figures(latest)
     text += metrics.family(
         "offgrid_site_value", "gauge", "site-wide figures (pv_w, load_w, soc_pct, do_mg_l, ...)",
         (({"figure": k}, float(f.value)) for k, f in figs.items() if f.value is not None))
+    text += metrics.family(
+        "offgrid_device_online", "gauge", "1 if the device answered its last poll",
+        (({"device": d["device"]}, float(d["online"])) for d in devices))
     text += metrics.family("offgrid_alarms_active", "gauge", "active alarms",
                            [({}, len(alarms))])
     text += metrics.family("offgrid_commands_pending", "gauge", "commands not yet acknowledged",

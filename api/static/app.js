@@ -366,7 +366,10 @@ async function loadEnergy() {
     from: new Date(Date.now() - 7 * 86400000).toISOString() }));
   const table = $("energy");
   table.textContent = "";
-  const head = ["date", "pv_kwh", "load_kwh", "gen_kwh", "soc_range", "aerator_h", "do_min"];
+  // Energy by category, as the controller measured it for the whole site (source "site").
+  const cats = [["pv", "pv_kwh"], ["load", "load_kwh"], ["battery_charge", "charge_kwh"],
+    ["battery_discharge", "discharge_kwh"], ["generator", "gen_kwh"]];
+  const head = ["date", ...cats.map((c) => c[1]), "soc_range", "aerator_h", "do_min"];
   const tr = document.createElement("tr");
   for (const h of head) {
     const th = document.createElement("th");
@@ -383,16 +386,34 @@ async function loadEnergy() {
     row.appendChild(td);
     table.appendChild(row);
   }
+  let integrated = false;
   for (const d of rows) {
     const row = document.createElement("tr");
-    const cells = [d.date, num(d.pv_kwh, 1), num(d.load_kwh, 1), num(d.generator_kwh, 1),
-      `${num(d.soc_min_pct, 0)}–${num(d.soc_max_pct, 0)}`, num(d.aerator_h, 1),
-      num(d.do_min_mg_l, 1)];
-    for (const c of cells) {
+    const cells = [[d.date, ""]];
+    for (const [cat] of cats) {
+      const methods = d.methods[cat] || [];
+      const est = methods.includes("integrated");
+      integrated = integrated || est;
+      cells.push([num(d[`${cat}_kwh`], 1) + (est ? " *" : ""),
+        methods.map((m) => t(`method_${m}`)).join(" + ")]);
+    }
+    cells.push([`${num(d.soc_min_pct, 0)}–${num(d.soc_max_pct, 0)}`, ""],
+      [num(d.aerator_h, 1), ""], [num(d.do_min_mg_l, 1), ""]);
+    for (const [text, title] of cells) {
       const td = document.createElement("td");
-      td.textContent = c;
+      td.textContent = text;
+      if (title) td.title = title;
       row.appendChild(td);
     }
+    table.appendChild(row);
+  }
+  if (integrated) {
+    const row = document.createElement("tr");
+    const td = document.createElement("td");
+    td.colSpan = head.length;
+    td.className = "note";
+    td.textContent = t("energy_note");
+    row.appendChild(td);
     table.appendChild(row);
   }
 }
@@ -406,7 +427,8 @@ async function loadDevices() {
     const li = document.createElement("li");
     li.className = `dev ${d.health}`;
     li.textContent = `${d.name} · ${t(d.health) || d.health}`;
-    li.title = `${d.driver} ${d.bus} #${d.unit_id}${d.alarm ? " — " + d.alarm : ""}`;
+    const why = d.alarm || d.error;
+    li.title = `${d.driver} ${d.bus} #${d.unit_id}${why ? " — " + why : ""}`;
     ul.appendChild(li);
   }
 }

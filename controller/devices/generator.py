@@ -5,6 +5,10 @@ readings in holding registers (FC03): fuel level [%] 0x0015, starter battery [V 
 engine state 0x0022 (9 = running normally), accumulated run time 0x002A–0x002B hours (u32, high
 word first), 0x002C minutes, 0x002D seconds; 32767 means no data. Remote control coils (FC05):
 0x0000 start, 0x0001 stop, 0x0003 auto mode. Defaults: RTU, 9600 8N1, address 1.
+
+Power and energy (models with the current-transformer inputs): total active power [kW ×0.1] at
+0x0030 and accumulated energy [kWh ×0.1, u32 high word first] at 0x0032. These two addresses
+were not checked against a device: confirm them in the protocol document of the model in use.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ REGISTERS: tuple[Register, ...] = (
     Register("run_hours", 0x002A, kind=Kind.U32, unit="h", doc="accumulated run hours"),
     Register("run_minutes", 0x002C, unit="min", invalid=(NO_DATA,), doc="run time minutes"),
     Register("run_seconds", 0x002D, unit="s", invalid=(NO_DATA,), doc="run time seconds"),
+    Register("generator_w", 0x0030, scale=100.0, unit="W", invalid=(NO_DATA,),
+             doc="total active power [kW ×0.1]"),
+    Register("generator_kwh_total", 0x0032, kind=Kind.U32, scale=0.1, unit="kWh",
+             doc="accumulated energy [kWh ×0.1]"),
     Register("start", 0x0000, Table.COIL, Kind.BIT, write_range=(1, 1),
              doc="remote start (write 1)"),
     Register("stop", 0x0001, Table.COIL, Kind.BIT, write_range=(1, 1),

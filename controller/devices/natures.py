@@ -54,6 +54,7 @@ class ChargeController(Nature):
     load_on: Reading  # bool: the load output is switched on (writable)
     load_lvd: Reading  # bool: the load output is off by low-voltage disconnect
     pv_kwh_total: Reading  # [kWh] energy generated since the counter was reset
+    load_kwh_total: Reading  # [kWh] energy of the DC load output since the counter was reset
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class Inverter(Nature):
     ac_hz: Reading  # [Hz]
     dc_w: Reading  # [W] DC power drawn from the battery bus (positive = discharging it)
     ac_kwh_total: Reading  # [kWh] energy delivered since the counter was reset
+    pv_w: Reading  # [W] power of its own MPPT trackers (SunSpec model 160), ≥ 0
+    pv_kwh_total: Reading  # [kWh] energy of its own MPPT trackers since the counter was reset
     inverter_fault: Reading  # bool: tripped (overload/surge) and needs a reset
     inverter_connect: Reading  # int: 1 connected, 0 disconnected (writable; 1 resets a trip)
     soc_pct: Reading  # [%] state of charge reported by the inverter's battery monitor
@@ -108,5 +111,7 @@ class Generator(Nature):
     generator_running: Reading  # bool: running and supplying power
     generator_state: Reading  # int: the controller's engine state code
     generator_run_h: Reading  # [h] engine run hours
+    generator_w: Reading  # [W] electrical output power (≥ 0)
+    generator_kwh_total: Reading  # [kWh] energy generated since the counter was reset
     fuel_pct: Reading  # [%] fuel level
     starter_battery_v: Reading  # [V]

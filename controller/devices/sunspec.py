@@ -143,7 +143,8 @@ def build_map(base: int, models: list[Model]) -> RegisterMap:
 
 
 def _derive(v: dict[str, Value | None]) -> dict[str, Value | None]:
-    """inverter_fault from St; ac_kwh_total from Wh; pv_w as the sum of the MPPT modules."""
+    """inverter_fault from St; ac_kwh_total from Wh; pv_w and pv_kwh_total as the sums of the
+    MPPT modules (None when any module's value is not implemented)."""
     out: dict[str, Value | None] = {}
     if "inverter_state" in v:
         st = v["inverter_state"]
@@ -151,9 +152,11 @@ def _derive(v: dict[str, Value | None]) -> dict[str, Value | None]:
     if "ac_wh_total" in v:
         wh = v["ac_wh_total"]
         out["ac_kwh_total"] = None if wh is None else round(float(wh) / 1000, 6)
-    modules = [v[k] for k in v if k.startswith("mppt") and k.endswith("_pv_w")]
-    if modules:
-        out["pv_w"] = None if None in modules else sum(float(w) for w in modules if w is not None)
+    for suffix, point, scale in (("_pv_w", "pv_w", 1.0), ("_pv_wh", "pv_kwh_total", 1e-3)):
+        modules = [v[k] for k in v if k.startswith("mppt") and k.endswith(suffix)]
+        if modules:
+            out[point] = None if None in modules else round(
+                sum(float(x) for x in modules if x is not None) * scale, 6)
     return out
 
 

@@ -1,7 +1,8 @@
 """Fixtures for the API: a real SQLite store, keys of each role, and an httpx client on the app.
 
-``filled_store`` writes a day of telemetry through the controller's own writer API
-(``controller.store.Store``), so the API reads exactly what a controller run leaves behind.
+``filled_db`` writes 30 h of telemetry through the controller's own writer
+(``store.writer.Store``): device points, the site figures under ``site``, energy by category and
+device health, as a controller run leaves them behind.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from api import keys
 from api.app import create_app
 from api.roles import Role
 from api.settings import ApiSettings
-from controller.store import RollupDelta, Sample, Store
 from sitefile import Site, load_site
+from store.contract import SITE_SOURCE, DeviceHealth, EnergyStep, RollupDelta, Sample
+from store.writer import Store
 from tests.conftest import SHRIMP
 
 DAY_S = 86400.0
@@ -38,9 +40,16 @@ class Keys:
         return {} if role is None else {"X-API-Key": getattr(self, role)}
 
 
+DEVICES = ("mppt-1", "mppt-2", "relays", "do-probe", "genset", "inverter")
+LOAD_W = 6000.0
+INVERTER_DC_W = 6300.0
+
+
 def fill(store: Store, start_ts: float, hours: float, step_s: float = 60.0) -> float:
     """Telemetry of the shrimp site, one cycle per ``step_s``: a solar day, SOC, DO, relays.
 
+    PV is ``40 kW × sin`` by day; the battery takes 97 % of it and gives the inverter 6.3 kW;
+    the loads draw 6 kW. PV energy is booked from the MPPTs' counters, the rest integrated.
     Returns the time of the last cycle.
     """
     ts = start_ts
@@ -51,27 +60,34 @@ def fill(store: Store, start_ts: float, hours: float, step_s: float = 60.0) -> f
         pv = 40_000.0 * sun
         soc = 60.0 + 30.0 * sun
         do = 5.0 + 2.0 * sun
+        battery_w = pv * 0.97 - INVERTER_DC_W
         samples = [
             Sample("mppt-1", "pv_w", pv / 2, "good", ts),
             Sample("mppt-2", "pv_w", pv / 2, "good", ts),
-            Sample("mppt-1", "charge_w", pv / 2 * 0.97, "good", ts),
-            Sample("mppt-2", "charge_w", pv / 2 * 0.97, "good", ts),
-            Sample("inverter", "ac_w", 6000.0, "good", ts),
-            Sample("inverter", "dc_w", 6300.0, "good", ts),
+            Sample("inverter", "ac_w", LOAD_W, "good", ts),
             Sample("inverter", "soc_pct", soc, "good", ts),
             Sample("do-probe", "do_mg_l", do, "good", ts),
-            Sample("do-probe", "water_temp_c", 29.0, "good", ts),
-            Sample("genset", "generator_running", 0.0, "good", ts),
             *(Sample("relays", f"relay_{c}", 1.0 if c < 3 or c == 7 else 0.0, "good", ts)
               for c in range(8)),
+            *(Sample(SITE_SOURCE, name, value, "good", ts) for name, value in (
+                ("soc_pct", soc), ("battery_v", 52.0), ("battery_w", battery_w), ("pv_w", pv),
+                ("load_w", LOAD_W), ("do_mg_l", do), ("water_temp_c", 29.0),
+                ("generator_running", 0.0), ("fuel_pct", 80.0))),
         ]
+        h = step_s / 3600.0
+        battery = (EnergyStep("battery_charge", battery_w * h, "integrated") if battery_w > 0
+                   else EnergyStep("battery_discharge", -battery_w * h, "integrated"))
         rollup = {
-            "mppt-1": RollupDelta(energy_in_wh=pv / 2 * step_s / 3600.0),
-            "mppt-2": RollupDelta(energy_in_wh=pv / 2 * step_s / 3600.0),
-            "inverter": RollupDelta(energy_out_wh=6000.0 * step_s / 3600.0),
-            "site": RollupDelta(soc_pct=soc, aerator_h=3 * step_s / 3600.0, do_mg_l=do),
+            "mppt-1": RollupDelta(energy=(EnergyStep("pv", pv / 2 * h, "counter"),)),
+            "mppt-2": RollupDelta(energy=(EnergyStep("pv", pv / 2 * h, "counter"),)),
+            SITE_SOURCE: RollupDelta(energy=(EnergyStep("pv", pv * h, "counter"),
+                                             EnergyStep("load", LOAD_W * h, "integrated"),
+                                             battery),
+                                     soc_pct=soc, aerator_h=3 * h, do_mg_l=do),
         }
-        store.write_cycle(ts, samples, rollup, step_s)
+        health = [DeviceHealth(d, d != "genset", ts, ts if d != "genset" else start_ts,
+                               None if d != "genset" else "timeout") for d in DEVICES]
+        store.write_cycle(ts, samples, rollup, step_s, health=health)
         ts += step_s
     return ts - step_s
 
@@ -87,7 +103,7 @@ def filled_db(tmp_path_factory: pytest.TempPathFactory, site: Site) -> tuple[Pat
     path = tmp_path_factory.mktemp("api") / "site.db"
     store = Store(path, site.site.timezone)
     last = fill(store, T0, 30.0)
-    store.raise_alarm(T0 + 3600, "low_do", "do-probe", "DO 2.8 mg/L below 3.0", "critical")
+    store.raise_alarm(T0 + 3600, "low_do", "do-probe", "DO 2.8 mg/L below 3.0")
     store.raise_alarm(T0 + 7200, "device_offline", "genset", "genset does not answer")
     store.clear_alarm(T0 + 9000, "device_offline", "genset")
     store.event(T0 + 100, "controller_start", "controller", "controller started")

@@ -9,9 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from controller.store import Store, read_command
-from sitefile import Site
-from tests.api.conftest import T0, Keys
+from sitefile import SETTABLE_CONTROL_KEYS, Site
+from store import readers
+from store.commands import read_command
+from store.contract import SITE_FIGURES, DeviceHealth, Sample
+from store.writer import Store
+from tests.api.conftest import INVERTER_DC_W, T0, Keys
 
 DAY = {"from": "2026-09-22T00:00:00Z", "to": "2026-09-23T00:00:00Z"}
 
@@ -26,39 +29,44 @@ async def get(client: httpx.AsyncClient, keys: Keys, url: str, **params: object)
     return await client.get(url, params=params, headers=keys.headers("viewer"))
 
 
-async def test_status_figures_combine_device_points(client: httpx.AsyncClient,
-                                                    api_keys: Keys) -> None:
+async def test_status_shows_the_controllers_site_figures(client: httpx.AsyncClient,
+                                                        api_keys: Keys) -> None:
     body = (await get(client, api_keys, "/api/v1/status")).json()
     points = {(p["device"], p["point"]): p for p in body["points"]}
+    assert set(body["figures"]) == set(SITE_FIGURES)
+    for name, fig in body["figures"].items():
+        assert fig["value"] == points["site", name]["value"]
+        assert fig["sources"] == [f"site/{name}"] and fig["quality"] == "good"
     pv = points["mppt-1", "pv_w"]["value"] + points["mppt-2", "pv_w"]["value"]
     assert body["figures"]["pv_w"]["value"] == pytest.approx(pv)
-    assert body["soc_pct"]["value"] == points["inverter", "soc_pct"]["value"]
-    assert body["soc_pct"]["sources"] == ["inverter/soc_pct"]
     assert body["figures"]["load_w"]["value"] == pytest.approx(6000.0)
-    # battery: charge from both MPPTs minus what the inverter draws
-    charge = points["mppt-1", "charge_w"]["value"] + points["mppt-2", "charge_w"]["value"]
-    assert body["figures"]["battery_w"]["value"] == pytest.approx(charge - 6300.0)
-    assert body["figures"]["do_mg_l"]["quality"] == "good"
-    assert body["soc_pct"]["age_s"] > 0
+    # battery: 97 % of PV in, the inverter's 6.3 kW out (negative: discharging)
+    assert body["figures"]["battery_w"]["value"] == pytest.approx(pv * 0.97 - INVERTER_DC_W)
+    assert body["soc_pct"] == body["figures"]["soc_pct"] and body["soc_pct"]["age_s"] > 0
     loads = {ld["name"]: ld for ld in body["loads"]}
     assert loads["aerators"]["units"] == 6 and loads["aerators"]["units_on"] == 3
     assert loads["farmhouse"]["on"] is True and loads["exchange-pump"]["on"] is False
     assert [a["kind"] for a in body["active_alarms"]] == ["low_do"]
 
 
-async def test_quality_is_the_worst_input(db: Path, site: Site, client: httpx.AsyncClient,
-                                          api_keys: Keys) -> None:
-    from controller.store import Sample  # noqa: PLC0415
-
+async def test_figures_are_as_published_and_never_recomputed(
+        db: Path, site: Site, client: httpx.AsyncClient, api_keys: Keys) -> None:
+    """A figure's quality is the controller's; a device point does not stand in for it."""
     store = Store(db, site.site.timezone)
-    store.write_cycle(T0 + 40 * 3600, [Sample("mppt-2", "pv_w", None, "missing",
-                                              T0 + 40 * 3600)], {}, 0.0)
+    ts = T0 + 40 * 3600
+    store.write_cycle(ts, [Sample("site", "pv_w", None, "missing", ts),
+                           Sample("mppt-1", "pv_w", 900.0, "good", ts),
+                           Sample("relays", "relay_0", None, "invalid", ts)], {}, 0.0)
+    store.conn.execute("DELETE FROM latest WHERE device = 'site' AND point = 'fuel_pct'")
     store.close()
     body = (await get(client, api_keys, "/api/v1/status")).json()
-    assert body["figures"]["pv_w"]["quality"] == "missing"
-    assert body["figures"]["pv_w"]["value"] == pytest.approx(
-        next(p["value"] for p in body["points"] if p["device"] == "mppt-1"
-             and p["point"] == "pv_w"))
+    assert body["figures"]["pv_w"] == {"value": None, "quality": "missing",
+                                       "ts": ts, "age_s": pytest.approx(body["now"] - ts),
+                                       "sources": ["site/pv_w"]}
+    assert body["figures"]["fuel_pct"] == {"value": None, "quality": "missing", "ts": None,
+                                           "age_s": None, "sources": []}
+    loads = {ld["name"]: ld for ld in body["loads"]}
+    assert loads["aerators"]["quality"] == "invalid" and loads["aerators"]["units_on"] is None
 
 
 @pytest.mark.parametrize(("resolution", "buckets"), [("1m", 1440), ("15m", 96), ("1d", 1)])
@@ -124,9 +132,18 @@ async def test_daily_energy(client: httpx.AsyncClient, api_keys: Keys, filled_db
     assert full["hours"] == pytest.approx(24.0)
     assert full["load_kwh"] == pytest.approx(6.0 * 24)
     src = full["sources"]
-    assert full["pv_kwh"] == pytest.approx(src["mppt-1"]["in_kwh"] + src["mppt-2"]["in_kwh"])
-    assert 150 < full["pv_kwh"] < 40 * 12  # a sine day of 40 kW peak: 40 × 24/π ≈ 306 kWh
+    assert set(src) == {"mppt-1", "mppt-2"}
+    assert full["pv_kwh"] == pytest.approx(src["mppt-1"]["pv"] + src["mppt-2"]["pv"])
+    # a sine day of 40 kW peak over 12 h: 40 × 24/π ≈ 305.6 kWh
     assert full["pv_kwh"] == pytest.approx(40 * 24 / 3.14159, rel=0.01)
+    # battery: in 0.97 × PV − 6.3 kW while positive, out the rest; net = 0.97 PV − 6.3 × 24
+    net = full["battery_charge_kwh"] - full["battery_discharge_kwh"]
+    assert net == pytest.approx(0.97 * full["pv_kwh"] - 6.3 * 24, rel=1e-6)
+    assert full["battery_discharge_kwh"] > 6.3 * 12  # at least every night hour
+    assert full["generator_kwh"] is None
+    assert full["methods"] == {"pv": ["counter"], "load": ["integrated"],
+                               "battery_charge": ["integrated"],
+                               "battery_discharge": ["integrated"]}
     assert full["soc_min_pct"] == pytest.approx(60.0) and full["do_min_mg_l"] == pytest.approx(5)
     assert full["aerator_h"] == pytest.approx(3 * 24)
 
@@ -152,18 +169,35 @@ async def test_alarms_and_events(client: httpx.AsyncClient, api_keys: Keys) -> N
     assert {"controller_start", "alarm_raised", "alarm_cleared"} <= kinds
 
 
-async def test_devices_health(client: httpx.AsyncClient, api_keys: Keys) -> None:
+async def test_devices_health_from_the_controllers_polls(
+        db: Path, site: Site, client: httpx.AsyncClient, api_keys: Keys) -> None:
     devices = {d["name"]: d for d in (await get(client, api_keys, "/api/v1/devices")).json()}
     assert set(devices) == {"mppt-1", "mppt-2", "relays", "do-probe", "genset", "inverter"}
     assert devices["relays"]["points"] == 8
-    # the data is from September: every device is stale now
+    # the controller last reported in September: nothing is known about now
     assert {d["health"] for d in devices.values()} == {"stale"}
+    assert devices["genset"]["online"] is False and devices["genset"]["error"] == "timeout"
+    # Now: the relays answer although no value changed (latest.ts stays old), the genset not.
+    import time  # noqa: PLC0415
+
+    now = time.time()
+    store = Store(db, site.site.timezone)
+    store.write_cycle(now, [], {}, 0.0, health=[
+        DeviceHealth("relays", True, now, now), DeviceHealth("genset", False, now, T0, "timeout")])
+    store.close()
+    devices = {d["name"]: d for d in (await get(client, api_keys, "/api/v1/devices")).json()}
+    assert devices["relays"]["health"] == "online" and devices["relays"]["age_s"] < 60
+    assert devices["genset"]["health"] == "offline" and devices["genset"]["last_ok_ts"] == T0
+    assert devices["inverter"]["health"] == "stale"
+    metrics = (await get(client, api_keys, "/metrics")).text
+    assert 'offgrid_device_online{device="relays"} 1' in metrics
+    assert 'offgrid_device_online{device="genset"} 0' in metrics
 
 
 async def test_site_summary(client: httpx.AsyncClient, api_keys: Keys) -> None:
     body = (await get(client, api_keys, "/api/v1/site")).json()
     assert body["name"] == "Bac Lieu shrimp pond 1 ha"
-    assert body["figures"]["pv_w"] == ["mppt-1/pv_w", "mppt-2/pv_w"]
+    assert body["figures"] == {name: [f"site/{name}"] for name in SITE_FIGURES}
     assert body["control"]["shed_soc_pct"] == 35
 
 
@@ -196,10 +230,10 @@ async def test_command_returns_the_controllers_ack(db: Path, site: Site, app,
     body = r.json()
     assert body["status"] == status and body["result"] == {"before": 35, "after": 40}
     assert body["requested_by"].startswith("test-admin#")
-    audit = Store(db).conn.execute("SELECT actor, action, detail FROM audit").fetchall()
+    audit = readers.read_audit(readers.connect(db, readonly=True))
     assert [(a["actor"], a["action"]) for a in audit] == [(body["requested_by"],
                                                           "command.set_threshold")]
-    assert json.loads(audit[0]["detail"])["result"] == {"before": 35, "after": 40}
+    assert audit[0]["detail"]["result"] == {"before": 35, "after": 40}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://127.0.0.1") as c:
         log = (await c.get("/api/v1/audit", headers=api_keys.headers("admin"))).json()
@@ -217,7 +251,7 @@ async def test_unanswered_command_is_202_and_expires(client: httpx.AsyncClient, 
                           headers=api_keys.headers("operator"))
     assert r.status_code == 202
     assert r.headers["location"] == f"/api/v1/commands/{r.json()['id']}"
-    cmd = read_command(Store(db).conn, r.json()["id"])
+    cmd = read_command(readers.connect(db, readonly=True), r.json()["id"])
     assert cmd is not None and cmd.status == "pending"
     assert cmd.value == {"load": "farmhouse", "on": False, "expires_s": 3600.0}
     assert cmd.expires_ts is not None and cmd.expires_ts > cmd.created_ts
@@ -291,23 +325,6 @@ async def test_dashboard_is_public(client: httpx.AsyncClient) -> None:
         assert (await client.get(f"/static/{asset}")).status_code == 200
 
 
-async def test_the_controllers_site_figures_come_first(db: Path, site: Site,
-                                                       client: httpx.AsyncClient,
-                                                       api_keys: Keys) -> None:
-    from controller.store import Sample  # noqa: PLC0415
-
-    store = Store(db, site.site.timezone)
-    ts = T0 + 31 * 3600
-    store.write_cycle(ts, [Sample("site", "soc_pct", 42.0, "good", ts)], {}, 0.0)
-    store.close()
-    status = (await get(client, api_keys, "/api/v1/status")).json()
-    assert status["soc_pct"]["value"] == 42.0
-    assert status["soc_pct"]["sources"] == ["site/soc_pct"]
-    figures = (await get(client, api_keys, "/api/v1/site")).json()["figures"]
-    assert figures["soc_pct"] == ["site/soc_pct"]
-    assert figures["pv_w"] == ["mppt-1/pv_w", "mppt-2/pv_w"]  # not published by the controller
-
-
 async def test_open_streams_per_key_are_bounded(app, client: httpx.AsyncClient,
                                                 api_keys: Keys) -> None:
     me = (await get(client, api_keys, "/api/v1/me")).json()
@@ -334,8 +351,6 @@ async def test_past_alarms_are_limited_after_filtering(client: httpx.AsyncClient
 async def test_an_infinite_value_in_the_store_is_null(db: Path, site: Site,
                                                       client: httpx.AsyncClient,
                                                       api_keys: Keys) -> None:
-    from controller.store import Sample  # noqa: PLC0415
-
     store = Store(db, site.site.timezone)
     ts = T0 + 31 * 3600
     store.write_cycle(ts, [Sample("inverter", "ac_w", float("inf"), "good", ts)], {}, 0.0)
@@ -359,3 +374,20 @@ async def test_light_status_for_slow_links(client: httpx.AsyncClient, api_keys: 
     data = next(line for line in r.text.split("\n") if line.startswith("data: "))
     event = json.loads(data[6:])
     assert "points" not in event and event["soc_pct"]["value"] is not None
+
+
+@pytest.mark.parametrize(("key", "value", "reason"), [
+    ("do_on_mg_l", 25, "control.do_on_mg_l: Input should be less than or equal to 20"),
+    ("shed_soc_pct", -1, "control.shed_soc_pct: Input should be greater than or equal to 0"),
+    ("reconnect_soc_pct", 20, "control.reconnect_soc_pct: must be above control.shed_soc_pct"),
+])
+async def test_a_threshold_is_checked_against_the_whole_site(
+        client: httpx.AsyncClient, api_keys: Keys, key: str, value: float, reason: str) -> None:
+    r = await client.post("/api/v1/commands/threshold", json={"key": key, "value": value},
+                          headers=api_keys.headers("admin"))
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith(f"{key} = {value:g}: ")
+    assert reason in r.json()["detail"]
+    listed = (await client.get("/openapi.json", headers=api_keys.headers("viewer"))).json()
+    enum = listed["components"]["schemas"]["ThresholdCreate"]["properties"]["key"]["enum"]
+    assert tuple(enum) == SETTABLE_CONTROL_KEYS

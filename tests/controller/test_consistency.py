@@ -4,7 +4,6 @@ energy: the controller's strategies and the sizing dispatch share the `[control]
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,11 @@ import numpy as np
 import pytest
 
 from controller.cycle import Controller, build_links
-from controller.store import Store
 from hardware_sim.inputs import build_inputs
 from hardware_sim.simulator import Simulator
 from sizing.simulate import simulate_year
 from sizing.weather import load_weather
+from store.writer import Store
 from tests.controller.test_cycle_sim import Rig, make_site
 
 DAY = "03-01"  # 1 March, dry season
@@ -28,7 +27,6 @@ def coarse_cycle(d: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed")
 async def test_controller_day_agrees_with_sizing_day(tmp_path: Path) -> None:
     site = make_site(tmp_path, coarse_cycle)
     year = simulate_year(site, load_weather(site, 1)[0])

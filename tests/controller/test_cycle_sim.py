@@ -5,8 +5,6 @@ each cycle steps the plant and the controller's monotonic clock; nothing sleeps.
 from __future__ import annotations
 
 import itertools
-import shutil
-import socket
 import tomllib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -16,17 +14,17 @@ from typing import Any
 
 import pytest
 
-from controller import store
 from controller.cycle import Controller, CycleReport, build_links
 from controller.devices.codec import encode
-from controller.store import Store
 from hardware_sim.inputs import build_inputs
 from hardware_sim.plant import GenState
 from hardware_sim.simulator import Simulator
 from sitefile import Site, parse_site
+from store import commands, readers
+from store.schema import connect
+from store.writer import Store
 from tests.conftest import SHRIMP
-
-pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed")
+from tests.support import free_port, require_tool
 
 NIGHT = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)  # 20:00 in Bac Lieu
 NOON = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)  # 12:00
@@ -34,14 +32,10 @@ LATE = datetime(2026, 3, 1, 19, 0, tzinfo=UTC)  # 02:00
 AERATORS = [0, 1, 2, 3, 4, 5]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def make_site(tmp_path: Path, edit: Callable[[dict[str, Any]], None] | None = None) -> Site:
-    """The shrimp site on a free port and a pty under tmp_path, with a 5 ms RS485 gap."""
+    """The shrimp site on a free port and a pty under tmp_path, with a 5 ms RS485 gap (the
+    simulator makes the pty with socat)."""
+    require_tool("socat")
     data = tomllib.loads(SHRIMP.read_text(encoding="utf-8"))
     for dev in data["devices"]:
         dev["timeout_s"] = 0.5
@@ -160,7 +154,7 @@ async def test_four_aerators_staggered_do_not_trip_but_at_once_they_do(rig_facto
     assert not rig.sim.plant.state()["inverter_tripped"]
     assert sum(rig.relays()[:4]) == 4
     assert "inverter_trip:inverter" in [k for r in reports for k in r.cleared]
-    conn = store.connect(rig.db, readonly=True)
+    conn = connect(rig.db, readonly=True)
     cut = conn.execute("SELECT * FROM interruptions WHERE cause = 'inverter_trip'").fetchall()
     assert cut and all(row["end_ts"] is not None for row in cut)
 
@@ -182,7 +176,7 @@ async def test_low_battery_sheds_non_critical_first_and_aerators_last(rig_factor
     # The pump (ch 6) is off at night anyway; farmhouse (ch 7) goes at 30 %; aerators run
     # below min SOC at night and stop only at the hard floor.
     assert seen == [(33, True, 6), (28, False, 6), (8, False, 6), (4, False, 0)]
-    conn = store.connect(rig.db, readonly=True)
+    conn = connect(rig.db, readonly=True)
     causes = {r["load"]: r["cause"] for r in conn.execute("SELECT * FROM interruptions")}
     assert causes == {"farmhouse": "load_shedding", "aerators": "battery_protection"}
     assert all(r["end_ts"] is None for r in conn.execute("SELECT * FROM interruptions"))
@@ -225,8 +219,8 @@ async def test_silent_device_alarm_stale_safe_state_and_recovery(rig_factory: An
     do = reports[-1].snapshot.do_mg_l
     assert do.quality.value == "stale"  # not frozen as good
     assert all(rig.relays()[c] for c in AERATORS)  # fail safe at night
-    conn = store.connect(rig.db, readonly=True)
-    latest = {r["point"]: r for r in store.read_latest(conn, "do-probe")}
+    conn = connect(rig.db, readonly=True)
+    latest = {r["point"]: r for r in readers.read_latest(conn, "do-probe")}
     assert latest["do_mg_l"]["quality"] == "stale"
     rig.sim.clear_fault(fault.id)
     back = await rig.cycles(2)
@@ -245,8 +239,8 @@ async def test_garbage_values_are_flagged_and_not_acted_on(rig_factory: Any) -> 
     assert {"invalid_value:mppt-1", "invalid_value:mppt-2"} <= set(raised)
     snap = reports[-1].snapshot
     assert snap.soc_pct.ok and snap.soc_pct.value == pytest.approx(28, abs=1)  # inverter
-    conn = store.connect(rig.db, readonly=True)
-    q = {r["point"]: r["quality"] for r in store.read_latest(conn, "mppt-1")}
+    conn = connect(rig.db, readonly=True)
+    q = {r["point"]: r["quality"] for r in readers.read_latest(conn, "mppt-1")}
     assert q["soc_pct"] == "invalid"
     # The inverter too: no SOC at all. 655 % from the MPPTs never reconnects the farmhouse.
     rig.sim.add_fault("inverter", "garbage", params={"value": 0xFFFF})
@@ -258,8 +252,8 @@ async def test_garbage_values_are_flagged_and_not_acted_on(rig_factory: Any) -> 
 async def test_wall_clock_jump_causes_no_action(rig_factory: Any) -> None:
     rig = await rig_factory(LATE, soc_pct=70)
     await rig.cycles(10)
-    api = store.connect(rig.db)
-    store.insert_command(api, "override_load", {"load": "farmhouse", "on": False,
+    api = commands.open_database(rig.db)
+    commands.insert_command(api, "override_load", {"load": "farmhouse", "on": False,
                                                 "expires_s": 7200}, requested_by="t",
                          now_ts=rig.sim.plant.t.timestamp())
     await rig.cycles(3)
@@ -276,23 +270,23 @@ async def test_wall_clock_jump_causes_no_action(rig_factory: Any) -> None:
 async def test_commands_are_executed_and_acknowledged(rig_factory: Any) -> None:
     rig = await rig_factory(NOON, soc_pct=70)
     await rig.cycles(2)
-    api = store.connect(rig.db)
+    api = commands.open_database(rig.db)
     now = rig.sim.plant.t.timestamp()
-    ok = store.insert_command(api, "set_threshold", {"key": "shed_soc_pct", "value": 40},
+    ok = commands.insert_command(api, "set_threshold", {"key": "shed_soc_pct", "value": 40},
                               requested_by="ops", now_ts=now)
-    bad = store.insert_command(api, "set_threshold", {"key": "shed_soc_pct", "value": 55},
+    bad = commands.insert_command(api, "set_threshold", {"key": "shed_soc_pct", "value": 55},
                                requested_by="ops", now_ts=now)  # above reconnect 50
-    gen = store.insert_command(api, "generator", {"action": "start"}, requested_by="ops",
+    gen = commands.insert_command(api, "generator", {"action": "start"}, requested_by="ops",
                                now_ts=now)
     await rig.cycles(1)
-    assert store.read_command(api, ok).status == "done"
+    assert commands.read_command(api, ok).status == "done"
     assert rig.ctrl.site.control.shed_soc_pct == 40
-    rejected = store.read_command(api, bad)
+    rejected = commands.read_command(api, bad)
     assert rejected.status == "rejected" and "reconnect_soc_pct" in rejected.result["error"]
-    assert store.read_command(api, gen).status == "done"
+    assert commands.read_command(api, gen).status == "done"
     await rig.cycles(4)
     assert rig.sim.plant.gen is not GenState.STANDBY
-    assert store.read_state(api, "thresholds") == {"shed_soc_pct": 40}
+    assert readers.read_state(api, "thresholds") == {"shed_soc_pct": 40}
 
 
 async def test_samples_on_change_with_heartbeat_and_rollups(rig_factory: Any) -> None:
@@ -301,18 +295,21 @@ async def test_samples_on_change_with_heartbeat_and_rollups(rig_factory: Any) ->
 
     rig = await rig_factory(NOON, sixty)
     await rig.cycles(12)  # 12 minutes
-    conn = store.connect(rig.db, readonly=True)
+    conn = connect(rig.db, readonly=True)
     t0 = NOON.timestamp()
-    static = store.read_samples(conn, "mppt-1", "battery_ah", 0)
+    static = readers.read_samples(conn, "mppt-1", "battery_ah", 0)
     assert 2 <= len(static) <= 4  # first value, then the 5-minute heartbeat only
     assert all(b["ts"] - a["ts"] >= 300 for a, b in itertools.pairwise(static))
-    soc = store.read_samples(conn, "site", "soc_pct", 0)
+    soc = readers.read_samples(conn, "site", "soc_pct", 0)
     assert len(soc) >= 2
-    minutes = store.read_rollups(conn, "1m", t0, source="site")
+    minutes = readers.read_rollups(conn, "1m", t0, source="site")
     assert len(minutes) >= 10
     assert all(m["aerator_h"] == pytest.approx(3 / 60) for m in minutes[2:])  # half of six
-    day = store.read_rollups(conn, "1d", 0, source="inverter")
-    assert day[0]["energy_out_wh"] > 0 and day[0]["soc_min_pct"] <= day[0]["soc_max_pct"]
+    day = readers.read_rollups(conn, "1d", 0, source="site")
+    assert day[0]["soc_min_pct"] <= day[0]["soc_max_pct"]
+    load = [e for e in readers.read_energy(conn, "1d", 0, source="inverter")
+            if e["category"] == "load"]
+    assert load and load[0]["method"] == "counter" and load[0]["wh"] > 0
 
 
 async def test_eeprom_settings_written_only_on_change(rig_factory: Any) -> None:
@@ -339,9 +336,9 @@ async def test_eeprom_settings_written_only_on_change(rig_factory: Any) -> None:
 
 async def test_state_survives_a_restart(rig_factory: Any) -> None:
     rig = await rig_factory(NIGHT, soc_pct=24)  # below the generator's start threshold
-    api = store.connect(rig.db)
+    api = commands.open_database(rig.db)
     now = rig.sim.plant.t.timestamp()
-    store.insert_command(api, "override_load", {"load": "farmhouse", "on": False,
+    commands.insert_command(api, "override_load", {"load": "farmhouse", "on": False,
                                                 "expires_s": 3600}, requested_by="t",
                          now_ts=now)
     await rig.cycles(40)  # 200 s: the generator started after its 120 s delay
@@ -349,7 +346,7 @@ async def test_state_survives_a_restart(rig_factory: Any) -> None:
     rig.sim.add_fault("do-probe", "silent")
     await rig.cycles(14)  # device_offline raised after 60 s
     old = rig.ctrl
-    run_s = old.mono() - old.state.get("gen.on_since")
+    run_s = old.mono() - old.state.generator.on_since_mono
     old.close()
     site = old.site
     rig.mono += 12_345.0  # a new process: another monotonic origin
@@ -357,8 +354,8 @@ async def test_state_survives_a_restart(rig_factory: Any) -> None:
                           mono=lambda: rig.mono,
                           wall=lambda: rig.sim.plant.t.timestamp())  # noqa: PLW0108 - t moves
     new = rig.ctrl
-    assert new.state.get("gen.on") is True
-    assert new.mono() - new.state.get("gen.on_since") == pytest.approx(run_s)
+    assert new.state.generator.on is True
+    assert new.mono() - new.state.generator.on_since_mono == pytest.approx(run_s)
     load, (on, expires) = next(iter(new.state.overrides.items()))
     assert (load, on) == ("farmhouse", False)
     assert expires - new.mono() == pytest.approx(3600 - 53 * 5, abs=1)  # set at cycle 1
@@ -366,3 +363,158 @@ async def test_state_survives_a_restart(rig_factory: Any) -> None:
     reports = await rig.cycles(3)
     assert all("device_offline:do-probe" not in r.raised for r in reports)  # not re-raised
     assert not rig.relays()[7]
+
+
+# --------------------------------------------------------------------------- energy and health
+
+
+def _site_energy_kwh(db: Path) -> dict[str, float]:
+    """The site's energy per category over the whole run [kWh], methods summed."""
+    conn = connect(db, readonly=True)
+    out: dict[str, float] = {}
+    for e in readers.read_energy(conn, "1m", 0, source="site"):
+        assert e["wh"] >= 0, e  # no negative step, ever
+        out[e["category"]] = out.get(e["category"], 0.0) + e["wh"] / 1000
+    return out
+
+
+async def test_night_discharge_is_battery_discharge_not_pv(rig_factory: Any) -> None:
+    """The MPPTs report a negative net battery current at night: the site books it as
+    battery discharge, with the plant's energy, and no PV."""
+    rig = await rig_factory(NIGHT, soc_pct=80)
+    await rig.cycles(1)
+    e0 = dict(rig.sim.plant.energy.__dict__)
+    reports = await rig.cycles(60)  # 5 minutes of 5 s cycles, the controller in real time
+    mppt = next(lk for lk in rig.ctrl.links if lk.name == "mppt-1")
+    assert mppt.last["battery_a"].value < 0
+    assert reports[-1].snapshot.battery_w.value < -500
+    latest = {r["point"]: r for r in readers.read_latest(connect(rig.db, readonly=True), "site")}
+    assert latest["battery_w"]["value"] < -500 and latest["pv_w"]["value"] == 0
+    kwh = _site_energy_kwh(rig.db)
+    assert kwh["pv"] == 0
+    discharged = rig.sim.plant.energy.battery_discharge_kwh - e0["battery_discharge_kwh"]
+    assert kwh["battery_discharge"] == pytest.approx(discharged, rel=0.03)
+    assert kwh.get("battery_charge", 0.0) == 0
+
+
+async def test_energy_from_counters_does_not_depend_on_the_simulator_speed(rig_factory: Any
+                                                                           ) -> None:
+    """The plant runs 60 × faster than the controller's clock (``offgrid sim --speed 60``):
+    PV, load and generator energy still match the plant's own, because they come from the
+    devices' counters. An operator starts the generator."""
+    rig = await rig_factory(NOON, soc_pct=30)
+    step = rig.ctrl.site.control.cycle_s
+    commands.insert_command(commands.open_database(rig.db), "generator", {"action": "start"},
+                            requested_by="ops", now_ts=rig.sim.plant.t.timestamp())
+
+    async def fast(n: int) -> None:
+        for _ in range(n):
+            rig.sim.advance(60 * step)
+            rig.mono += step
+            await rig.ctrl.cycle()
+
+    await fast(1)
+    e0 = dict(rig.sim.plant.energy.__dict__)
+    await fast(40)  # 200 s of the controller, 200 minutes of the plant
+    e1 = rig.sim.plant.energy.__dict__
+    assert rig.sim.plant.gen is GenState.RUNNING
+    kwh = _site_energy_kwh(rig.db)
+    for category, plant in (("pv", "pv_kwh"), ("load", "served_kwh"),
+                            ("generator", "generator_kwh")):
+        # resolution of the counters: 0.01 kWh per MPPT, 1 Wh, 0.1 kWh for the generator
+        assert kwh[category] == pytest.approx(e1[plant] - e0[plant], rel=0.01, abs=0.1), category
+    assert kwh["generator"] > 5
+    conn = connect(rig.db, readonly=True)
+    methods = {(e["category"], e["method"]) for e in readers.read_energy(conn, "1d", 0,
+                                                                           source="site")}
+    assert {("pv", "counter"), ("load", "counter"), ("generator", "counter")} <= methods
+    events = [e["kind"] for e in readers.read_events(conn)]
+    assert "generator_start" in events and "controller_start" in events
+
+
+async def test_counter_reset_by_a_reboot_is_neither_negative_nor_huge(rig_factory: Any
+                                                                      ) -> None:
+    rig = await rig_factory(NOON)
+    await rig.cycles(1, step_s=30)
+    e0 = rig.sim.plant.energy.pv_kwh
+    await rig.cycles(10, step_s=30)
+    mppt = next(lk for lk in rig.ctrl.links if lk.name == "mppt-1")
+    before = mppt.last["pv_kwh_total"].value
+    rig.sim.add_fault("mppt-1", "reboot", duration_s=1)
+    await rig.cycles(4, step_s=30)
+    assert mppt.last["pv_kwh_total"].value < before  # the counter restarted at 0
+    await rig.cycles(16, step_s=30)
+    pv = _site_energy_kwh(rig.db)["pv"]
+    # What is lost is mppt-1's energy between its last read and the reboot (≤ 30 s of half
+    # the PV), no more, and nothing is counted twice.
+    plant = rig.sim.plant.energy.pv_kwh - e0
+    assert plant * 0.97 <= pv <= plant * 1.001
+
+
+async def test_devices_answering_are_online_whether_or_not_values_change(rig_factory: Any
+                                                                         ) -> None:
+    def thirty(d: dict[str, Any]) -> None:
+        d["control"]["cycle_s"] = 30
+
+    rig = await rig_factory(LATE, thirty)
+    await rig.cycles(4)
+    conn = connect(rig.db, readonly=True)
+    health = {d["device"]: d for d in readers.read_devices(conn)}
+    assert set(health) == {d.name for d in rig.ctrl.site.devices}
+    assert all(d["online"] for d in health.values()), health  # relays and genset included
+    assert health["relays"]["last_ok_ts"] == pytest.approx(rig.sim.plant.t.timestamp())
+    rig.sim.add_fault("do-probe", "silent")
+    await rig.cycles(1)
+    probe = {d["device"]: d for d in readers.read_devices(conn)}["do-probe"]
+    assert not probe["online"] and probe["error"]
+    assert probe["last_ok_ts"] < probe["last_poll_ts"]
+
+
+async def test_failed_relay_write_raises_write_failed_and_is_not_healthy(rig_factory: Any
+                                                                         ) -> None:
+    rig = await rig_factory(NIGHT, soc_pct=70)
+    await rig.cycles(6)
+    assert rig.relays()[7]  # the farmhouse is on
+    fault = rig.sim.add_fault("relays", "exception", params={"on": "writes"})
+    api = commands.open_database(rig.db)
+    commands.insert_command(api, "override_load", {"load": "farmhouse", "on": False,
+                                                   "expires_s": 3600}, requested_by="t",
+                            now_ts=rig.sim.plant.t.timestamp())
+    reports = await rig.cycles(2)
+    assert all(not r.healthy and "relays" in r.write_failed for r in reports)
+    assert "write_failed:relays" in reports[0].raised
+    assert rig.relays()[7]
+    rig.sim.clear_fault(fault.id)
+    back = await rig.cycles(1)
+    assert back[0].healthy and "write_failed:relays" in back[0].cleared
+    assert not rig.relays()[7]
+    switched = [e for e in readers.read_events(api) if e["kind"] == "load_switched"]
+    assert switched[0]["source"] == "farmhouse" and switched[0]["data"]["by"] == ["overrides"]
+
+
+async def test_thresholds_settable_only_by_the_list_and_dropped_loudly(rig_factory: Any
+                                                                       ) -> None:
+    rig = await rig_factory(NOON, soc_pct=70)
+    await rig.cycles(1)
+    api = commands.open_database(rig.db)
+    now = rig.sim.plant.t.timestamp()
+    stale = commands.insert_command(api, "set_threshold", {"key": "stale_after_s", "value": 5},
+                                    requested_by="ops", now_ts=now)
+    await rig.cycles(1)
+    refused = commands.read_command(api, stale)
+    assert refused is not None and refused.status == "rejected"
+    assert "not a settable threshold" in refused.result["error"]
+    assert rig.ctrl.site.control.stale_after_s == 60
+    # A threshold saved by an older site file that the current one refuses: dropped, loudly.
+    rig.ctrl.store.set_state(now, "thresholds", {"shed_soc_pct": 55, "do_on_mg_l": 3.5})
+    old = rig.ctrl
+    old.close()
+    rig.ctrl = Controller(old.site, Store(rig.db, old.site.site.timezone), build_links(old.site),
+                          mono=lambda: rig.mono,
+                          wall=lambda: rig.sim.plant.t.timestamp())  # noqa: PLW0108 - t moves
+    assert rig.ctrl.site.control.do_on_mg_l == 3.5
+    assert rig.ctrl.site.control.shed_soc_pct == 35
+    dropped = [e for e in readers.read_events(api) if e["kind"] == "threshold_dropped"]
+    assert len(dropped) == 1 and dropped[0]["data"]["key"] == "shed_soc_pct"
+    assert readers.read_state(api, "thresholds") == {"do_on_mg_l": 3.5}
+    assert "controller_stop" in [e["kind"] for e in readers.read_events(api)]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import sys
 import tomllib
 from pathlib import Path
@@ -14,18 +13,13 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from controller import store
 from controller.service import run_site
 from sitefile import load_site
+from store import commands, readers
 from tests.conftest import SHRIMP
+from tests.support import free_port
 
 KILLS = 50
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def quiet_site(tmp_path: Path, cycle_s: float = 0.2) -> Path:
@@ -79,37 +73,36 @@ class Child:
 def test_kill_9_during_writes_keeps_db_and_commands(tmp_path: Path) -> None:
     site = quiet_site(tmp_path)
     db = tmp_path / "site.db"
-    store.ensure_schema(db)
-    api = store.connect(db)
+    api = commands.open_database(db)
     rng = random.Random(5)
     inserted: list[int] = []
     acked_seen: set[int] = set()
     for _ in range(KILLS):
         # The API inserts commands before and while the controller runs.
         for _ in range(2):
-            inserted.append(store.insert_command(
+            inserted.append(commands.insert_command(
                 api, "override_load", {"load": "exchange-pump", "on": rng.random() < 0.5,
                                        "expires_s": 600}, requested_by="test"))
         proc = Child(site, db, tmp_path)
         line = proc.wait_for("command ")
         acked_seen.add(int(line.split("command ")[1].split()[0]))
-        inserted.append(store.insert_command(api, "set_threshold",
+        inserted.append(commands.insert_command(api, "set_threshold",
                                              {"key": "shed_soc_pct", "value": 36},
                                              requested_by="test"))
         for _ in range(rng.randint(0, 3)):
             proc.wait_for("cycle ")  # let it run a few more cycles of writes
         assert os.WTERMSIG(proc.kill()) == signal.SIGKILL
         assert api.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        rows = {c.id: c for c in store.read_commands(api, limit=10_000)}
+        rows = {c.id: c for c in commands.read_commands(api, limit=10_000)}
         assert set(inserted) <= set(rows), "an inserted command was lost"
         for cid in acked_seen:
             assert rows[cid].status == "done" and rows[cid].acked_ts is not None
     # Restarted once more, the controller executes whatever is still pending.
     proc = Child(site, db, tmp_path)
     proc.wait_for("cycle 1 ")
-    for cid in [c.id for c in store.read_commands(api, status="pending", limit=10_000)]:
+    for cid in [c.id for c in commands.read_commands(api, status="pending", limit=10_000)]:
         proc.wait_for(f"command {cid} ")
     status = proc.kill(signal.SIGTERM)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-    assert store.read_commands(api, status="pending") == []
-    assert len(store.read_audit(api, limit=10_000)) == len(inserted)
+    assert commands.read_commands(api, status="pending") == []
+    assert len(readers.read_audit(api, limit=10_000)) == len(inserted)

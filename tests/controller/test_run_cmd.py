@@ -3,7 +3,6 @@ leaves the numeric stack unloaded."""
 
 from __future__ import annotations
 
-import shutil
 import signal
 import socket
 import subprocess
@@ -13,10 +12,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from controller import store
 from controller.service import pty_map
 from offgrid.cli import app
+from store import readers
+from store.schema import connect
 from tests.controller.test_durability import quiet_site
+from tests.support import require_tool
 
 runner = CliRunner()
 
@@ -66,15 +67,15 @@ def test_run_notifies_systemd_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert messages[1:] == ["WATCHDOG=1", "WATCHDOG=1"]
     # The numeric stack (~110 MB) stays out of the controller process: its 150 MB budget.
     assert not [lib for lib in ("/numpy/", "/pandas/", "/scipy/", "/numba/") if lib in mapped]
-    conn = store.connect(db, readonly=True)
-    points = {(r["device"], r["point"]) for r in store.read_latest(conn)}
+    conn = connect(db, readonly=True)
+    points = {(r["device"], r["point"]) for r in readers.read_latest(conn)}
     assert ("site", "aerators_on") in points
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed")
 def test_run_against_sim_process_over_tcp_and_pty(tmp_path: Path) -> None:
     """`offgrid sim --pty-dir D` and `offgrid run --pty-dir D` meet on the same ptys."""
+    require_tool("socat")
     site = quiet_site(tmp_path, cycle_s=1.0)  # a free TCP port; RTU stays /dev/ttyUSB0
     pty_dir = tmp_path / "pty"
     pty_dir.mkdir()
@@ -93,9 +94,9 @@ def test_run_against_sim_process_over_tcp_and_pty(tmp_path: Path) -> None:
     finally:
         sim.send_signal(signal.SIGINT)
         sim.wait(timeout=60)
-    conn = store.connect(db, readonly=True)
-    quality = {(r["device"], r["point"]): r["quality"] for r in store.read_latest(conn)}
+    conn = connect(db, readonly=True)
+    quality = {(r["device"], r["point"]): r["quality"] for r in readers.read_latest(conn)}
     for key in [("mppt-1", "soc_pct"), ("relays", "relay_0"), ("do-probe", "do_mg_l"),
                 ("genset", "generator_running"), ("inverter", "ac_w")]:
         assert quality[key] == "good", key
-    assert store.read_active_alarms(conn) == []
+    assert readers.read_active_alarms(conn) == []

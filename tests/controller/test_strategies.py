@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -14,13 +14,33 @@ from hypothesis import strategies as st
 
 from controller import strategies as S
 from controller.devices.values import Quality, Reading
-from controller.model import Condition, Plan, RunGenerator, Snapshot, State, Switch
-from sitefile import Site, load_site
+from controller.model import (
+    AerationMemory,
+    Condition,
+    DeferrableMemory,
+    GeneratorMemory,
+    Plan,
+    ProtectionMemory,
+    PumpDay,
+    RunGenerator,
+    SheddingMemory,
+    Snapshot,
+    State,
+    Switch,
+)
+from sitefile import Site, load_site, parse_site
 from tests.conftest import SHRIMP
 
 TS = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)
 SITE = load_site(SHRIMP)
 N_AER = 6
+
+
+def edited(edit: Callable[[dict[str, Any]], Any]) -> Site:
+    """The shrimp site with ``edit`` applied to its data, validated again (sites are frozen)."""
+    data = SITE.model_dump()
+    edit(data)
+    return parse_site(data, file=SITE.source)
 
 
 def r(value: Any, quality: Quality = Quality.GOOD) -> Reading:
@@ -40,9 +60,9 @@ def snap(*, h: float = 12.0, soc: float | None = 70.0, do: float | None = 5.0,
 
     return Snapshot(
         mono_s=now, wall_ts=TS.timestamp() + now, local_h=h, local_day=day,
-        soc_pct=opt(soc), battery_v=opt(volts), battery_temp_c=opt(temp), pv_w=opt(pv_w),
-        load_w=opt(load_w), do_mg_l=opt(do), inverter_fault=r(False),
-        generator_running=opt(gen_running),
+        soc_pct=opt(soc), battery_v=opt(volts), battery_w=UNKNOWN, battery_temp_c=opt(temp),
+        pv_w=opt(pv_w), load_w=opt(load_w), do_mg_l=opt(do), water_temp_c=UNKNOWN,
+        inverter_fault=r(False), generator_running=opt(gen_running), fuel_pct=UNKNOWN,
         outputs=outputs if outputs is not None else all_outputs(False),
         clearsky_w=clearsky)
 
@@ -62,8 +82,9 @@ def on_units(actions: list[Any], load: str) -> set[int]:
     return {a.unit for a in actions if isinstance(a, Switch) and a.load == load and a.on}
 
 
-def memory(actions: list[Any]) -> dict[str, Any]:
-    return {a.key: a.value for a in actions if isinstance(a, S.Remember)}
+def remembered(actions: list[Any], state: State | None = None) -> State:
+    """``state`` (a fresh one by default) with the memories the actions remember."""
+    return (state or State()).remember(a.memory for a in actions if isinstance(a, S.Remember))
 
 
 # --------------------------------------------------------------------------- 1. protection
@@ -75,40 +96,40 @@ def memory(actions: list[Any]) -> dict[str, Any]:
         (70, 52, 12, {}, set()),
         (9, 52, 12, {}, {"aerators", "farmhouse", "exchange-pump"}),  # below min 10 %, day
         (9, 52, 22, {}, {"farmhouse", "exchange-pump"}),  # night: aerators keep running
-        (12, 52, 12, {"protect.low_soc": True}, {"aerators", "farmhouse", "exchange-pump"}),
-        (16, 52, 12, {"protect.low_soc": True}, set()),  # above min + 5 % hysteresis
+        (12, 52, 12, {"low_soc": True}, {"aerators", "farmhouse", "exchange-pump"}),
+        (16, 52, 12, {"low_soc": True}, set()),  # above min + 5 % hysteresis
         (4, 52, 22, {}, {"aerators", "farmhouse", "exchange-pump"}),  # hard floor, night
-        (8, 52, 22, {"protect.floor": True}, {"aerators", "farmhouse", "exchange-pump"}),
+        (8, 52, 22, {"floor": True}, {"aerators", "farmhouse", "exchange-pump"}),
         (None, None, 12, {}, {"farmhouse", "exchange-pump"}),  # unknown: non-critical off
         (None, 52, 12, {}, set()),
     ],
 )
 def test_battery_protection(soc: float | None, volts: float | None, h: float,
                             prev: dict[str, Any], expect_off: set[str]) -> None:
-    acts = S.battery_protection(snap(soc=soc, volts=volts, h=h), State(memory=prev), SITE, 0.0)
+    acts = S.battery_protection(snap(soc=soc, volts=volts, h=h),
+                                State(protection=ProtectionMemory(**prev)), SITE, 0.0)
     assert offs(acts) == expect_off
     assert all(a.hard for a in acts if isinstance(a, Switch))
 
 
 def test_battery_over_temperature_with_hysteresis() -> None:
-    site = SITE.model_copy(deep=True)
-    site.control.max_battery_temp_c = 45
+    site = SITE.model_copy(update={"control": SITE.control.model_copy(
+        update={"max_battery_temp_c": 45})})
     hot = S.battery_protection(snap(temp=47), State(), site, 0)
     assert offs(hot) == {"farmhouse", "exchange-pump"}
-    state = State(memory=memory(hot))
+    state = remembered(hot)
     assert offs(S.battery_protection(snap(temp=42), state, site, 5)) == offs(hot)
     assert offs(S.battery_protection(snap(temp=39), state, site, 10)) == set()
 
 
 def test_low_voltage_sheds_non_critical() -> None:
-    site = SITE.model_copy(deep=True)
-    site.control.low_battery_v = 46.0
-    site.control.reconnect_battery_v = 50.0
+    site = SITE.model_copy(update={"control": SITE.control.model_copy(
+        update={"low_battery_v": 46.0, "reconnect_battery_v": 50.0})})
     low = S.battery_protection(snap(volts=45.5), State(), site, 0)
     assert offs(low) == {"farmhouse", "exchange-pump"}
-    mid = S.battery_protection(snap(volts=48.0), State(memory=memory(low)), site, 5)
+    mid = S.battery_protection(snap(volts=48.0), remembered(low), site, 5)
     assert offs(mid) == {"farmhouse", "exchange-pump"}
-    assert offs(S.battery_protection(snap(volts=50.5), State(memory=memory(low)), site, 9)) \
+    assert offs(S.battery_protection(snap(volts=50.5), remembered(low), site, 9)) \
         == set()
 
 
@@ -128,7 +149,7 @@ def test_low_voltage_sheds_non_critical() -> None:
     ],
 )
 def test_aeration_table(h: float, do: float | None, prev_demand: bool, expect_on: int) -> None:
-    state = State(memory={"aeration.aerators.demand": prev_demand})
+    state = State(aeration=AerationMemory({"aerators": prev_demand}))
     acts = S.aeration(snap(h=h, do=do), state, SITE, 10_000.0)
     assert len(on_units(acts, "aerators")) == expect_on
     assert all(a.hard == a.on for a in acts if isinstance(a, Switch))
@@ -144,7 +165,7 @@ def test_aeration_min_on_and_min_off_times() -> None:
     # Unit 3 was switched on at t=0 (DO demand); at t=300 DO recovers: it must stay on.
     outs = {"aerators": (True, True, True, True, False, False)}
     switched = {("aerators", 3): 0.0}
-    st_ = State(memory={"aeration.aerators.demand": True}, switched_mono=switched)
+    st_ = State(aeration=AerationMemory({"aerators": True}), switched_mono=switched)
     acts = S.aeration(snap(do=6.5, outputs=outs), st_, SITE, 300.0)
     assert on_units(acts, "aerators") == {0, 1, 2, 3}
     acts = S.aeration(snap(do=6.5, outputs=outs), st_, SITE, c.aerator_min_on_s + 1)
@@ -189,9 +210,11 @@ def run_cycles(site: Site, snaps: list[Snapshot], state: State | None = None,
 
 
 def test_four_aerators_start_one_per_cycle_within_surge() -> None:
-    site = SITE.model_copy(deep=True)
-    site.loads[0].units = 4
-    site.loads[0].switch.channels = [0, 1, 2, 3]
+    aerators = SITE.loads[0]
+    assert aerators.switch is not None
+    four = aerators.model_copy(update={
+        "units": 4, "switch": aerators.switch.model_copy(update={"channels": [0, 1, 2, 3]})})
+    site = SITE.model_copy(update={"loads": [four, *SITE.loads[1:]]})
     night = [snap(h=20, load_w=1000.0) for _ in range(6)]
     plans, _ = run_cycles(site, night, outputs={"aerators": (False,) * 4, "farmhouse": (True,),
                                                 "exchange-pump": (False,)})
@@ -222,7 +245,7 @@ def gen_run(site: Site, socs: list[float], step_s: float = 60.0, h: float = 12.0
     out = []
     for i, soc in enumerate(socs):
         now = i * step_s
-        s = snap(soc=soc, h=h, now=now, gen_running=state.get("gen.on") if running is None
+        s = snap(soc=soc, h=h, now=now, gen_running=state.generator.on if running is None
                  else running)
         acts = S.generator(s, state, site, now)
         state = S.next_state(state, S.merge([("generator", acts)])[0], s, site, now)
@@ -273,14 +296,14 @@ def test_generator_quiet_hours_use_own_thresholds() -> None:
 @pytest.mark.parametrize(("policy", "expect"), [("start", True), ("stop", False),
                                                 ("keep", False)])
 def test_generator_comm_loss_policy(policy: str, expect: bool) -> None:
-    site = SITE.model_copy(deep=True)
-    site.control.gen_on_comm_loss = policy
+    site = SITE.model_copy(update={"control": SITE.control.model_copy(
+        update={"gen_on_comm_loss": policy})})
     acts = S.generator(snap(soc=None), State(), site, 0)
     assert next(a.run for a in acts if isinstance(a, RunGenerator)) is expect
 
 
 def test_generator_failed_to_start_condition() -> None:
-    state = State(memory={"gen.on": True, "gen.on_since": 0.0})
+    state = State(generator=GeneratorMemory(on=True, on_since_mono=0.0))
     early = S.generator(snap(soc=20, gen_running=False), state, SITE, 60.0)
     late = S.generator(snap(soc=20, gen_running=False), state, SITE, 121.0)
     fine = S.generator(snap(soc=20, gen_running=True), state, SITE, 121.0)
@@ -305,13 +328,13 @@ def test_generator_operator_mode() -> None:
         (60, {}, set()),
         (34, {}, {"exchange-pump"}),  # priority 11 goes first at 35 %
         (29, {}, {"exchange-pump", "farmhouse"}),  # priority 10 at 30 %
-        (45, {"shed.exchange-pump": True}, {"exchange-pump"}),  # reconnect above 50 %
-        (51, {"shed.exchange-pump": True}, set()),
-        (None, {"shed.farmhouse": True}, {"farmhouse"}),  # unknown SOC holds
+        (45, {"exchange-pump": True}, {"exchange-pump"}),  # reconnect above 50 %
+        (51, {"exchange-pump": True}, set()),
+        (None, {"farmhouse": True}, {"farmhouse"}),  # unknown SOC holds
     ],
 )
 def test_load_shedding(soc: float | None, prev: dict[str, Any], expect_off: set[str]) -> None:
-    acts = S.load_shedding(snap(soc=soc), State(memory=prev), SITE, 0)
+    acts = S.load_shedding(snap(soc=soc), State(shedding=SheddingMemory(prev)), SITE, 0)
     assert offs(acts) == expect_off
 
 
@@ -352,20 +375,21 @@ def bell(peak_w: float) -> tuple[float, ...]:
 )
 def test_deferrable_table(h: float, pv_w: float, load_w: float, kwh: float, clear_peak: float,
                           on: bool) -> None:
-    state = State(memory={"pump.exchange-pump": {"day": "2026-03-01", "kwh": kwh, "t": 0.0}})
+    state = State(deferrable=DeferrableMemory({"exchange-pump": PumpDay("2026-03-01", kwh, 0.0)}))
     s = snap(h=h, pv_w=pv_w, load_w=load_w, clearsky=bell(clear_peak))
     acts = S.deferrable(s, state, SITE, 0.0)
     assert bool(on_units(acts, "exchange-pump")) is on
 
 
 def test_deferrable_counts_energy_and_resets_daily() -> None:
-    state = State(memory={"pump.exchange-pump": {"day": "2026-03-01", "kwh": 1.0, "t": 0.0}})
+    state = State(deferrable=DeferrableMemory({"exchange-pump": PumpDay("2026-03-01", 1.0, 0.0)}))
     on = all_outputs(True)
     acts = S.deferrable(snap(h=10, outputs=on, pv_w=20_000), state, SITE, 1200.0)
-    assert memory(acts)["pump.exchange-pump"]["kwh"] == pytest.approx(2.0)  # +3 kW × 20 min
+    # +3 kW × 20 min
+    assert remembered(acts).deferrable.pumps["exchange-pump"].kwh == pytest.approx(2.0)
     acts = S.deferrable(snap(h=10, day="2026-03-02", outputs=on, pv_w=20_000), state, SITE,
                         1200.0)
-    assert memory(acts)["pump.exchange-pump"]["kwh"] == pytest.approx(1.0)
+    assert remembered(acts).deferrable.pumps["exchange-pump"].kwh == pytest.approx(1.0)
 
 
 # --------------------------------------------------------------------------- 7. overrides
@@ -430,7 +454,8 @@ def tripped(s: Snapshot) -> Snapshot:
 )
 def test_trip_recovery(outputs_on: bool, since: float, resets: list[float],
                        expect_reset: bool) -> None:
-    state = State(memory={"trip.since": since, "trip.resets": resets})
+    state = State(protection=ProtectionMemory(trip_since_mono=since,
+                                              trip_resets_mono=tuple(resets)))
     s = tripped(snap(h=22, outputs=all_outputs(outputs_on)))
     acts = S.battery_protection(s, state, SITE, 1000.0)
     assert offs(acts) == {"aerators", "exchange-pump"}  # the farmhouse is no motor

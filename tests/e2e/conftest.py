@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from offgrid.serve_cmd import DemoSite
+from offgrid.demo_cmd import DemoSite
+from tests.support import require_tool
 
 SPEED = 60.0
 POLL_TIMEOUT_S = 60.0
@@ -60,6 +61,7 @@ def cli_key(site: DemoSite, role: str) -> str:
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    require_tool("socat")  # the simulator's RTU pty
     site = DemoSite(tmp_path_factory.mktemp("demo"), speed=SPEED, api_port=0)
     # Start the simulated day in the morning, whatever the wall clock says, so that PV and the
     # state of charge are moving while the tests watch (a full battery in the afternoon is not).

@@ -73,11 +73,11 @@ def test_admin_changes_a_threshold(live: Live) -> None:
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "done"
         assert c.get("/api/v1/site").json()["control"]["do_low_alarm_mg_l"] == 3.5
-        # out of the site's hysteresis: refused by the controller, reported as such
+        # out of the site's hysteresis: refused by the API with the site file's own check
         bad = c.post("/api/v1/commands/threshold", json={"key": "reconnect_soc_pct",
                                                          "value": 20})
-    assert bad.status_code == 200
-    assert bad.json()["status"] == "rejected"
+    assert bad.status_code == 422
+    assert "control.reconnect_soc_pct: must be above control.shed_soc_pct" in bad.json()["detail"]
 
 
 def test_history_of_a_real_run(live: Live) -> None:

@@ -1,4 +1,4 @@
-"""The dashboard in headless Chromium (Playwright for Python on Debian's /usr/bin/chromium),
+"""The dashboard in headless Chromium (Playwright for Python on the chromium on PATH),
 against the live simulated site: log in, watch values change, switch a load as an operator."""
 
 from __future__ import annotations
@@ -12,20 +12,19 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.e2e.conftest import Live, wait_for
+from tests.support import require_tool
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
+    chromium = require_tool("chromium")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=chromium, args=ARGS)
         yield b
         b.close()
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import wait_for
+from tests.support import require_tool
 
 pytestmark = pytest.mark.slow
 
@@ -40,6 +41,7 @@ def _reachable(url: str) -> bool:
 
 
 def test_demo_prints_working_url_and_key_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    require_tool("socat")  # the simulator's RTU pty
     errlog = (tmp_path / "demo.err").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "offgrid", "demo", "--port", "0",
                              "--speed", "120"], stdout=subprocess.PIPE, stderr=errlog,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,16 +14,11 @@ from hardware_sim.inputs import Inputs, build_inputs
 from hardware_sim.plant import Plant
 from sitefile import Site, load_site, parse_site
 from tests.conftest import SHRIMP
+from tests.support import free_port, require_tool
 
 # 1 March, 18:00 and 12:00 in Bac Lieu (UTC+7).
 DUSK = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
 NOON = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def shrimp_data() -> dict[str, Any]:
@@ -54,7 +48,9 @@ def make_plant(shrimp: Site, shrimp_inputs: Inputs) -> Callable[..., Plant]:
 
 @pytest.fixture
 def local_site(tmp_path: Path) -> Site:
-    """The shrimp site with a free TCP port and its RTU bus at a path under tmp_path."""
+    """The shrimp site with a free TCP port and its RTU bus at a path under tmp_path (the
+    simulator makes the pty with socat)."""
+    require_tool("socat")
     data = shrimp_data()
     for dev in data["devices"]:
         if dev["transport"] == "tcp":

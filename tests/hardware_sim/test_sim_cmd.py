@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import sunspec2.modbus.client as sunspec_client
 import tomlkit
 
 from tests.conftest import HOME, SHRIMP
-from tests.hardware_sim.conftest import free_port
+from tests.support import free_port, require_tool
 
 pytestmark = pytest.mark.slow
 OFFGRID = [sys.executable, "-m", "offgrid"]
@@ -62,6 +61,7 @@ def site_file(workdir: Path) -> tuple[Path, int]:
 @pytest.fixture(scope="module")
 def sim(site_file: tuple[Path, int], workdir: Path) -> Iterator[SimProcess]:
     """One simulator process for the module; the last test stops it with Ctrl-C."""
+    require_tool("socat")  # the simulator's RTU pty
     path, _ = site_file
     proc = subprocess.Popen(
         [*OFFGRID, "sim", str(path), "--speed", "0", "--control-port", "0", "--seed", "1",
@@ -95,12 +95,9 @@ def mbpoll_float(*args: str) -> float:
     return float(re.findall(r"^\[\d+\]:\s+(-?[\d.eE+-]+)", out, re.M)[0])
 
 
-needs_mbpoll = pytest.mark.skipif(shutil.which("mbpoll") is None, reason="mbpoll not installed")
-
-
-@needs_mbpoll
 def test_mbpoll_reads_vendor_addresses_over_tcp_and_rtu(sim: SimProcess, workdir: Path,
                                                         site_file: tuple[Path, int]) -> None:
+    require_tool("mbpoll")
     _, port = site_file
     tty = str(workdir / "pty" / "ttyUSB0")
     assert any(f"-> {tty}" in line for line in sim.lines)
@@ -195,6 +192,7 @@ def test_bad_input_exits_2(tmp_path: Path) -> None:
 def test_example_runs_with_the_default_pty_dir(site_file: tuple[Path, int],
                                                tmp_path: Path) -> None:
     """The example's /dev/ttyUSB0 is served at <tmp>/offgrid-pty/ttyUSB0, never faked."""
+    require_tool("socat")
     path, _ = site_file
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     proc = subprocess.Popen([*OFFGRID, "sim", str(path), "--speed", "0"], env=env,

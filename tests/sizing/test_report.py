@@ -17,8 +17,8 @@ from sizing.report import bill_of_materials, payback_years
 from sizing.report_assets.i18n import TEXT
 from sizing.strings import size_strings
 from tests.sizing.test_optimize import home_with_search
+from tests.support import require_tool
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 CHARTS = ("chart_monthly", "chart_soc", "chart_day", "chart_loads", "chart_pareto", "chart_cash")
@@ -100,10 +100,10 @@ def test_payback() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 def test_report_renders_in_chromium_offline(reports: dict[str, Path], tmp_path: Path) -> None:
+    chromium = require_tool("chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             for lang, path in reports.items():
                 page = browser.new_page(viewport={"width": 1100, "height": 900})

@@ -20,9 +20,9 @@ DESIGN_KEYS = ("pv_ac_kwh", "load_kwh", "served_kwh", "unmet_kwh", "unmet_load_f
 def test_shrimp_without_generator_and_small_battery_misses_aerators_at_night_in_rainy_season(
 ) -> None:
     site = load_site(SHRIMP)
-    site.generator = None
     assert site.battery is not None
-    site.battery.kwh = 160.0
+    site = site.model_copy(update={"generator": None,
+                                   "battery": site.battery.model_copy(update={"kwh": 160.0})})
     year = simulate_year(site, load_weather(site, 1)[0])
     crit = year.run.series["critical_unmet_kw"]
     idx = year.index
@@ -69,7 +69,7 @@ def test_json_has_the_design_keys_and_p90_for_several_years() -> None:
 def test_saidi_and_saifi_follow_interruptions() -> None:
     site = load_site(HOME)
     assert site.pv is not None
-    site.pv.kwp = 0.5
+    site = site.model_copy(update={"pv": site.pv.model_copy(update={"kwp": 0.5})})
     year = simulate_year(site, load_weather(site, 1)[0])
     flags = year.run.series["interrupted"]
     runs = int(np.sum(np.diff(np.concatenate(([0.0], flags))) > 0))
@@ -80,7 +80,7 @@ def test_saidi_and_saifi_follow_interruptions() -> None:
 def test_motor_start_beyond_surge_warns_and_says_how_to_stagger() -> None:
     site = load_site(SHRIMP)
     assert site.inverter is not None
-    site.inverter.surge_kw = 18.0
+    site = site.model_copy(update={"inverter": site.inverter.model_copy(update={"surge_kw": 18.0})})
     result = simulate(site)
     motor = result.motor_start
     assert motor is not None and not motor["ok"]
@@ -90,9 +90,10 @@ def test_motor_start_beyond_surge_warns_and_says_how_to_stagger() -> None:
 
 def test_aerators_switching_on_together_are_staggered() -> None:
     site = load_site(SHRIMP)
-    site.loads = [load for load in site.loads if load.kind == "aerator"]
     assert site.inverter is not None
-    site.inverter.surge_kw = 30.0
+    site = site.model_copy(update={
+        "loads": [load for load in site.loads if load.kind == "aerator"],
+        "inverter": site.inverter.model_copy(update={"surge_kw": 30.0})})
     motor = simulate(site).motor_start
     assert motor is not None and motor["ok"]
     # 7.5 kW of other units running + 10.5 kW per start: two starts at a time within 30 kW
@@ -104,7 +105,7 @@ def test_quarter_hour_steps_agree_with_hourly_steps() -> None:
     site = load_site(HOME)
     hourly = simulate(site).to_json()
     assert site.weather is not None
-    site.weather.step_min = 15
+    site = site.model_copy(update={"weather": site.weather.model_copy(update={"step_min": 15})})
     result = simulate(site)
     assert len(result.years[0].index) == 4 * 8760
     quarter = result.to_json()
@@ -114,10 +115,9 @@ def test_quarter_hour_steps_agree_with_hourly_steps() -> None:
 
 
 def test_weather_file_gives_one_year_and_says_so() -> None:
-    site = tmy3_site()
-    site.inverter = Inverter(kw=3.0)
-    site.battery = Battery(kwh=10.0)
-    site.loads = [AeratorLoad(name="aerator", kind="aerator", kw_per_unit=0.5, units=2)]
+    site = tmy3_site().model_copy(update={
+        "inverter": Inverter(kw=3.0), "battery": Battery(kwh=10.0),
+        "loads": [AeratorLoad(name="aerator", kind="aerator", kw_per_unit=0.5, units=2)]})
     result = simulate(site, years=3)
     assert len(result.years) == 1
     assert any("one year" in w for w in result.warnings)

@@ -152,7 +152,7 @@ def test_epw_file_is_read(tmp_path: Path) -> None:
     path.write_text("\n".join(header + rows) + "\n")
     site = tmy3_site()
     assert site.weather is not None
-    site.weather.file = path
+    site = site.model_copy(update={"weather": site.weather.model_copy(update={"file": path})})
     frame = load_weather(site)[0]
     assert list(frame.columns) == COLUMNS and len(frame) == 8760
     assert frame["ghi"].sum() == pytest.approx(raw["ghi"].sum())
@@ -176,7 +176,7 @@ def test_pvgis_tmy_json_is_read_in_site_time(tmp_path: Path) -> None:
     path.write_text(json.dumps(src))
     site = tmy3_site()
     assert site.weather is not None
-    site.weather.file = path
+    site = site.model_copy(update={"weather": site.weather.model_copy(update={"file": path})})
     frame = load_weather(site)[0]
     assert list(frame.columns) == COLUMNS and len(frame) == 8760
     assert str(frame.index.tz) == "Etc/GMT+5"

@@ -1,0 +1,20 @@
+"""``offgrid check SITE``: validate a site file and summarise it."""
+
+from __future__ import annotations
+
+from offgrid.common import JsonOpt, SiteArg, fail, open_site, out, print_json
+from sizing.errors import SizingError
+
+
+def check(site_file: SiteArg, as_json: JsonOpt = False) -> None:
+    """Validate a site file and summarise it."""
+    site = open_site(site_file)
+    try:
+        if as_json:
+            print_json(site.model_dump(mode="json"))
+        else:
+            from offgrid import summary  # noqa: PLC0415 (pandas: loaded by this command only)
+
+            summary.print_site(out, site)
+    except SizingError as e:
+        fail(f"{site_file}: {e}")

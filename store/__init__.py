@@ -1,0 +1,97 @@
+"""The site's SQLite store: the contract between the controller and the API (and the CLI).
+
+One database file per site (``[api].database``), in WAL mode, its schema versioned by
+sqlite-utils migrations (:mod:`store.schema`). The controller is the only writer of telemetry
+(:class:`store.writer.Store`); the API reads it (:mod:`store.readers`) and writes only commands,
+their audit and its keys (:mod:`store.commands`). The names both sides share (site figures,
+energy categories, alarm kinds, periods, row types) are in :mod:`store.contract`; errors in
+:mod:`store.errors` (root :class:`~store.errors.StoreError`). The store imports nothing from the
+controller, the API or sizing.
+
+Conventions
+-----------
+* Every timestamp (``*_ts``) is **UTC epoch seconds** as a REAL (``time.time()``).
+* ``quality`` is one of ``good``, ``stale``, ``invalid``, ``missing``.
+* JSON columns hold UTF-8 JSON text.
+* Samples, latest values, rollups, energy and device health are committed with
+  ``synchronous=NORMAL``; commands, audit, alarms, events and state with ``synchronous=FULL``
+  (an acknowledged command survives a power cut).
+
+Schema (migration ``m001_initial``: the first release)
+-----------------------------------------------------
+``points(id INTEGER PK, device TEXT, point TEXT)``
+    One row per (device, point) ever seen; ``UNIQUE(device, point)``.
+``samples(point_id INTEGER → points.id, ts REAL, value REAL NULL, quality TEXT)``
+    Raw values as polled, inserted in batches: a row when a value moves by more than the
+    controller's deadband or its quality changes, and at least every heartbeat. Primary key
+    (point_id, ts), WITHOUT ROWID. Pruned after ``control.retention_days``. The view
+    ``samples_named`` adds ``device`` and ``point``.
+``latest(device TEXT, point TEXT, value REAL NULL, quality TEXT, ts REAL)``
+    The last value of each point; primary key (device, point). ``ts`` is the time of the last
+    good read (a stale value keeps its old ``ts``). The device ``site``
+    (:data:`~store.contract.SITE_SOURCE`) holds every site figure
+    (:data:`~store.contract.SITE_FIGURES`), computed once by the controller: the API shows those.
+``rollups(period TEXT, start_ts REAL, source TEXT, energy_in_wh, energy_out_wh, soc_min_pct,
+    soc_max_pct, aerator_h, do_min_mg_l, seconds)``
+    ``period`` is ``1m``, ``15m`` or ``1d`` (the day in the site's time zone); ``source`` is a
+    device name, or ``site`` for site-wide figures. ``seconds`` is the time covered; NULL means
+    not measured. Primary key (period, start_ts, source). **Legacy**: ``energy_in_wh`` and
+    ``energy_out_wh`` hold the energy written by releases before ``m002`` (in/out through a
+    device) and are no longer written: energy is in ``energy``.
+``alarms(id INTEGER PK, key TEXT, kind TEXT, source TEXT, severity TEXT, message TEXT,
+    raised_ts REAL, cleared_ts REAL NULL, acked_ts REAL NULL, acked_by TEXT NULL)``
+    ``kind`` and its ``severity`` come from :data:`~store.contract.ALARMS`. An alarm is active
+    while ``cleared_ts`` is NULL; at most one active alarm per ``key`` (``kind:source``).
+``events(id INTEGER PK, ts REAL, kind TEXT, source TEXT, message TEXT, data TEXT JSON)``
+    A log. Kinds (:data:`~store.contract.EVENT_KINDS`; the writer refuses others):
+    ``alarm_raised``, ``alarm_cleared`` (written by the store with the alarm),
+    ``generator_start``, ``generator_stop``, ``load_switched``, ``strategy_failed``,
+    ``controller_start``, ``controller_stop``, ``threshold_dropped`` (a saved threshold that no
+    longer validates at start-up).
+``interruptions(id INTEGER PK, load TEXT, cause TEXT, start_ts REAL, end_ts REAL NULL)``
+    A supply interruption of one load (shed, inverter trip; an operator's off is *not* one).
+    SAIDI/SAIFI (:func:`store.readers.read_reliability`) count each load as one customer.
+``commands(id INTEGER PK, created_ts REAL, kind TEXT, target TEXT NULL, value TEXT JSON,
+    expires_ts REAL NULL, requested_by TEXT, status TEXT, result TEXT JSON NULL,
+    acked_ts REAL NULL)``
+    Inserted by the API with ``status='pending'``; the controller executes pending rows at its
+    next cycle and sets ``status`` to ``done``, ``rejected`` or ``failed``, with ``result`` and
+    ``acked_ts``. A row past ``expires_ts`` is rejected with ``{"error": "expired"}``.
+``audit(id INTEGER PK, ts REAL, actor TEXT, action TEXT, detail TEXT JSON)``
+    The controller's audit: what it did with each command. Append-only (triggers refuse UPDATE
+    and DELETE).
+``state(key TEXT PK, value TEXT JSON, updated_ts REAL)``
+    What must survive a restart: ``overrides``, ``generator``, ``thresholds``.
+``api_keys(id TEXT PK, name TEXT, role TEXT, hash TEXT, created_ts REAL, created_by TEXT,
+    revoked_ts REAL NULL, revoked_by TEXT NULL, last_used_ts REAL NULL)``
+    The API's keys: ``id`` is 12 public hex digits, ``role`` is ``viewer``, ``operator`` or
+    ``admin``, ``hash`` the SHA-256 (hex) of the whole key, which is never stored;
+    ``created_by``/``revoked_by`` say who (``cli`` or a key). A key is active while
+    ``revoked_ts`` is NULL; ``last_used_ts`` is advisory (written at most once a minute).
+``api_audit(command_id INTEGER PK → commands.id, ts REAL, actor TEXT, before TEXT JSON)``
+    The API's side of the audit: for every command, who sent it and the state the requester
+    saw before asking (inserted with the command, in the same transaction).
+
+Schema (migration ``m002_devices_energy``)
+------------------------------------------
+``devices(device TEXT PK, online INTEGER 0/1, last_poll_ts REAL NULL, last_ok_ts REAL NULL,
+    error TEXT NULL, updated_ts REAL)``
+    Each device's health, upserted every cycle by the controller: ``online`` while it answered
+    its last poll (whether or not its values changed); ``last_poll_ts`` the last request sent,
+    ``last_ok_ts`` the last answer, ``error`` the last failure. ``updated_ts`` is the cycle
+    that wrote the row: a row that stops moving means the controller stopped.
+``energy(period TEXT, start_ts REAL, source TEXT, category TEXT, method TEXT, wh REAL,
+    seconds REAL)``
+    Energy rollups by category (:data:`~store.contract.ENERGY_CATEGORIES`: ``pv``, ``load``,
+    ``battery_charge``, ``battery_discharge``, ``generator``) and method (``counter``: from a
+    device's own counter; ``integrated``: polled power × time) [Wh]. ``source`` ``site`` holds
+    the site's energy as the controller computed it once; device sources are detail. Periods
+    as in ``rollups``; ``seconds`` is the time the cycles covered. Primary key (period,
+    start_ts, source, category, method).
+
+Command kinds (``kind``: ``value``; ``target`` is the load name for ``override_load``)
+    * ``override_load``: ``{"load": str, "on": bool, "expires_s": float}``
+    * ``set_threshold``: ``{"key": str, "value": number}``, a settable ``[control]`` key
+    * ``generator``: ``{"action": "start" | "stop" | "auto"}``
+    * ``ack_alarm``: ``{"alarm_id": int}``
+"""
