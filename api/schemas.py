@@ -66,6 +66,8 @@ class Health(Out):
     database: str
     last_sample: datetime | None
     last_sample_age_s: float | None
+    schema_version: str | None = Field(
+        default=None, description="the newest schema migration applied to the database")
 
 
 class FigurePublic(Out):

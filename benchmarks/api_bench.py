@@ -44,7 +44,9 @@ POINTS = [("site", "soc_pct"), ("site", "pv_w"), ("site", "load_w"), ("site", "d
           ("mppt-1", "pv_w"), ("mppt-2", "pv_w"), ("inverter", "ac_w"), ("relays", "relay_7")]
 EXTRA_LATEST = [("relays", f"relay_{c}") for c in range(7)] + [
     ("inverter", "soc_pct"), ("inverter", "dc_w"), ("mppt-1", "charge_w"), ("mppt-2", "charge_w"),
-    ("do-probe", "do_mg_l"), ("do-probe", "water_temp_c"), ("genset", "generator_running")]
+    ("do-probe", "do_mg_l"), ("do-probe", "water_temp_c"), ("genset", "generator_running")] + [
+    ("site", name) for name in ("battery_v", "battery_w", "water_temp_c", "generator_running",
+                                "fuel_pct")]  # the rest of the site figures the status shows
 
 
 def build(path: Path, days: int) -> None:

@@ -74,7 +74,8 @@ def _print_table(console: Console, site_name: str, data: dict[str, Any]) -> None
 
 def simulate_cmd(site_file: SiteArg, as_json: JsonOpt = False, years: YearsOpt = None) -> None:
     """One design over one or N weather years: energy balance and reliability."""
-    from sizing.simulate import simulate  # noqa: PLC0415 (numba/pvlib load only when used)
+    from sizing.inputs import read_inputs  # noqa: PLC0415 (numba/pvlib load only when used)
+    from sizing.simulate import simulate  # noqa: PLC0415
 
     site = open_site(site_file, "weather", "pv", "inverter")
     if not site.loads:
@@ -82,13 +83,14 @@ def simulate_cmd(site_file: SiteArg, as_json: JsonOpt = False, years: YearsOpt =
     err = Console(stderr=True)
     n_years = years or (site.weather.years if site.weather else 1)
     try:
+        inputs = read_inputs(site, years)
         if n_years > 1 and not as_json:
             with Progress(console=err, transient=True) as progress:
                 task = progress.add_task("simulating weather years", total=n_years)
-                result = simulate(site, years, on_year=lambda done, _n: progress.update(
+                result = simulate(site, inputs, on_year=lambda done, _n: progress.update(
                     task, completed=done))
         else:
-            result = simulate(site, years)
+            result = simulate(site, inputs)
     except SizingError as e:
         fail(f"{site_file}: {e}")
     data = result.to_json()

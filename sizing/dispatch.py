@@ -19,6 +19,12 @@ Rules per step (the same ``[control]`` thresholds as the on-site controller):
 5. **Topology**: DC coupling puts PV (after its MPPT) on the battery bus, so PV to the loads
    goes through the inverter; AC coupling puts PV on the AC bus, so PV to the battery goes
    through the inverter. The inverter's kW limit bounds its output (and its charger input).
+6. **Battery wear**: the SOC at the end of each step is rainflow-counted as it goes (ASTM
+   E1049, as the ``rainflow`` package counts it; half cycles for what is left at the end), and
+   each cycle of depth ``DoD`` uses ``(DoD / DoD_ref)^k / N_ref`` of the battery's cycle life
+   (Miner's rule on the chemistry's curve ``N(DoD) = N_ref · (DoD_ref / DoD)^k``), the cycle
+   counting of HOMER's and SAM's battery lifetime models. One model of battery life, for the
+   simulation, the optimiser's costs and the report.
 
 Energy balance per step [kWh]: ``pv + generator + battery_discharge + unmet = load +
 battery_charge + curtailed + losses``, where battery energies are SOC changes and losses are
@@ -39,6 +45,7 @@ from numba import njit, prange
 from sizing.battery import BatteryParams, charge_step, max_charge_kw, max_discharge_kw
 
 EPS_KWH = 1e-9
+MIN_CYCLE_DEPTH_FRAC = 1e-6  # shallower SOC cycles do no wear [0–1]
 MIN_BATTERY_KWH = 1e-6  # smaller capacities are treated as no battery [kWh]
 
 
@@ -67,6 +74,12 @@ class DispatchConfig(NamedTuple):
     gen_cycle_charging: bool
     fuel_l_per_kwh: float
     fuel_idle_l_per_h_per_kw: float
+    cycle_life: float
+    """Cycles to end of life at ``cycle_life_dod_frac`` [-]."""
+    cycle_life_dod_frac: float
+    """The depth of discharge of ``cycle_life`` [0–1]."""
+    cycle_life_exponent: float
+    """``k`` of the cycle-life curve ``N(DoD) = cycle_life · (cycle_life_dod_frac / DoD)^k``."""
 
 
 class DispatchInputs(NamedTuple):
@@ -116,6 +129,8 @@ class Summary(NamedTuple):
     interruption_minutes: float
     shed_hours: float
     final_soc_kwh: float
+    battery_cycle_damage: float
+    """Fraction of the battery's cycle life used (rainflow and Miner's rule) [0–1]."""
 
 
 class Step(NamedTuple):
@@ -151,6 +166,7 @@ _ZERO = Summary(*(0.0 for _ in SUMMARY_KEYS))
 _S_GENERATOR_STARTS = _S["generator_starts"]
 _S_FINAL_SOC_KWH = _S["final_soc_kwh"]
 _S_BATTERY_EQUIVALENT_CYCLES = _S["battery_equivalent_cycles"]
+_S_BATTERY_CYCLE_DAMAGE = _S["battery_cycle_damage"]
 
 
 class _Served(NamedTuple):
@@ -430,7 +446,8 @@ def _close_pump_windows(  # noqa: PLR0917
 
 
 @njit(inline="always", **_JIT)
-def _account(acc: Summary, step: Step, dt: float, demand_kwh: float, crit_demand_kwh: float,
+def _account(  # noqa: PLR0917 (numba kernels take positional arguments)
+        acc: Summary, step: Step, dt: float, demand_kwh: float, crit_demand_kwh: float,
              gen_fuel_l: float, loss_kwh: float, d_charge_kwh: float, d_discharge_kwh: float,
              d_throughput_kwh: float, cont_unmet: bool, new_interruption: bool) -> Summary:
     """The year's figures after one more step."""
@@ -462,11 +479,98 @@ def _account(acc: Summary, step: Step, dt: float, demand_kwh: float, crit_demand
         interruption_minutes=acc.interruption_minutes + interrupted_min,
         shed_hours=acc.shed_hours + shed_h,
         final_soc_kwh=acc.final_soc_kwh,
+        battery_cycle_damage=acc.battery_cycle_damage,
     )
 
 
+@njit(inline="always", **_JIT)
+def _cycle_damage(depth_frac: float, cfg: DispatchConfig) -> float:
+    """Fraction of the cycle life one full cycle of depth ``depth_frac`` [0–1] uses."""
+    if depth_frac <= MIN_CYCLE_DEPTH_FRAC:
+        return 0.0
+    return (depth_frac / cfg.cycle_life_dod_frac) ** cfg.cycle_life_exponent / cfg.cycle_life
+
+
+@njit(inline="always", **_JIT)
+def _rainflow_push(  # noqa: PLR0917
+        stack: np.ndarray, lo: int, hi: int, x: float, damage: float,
+                   cfg: DispatchConfig) -> tuple[int, int, float]:
+    """Push the reversal ``x`` onto the rainflow stack ``stack[lo:hi]`` and count the cycles it
+    closes (ASTM E1049). Returns the new ``lo``, ``hi`` and damage."""
+    stack[hi] = x
+    hi += 1
+    while hi - lo >= 3:
+        x1 = stack[hi - 3]
+        x2 = stack[hi - 2]
+        x3 = stack[hi - 1]
+        y = abs(x2 - x1)
+        if abs(x3 - x2) < y:
+            break
+        if hi - lo == 3:  # the range holds the starting point: a half cycle
+            damage += 0.5 * _cycle_damage(y, cfg)
+            lo += 1
+        else:  # a full cycle: drop its two points
+            damage += _cycle_damage(y, cfg)
+            stack[hi - 3] = x3
+            hi -= 2
+    return lo, hi, damage
+
+
+class _Wear(NamedTuple):
+    """The rainflow count so far: the stack ``[lo, hi)``, the reversal detector (values seen,
+    capped at 3; the candidate reversal ``x``, the last change ``d`` and the last value) and the
+    damage [0–1]."""
+
+    lo: int
+    hi: int
+    seen: int
+    x: float
+    d: float
+    last: float
+    damage: float
+
+
+_NO_WEAR = _Wear(0, 0, 0, 0.0, 0.0, 0.0, 0.0)
+
+
+@njit(inline="always", **_JIT)
+def _wear_step(stack: np.ndarray, w: _Wear, v: float, cfg: DispatchConfig) -> _Wear:
+    """Feed the SOC ``v`` [0–1] at the end of a step to the rainflow count (reversals as
+    ``rainflow.reversals`` finds them: the first value, each change of direction, the last)."""
+    lo, hi, damage = w.lo, w.hi, w.damage
+    if w.seen == 0:
+        return _Wear(lo, hi, 1, v, 0.0, v, damage)
+    if w.seen == 1:
+        lo, hi, damage = _rainflow_push(stack, lo, hi, w.x, damage, cfg)
+        return _Wear(lo, hi, 2, v, v - w.x, v, damage)
+    if v == w.x:
+        return _Wear(lo, hi, 3, w.x, w.d, v, damage)
+    d = v - w.x
+    if w.d * d < 0.0:
+        lo, hi, damage = _rainflow_push(stack, lo, hi, w.x, damage, cfg)
+    return _Wear(lo, hi, 3, v, d, v, damage)
+
+
+@njit(inline="always", **_JIT)
+def _wear_end(stack: np.ndarray, w: _Wear, cfg: DispatchConfig) -> float:
+    """The damage of the whole count: the last value, then the residue as half cycles."""
+    lo, hi, damage = w.lo, w.hi, w.damage
+    if w.seen == 3:
+        lo, hi, damage = _rainflow_push(stack, lo, hi, w.last, damage, cfg)
+    return _rainflow_residue(stack, lo, hi, damage, cfg)
+
+
+@njit(inline="always", **_JIT)
+def _rainflow_residue(stack: np.ndarray, lo: int, hi: int, damage: float,
+                      cfg: DispatchConfig) -> float:
+    """Count what is left on the stack at the end as half cycles."""
+    for k in range(lo, hi - 1):
+        damage += 0.5 * _cycle_damage(abs(stack[k + 1] - stack[k]), cfg)
+    return damage
+
+
 @njit(**_JIT)
-def _run(  # noqa: PLR0917, PLR0915 (numba kernels take positional arguments)
+def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, inverter_kw: float,
         generator_kw: float, summary: np.ndarray, unmet_by_load: np.ndarray,
         series: np.ndarray, load_series: np.ndarray, record: bool,
@@ -511,6 +615,8 @@ def _run(  # noqa: PLR0917, PLR0915 (numba kernels take positional arguments)
         counts[n_loads + j] = inp.pump_critical[j]
     unmet_acc = np.zeros(n_all)
     acc = _ZERO
+    wear = _NO_WEAR
+    stack = np.empty(inp.pv_kw_per_kwp.size + 2 if has_batt else 0)
     gen_starts = 0.0
 
     for t in range(inp.pv_kw_per_kwp.size):
@@ -555,6 +661,7 @@ def _run(  # noqa: PLR0917, PLR0915 (numba kernels take positional arguments)
                 d_discharge = soc - soc_new
                 d_throughput = -batt_kw * dt
             soc = soc_new
+            wear = _wear_step(stack, wear, soc * inv_kwh, cfg)
         demand_kwh, crit_demand_kwh, served_kw, unmet_kw, crit_unmet_kw, interrupted = \
             _close_pump_windows(inp, t, dt, served, pump_rem, critical, unmet_acc,
                                 s.demand_kwh, s.crit_demand_kwh, s.served_kw, s.unmet_kw,
@@ -583,6 +690,7 @@ def _run(  # noqa: PLR0917, PLR0915 (numba kernels take positional arguments)
         summary[i] = value
     summary[_S_GENERATOR_STARTS] = gen_starts
     summary[_S_FINAL_SOC_KWH] = soc
+    summary[_S_BATTERY_CYCLE_DAMAGE] = _wear_end(stack, wear, cfg)
     if kwh > 0.0:
         summary[_S_BATTERY_EQUIVALENT_CYCLES] = acc.battery_throughput_kwh / kwh
     unmet_by_load[:] = unmet_acc

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sitefile import Battery, Economics, Generator
+from sitefile import Economics, Generator
 
 # A generator that rarely runs still ages: its life is capped at this many calendar years.
 GENERATOR_CALENDAR_LIFE_YEARS = 20.0
@@ -56,7 +56,7 @@ class Operation:
     served_kwh: np.ndarray  # [kWh/year] load energy served
     fuel_l: np.ndarray  # [L/year]
     generator_hours: np.ndarray  # [h/year]
-    battery_life_years: np.ndarray  # [years]
+    battery_life_years: np.ndarray  # [years] (sizing.reliability.battery_life_years)
 
 
 @dataclass(frozen=True)
@@ -125,21 +125,6 @@ def replacement_schedule(life_years: np.ndarray, n_years: int) -> tuple[np.ndarr
     counts = np.diff(cum, axis=1, prepend=0.0)
     salvage = installs_before_end[:, 0] + 1 - n_years / life[:, 0]
     return counts, salvage
-
-
-def battery_life_years(battery: Battery, kwh: np.ndarray, cycles_per_year: np.ndarray
-                       ) -> np.ndarray:
-    """Battery life [years]: calendar life, or sooner if its cycle life is used up.
-
-    ``cycles_per_year`` are equivalent full cycles [1/year]; the cycle life at its rated depth of
-    discharge d is worth ``cycle_life × d`` equivalent full cycles.
-    """
-    full_cycles = battery.cycle_life * battery.cycle_life_dod_pct / 100
-    cycles = np.asarray(cycles_per_year, dtype=float)
-    with np.errstate(divide="ignore"):
-        wear_life = np.where(cycles > 0, full_cycles / np.maximum(cycles, 1e-12), np.inf)
-    life = np.minimum(battery.calendar_life_years, wear_life)
-    return np.where(np.asarray(kwh) > 0, life, np.inf)
 
 
 def generator_life_years(generator: Generator | None, hours_per_year: np.ndarray) -> np.ndarray:

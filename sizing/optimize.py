@@ -13,7 +13,7 @@ on the edge of a search range.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,14 +28,13 @@ from sizing.economics import (
     Designs,
     DieselOnly,
     Operation,
-    battery_life_years,
     costs,
     diesel_only,
     diesel_only_kw,
 )
 from sizing.errors import SizingError
-from sizing.reliability import motor_start_check
-from sizing.weather import load_weather
+from sizing.inputs import SiteInputs
+from sizing.reliability import battery_life_years, motor_start_check
 
 DIMENSIONS = ("kwp", "kwh", "inverter_kw", "generator_kw")
 LABELS = {"kwp": "PV kWp", "kwh": "battery kWh", "inverter_kw": "inverter kW",
@@ -296,6 +295,8 @@ def explain(site: Site, designs: Designs, perf: Performance, *, npc: np.ndarray,
 Progress = Callable[[int, int], None]
 YearInputs = tuple[DispatchInputs, DispatchConfig]
 CHUNK = 2048  # designs per kernel call, so the progress bar moves
+P90_YEARS = 10  # synthetic weather years of the P90 sensitivity case (with monthly weather)
+HOURS_PER_YEAR = 8760.0  # battery wear is reported per year of this length [h]
 
 
 def run_designs(inp: DispatchInputs, cfg: DispatchConfig, d: Designs) -> ManyResult:
@@ -310,13 +311,13 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
     """Dispatch every design in every weather year with the compiled kernel.
 
     Reliability figures are the worst year's (``reduce="max"``) or the P90 year's; energy,
-    fuel and battery wear are the mean year's.
+    fuel and battery wear (the kernel's rainflow count, per year of 8760 h) are the mean year's.
     """
     assert site.battery is not None
     n, n_years = len(designs), len(years)
     keys = ("unmet_kwh", "load_kwh", "critical_unmet_kwh", "critical_load_kwh",
             "interruption_minutes", "served_kwh", "generator_fuel_l", "generator_hours",
-            "battery_equivalent_cycles")
+            "battery_cycle_damage")
     out = {k: np.zeros((n_years, n)) for k in keys}
     done = 0
     for y, (inp, cfg) in enumerate(years):
@@ -328,6 +329,7 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
             done += part.stop - part.start
             if progress is not None:
                 progress(done, n * n_years)
+        out["battery_cycle_damage"][y] /= inp.pv_kw_per_kwp.size * cfg.dt_h / HOURS_PER_YEAR
     with np.errstate(divide="ignore", invalid="ignore"):
         unmet = np.where(out["load_kwh"] > 0, out["unmet_kwh"] / out["load_kwh"], 0.0)
         crit = np.where(out["critical_load_kwh"] > 0,
@@ -347,8 +349,10 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
             served_kwh=mean["served_kwh"],
             fuel_l=mean["generator_fuel_l"],
             generator_hours=mean["generator_hours"],
-            battery_life_years=battery_life_years(site.battery, designs.kwh,
-                                                  mean["battery_equivalent_cycles"]),
+            battery_life_years=np.where(
+                designs.kwh > 0,
+                battery_life_years(mean["battery_cycle_damage"], site.battery.calendar_life_years),
+                np.inf),
         ),
     )
 
@@ -362,15 +366,13 @@ def engine_site(site: Site) -> Site:
     return site.model_copy(update={"generator": Generator.model_validate({"kw": 1.0})})
 
 
-def year_inputs(site: Site, weather: list[pd.DataFrame]) -> list[YearInputs]:
+def year_inputs(site: Site, weather: list[pd.DataFrame],
+                profiles_kw: Mapping[str, np.ndarray]) -> list[YearInputs]:
     """The dispatch kernel's inputs for each weather year, built by the sizing engine."""
     engine = engine_site(site)
-    out: list[YearInputs] = []
-    loads: simulate.LoadSet | None = None
-    for w in weather:
-        inp, cfg, loads = simulate.dispatch_setup(engine, w, loads)
-        out.append((inp, cfg))
-    return out
+    loads = simulate.year_loads(engine, weather, profiles_kw)
+    return [simulate.dispatch_setup(engine, w, year_loads)
+            for w, year_loads in zip(weather, loads, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -390,7 +392,7 @@ class Result:
     sensitivity: dict[str, Any]
     evaluated: int  # design-years simulated: the search, its sensitivity cases and the baseline
     elapsed_s: float  # [s] all of it, once the weather is loaded and the kernel compiled
-    weather: list[pd.DataFrame]
+    inputs: SiteInputs  # the weather years and load profiles searched over
 
 
 def _winner(npc: np.ndarray, ok: np.ndarray) -> int | None:
@@ -486,20 +488,18 @@ def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performan
     return out
 
 
-def optimize(site: Site, weather: list[pd.DataFrame] | None = None, *,
-             progress: Progress | None = None, p90_years: int = 10) -> Result:
-    """Search the ``[search]`` grid of ``site`` and explain the winner.
+def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None) -> Result:
+    """Search the ``[search]`` grid of ``site`` over the weather years of ``inputs`` (read at
+    the edge: :func:`sizing.inputs.read_inputs`) and explain the winner.
 
-    ``weather`` defaults to the site's own weather years; the P90 sensitivity runs the winner
-    over ``p90_years`` synthetic years (or the given years when they are more).
+    The P90 sensitivity runs the winner over ``inputs.p90_weather`` when it holds more than
+    one year. ``elapsed_s`` covers all of it (PV and loads of every year, the search, the
+    sensitivity cases and the baseline) except compiling the kernel.
     """
     grid = build_grid(site)
-    if weather is None:
-        weather = load_weather(site)
-    years = year_inputs(site, weather)
-    p90 = weather if len(weather) >= p90_years else (
-        load_weather(site, p90_years) if site.weather and site.weather.file is None else weather)
-    p90_inputs = year_inputs(site, p90) if len(p90) > 1 else []
+    start = time.perf_counter()
+    years, p90_inputs = _search_inputs(site, inputs)
+    prepared_s = time.perf_counter() - start
     run_designs(*years[0], grid.designs.take(0))  # compile or load the kernel before timing
     start = time.perf_counter()
     perf = evaluate(site, years, grid.designs, progress)
@@ -520,11 +520,21 @@ def optimize(site: Site, weather: list[pd.DataFrame] | None = None, *,
     sens = sensitivity(site, grid, years, perf, npc=c.npc_vnd, winner=best,
                        p90_years=p90_inputs, progress=progress)
     diesel = diesel_baseline(site, years)
-    elapsed = time.perf_counter() - start
+    elapsed = prepared_s + time.perf_counter() - start
     evaluated = len(grid.designs) * len(years) + sens.pop("design_years") + len(years)
     return Result(grid=grid, perf=perf, costs=c, feasible=ok, best=best, pareto=front,
                   explanation=explanation, warnings=warnings, edges=edges, diesel=diesel,
-                  sensitivity=sens, evaluated=evaluated, elapsed_s=elapsed, weather=weather)
+                  sensitivity=sens, evaluated=evaluated, elapsed_s=elapsed, inputs=inputs)
+
+
+def _search_inputs(site: Site, inputs: SiteInputs) -> tuple[list[YearInputs], list[YearInputs]]:
+    """The kernel's inputs for the design years and for the P90 years (none unless there are
+    several); a year in both (the same frame) is modelled once."""
+    p90_weather = inputs.p90_weather if len(inputs.p90_weather) > 1 else []
+    unique = list({id(w): w for w in [*inputs.weather, *p90_weather]}.values())
+    built = dict(zip((id(w) for w in unique), year_inputs(site, unique, inputs.profiles_kw),
+                     strict=True))
+    return [built[id(w)] for w in inputs.weather], [built[id(w)] for w in p90_weather]
 
 
 def design_summary(result: Result, i: int) -> dict[str, Any]:

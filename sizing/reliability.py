@@ -1,4 +1,4 @@
-"""Reliability and wear figures: battery life from rainflow cycles, motor starts, P50/P90."""
+"""Reliability and wear figures: battery life from its cycle damage, motor starts, P50/P90."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import rainflow
+from numpy.typing import ArrayLike
 
 from sitefile import AeratorLoad, PumpLoad, Site
 
@@ -18,38 +18,16 @@ HIGHER_IS_BETTER = frozenset({"pv_ac_kwh", "served_kwh", "renewable_fraction",
                               "battery_life_years"})
 
 
-def turning_points(x: np.ndarray) -> np.ndarray:
-    """The reversals of a series, ends included (what rainflow counts; cheaper to feed it)."""
-    x = np.asarray(x, dtype=float)
-    if x.size < 3:
-        return x
-    y = x[np.concatenate(([True], np.diff(x) != 0))]  # drop flat repeats
-    if y.size < 3:
-        return x
-    d = np.diff(y)
-    turn = np.concatenate(([True], d[1:] * d[:-1] < 0, [True]))
-    return y[turn] if turn.sum() > 2 else y  # rainflow counts nothing in two points
+def battery_life_years(damage_per_year: ArrayLike, calendar_life_years: float) -> np.ndarray:
+    """Years until the battery reaches end of life: cycling or calendar, whichever comes first.
 
-
-def cycle_damage(soc_frac: np.ndarray, cycle_life: float, cycle_life_dod_frac: float,
-                 exponent: float) -> float:
-    """Fraction of cycle life used by an SOC trace [0–1 of capacity], counted by rainflow.
-
-    Cycle life versus depth of discharge: ``N(DoD) = cycle_life · (DoD_ref / DoD)^exponent``;
-    damage is Miner's sum of ``count / N(DoD)`` (half cycles count 0.5).
+    ``damage_per_year``: fraction of the cycle life used a year, from the dispatch kernel's
+    rainflow count (``battery_cycle_damage``, :mod:`sizing.dispatch`) [1/year].
     """
-    damage = 0.0
-    for dod, count in rainflow.count_cycles(turning_points(soc_frac)):
-        if dod > 1e-6:
-            damage += count / (cycle_life * (cycle_life_dod_frac / dod) ** exponent)
-    return damage
-
-
-def battery_life_years(damage_per_year: float, calendar_life_years: float) -> float:
-    """Years until the battery reaches end of life: cycling or calendar, whichever comes first."""
-    if damage_per_year <= 0.0:
-        return calendar_life_years
-    return min(calendar_life_years, 1.0 / damage_per_year)
+    damage = np.asarray(damage_per_year, dtype=float)
+    with np.errstate(divide="ignore"):
+        by_cycling = np.where(damage > 0.0, 1.0 / np.maximum(damage, 1e-300), np.inf)
+    return np.minimum(calendar_life_years, by_cycling)
 
 
 @dataclass(frozen=True)

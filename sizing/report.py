@@ -518,7 +518,7 @@ def report_data(site: Site, result: Result) -> ReportData:
         raise SizingError("no design meets the constraints, so there is nothing to report")
     design = design_dict(result.grid.designs, result.best)
     designed = apply_design(site, design)
-    sim = simulate.simulate(designed, years=len(result.weather))
+    sim = simulate.simulate(designed, result.inputs)  # the search's own weather
     year = sim.years[0]
     series = year.run.series
     dt_h = float(len(year.index) and (year.index[1] - year.index[0]) / pd.Timedelta(hours=1))

@@ -1,15 +1,16 @@
 """The orchestrator: one design of a site over one or several weather years.
 
-``simulate(site)`` loads the weather, models PV (:mod:`sizing.pv`), builds the loads
+``simulate(site, inputs)`` takes the weather years and load profiles read once at the edge
+(:func:`sizing.inputs.read_inputs`), models PV (:mod:`sizing.pv`), builds the loads
 (:mod:`sizing.loads`), runs the dispatch kernel (:mod:`sizing.dispatch`) and derives the
-reliability and wear figures (:mod:`sizing.reliability`). ``dispatch_setup`` gives another
-caller (the optimizer) the kernel's inputs for a weather year.
+reliability and wear figures (:mod:`sizing.reliability`). It reads no file. ``dispatch_setup``
+gives another caller (the optimizer) the kernel's inputs for a weather year.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,12 +28,13 @@ from sitefile import (
 )
 from sizing.dispatch import DispatchConfig, DispatchInputs, DispatchResult, dispatch
 from sizing.errors import SizingError
+from sizing.inputs import SiteInputs
 from sizing.loads import (
     aerator_kw,
     appliance_minutes_kw,
     in_window,
     local_hour_mid,
-    profile_load_kw,
+    profile_kw,
     pump_steps_left,
     step_mean,
     step_minutes,
@@ -41,11 +43,9 @@ from sizing.pv import pv_kw_per_kwp
 from sizing.reliability import (
     LOSSES_TARGET_PCT,
     battery_life_years,
-    cycle_damage,
     motor_start_check,
     p50_p90,
 )
-from sizing.weather import load_weather
 
 # The keys of ``size simulate --json`` (DESIGN.md §2), then the extra figures.
 JSON_KEYS = (
@@ -88,7 +88,7 @@ def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
     b = site.battery
     c = site.control
     g = site.generator
-    preset = CHEMISTRY_PRESETS["lfp"]
+    preset = CHEMISTRY_PRESETS["lfp"]  # without a battery only its SOC limits are read
     min_soc = b.min_soc_pct if b else preset["min_soc_pct"]
     max_soc = b.max_soc_pct if b else preset["max_soc_pct"]
     init_soc = b.initial_soc_pct if b else max_soc
@@ -116,6 +116,9 @@ def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
         gen_cycle_charging=bool(g and g.strategy == "cycle_charging"),
         fuel_l_per_kwh=g.fuel_l_per_kwh if g else 0.0,
         fuel_idle_l_per_h_per_kw=g.fuel_l_per_h_idle / g.kw if g and g.kw > 0 else 0.0,
+        cycle_life=b.cycle_life if b else preset["cycle_life"],
+        cycle_life_dod_frac=(b.cycle_life_dod_pct if b else preset["cycle_life_dod_pct"]) / 100.0,
+        cycle_life_exponent=b.cycle_life_exponent if b else preset["cycle_life_exponent"],
     )
 
 
@@ -135,8 +138,12 @@ class LoadSet:
     quiet: np.ndarray
 
 
-def build_loads(site: Site, index: pd.DatetimeIndex) -> LoadSet:
-    """Every load of the site over ``index`` (appliance loads seeded by their ``seed``)."""
+def build_loads(site: Site, index: pd.DatetimeIndex,
+                profiles_kw: Mapping[str, np.ndarray]) -> LoadSet:
+    """Every load of the site over ``index`` (appliance loads seeded by their ``seed``).
+
+    ``profiles_kw``: each profile load's year as read by :func:`sizing.inputs.read_profiles`
+    [kW]. Raises :class:`SizingError` when a profile load has none."""
     step = step_minutes(index)
     c = site.control
     continuous: list[tuple[int, int, str, np.ndarray, bool, bool]] = []
@@ -146,7 +153,9 @@ def build_loads(site: Site, index: pd.DatetimeIndex) -> LoadSet:
             pumps.append(load)
             continue
         if isinstance(load, ProfileLoad):
-            kw = profile_load_kw(load, index)
+            if load.name not in profiles_kw:
+                raise SizingError(f"load {load.name!r}: its profile {load.profile} was not read")
+            kw = profile_kw(profiles_kw[load.name], load.scale, index)
         elif isinstance(load, ApplianceLoad):
             minutes = appliance_minutes_kw(load, np.random.default_rng(load.seed))
             kw = step_mean(minutes, index, step)
@@ -192,14 +201,28 @@ def _dt_h(index: pd.DatetimeIndex) -> float:
     return step_minutes(index) / 60.0
 
 
+def year_loads(site: Site, weather: Sequence[pd.DataFrame],
+               profiles_kw: Mapping[str, np.ndarray]) -> list[LoadSet]:
+    """The loads of each weather year, built once per distinct time index (synthetic years
+    share one calendar)."""
+    built: list[tuple[pd.DatetimeIndex, LoadSet]] = []
+    out = []
+    for frame in weather:
+        index = pd.DatetimeIndex(frame.index)
+        same = [loads for seen, loads in built if seen.equals(index)]
+        if not same:
+            same = [build_loads(site, index, profiles_kw)]
+            built.append((index, same[0]))
+        out.append(same[0])
+    return out
+
+
 def dispatch_setup(site: Site, weather: pd.DataFrame,
-                   loads: LoadSet | None = None) -> tuple[DispatchInputs, DispatchConfig, LoadSet]:
-    """Everything the kernel needs for one weather year (``loads`` reused when given)."""
+                   loads: LoadSet) -> tuple[DispatchInputs, DispatchConfig]:
+    """Everything the kernel needs for one weather year, ``loads`` built over its index."""
     index = pd.DatetimeIndex(weather.index)
-    if loads is None or loads.load_kw.shape[1] != len(index):
-        loads = build_loads(site, index)
     inp = dispatch_inputs(loads, pv_kw_per_kwp(site, weather))
-    return inp, dispatch_config(site, _dt_h(index)), loads
+    return inp, dispatch_config(site, _dt_h(index))
 
 
 @dataclass(frozen=True)
@@ -213,16 +236,15 @@ class YearResult:
 
 
 def year_figures(site: Site, run: DispatchResult, years_fraction: float = 1.0) -> dict[str, float]:
-    """The reported figures of one simulated year from the kernel's summary and series."""
+    """The reported figures of one simulated year from the kernel's summary."""
     s = run.summary
     load = s["load_kwh"]
     crit = s["critical_load_kwh"]
     served = s["served_kwh"]
     b = site.battery
     if b is not None and b.kwh > 0:
-        damage = cycle_damage(run.series["soc_kwh"] / b.kwh, b.cycle_life,
-                              b.cycle_life_dod_pct / 100.0, b.cycle_life_exponent)
-        life = battery_life_years(damage / years_fraction, b.calendar_life_years)
+        life = float(battery_life_years(s["battery_cycle_damage"] / years_fraction,
+                                        b.calendar_life_years))
     else:
         life = 0.0
     return {
@@ -251,11 +273,12 @@ def year_figures(site: Site, run: DispatchResult, years_fraction: float = 1.0) -
     }
 
 
-def simulate_year(site: Site, weather: pd.DataFrame, design: Design | None = None,
-                  loads: LoadSet | None = None) -> YearResult:
-    """One weather year of ``design`` (default: the site file's)."""
+def simulate_year(site: Site, weather: pd.DataFrame, loads: LoadSet,
+                  design: Design | None = None) -> YearResult:
+    """One weather year of ``design`` (default: the site file's); ``loads`` over its index
+    (:func:`build_loads`)."""
     design = design or site_design(site)
-    inp, cfg, loads = dispatch_setup(site, weather, loads)
+    inp, cfg = dispatch_setup(site, weather, loads)
     run = dispatch(inp, cfg, design.kwp, design.kwh, inverter_kw=design.inverter_kw,
                    generator_kw=design.generator_kw)
     index = pd.DatetimeIndex(weather.index)
@@ -322,31 +345,27 @@ class Simulation:
         }
 
 
-def simulate(site: Site, years: int | None = None, design: Design | None = None,
+def simulate(site: Site, inputs: SiteInputs, design: Design | None = None,
              on_year: Callable[[int, int], None] | None = None) -> Simulation:
-    """Simulate the site's design (or ``design``) over ``years`` weather years.
+    """Simulate the site's design (or ``design``) over the weather years of ``inputs``.
 
     ``on_year(done, total)`` is called after each year (for a progress bar).
     """
     design = design or site_design(site)
-    weathers = load_weather(site, years)
+    weathers = inputs.weather
+    if not weathers:
+        raise SizingError("no weather year to simulate")
+    all_loads = year_loads(site, weathers, inputs.profiles_kw)
     results: list[YearResult] = []
-    loads: LoadSet | None = None
-    loads_index: pd.DatetimeIndex | None = None
-    for k, weather in enumerate(weathers):
-        index = pd.DatetimeIndex(weather.index)
-        if loads is None or loads_index is None or not index.equals(loads_index):
-            loads, loads_index = build_loads(site, index), index
-        results.append(simulate_year(site, weather, design, loads))
+    for k, (weather, loads) in enumerate(zip(weathers, all_loads, strict=True)):
+        results.append(simulate_year(site, weather, loads, design))
         if on_year is not None:
             on_year(k + 1, len(weathers))
     p50, p90 = p50_p90([y.figures for y in results])
-    assert loads is not None
+    loads = all_loads[0]
     peak = max(float(_running_kw(loads, y).max()) for y in results)
     motor = motor_start_check(site, _others_peak_kw(site, loads, results))
-    warnings = []
-    if site.weather is not None and site.weather.file is not None and (years or 1) > 1:
-        warnings.append(f"a weather file holds one year: simulated 1 year, not {years}")
+    warnings = list(inputs.warnings)
     if motor is not None and not motor.ok:
         warnings.append("motor start: " + motor.advice)
     if peak > design.inverter_kw:

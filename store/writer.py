@@ -97,7 +97,8 @@ class Store:
                     health: Sequence[DeviceHealth] = ()) -> None:
         """One cycle's telemetry in one transaction: raw ``samples`` (which also update
         ``latest``), ``latest``-only updates, rollups and energy over ``dt_s`` seconds (skipped
-        when ``dt_s`` ≤ 0), and each device's ``health``."""
+        when ``dt_s`` ≤ 0; a source with only energy gets no ``rollups`` row), and each
+        device's ``health``."""
         try:
             with transaction(self.conn, durable=False) as c:
                 rows = [(s.ts, self._point_id(s.device, s.point), s.value, s.quality)
@@ -125,8 +126,9 @@ class Store:
         for period in PERIODS:
             start = period_start(now_ts, period, self.tz)
             for source, d in rollup.items():
-                rows.append((period, start, source, d.soc_pct, d.soc_pct, d.aerator_h,
-                             d.do_mg_l, dt_s))
+                if (d.soc_pct, d.aerator_h, d.do_mg_l) != (None, None, None):
+                    rows.append((period, start, source, d.soc_pct, d.soc_pct, d.aerator_h,
+                                 d.do_mg_l, dt_s))
                 energy += [(period, start, source, e.category, e.method, e.wh, dt_s)
                            for e in d.energy]
         c.executemany(_ROLLUP_UPSERT, rows)
@@ -147,7 +149,7 @@ class Store:
             raise StoreError(f"{self.path}: cannot prune: {e}") from e
         return n
 
-    # events, alarms, interruptions, audit, state (synchronous=FULL) -----------------------
+    # events, alarms, interruptions, state (synchronous=FULL) -----------------------------
 
     def event(self, ts: float, kind: str, source: str, message: str,
               data: Mapping[str, Any] | None = None) -> None:
@@ -220,13 +222,6 @@ class Store:
         """Loads with an open interruption."""
         return {r["load"] for r in self.conn.execute(
             "SELECT load FROM interruptions WHERE end_ts IS NULL")}
-
-    def audit(self, ts: float, actor: str, action: str,
-              detail: Mapping[str, Any] | None = None) -> None:
-        """Append to the audit log."""
-        with transaction(self.conn, durable=True) as c:
-            c.execute("INSERT INTO audit (ts, actor, action, detail) VALUES (?,?,?,?)",
-                      (ts, actor, action, None if detail is None else to_json(detail)))
 
     def set_state(self, ts: float, key: str, value: Any) -> None:
         """Store ``value`` (JSON) under ``key``."""

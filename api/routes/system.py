@@ -21,12 +21,14 @@ router = APIRouter(tags=["system"])
 async def healthz(ctx: Ctx, response: Response) -> Health:
     try:
         last = readers.read_last_sample_ts(ctx.conn)
+        version = readers.applied_migrations(ctx.conn)[-1:]
     except (sqlite3.Error, StoreError):
         response.status_code = 503
         return Health(status="degraded", database="unavailable", last_sample=None,
                       last_sample_age_s=None)
     age = None if last is None else max(0.0, time.time() - last)
-    return Health(status="ok", database="ok", last_sample=iso(last), last_sample_age_s=age)
+    return Health(status="ok", database="ok", last_sample=iso(last), last_sample_age_s=age,
+                  schema_version=version[0] if version else None)
 
 
 @router.get("/metrics", summary="Prometheus metrics (text format 0.0.4)",

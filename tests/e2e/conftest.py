@@ -38,6 +38,7 @@ def wait_for(what: str, check: Callable[[], Any], timeout_s: float = POLL_TIMEOU
 class Live:
     site: DemoSite
     keys: dict[str, str]
+    started_mono: float  # when the three processes were ready [s, monotonic]
 
     @property
     def base(self) -> str:
@@ -48,6 +49,13 @@ class Live:
                                     timeout=5) as r:
             state: dict[str, Any] = json.load(r)
         return state
+
+    def sim_speed(self, speed: float) -> None:
+        """Set the simulator's speed through its control port (0 pauses the plant)."""
+        req = urllib.request.Request(self.site.control_url.rstrip("/") + "/speed",
+                                     data=json.dumps({"speed": speed}).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=5).close()
 
 
 def cli_key(site: DemoSite, role: str) -> str:
@@ -70,8 +78,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         f.write(f"\n[sim]\nstart = {morning.isoformat()}\n")
     try:
         site.start()
+        started = time.monotonic()
         keys = {"admin": site.key, "viewer": cli_key(site, "viewer"),
                 "operator": cli_key(site, "operator")}
-        yield Live(site, keys)
+        yield Live(site, keys, started)
     finally:
         site.stop()

@@ -60,8 +60,9 @@ def test_same_seed_same_years_other_seed_other_years() -> None:
         pd.testing.assert_frame_equal(x, y)
     assert not np.allclose(a[0]["ghi"], a[1]["ghi"])  # years differ from each other
     assert site.weather is not None
-    site.weather.seed += 1
-    c = load_weather(site, 1)
+    other = site.model_copy(update={"weather": site.weather.model_copy(
+        update={"seed": site.weather.seed + 1})})
+    c = load_weather(other, 1)
     assert not np.allclose(a[0]["ghi"], c[0]["ghi"])
 
 

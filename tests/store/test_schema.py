@@ -38,8 +38,8 @@ def test_new_database_gets_each_migration_once(tmp_path: Path) -> None:
     assert readers.applied_migrations(conn) == ALL
 
 
-def test_fixture_is_a_v1_database() -> None:
-    conn = sqlite3.connect(f"file:{FIXTURE}?mode=ro", uri=True)
+def test_fixture_is_a_v1_database(v1: Path) -> None:
+    conn = sqlite3.connect(v1)  # a copy: opening a WAL database writes beside it
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "_sqlite_migrations" not in tables and "energy" not in tables
     assert {"samples", "rollups", "api_keys", "api_audit"} <= tables

@@ -89,6 +89,7 @@ def test_energy_by_category_and_method(st: Store) -> None:
     q = readers.read_energy(st.conn, "15m", 0, source="mppt-1")
     assert [(r["start_ts"] - T0 + 30, r["wh"]) for r in q] == [(0.0, 22.5), (900.0, 1.0)]
     assert {r["source"] for r in readers.read_energy(st.conn, "1m", 0)} == {"site", "mppt-1"}
+    assert readers.read_rollups(st.conn, "1d", 0) == []  # energy only: no empty rollup rows
     with pytest.raises(StoreError, match="cannot write telemetry"):
         st.write_cycle(T0, [], {SITE_SOURCE: RollupDelta(
             energy=(EnergyStep("wind", 1.0, "counter"),))}, 1.0)  # type: ignore[arg-type]
