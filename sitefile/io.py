@@ -94,11 +94,12 @@ def write_site(source: Path, target: Path,
     the written file validates to.
 
     ``changes`` maps a section to the keys to set in it (the section is added when the file
-    has none), or to ``None`` to remove the section. A key the source did not give is left
-    out when the preset or default it falls back to gives the same value (a file that left the
-    battery's power limits to 0.5 C keeps doing so). Every comment and the order of the other
-    keys are kept; relative file names are rewritten for ``target``'s folder. Nothing is
-    written when the result does not validate (:class:`SiteFileError`).
+    has none), or to ``None`` to remove the section. A value equal to the file's keeps the
+    file's spelling; a key the source did not give is left out when the preset or default it
+    falls back to gives the same value (a file that left the battery's power limits to 0.5 C
+    keeps doing so). Every comment and the order of the other keys are kept; relative file
+    names are rewritten for ``target``'s folder. Nothing is written when the result does not
+    validate (:class:`SiteFileError`).
     """
     doc = tomlkit.parse(source.read_text(encoding="utf-8"))
     not_given: list[tuple[str, str]] = []
@@ -116,6 +117,8 @@ def write_site(source: Path, target: Path,
         for key, value in values.items():
             if key not in table:
                 not_given.append((section, key))
+            elif _same(table[key], value):
+                continue  # unchanged: keep the file's own spelling
             table[key] = _toml_value(value)
     for section, key in not_given:
         table = doc[section]

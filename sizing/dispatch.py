@@ -105,32 +105,15 @@ class DispatchInputs(NamedTuple):
     """[T] bool: the generator's quiet hours."""
 
 
-class Summary(NamedTuple):
-    """One design-year's figures: the columns of :func:`dispatch_many`, in this order."""
-
-    pv_kwh: float
-    load_kwh: float
-    served_kwh: float
-    unmet_kwh: float
-    critical_load_kwh: float
-    critical_unmet_kwh: float
-    loss_of_load_hours: float
-    curtailed_kwh: float
-    battery_charge_kwh: float
-    battery_discharge_kwh: float
-    battery_throughput_kwh: float
-    battery_equivalent_cycles: float
-    generator_kwh: float
-    generator_hours: float
-    generator_starts: float
-    generator_fuel_l: float
-    losses_kwh: float
-    interruptions: float
-    interruption_minutes: float
-    shed_hours: float
-    final_soc_kwh: float
-    battery_cycle_damage: float
-    """Fraction of the battery's cycle life used (rainflow and Miner's rule) [0–1]."""
+# The summary figures of one design-year: the columns of :func:`dispatch_many`, in this order.
+# ``battery_cycle_damage`` is the fraction of the battery's cycle life used [0–1].
+SUMMARY_KEYS: tuple[str, ...] = (
+    "pv_kwh", "load_kwh", "served_kwh", "unmet_kwh", "critical_load_kwh", "critical_unmet_kwh",
+    "loss_of_load_hours", "curtailed_kwh", "battery_charge_kwh", "battery_discharge_kwh",
+    "battery_throughput_kwh", "battery_equivalent_cycles", "generator_kwh", "generator_hours",
+    "generator_starts", "generator_fuel_l", "losses_kwh", "interruptions", "interruption_minutes",
+    "shed_hours", "final_soc_kwh", "battery_cycle_damage",
+)
 
 
 class Step(NamedTuple):
@@ -156,16 +139,32 @@ class Step(NamedTuple):
     interrupted: float
 
 
-SUMMARY_KEYS: tuple[str, ...] = Summary._fields
 SERIES_KEYS: tuple[str, ...] = Step._fields
 N_SUMMARY = len(SUMMARY_KEYS)
 N_SERIES = len(SERIES_KEYS)
 _S = {name: i for i, name in enumerate(SUMMARY_KEYS)}
-_ZERO = Summary(*(0.0 for _ in SUMMARY_KEYS))
-# Figures the kernel writes once, after the last step (the others accumulate step by step).
-_S_GENERATOR_STARTS = _S["generator_starts"]
-_S_FINAL_SOC_KWH = _S["final_soc_kwh"]
+# Summary columns as compile-time constants of the kernel, derived from the key list.
+_S_PV_KWH = _S["pv_kwh"]
+_S_LOAD_KWH = _S["load_kwh"]
+_S_SERVED_KWH = _S["served_kwh"]
+_S_UNMET_KWH = _S["unmet_kwh"]
+_S_CRITICAL_LOAD_KWH = _S["critical_load_kwh"]
+_S_CRITICAL_UNMET_KWH = _S["critical_unmet_kwh"]
+_S_LOSS_OF_LOAD_HOURS = _S["loss_of_load_hours"]
+_S_CURTAILED_KWH = _S["curtailed_kwh"]
+_S_BATTERY_CHARGE_KWH = _S["battery_charge_kwh"]
+_S_BATTERY_DISCHARGE_KWH = _S["battery_discharge_kwh"]
+_S_BATTERY_THROUGHPUT_KWH = _S["battery_throughput_kwh"]
 _S_BATTERY_EQUIVALENT_CYCLES = _S["battery_equivalent_cycles"]
+_S_GENERATOR_KWH = _S["generator_kwh"]
+_S_GENERATOR_HOURS = _S["generator_hours"]
+_S_GENERATOR_STARTS = _S["generator_starts"]
+_S_GENERATOR_FUEL_L = _S["generator_fuel_l"]
+_S_LOSSES_KWH = _S["losses_kwh"]
+_S_INTERRUPTIONS = _S["interruptions"]
+_S_INTERRUPTION_MINUTES = _S["interruption_minutes"]
+_S_SHED_HOURS = _S["shed_hours"]
+_S_FINAL_SOC_KWH = _S["final_soc_kwh"]
 _S_BATTERY_CYCLE_DAMAGE = _S["battery_cycle_damage"]
 
 
@@ -447,40 +446,35 @@ def _close_pump_windows(  # noqa: PLR0917
 
 @njit(inline="always", **_JIT)
 def _account(  # noqa: PLR0917 (numba kernels take positional arguments)
-        acc: Summary, step: Step, dt: float, demand_kwh: float, crit_demand_kwh: float,
-             gen_fuel_l: float, loss_kwh: float, d_charge_kwh: float, d_discharge_kwh: float,
-             d_throughput_kwh: float, cont_unmet: bool, new_interruption: bool) -> Summary:
-    """The year's figures after one more step."""
-    # (numba: no conditional expressions inside a call with many keyword arguments)
-    lol_h = dt if cont_unmet else 0.0
-    gen_h = dt if step.generator_on else 0.0
-    started = 1.0 if new_interruption else 0.0
-    interrupted_min = dt * 60.0 if step.interrupted else 0.0
-    shed_h = dt if step.shed else 0.0
-    return Summary(
-        pv_kwh=acc.pv_kwh + step.pv_kw * dt,
-        load_kwh=acc.load_kwh + demand_kwh,
-        served_kwh=acc.served_kwh + step.served_kw * dt,
-        unmet_kwh=acc.unmet_kwh + step.unmet_kw * dt,
-        critical_load_kwh=acc.critical_load_kwh + crit_demand_kwh,
-        critical_unmet_kwh=acc.critical_unmet_kwh + step.critical_unmet_kw * dt,
-        loss_of_load_hours=acc.loss_of_load_hours + lol_h,
-        curtailed_kwh=acc.curtailed_kwh + step.curtailed_kw * dt,
-        battery_charge_kwh=acc.battery_charge_kwh + d_charge_kwh,
-        battery_discharge_kwh=acc.battery_discharge_kwh + d_discharge_kwh,
-        battery_throughput_kwh=acc.battery_throughput_kwh + d_throughput_kwh,
-        battery_equivalent_cycles=acc.battery_equivalent_cycles,
-        generator_kwh=acc.generator_kwh + step.generator_kw * dt,
-        generator_hours=acc.generator_hours + gen_h,
-        generator_starts=acc.generator_starts,
-        generator_fuel_l=acc.generator_fuel_l + gen_fuel_l,
-        losses_kwh=acc.losses_kwh + loss_kwh,
-        interruptions=acc.interruptions + started,
-        interruption_minutes=acc.interruption_minutes + interrupted_min,
-        shed_hours=acc.shed_hours + shed_h,
-        final_soc_kwh=acc.final_soc_kwh,
-        battery_cycle_damage=acc.battery_cycle_damage,
-    )
+        summary: np.ndarray, step: Step, dt: float, demand_kwh: float, crit_demand_kwh: float,
+        gen_fuel_l: float, loss_kwh: float, d_charge_kwh: float, d_discharge_kwh: float,
+        d_throughput_kwh: float, cont_unmet: bool, new_interruption: bool) -> None:
+    """Add one step to the year's figures ``summary`` [N_SUMMARY]."""
+    summary[_S_PV_KWH] += step.pv_kw * dt
+    summary[_S_LOAD_KWH] += demand_kwh
+    summary[_S_SERVED_KWH] += step.served_kw * dt
+    summary[_S_UNMET_KWH] += step.unmet_kw * dt
+    summary[_S_CRITICAL_LOAD_KWH] += crit_demand_kwh
+    summary[_S_CRITICAL_UNMET_KWH] += step.critical_unmet_kw * dt
+    summary[_S_CURTAILED_KWH] += step.curtailed_kw * dt
+    summary[_S_GENERATOR_KWH] += step.generator_kw * dt
+    summary[_S_GENERATOR_FUEL_L] += gen_fuel_l
+    summary[_S_LOSSES_KWH] += loss_kwh
+    if d_charge_kwh > 0.0:
+        summary[_S_BATTERY_CHARGE_KWH] += d_charge_kwh
+    else:
+        summary[_S_BATTERY_DISCHARGE_KWH] += d_discharge_kwh
+        summary[_S_BATTERY_THROUGHPUT_KWH] += d_throughput_kwh
+    if step.generator_on:
+        summary[_S_GENERATOR_HOURS] += dt
+    if cont_unmet:
+        summary[_S_LOSS_OF_LOAD_HOURS] += dt
+    if step.shed:
+        summary[_S_SHED_HOURS] += dt
+    if step.interrupted:
+        summary[_S_INTERRUPTION_MINUTES] += dt * 60.0
+        if new_interruption:
+            summary[_S_INTERRUPTIONS] += 1.0
 
 
 @njit(inline="always", **_JIT)
@@ -614,10 +608,9 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         critical[n_loads + j] = inp.pump_critical[j]
         counts[n_loads + j] = inp.pump_critical[j]
     unmet_acc = np.zeros(n_all)
-    acc = _ZERO
+    summary[:] = 0.0
     wear = _NO_WEAR
     stack = np.empty(inp.pv_kw_per_kwp.size + 2 if has_batt else 0)
-    gen_starts = 0.0
 
     for t in range(inp.pv_kw_per_kwp.size):
         soc_frac = soc * inv_kwh if has_batt else 1.0
@@ -628,7 +621,8 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
             gen_on, gen_steps, started = _generator_state(
                 inp, cfg, t, soc_frac, pv, has_batt, gen_on, gen_steps, need, load_slots,
                 pump_slots)
-            gen_starts += 1.0 if started else 0.0
+            if started:
+                summary[_S_GENERATOR_STARTS] += 1.0
         s = _serve_loads(inp, cfg, bp, t, pv, soc, shed, shed_floor, has_batt,
                          generator_kw if gen_on else 0.0, inverter_kw, need, served, critical,
                          counts, unmet_acc, load_slots, pump_slots)
@@ -677,22 +671,18 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         step = Step(pv, demand_kwh * (1.0 / dt), served_kw, unmet_kw, crit_unmet_kw, gen_out,
                     batt_kw, soc, pv_left, loss * (1.0 / dt), shed_flag, gen_flag,
                     interrupted_flag)
-        acc = _account(acc, step, dt, demand_kwh, crit_demand_kwh, gen_fuel, loss, d_charge,
-                       d_discharge, d_throughput, s.cont_unmet,
-                       interrupted and not interrupted_prev)
+        _account(summary, step, dt, demand_kwh, crit_demand_kwh, gen_fuel, loss, d_charge,
+                 d_discharge, d_throughput, s.cont_unmet, interrupted and not interrupted_prev)
         interrupted_prev = interrupted
         if record:
             for i, value in enumerate(step):
                 series[i, t] = value
             for k in range(n_all):
                 load_series[k, t] = served[k]
-    for i, value in enumerate(acc):
-        summary[i] = value
-    summary[_S_GENERATOR_STARTS] = gen_starts
     summary[_S_FINAL_SOC_KWH] = soc
     summary[_S_BATTERY_CYCLE_DAMAGE] = _wear_end(stack, wear, cfg)
     if kwh > 0.0:
-        summary[_S_BATTERY_EQUIVALENT_CYCLES] = acc.battery_throughput_kwh / kwh
+        summary[_S_BATTERY_EQUIVALENT_CYCLES] = summary[_S_BATTERY_THROUGHPUT_KWH] / kwh
     unmet_by_load[:] = unmet_acc
 
 

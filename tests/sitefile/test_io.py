@@ -91,6 +91,12 @@ def test_comments_and_untouched_text_are_kept(source: Path, tmp_path: Path) -> N
         '"src/data/', '"data/') == source.read_text(encoding="utf-8")
 
 
+def test_unchanged_values_keep_the_file_spelling(source: Path) -> None:
+    target = source.parent / "copy.toml"
+    write_site(source, target, {"inverter": {"kw": 2, "surge_kw": 5}, "battery": {"kwh": 10.0}})
+    assert target.read_text(encoding="utf-8") == source.read_text(encoding="utf-8")
+
+
 def test_a_key_left_to_its_default_stays_out_when_the_default_agrees(
         source: Path, tmp_path: Path) -> None:
     target = tmp_path / "site.toml"

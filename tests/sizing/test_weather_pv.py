@@ -78,7 +78,8 @@ def test_monthly_ghi_above_clear_sky_names_the_month() -> None:
     assert site.weather is not None
     ghi = list(site.weather.monthly_ghi_kwh_m2_day or [])
     ghi[2] = 9.5
-    site.weather.monthly_ghi_kwh_m2_day = ghi
+    site = site.model_copy(update={"weather": site.weather.model_copy(
+        update={"monthly_ghi_kwh_m2_day": ghi})})
     with pytest.raises(WeatherError, match=r"March 9\.5 kWh/m²/day is above"):
         load_weather(site)
 
