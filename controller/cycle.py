@@ -117,15 +117,17 @@ class Controller:
             self.alarms.active.add((kind, source))
         self._interrupted = self.store.open_interruptions()
         saved = dict(self.store.get_state("thresholds") or {})
-        for key, value in list(saved.items()):
+        kept = {}
+        for key, value in saved.items():
             try:
                 self.site = set_threshold(self.site, key, value)
+                kept[key] = value
             except CommandError as e:
-                del saved[key]
                 self.store.event(wall, "threshold_dropped", "controller",
                                  f"saved threshold {key} = {value} dropped: {e}",
                                  {"key": key, "value": value, "error": str(e)})
-                self.store.set_state(wall, "thresholds", saved)
+        if kept != saved:
+            self.store.set_state(wall, "thresholds", kept)
         overrides = {load: (bool(o["on"]), now + o["expires_ts"] - wall)
                      for load, o in (self.store.get_state("overrides") or {}).items()
                      if o["expires_ts"] > wall}

@@ -7,12 +7,9 @@ class ControllerError(Exception):
     """Base of every error raised by ``controller``."""
 
 
-class StoreError(ControllerError):
-    """The SQLite store cannot be opened or written."""
-
-
 class CommandError(ControllerError):
-    """A command row is malformed or not allowed (kind, target or value)."""
+    """A command is not allowed for this site (unknown load, invalid threshold, …): the
+    cycle acknowledges it ``rejected`` with the message."""
 
 
 class TransportError(ControllerError):

@@ -40,6 +40,8 @@ def _log_report(n: int, r: CycleReport) -> None:
              1000 * r.elapsed_cpu_s)
     for dev, values in r.writes.items():
         log.info("wrote %s %s", dev, values)
+    for dev, err in r.write_failed.items():
+        log.error("write to %s failed: %s", dev, err)
     for key in r.raised:
         log.warning("alarm raised %s", key)
     for key in r.cleared:

@@ -7,6 +7,7 @@ command modules import this module and never :mod:`offgrid.cli`, which imports t
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -40,6 +41,19 @@ def open_site(path: Path, *sections: str) -> Site:
         fail(str(e))
 
 
+def _finite(data: Any) -> Any:
+    """``data`` with every float that is not finite replaced by ``None``: JSON has no
+    ``inf`` or ``NaN``, and a figure that is not a number (0/0) is null."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data
+
+
 def print_json(data: Any) -> None:
-    """Pure JSON on stdout."""
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Pure, valid JSON on stdout (no ``inf`` or ``NaN``: see :func:`_finite`)."""
+    typer.echo(json.dumps(_finite(data), indent=2, ensure_ascii=False, default=str,
+                          allow_nan=False))

@@ -13,6 +13,7 @@ import typer
 
 from hardware_sim.errors import SimError
 from offgrid.common import SiteArg, fail, open_site
+from sitefile import SIM_START_YEARS
 from sizing.errors import SizingError
 
 if TYPE_CHECKING:
@@ -73,6 +74,9 @@ def sim(  # noqa: PLR0917 - Typer options
     site = open_site(site_file, "battery", "inverter")
     if not site.devices:
         fail(f"{site_file}: no [[devices]] to serve")
+    if start is not None and start.year not in SIM_START_YEARS:
+        fail(f"--start: the simulated start must lie in the years {SIM_START_YEARS.start}–"
+             f"{SIM_START_YEARS.stop - 1} (got {start.isoformat()})")
     t0 = start or site.sim.start or datetime.now(UTC).replace(microsecond=0)
     if t0.tzinfo is None:
         t0 = t0.replace(tzinfo=UTC)

@@ -15,6 +15,12 @@ from sitefile.checks import CHECKS, run_checks
 from sitefile.errors import Problem, SiteFileError
 from sitefile.io import load_site, relocate_files, write_site
 from sitefile.model import (
+    MAX_APPLIANCES,
+    MAX_APPLIANCE_COUNT,
+    MAX_CANDIDATES,
+    MAX_LOADS,
+    MAX_PRIORITY,
+    SIM_START_YEARS,
     PV,
     SETTABLE_CONTROL_KEYS,
     AeratorLoad,
@@ -60,6 +66,12 @@ __all__ = [
     "CHECKS",
     "CHEMISTRY_PRESETS",
     "DEFAULT_C_RATE",
+    "MAX_APPLIANCES",
+    "MAX_APPLIANCE_COUNT",
+    "MAX_CANDIDATES",
+    "MAX_LOADS",
+    "MAX_PRIORITY",
+    "SIM_START_YEARS",
     "PV",
     "REQUEST_GAP_S",
     "RURAL_HOME_PRESET",

@@ -7,6 +7,7 @@ runs them all; :func:`sitefile.parse_site` refuses a site with any problem.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -26,9 +27,11 @@ __all__ = [
     "generator_not_zero",
     "hard_floor_not_above_min_soc",
     "load_names_unique",
+    "night_window_not_empty",
     "quiet_hours_band_ordered",
     "rtu_bus_one_baudrate",
     "run_checks",
+    "search_grid_within_max_candidates",
     "shed_not_below_min_soc",
     "switch_channels_free",
     "switch_on_relay_board",
@@ -107,6 +110,34 @@ def quiet_hours_band_ordered(site: Site) -> list[Problem]:
     return [Problem("control.quiet_hours.gen_stop_soc_pct",
                     f"must be above quiet_hours.gen_start_soc_pct ({q.gen_start_soc_pct:g})",
                     q.gen_stop_soc_pct)]
+
+
+def night_window_not_empty(site: Site) -> list[Problem]:
+    """``control.night_start`` ≠ ``control.night_end``: an empty night would turn every night
+    rule off (aerators at night, "DO unknown → all aerators on at night")."""
+    c = site.control
+    if c.night_start != c.night_end:
+        return []
+    return [Problem("control.night_end",
+                    f"must differ from control.night_start ({c.night_start:%H:%M}): the night "
+                    "window would be empty", c.night_end.isoformat("minutes"))]
+
+
+def search_grid_within_max_candidates(site: Site) -> list[Problem]:
+    """The ``[search]`` ranges hold at most ``search.max_candidates`` designs, counted before
+    the optimiser allocates anything."""
+    s = site.search
+    if s is None:
+        return []
+    ranges = {f"search.{dim}": r.count for dim in ("kwp", "kwh", "inverter_kw", "generator_kw")
+              if (r := getattr(s, dim)) is not None}
+    total = math.prod(ranges.values())
+    if total <= s.max_candidates:
+        return []
+    detail = " × ".join(f"{n:,} {key}" for key, n in ranges.items())
+    return [Problem("search", f"the ranges hold {total:,} candidates ({detail}), more than "
+                    f"search.max_candidates ({s.max_candidates:,}); use larger steps or "
+                    "narrower ranges", total)]
 
 
 def load_names_unique(site: Site) -> list[Problem]:
@@ -212,6 +243,8 @@ CHECKS: tuple[Check, ...] = (
     shed_not_below_min_soc,
     control_bands_ordered,
     quiet_hours_band_ordered,
+    night_window_not_empty,
+    search_grid_within_max_candidates,
     load_names_unique,
     device_names_unique,
     unit_ids_unique_per_bus,

@@ -13,6 +13,7 @@ __all__ = ["Problem", "SiteFileError", "problems_from"]
 
 # The discriminator tags of ``[[loads]]``: pydantic puts them in an error's location.
 _UNION_TAGS = ("profile", "appliance", "aerator", "pump")
+VALUE_CHARS = 80  # an offending value is shown up to this many characters
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,14 @@ class Problem:
     has_value: bool = True
 
     def render(self, file: Path | str) -> str:
-        """``FILE: key.path: message (got VALUE)``."""
+        """``FILE: key.path: message (got VALUE)``; a long value is cut to
+        :data:`VALUE_CHARS` characters."""
         text = f"{file}: {self.path}: {self.message}"
         if self.has_value:
-            text += f" (got {self.value!r})"
+            value = repr(self.value)
+            if len(value) > VALUE_CHARS:
+                value = value[:VALUE_CHARS - 1] + "…"
+            text += f" (got {value})"
         return text
 
 

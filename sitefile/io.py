@@ -30,7 +30,7 @@ def load_site(path: Path | str) -> Site:
     """Read and validate a site file. Raises :class:`SiteFileError`."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Windows Notepad may start with a BOM
     except OSError as e:
         problem = Problem("(file)", f"cannot read: {e.strerror}", str(path))
         raise SiteFileError(path, [problem]) from e
@@ -40,6 +40,9 @@ def load_site(path: Path | str) -> Site:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise SiteFileError(path, [Problem("(toml)", f"syntax error: {e}", None, False)]) from e
+    except RecursionError as e:  # tomllib parses nested arrays and tables recursively
+        raise SiteFileError(path, [Problem("(toml)", "syntax error: arrays or tables nested "
+                                           "too deeply", None, False)]) from e
     return parse_site(data, path.parent, path)
 
 
@@ -101,7 +104,7 @@ def write_site(source: Path, target: Path,
     names are rewritten for ``target``'s folder. Nothing is written when the result does not
     validate (:class:`SiteFileError`).
     """
-    doc = tomlkit.parse(source.read_text(encoding="utf-8"))
+    doc = tomlkit.parse(source.read_text(encoding="utf-8-sig"))
     not_given: list[tuple[str, str]] = []
     for section, values in changes.items():
         if values is None:

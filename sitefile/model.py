@@ -40,6 +40,12 @@ from sitefile.presets import (
 )
 
 __all__ = [
+    "MAX_APPLIANCES",
+    "MAX_APPLIANCE_COUNT",
+    "MAX_CANDIDATES",
+    "MAX_LOADS",
+    "MAX_PRIORITY",
+    "SIM_START_YEARS",
     "PV",
     "SETTABLE_CONTROL_KEYS",
     "AeratorLoad",
@@ -79,10 +85,28 @@ NonNeg = Annotated[float, Field(ge=0)]
 Pos = Annotated[float, Field(gt=0)]
 
 
-class Section(BaseModel):
-    """Base of every section: unknown keys are errors; a validated section is immutable."""
+# Limits of what the engines can run, refused at validation rather than failing inside them.
+MAX_LOADS = 200
+"""Loads per site: the dispatch kernel is compiled per site layout, with the number of loads as
+a tuple length (see ``sizing.dispatch``); 200 compile and run, a thousand do not."""
+MAX_PRIORITY = 999
+"""Largest load priority: room for the defaults 10, 11, … of :data:`MAX_LOADS` loads."""
+MAX_APPLIANCES = 100
+"""Appliances per appliance load."""
+MAX_APPLIANCE_COUNT = 1000
+"""Units of one appliance (each unit's year is drawn minute by minute)."""
+MAX_CANDIDATES = 5_000_000
+"""Candidate designs of one search, and values of one search range (``search.max_candidates``
+is at most this)."""
+SIM_START_YEARS = range(2000, 2101)
+"""Years in which the hardware simulator's clock may start (``[sim] start``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, numbers are finite (no ``inf`` or
+    ``nan``), and a validated section is immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _resolve_file(value: str | Path, info: ValidationInfo) -> Path:
@@ -91,6 +115,8 @@ def _resolve_file(value: str | Path, info: ValidationInfo) -> Path:
     path = Path(value).expanduser()
     if not path.is_absolute() and base is not None:
         path = Path(base) / path
+    if path.is_dir():
+        raise ValueError(f"a folder, not a file: {path}")
     if not path.is_file():
         raise ValueError(f"file not found: {path}")
     return path.resolve()
@@ -259,7 +285,7 @@ class Appliance(Section):
 
     name: str = Field(min_length=1)
     power_w: NonNeg
-    count: int = Field(default=1, ge=1)
+    count: int = Field(default=1, ge=1, le=MAX_APPLIANCE_COUNT)
     minutes_per_day: float = Field(ge=0, le=1440)
     windows: list[TimeWindow] = Field(default_factory=list, max_length=3)
     duty_cycle: float = Field(default=1.0, gt=0, le=1)
@@ -284,7 +310,7 @@ class LoadBase(Section):
 
     name: str = Field(min_length=1, max_length=60)
     critical: bool = False
-    priority: int = Field(ge=1, le=99, description="1 = shed last")
+    priority: int = Field(ge=1, le=MAX_PRIORITY, description="1 = shed last")
     switch: Switch | None = None
 
     @model_validator(mode="before")
@@ -313,7 +339,7 @@ class ApplianceLoad(LoadBase):
 
     kind: Literal["appliance"]
     preset: Literal["vn_rural_home"] | None = None
-    appliances: list[Appliance] = Field(default_factory=list)
+    appliances: list[Appliance] = Field(default_factory=list, max_length=MAX_APPLIANCES)
     seed: int = Field(default=0, ge=0)
 
     @model_validator(mode="before")
@@ -382,7 +408,7 @@ class Device(Section):
     parity: Literal["N", "E", "O"] = "N"
     bytesize: Literal[7, 8] = 8
     stopbits: Literal[1, 2] = 1
-    unit_id: int = Field(default=1, ge=0, le=247)
+    unit_id: int = Field(default=1, ge=1, le=247, description="0 is Modbus broadcast")
     poll_s: Pos = 5.0
     timeout_s: Pos = 1.0
     request_gap_s: NonNeg = Field(description="[s] between requests; default 0.05 RTU, 0 TCP")
@@ -513,6 +539,9 @@ class Range(Section):
     def _ordered(self) -> Range:
         if self.max < self.min:
             raise ValueError("max must not be below min")
+        if (self.max - self.min) / self.step >= MAX_CANDIDATES:
+            raise ValueError(f"step {self.step:g} gives more than {MAX_CANDIDATES:,} values "
+                             f"from {self.min:g} to {self.max:g}; use a larger step")
         return self
 
     @property
@@ -531,7 +560,7 @@ class Search(Section):
     max_unmet_fraction: float = Field(default=0.02, ge=0, le=1)
     max_critical_unmet_fraction: float = Field(default=0.001, ge=0, le=1)
     max_saidi_minutes: NonNeg | None = None
-    max_candidates: int = Field(default=200_000, ge=1, le=5_000_000)
+    max_candidates: int = Field(default=200_000, ge=1, le=MAX_CANDIDATES)
 
 
 class Api(Section):
@@ -570,6 +599,14 @@ class Sim(Section):
     start: datetime | None = None
     faults: list[SimFault] = Field(default_factory=list)
 
+    @field_validator("start")
+    @classmethod
+    def _start_in_range(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.year not in SIM_START_YEARS:
+            raise ValueError(f"the simulated start must lie in the years "
+                             f"{SIM_START_YEARS.start}–{SIM_START_YEARS.stop - 1}")
+        return v
+
 
 # --------------------------------------------------------------------------- the site
 
@@ -590,7 +627,7 @@ class Site(Section):
     battery: Battery | None = None
     inverter: Inverter | None = None
     generator: Generator | None = None
-    loads: list[Load] = Field(default_factory=list)
+    loads: list[Load] = Field(default_factory=list, max_length=MAX_LOADS)
     devices: list[Device] = Field(default_factory=list)
     control: Control = Field(default_factory=Control)
     economics: Economics = Field(default_factory=Economics)

@@ -202,36 +202,36 @@ def _shed_state(soc_frac: float, shed: bool, cfg: DispatchConfig) -> bool:
 
 @njit(inline="always", **_JIT)
 def _pump_needs(  # noqa: PLR0917 (numba kernels take positional arguments)
-        inp: DispatchInputs, t: int, dt: float, shed: bool, need: np.ndarray,
-        pump_rem: np.ndarray, critical: np.ndarray, load_slots: tuple[int, ...],
-        pump_slots: tuple[int, ...]) -> None:
+        steps_left: np.ndarray, pump_kw: np.ndarray, pump_daily_kwh: np.ndarray, t: int,
+        dt: float, shed: bool, need: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray,
+        load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> None:
     """What each pump must run now for its daily energy to fit in what is left of its window
     (``need`` [kW]); a window that opens resets the energy still owed (``pump_rem`` [kWh])."""
     n_loads = len(load_slots)
-    steps_left = inp.pump_steps_left
     for j in range(len(pump_slots)):
         i = n_loads + j
         left = steps_left[j, t]
         need[i] = 0.0
         if left > 0:
             if t == 0 or steps_left[j, t - 1] <= 1:
-                pump_rem[j] = inp.pump_daily_kwh[j]
-            must_kwh = pump_rem[j] - (left - 1) * inp.pump_kw[j] * dt
+                pump_rem[j] = pump_daily_kwh[j]
+            must_kwh = pump_rem[j] - (left - 1) * pump_kw[j] * dt
             if must_kwh > EPS_KWH and not (shed and not critical[i]):
-                need[i] = min(must_kwh * (1.0 / dt), inp.pump_kw[j])
+                need[i] = min(must_kwh * (1.0 / dt), pump_kw[j])
 
 
 @njit(inline="always", **_JIT)
 def _generator_state(  # noqa: PLR0917
-        inp: DispatchInputs, cfg: DispatchConfig, t: int, soc_frac: float, pv: float,
-        has_batt: bool, gen_on: bool, gen_steps: int, need: np.ndarray,
+        load_kw: np.ndarray, quiet_steps: np.ndarray, cfg: DispatchConfig, t: int,
+        soc_frac: float, pv: float, has_batt: bool, gen_on: bool, gen_steps: int,
+        need: np.ndarray,
         load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> tuple[bool, int, bool]:
     """Start or stop the generator: on the SOC thresholds (the quiet-hours pair inside their
     window) with a battery, on a PV shortfall without one; it runs at least its minimum time.
     Returns ``(gen_on, gen_steps, started)``."""
     n_loads = len(load_slots)
     if has_batt:
-        quiet = inp.quiet[t]
+        quiet = quiet_steps[t]
         start = cfg.quiet_start_soc_frac if quiet else cfg.gen_start_soc_frac
         stop = cfg.quiet_stop_soc_frac if quiet else cfg.gen_stop_soc_frac
         if not gen_on and soc_frac <= start:
@@ -241,7 +241,7 @@ def _generator_state(  # noqa: PLR0917
         return gen_on, gen_steps, False
     short = -(pv * cfg.inverter_eff if cfg.dc_coupled else pv)
     for k in range(n_loads + len(pump_slots)):
-        short += inp.load_kw[k, t] if k < n_loads else need[k]
+        short += load_kw[k, t] if k < n_loads else need[k]
     if short > 0.0 and not gen_on:
         return True, 0, True
     if short <= 0.0 and gen_on and gen_steps >= cfg.gen_min_run_steps:
@@ -251,7 +251,7 @@ def _generator_state(  # noqa: PLR0917
 
 @njit(inline="always", **_JIT)
 def _serve_loads(  # noqa: PLR0917
-        inp: DispatchInputs, cfg: DispatchConfig, bp: BatteryParams, t: int, pv: float,
+        load_kw: np.ndarray, cfg: DispatchConfig, bp: BatteryParams, t: int, pv: float,
         soc: float, shed: bool, shed_floor: float, has_batt: bool, gen_kw: float,
         inverter_kw: float, need: np.ndarray, served: np.ndarray, critical: np.ndarray,
         counts: np.ndarray, unmet_acc: np.ndarray, load_slots: tuple[int, ...],
@@ -280,7 +280,7 @@ def _serve_loads(  # noqa: PLR0917
     interrupted = False
     for k in range(n_loads + len(pump_slots)):
         if k < n_loads:
-            d = inp.load_kw[k, t]
+            d = load_kw[k, t]
             demand_kwh += d * dt
             if critical[k]:
                 crit_demand_kwh += d * dt
@@ -329,8 +329,9 @@ def _serve_loads(  # noqa: PLR0917
 
 @njit(inline="always", **_JIT)
 def _pumps_on_surplus(  # noqa: PLR0917
-        inp: DispatchInputs, cfg: DispatchConfig, t: int, served: np.ndarray,
-        pump_rem: np.ndarray, critical: np.ndarray, shed: bool, pv_left: float,
+        steps_left: np.ndarray, pump_kw: np.ndarray, cfg: DispatchConfig, t: int,
+        served: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray, shed: bool,
+        pv_left: float,
         inv_left: float, loss: float, load_slots: tuple[int, ...],
         pump_slots: tuple[int, ...]) -> tuple[float, float, float]:
     """Run the pumps in their window on PV surplus ``pv_left`` [kW] (on the PV bus).
@@ -341,9 +342,9 @@ def _pumps_on_surplus(  # noqa: PLR0917
     eta = cfg.inverter_eff
     for j in range(len(pump_slots)):
         i = n_loads + j
-        if inp.pump_steps_left[j, t] == 0 or pv_left <= 0.0 or (shed and not critical[i]):
+        if steps_left[j, t] == 0 or pv_left <= 0.0 or (shed and not critical[i]):
             continue
-        want = min(inp.pump_kw[j] - served[i], max(pump_rem[j] / cfg.dt_h - served[i], 0.0))
+        want = min(pump_kw[j] - served[i], max(pump_rem[j] / cfg.dt_h - served[i], 0.0))
         if want <= 0.0:
             continue
         if cfg.dc_coupled:
@@ -360,9 +361,10 @@ def _pumps_on_surplus(  # noqa: PLR0917
 
 @njit(inline="always", **_JIT)
 def _use_surplus(  # noqa: PLR0917
-        inp: DispatchInputs, cfg: DispatchConfig, bp: BatteryParams, t: int, soc: float,
-        soc_frac: float, shed: bool, has_batt: bool, gen_on: bool, generator_kw: float,
-        gen_out: float, pv_left: float, inv_left: float, dis_dc: float, loss: float,
+        steps_left: np.ndarray, pump_kw: np.ndarray, cfg: DispatchConfig, bp: BatteryParams,
+        t: int, soc: float, soc_frac: float, shed: bool, has_batt: bool, gen_on: bool,
+        generator_kw: float, gen_out: float, pv_left: float, inv_left: float, dis_dc: float,
+        loss: float,
         served: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray,
         load_slots: tuple[int, ...], pump_slots: tuple[int, ...]
         ) -> tuple[float, float, float, float]:
@@ -379,9 +381,9 @@ def _use_surplus(  # noqa: PLR0917
     chg_room = max_charge_kw(soc, dt, bp) if (has_batt and dis_dc == 0.0) else 0.0
     pumps_first = soc_frac >= cfg.reconnect_soc_frac
     if n_pumps > 0 and pumps_first:
-        pv_left, inv_left, loss = _pumps_on_surplus(inp, cfg, t, served, pump_rem, critical,
-                                                    shed, pv_left, inv_left, loss, load_slots,
-                                                    pump_slots)
+        pv_left, inv_left, loss = _pumps_on_surplus(steps_left, pump_kw, cfg, t, served,
+                                                    pump_rem, critical, shed, pv_left,
+                                                    inv_left, loss, load_slots, pump_slots)
     if chg_room > 0.0 and pv_left > 0.0:
         if cfg.dc_coupled:
             dc = min(pv_left, chg_room)
@@ -394,9 +396,9 @@ def _use_surplus(  # noqa: PLR0917
         chg_dc += dc
         chg_room -= dc
     if n_pumps > 0 and not pumps_first:
-        pv_left, inv_left, loss = _pumps_on_surplus(inp, cfg, t, served, pump_rem, critical,
-                                                    shed, pv_left, inv_left, loss, load_slots,
-                                                    pump_slots)
+        pv_left, inv_left, loss = _pumps_on_surplus(steps_left, pump_kw, cfg, t, served,
+                                                    pump_rem, critical, shed, pv_left,
+                                                    inv_left, loss, load_slots, pump_slots)
     if gen_on:
         spare = generator_kw - gen_out
         if not cfg.gen_cycle_charging:
@@ -411,7 +413,7 @@ def _use_surplus(  # noqa: PLR0917
 
 @njit(inline="always", **_JIT)
 def _close_pump_windows(  # noqa: PLR0917
-        inp: DispatchInputs, t: int, dt: float, served: np.ndarray, pump_rem: np.ndarray,
+        steps_left: np.ndarray, t: int, dt: float, served: np.ndarray, pump_rem: np.ndarray,
         critical: np.ndarray, unmet_acc: np.ndarray, demand_kwh: float,
         crit_demand_kwh: float, served_kw: float, unmet_kw: float, crit_unmet_kw: float,
         interrupted: bool, load_slots: tuple[int, ...], pump_slots: tuple[int, ...]
@@ -423,7 +425,7 @@ def _close_pump_windows(  # noqa: PLR0917
     n_loads = len(load_slots)
     for j in range(len(pump_slots)):
         i = n_loads + j
-        left = inp.pump_steps_left[j, t]
+        left = steps_left[j, t]
         if left == 0:
             continue
         served_kw += served[i]
@@ -563,15 +565,45 @@ def _rainflow_residue(stack: np.ndarray, lo: int, hi: int, damage: float,
     return damage
 
 
+class _Scratch(NamedTuple):
+    """Working arrays of one run (T steps, L loads, P pumps), allocated by the caller."""
+
+    pump_rem: np.ndarray
+    """[P] energy each pump still owes in its window [kWh]."""
+    need: np.ndarray
+    """[L + P] what each pump must run this step [kW] (0 for continuous loads)."""
+    served: np.ndarray
+    """[L + P] served power this step [kW]."""
+    critical: np.ndarray
+    """[L + P] bool."""
+    counts: np.ndarray
+    """[L + P] bool: an unserved step counts as an interruption."""
+    stack: np.ndarray
+    """[T + 2] the rainflow count's stack [0–1]."""
+
+
 @njit(**_JIT)
+def _scratch(n_steps: int, n_loads: int, n_pumps: int) -> _Scratch:
+    """Fresh working arrays for one run."""
+    n_all = n_loads + n_pumps
+    return _Scratch(np.zeros(n_pumps), np.zeros(n_all), np.zeros(n_all),
+                    np.zeros(n_all, dtype=np.bool_), np.zeros(n_all, dtype=np.bool_),
+                    np.zeros(n_steps + 2))
+
+
+# Without numba's reference counting (``_nrt=False``): the kernel allocates nothing (its
+# working arrays come from the caller), and every array it passes to a phase or reads from
+# ``inp`` would otherwise cost an atomic reference count, shared between the threads (the
+# split kernel ran at half speed with them).
+@njit(_nrt=False, **_JIT)
 def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, inverter_kw: float,
         generator_kw: float, summary: np.ndarray, unmet_by_load: np.ndarray,
-        series: np.ndarray, load_series: np.ndarray, record: bool,
+        series: np.ndarray, load_series: np.ndarray, record: bool, work: _Scratch,
         load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> None:
     """Simulate one design over the inputs; writes ``summary`` [N_SUMMARY], ``unmet_by_load``
     [L + P] [kWh] and, when ``record``, ``series`` [N_SERIES, T] and ``load_series``
-    [L + P, T] (served kW per load).
+    [L + P, T] (served kW per load). ``work``: fresh working arrays (:func:`_scratch`).
 
     ``load_slots`` and ``pump_slots`` (see :func:`_slots`) carry L and P in their types, so the
     kernel is compiled once per site layout with L and P as constants: the compiler unrolls the
@@ -596,34 +628,44 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     gen_on = False
     gen_steps = 0
     interrupted_prev = False
-    pump_rem = np.zeros(n_pumps)
-    need = np.zeros(n_all)
-    served = np.zeros(n_all)
-    critical = np.zeros(n_all, dtype=np.bool_)
-    counts = np.zeros(n_all, dtype=np.bool_)
+    pump_rem = work.pump_rem
+    need = work.need
+    served = work.served
+    critical = work.critical
+    counts = work.counts
+    stack = work.stack
     for k in range(n_loads):
         critical[k] = inp.load_critical[k]
         counts[k] = inp.load_counts[k]
     for j in range(n_pumps):
         critical[n_loads + j] = inp.pump_critical[j]
         counts[n_loads + j] = inp.pump_critical[j]
-    unmet_acc = np.zeros(n_all)
+    unmet_acc = unmet_by_load
+    unmet_acc[:] = 0.0
     summary[:] = 0.0
     wear = _NO_WEAR
-    stack = np.empty(inp.pv_kw_per_kwp.size + 2 if has_batt else 0)
 
-    for t in range(inp.pv_kw_per_kwp.size):
+    # The series read every step, as locals: the phases index them without going through
+    # ``inp`` (each access to a field of it costs a reference count).
+    pv_per_kwp = inp.pv_kw_per_kwp
+    load_kw = inp.load_kw
+    quiet_steps = inp.quiet
+    steps_left = inp.pump_steps_left
+    pump_kw = inp.pump_kw
+    pump_daily_kwh = inp.pump_daily_kwh
+    for t in range(pv_per_kwp.size):
         soc_frac = soc * inv_kwh if has_batt else 1.0
         shed = _shed_state(soc_frac, shed, cfg)
-        pv = kwp * inp.pv_kw_per_kwp[t]
-        _pump_needs(inp, t, dt, shed, need, pump_rem, critical, load_slots, pump_slots)
+        pv = kwp * pv_per_kwp[t]
+        _pump_needs(steps_left, pump_kw, pump_daily_kwh, t, dt, shed, need, pump_rem, critical,
+                    load_slots, pump_slots)
         if generator_kw > 0.0:
             gen_on, gen_steps, started = _generator_state(
-                inp, cfg, t, soc_frac, pv, has_batt, gen_on, gen_steps, need, load_slots,
-                pump_slots)
+                load_kw, quiet_steps, cfg, t, soc_frac, pv, has_batt, gen_on, gen_steps, need,
+                load_slots, pump_slots)
             if started:
                 summary[_S_GENERATOR_STARTS] += 1.0
-        s = _serve_loads(inp, cfg, bp, t, pv, soc, shed, shed_floor, has_batt,
+        s = _serve_loads(load_kw, cfg, bp, t, pv, soc, shed, shed_floor, has_batt,
                          generator_kw if gen_on else 0.0, inverter_kw, need, served, critical,
                          counts, unmet_acc, load_slots, pump_slots)
         gen_out = generator_kw - s.gen_left_kw if gen_on else 0.0
@@ -635,9 +677,9 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
             pv_used = s.pv_ac_used_kw
         loss += s.dis_dc_kw * (1.0 - eta) * dt
         pv_left, chg_dc, gen_out, loss = _use_surplus(
-            inp, cfg, bp, t, soc, soc_frac, shed, has_batt, gen_on, generator_kw, gen_out,
-            pv - pv_used, s.inv_left_kw, s.dis_dc_kw, loss, served, pump_rem, critical,
-            load_slots, pump_slots)
+            steps_left, pump_kw, cfg, bp, t, soc, soc_frac, shed, has_batt, gen_on,
+            generator_kw, gen_out, pv - pv_used, s.inv_left_kw, s.dis_dc_kw, loss, served,
+            pump_rem, critical, load_slots, pump_slots)
         # -- apply the battery
         batt_kw = 0.0
         d_charge = 0.0
@@ -657,7 +699,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
             soc = soc_new
             wear = _wear_step(stack, wear, soc * inv_kwh, cfg)
         demand_kwh, crit_demand_kwh, served_kw, unmet_kw, crit_unmet_kw, interrupted = \
-            _close_pump_windows(inp, t, dt, served, pump_rem, critical, unmet_acc,
+            _close_pump_windows(steps_left, t, dt, served, pump_rem, critical, unmet_acc,
                                 s.demand_kwh, s.crit_demand_kwh, s.served_kw, s.unmet_kw,
                                 s.crit_unmet_kw, s.interrupted, load_slots, pump_slots)
         # -- accounting
@@ -683,7 +725,6 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     summary[_S_BATTERY_CYCLE_DAMAGE] = _wear_end(stack, wear, cfg)
     if kwh > 0.0:
         summary[_S_BATTERY_EQUIVALENT_CYCLES] = summary[_S_BATTERY_THROUGHPUT_KWH] / kwh
-    unmet_by_load[:] = unmet_acc
 
 
 @njit(cache=True, parallel=True, error_model="numpy", fastmath=True)
@@ -693,9 +734,11 @@ def _run_many(  # noqa: PLR0917
               unmet_by_load: np.ndarray, load_slots: tuple[int, ...],
               pump_slots: tuple[int, ...]) -> None:
     empty = np.zeros((0, 0))
+    n_steps = inp.pv_kw_per_kwp.size
     for i in prange(kwp.size):
+        work = _scratch(n_steps, len(load_slots), len(pump_slots))
         _run(inp, cfg, kwp[i], kwh[i], inverter_kw[i], generator_kw[i], summary[i],
-             unmet_by_load[i], empty, empty, False, load_slots, pump_slots)
+             unmet_by_load[i], empty, empty, False, work, load_slots, pump_slots)
 
 
 @dataclass(frozen=True)
@@ -761,8 +804,10 @@ def dispatch(inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, *
     unmet = np.zeros(n_all)
     series = np.zeros((N_SERIES, n_steps))
     per_load = np.zeros((n_all, n_steps))
+    loads, pumps = _slots(inp)
+    work = _scratch(n_steps, len(loads), len(pumps))
     _run(inp, cfg, float(kwp), float(kwh), float(inverter_kw), float(generator_kw), summary,
-         unmet, series, per_load, True, *_slots(inp))
+         unmet, series, per_load, True, work, loads, pumps)
     return DispatchResult(
         summary=dict(zip(SUMMARY_KEYS, summary.tolist(), strict=True)),
         unmet_by_load_kwh=unmet,

@@ -8,12 +8,15 @@ reads each profile load's CSV file, once. The orchestrators (:func:`sizing.simul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from sitefile import ProfileLoad, Site
+from sizing.errors import InputError, LoadProfileError
 from sizing.loads import read_profile_kw
 from sizing.weather import load_weather
 
@@ -32,11 +35,40 @@ class SiteInputs:
     """What could not be given as asked (e.g. several years from a one-year weather file)."""
 
 
+def _read_profile(site: Site, i: int) -> np.ndarray:
+    """The CSV year of ``site.loads[i]``, a profile load [kW]; errors name its key."""
+    load = site.loads[i]
+    assert isinstance(load, ProfileLoad)
+    try:
+        return read_profile_kw(load.profile).to_numpy()
+    except LoadProfileError as e:
+        raise e.at_key(f"loads[{i}].profile") from e
+
+
+def _profile_indices(site: Site) -> list[int]:
+    return [i for i, load in enumerate(site.loads) if isinstance(load, ProfileLoad)]
+
+
 def read_profiles(site: Site) -> dict[str, np.ndarray]:
     """The CSV year of each profile load [kW], by load name (see
     :func:`sizing.loads.read_profile_kw`)."""
-    return {load.name: read_profile_kw(load.profile).to_numpy()
-            for load in site.loads if isinstance(load, ProfileLoad)}
+    return {site.loads[i].name: _read_profile(site, i) for i in _profile_indices(site)}
+
+
+def input_file_errors(site: Site) -> list[InputError]:
+    """What makes each file the site names unusable, the weather file and every load
+    profile, read with the readers above; empty when every file can be used."""
+    reads: list[Callable[[], object]] = [partial(_read_profile, site, i)
+                                         for i in _profile_indices(site)]
+    if site.weather is not None and site.weather.file is not None:
+        reads.insert(0, partial(load_weather, site))
+    errors = []
+    for read in reads:
+        try:
+            read()
+        except InputError as e:
+            errors.append(e)
+    return errors
 
 
 def read_inputs(site: Site, years: int | None = None, p90_years: int = 0) -> SiteInputs:

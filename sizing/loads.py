@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import math
 from datetime import time
 from pathlib import Path
 
@@ -19,28 +21,96 @@ def night_hours(night_start: time, night_end: time) -> float:
     return (end - start) % 24
 
 
-def read_profile_kw(path: Path) -> pd.Series:
-    """Read a load profile CSV: one column of kW, hourly (8760) or 15-minute (35040) rows.
+PROFILE_ROWS = (8760, 8784, 35040, 35136)  # hourly or 15-minute, common or leap year
+PROFILE_SEPARATORS = (";", "\t")  # else ","
+DECIMAL_COMMA_HINT = ("a decimal comma? Write 1.5, or quote \"1,5\", or separate the columns "
+                      "with ;")
 
-    A header line is allowed; with several columns the last numeric one is used.
-    """
+
+def _profile_text(path: Path) -> str:
+    """A profile file's text (UTF-8, with or without Excel's byte-order mark)."""
     try:
-        frame = pd.read_csv(path, header=None, comment="#")
-    except (OSError, ValueError) as e:
-        raise LoadProfileError(f"{path}: cannot read profile: {e}") from e
-    values = pd.to_numeric(frame.iloc[:, -1], errors="coerce")
-    if len(values) and np.isnan(values.iloc[0]):
-        values = values.iloc[1:]  # header row
-    if values.isna().any():
-        row = int(values.index[values.isna()][0]) + 1
-        raise LoadProfileError(f"{path}: row {row} is not a number")
-    if (values < 0).any():
-        raise LoadProfileError(f"{path}: load power must not be negative")
-    if len(values) not in (8760, 8784, 35040, 35136):
+        raw = path.read_bytes()
+    except OSError as e:
+        raise LoadProfileError(f"cannot read: {e.strerror}", file=path) from e
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise LoadProfileError("not UTF-8 text (save the CSV as UTF-8)", file=path,
+                               line=raw[: e.start].count(b"\n") + 1) from e
+
+
+def _number(cell: str) -> float | None:
+    """A cell as a number (a decimal point, or one decimal comma), or None when it is none.
+
+    A comma inside a cell can only be a decimal comma: the separator would have split it."""
+    text = cell.strip()
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _is_counter(cells: list[str]) -> bool:
+    """Whether ``cells`` count rows (0, 1, 2, … or 1, 2, 3, …)."""
+    first = _number(cells[0])
+    return first is not None and all(_number(c) == first + k for k, c in enumerate(cells))
+
+
+def parse_profile_kw(text: str, path: Path) -> np.ndarray:
+    """The kW values of a load profile CSV's text (pure; ``path`` only names the file in
+    errors) [kW].
+
+    One value per line, in the last column; other columns (time stamps, hour numbers) and one
+    header line are allowed, ``#`` starts a comment line. Columns are separated by ``;``, a
+    tab or ``,``; decimals are written ``1.5``, or ``1,5`` (as Excel writes them in Vietnamese)
+    when the separator is not a comma or the cell is quoted. Every value must be a finite,
+    non-negative number; :class:`LoadProfileError` names the line and column of the first
+    that is not, and refuses a comma-separated file whose columns a decimal comma could have
+    split.
+    """
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1)
+             if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        raise LoadProfileError("no values: expected 8760 hourly or 35040 15-minute rows",
+                               file=path)
+    sep = next((s for s in PROFILE_SEPARATORS if s in lines[0][1]), ",")
+    rows = [(n, next(csv.reader([line], delimiter=sep))) for n, line in lines]
+    width = len(rows[0][1])
+    for n, cells in rows:
+        if len(cells) != width:
+            hint = f"; {DECIMAL_COMMA_HINT}" if sep == "," else ""
+            raise LoadProfileError(f"{len(cells)} columns where line {rows[0][0]} has "
+                                   f"{width}{hint}", file=path, line=n)
+    if _number(rows[0][1][-1]) is None:
+        rows = rows[1:]  # the header line
+    if sep == "," and width == 2 and rows and not _is_counter([c[0] for _, c in rows]) \
+            and all(_number(c[0]) is not None for _, c in rows):
+        raise LoadProfileError(f"two numbers ({','.join(rows[0][1])}) where one kW value and "
+                               f"a row count or time are expected: {DECIMAL_COMMA_HINT}",
+                               file=path, line=rows[0][0], column=1)
+    values = np.empty(len(rows))
+    for k, (n, cells) in enumerate(rows):
+        value = _number(cells[-1])
+        reason = ("not a number" if value is None else "not a finite number"
+                  if not math.isfinite(value) else "load power must not be negative"
+                  if value < 0 else None)
+        if reason is not None:
+            raise LoadProfileError(f"{reason} (got {cells[-1].strip()!r})", file=path, line=n,
+                                   column=width)
+        values[k] = value
+    if len(values) not in PROFILE_ROWS:
         raise LoadProfileError(
-            f"{path}: expected 8760 hourly or 35040 15-minute rows, got {len(values)}"
-        )
-    return values.reset_index(drop=True).astype(float)
+            f"expected 8760 hourly or 35040 15-minute rows, got {len(values)}", file=path)
+    return values
+
+
+def read_profile_kw(path: Path) -> pd.Series:
+    """Read a load profile CSV (see :func:`parse_profile_kw`): hourly (8760) or 15-minute
+    (35040) rows [kW]. Raises :class:`LoadProfileError` naming the file, line and column."""
+    return pd.Series(parse_profile_kw(_profile_text(path), path))
 
 
 def nominal_daily_kwh(load: Load, night_h: float, profile_kw: pd.Series | None = None) -> float:

@@ -39,11 +39,53 @@ _MTM_FILE = Path(__file__).with_name("data") / "aguiar_mtm.json"
 # --------------------------------------------------------------------------- files
 
 
-def _parse_file_frame(data: pd.DataFrame, tz: str, hour_ending: bool) -> pd.DataFrame:
-    """Map a parsed weather frame onto our columns, hour-start labels, site time zone (pure)."""
+HOURS_PER_YEAR = 8760
+# Plausible values of each column [W m-2, °C, m s-1]: EPW marks a missing value with 9999
+# (irradiance), 99.9 (temperature) or 999 (wind speed), which must not pass as weather.
+VALUE_RANGES: dict[str, tuple[float, float]] = {
+    "ghi": (-100.0, 1500.0), "dni": (-100.0, 1500.0), "dhi": (-100.0, 1500.0),
+    "temp_air": (-90.0, 70.0), "wind_speed": (0.0, 100.0),
+}
+# Line of the first data row of each text format (EPW: 8 header lines; TMY3: 2); None where
+# rows have no fixed line (PVGIS).
+FIRST_DATA_LINE: dict[str, int | None] = {"epw": 9, "tmy3": 3, "pvgis": None}
+
+
+def _where(data: pd.DataFrame, row: int, column: str, first_line: int | None,
+           ) -> tuple[int | None, int | None]:
+    """The line and column of a parsed value in its file (1-based; None when unknown)."""
+    if first_line is None:
+        return None, None
+    return first_line + row, int(data.columns.get_loc(column)) + 1
+
+
+def _parse_file_frame(data: pd.DataFrame, tz: str, hour_ending: bool, path: Path,
+                      first_line: int | None) -> pd.DataFrame:
+    """Map a parsed weather frame onto our columns, hour-start labels, site time zone (pure;
+    ``path`` and ``first_line``, the line of the first data row, only say where in errors).
+
+    The frame must hold one year of hours, every value a number within
+    :data:`VALUE_RANGES`; :class:`WeatherError` names the line and column of the first that
+    is not."""
     missing = [c for c in COLUMNS if c not in data.columns]
     if missing:
-        raise WeatherError(f"weather file lacks {', '.join(missing)}")
+        raise WeatherError(f"weather file lacks {', '.join(missing)}", file=path)
+    if len(data) != HOURS_PER_YEAR:
+        last = None if first_line is None else first_line + len(data) - 1
+        raise WeatherError(f"{len(data)} hourly rows where a year has {HOURS_PER_YEAR}: "
+                           "a truncated file?", file=path, line=last)
+    for col in COLUMNS:
+        values = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
+        lo, hi = VALUE_RANGES[col]
+        bad = ~((values >= lo) & (values <= hi))  # NaN is bad too
+        if bad.any():
+            row = int(np.argmax(bad))
+            hour = "" if first_line is not None else f" at hour {row + 1}"
+            got = data[col].iloc[row]
+            shown = repr(got) if isinstance(got, str) else f"{float(got):g}"
+            line, column = _where(data, row, col, first_line)
+            raise WeatherError(f"{col}{hour} must be a number from {lo:g} to {hi:g} "
+                               f"(got {shown})", file=path, line=line, column=column)
     frame = data[COLUMNS].astype(float).copy()
     index = pd.DatetimeIndex(frame.index)
     if hour_ending:
@@ -54,34 +96,44 @@ def _parse_file_frame(data: pd.DataFrame, tz: str, hour_ending: bool) -> pd.Data
     return frame
 
 
+def _detect_format(path: Path) -> str:
+    """A weather file's format from its name (and a PVGIS CSV from its first line)."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with path.open(encoding="utf-8", errors="replace") as f:
+            if f.readline().lower().startswith(("latitude", "lat")):
+                return "pvgis"
+    return "epw" if suffix == ".epw" else "pvgis" if suffix == ".json" else "tmy3"
+
+
 def read_weather_file(path: Path, fmt: str, tz: str) -> pd.DataFrame:
-    """Read an EPW, TMY3 or PVGIS TMY file (``fmt``: epw, tmy3, pvgis or auto) with pvlib."""
-    if fmt == "auto":
-        suffix = path.suffix.lower()
-        fmt = "epw" if suffix == ".epw" else "pvgis" if suffix == ".json" else "tmy3"
-        if suffix == ".csv" and path.read_text(errors="replace")[:200].lower().startswith(
-            ("latitude", "lat")
-        ):
-            fmt = "pvgis"
+    """Read an EPW, TMY3 or PVGIS TMY file (``fmt``: epw, tmy3, pvgis or auto) with pvlib.
+
+    Raises :class:`WeatherError` naming the file, and the line and column where known."""
     try:
+        if fmt == "auto":
+            fmt = _detect_format(path)
+        first_line = FIRST_DATA_LINE[fmt]
         if fmt == "epw":
             data, _ = pvlib.iotools.read_epw(path, coerce_year=SYNTHETIC_YEAR)
-            return _parse_file_frame(data, tz, hour_ending=True)
+            return _parse_file_frame(data, tz, True, path, first_line)
         if fmt == "tmy3":
             data, _ = pvlib.iotools.read_tmy3(path, coerce_year=SYNTHETIC_YEAR,
                                               map_variables=True)
-            return _parse_file_frame(data, tz, hour_ending=True)
+            return _parse_file_frame(data, tz, True, path, first_line)
         result = pvlib.iotools.read_pvgis_tmy(path, map_variables=True)
         data = result[0]
         # A PVGIS TMY stitches months of different years: put them all in one year.
         data.index = pd.DatetimeIndex(
             [t.replace(year=SYNTHETIC_YEAR) for t in pd.DatetimeIndex(data.index)]
         )
-        return _parse_file_frame(data, tz, hour_ending=False)
+        return _parse_file_frame(data, tz, False, path, first_line)
     except WeatherError:
         raise
     except (OSError, ValueError, KeyError, IndexError, TypeError) as e:
-        raise WeatherError(f"{path}: cannot read as {fmt} weather file: {e}") from e
+        reason = (e.strerror if isinstance(e, OSError) and e.strerror
+                  else f"no {e.args[0]!r} field" if isinstance(e, KeyError) else str(e))
+        raise WeatherError(f"cannot read as {fmt} weather file: {reason}", file=path) from e
 
 
 # --------------------------------------------------------------------------- synthetic years
@@ -276,7 +328,10 @@ def load_weather(site: Site, years: int | None = None) -> list[pd.DataFrame]:
     if w is None:
         raise WeatherError("the site has no [weather] section")
     if w.file is not None:
-        frames = [read_weather_file(w.file, w.format, site.site.timezone)]
+        try:
+            frames = [read_weather_file(w.file, w.format, site.site.timezone)]
+        except WeatherError as e:
+            raise e.at_key("weather.file") from e
     else:
         frames = synthetic_years(site, years or w.years, w.seed)
     return [to_step(f, w.step_min) for f in frames]

@@ -167,6 +167,19 @@ async def test_exception_codes(sim: Simulator, tcp: AsyncModbusTcpClient) -> Non
     assert rr.exception_code == 6
 
 
+async def test_exception_on_writes_only(sim: Simulator, tcp: AsyncModbusTcpClient) -> None:
+    """A device that still answers its reads but refuses every write (coils that no longer
+    switch): what the controller's ``write_failed`` alarm is for."""
+    sim.add_fault("inverter", "exception", params={"on": "writes"})
+    rr = await tcp.read_holding_registers(40000, count=2, device_id=1)
+    assert not rr.isError()
+    w = encode(sim.devices["inverter"].rmap, {"inverter_connect": 1})[0]
+    rr = await tcp.write_registers(w.address, list(w.values), device_id=1)
+    assert rr.isError() and rr.exception_code == 4
+    with pytest.raises(FaultError):
+        sim.add_fault("inverter", "exception", params={"on": "reads"})
+
+
 async def test_unmapped_address_is_an_exception(tcp: AsyncModbusTcpClient) -> None:
     rr = await tcp.read_holding_registers(30000, count=2, device_id=1)
     assert rr.isError() and rr.exception_code == 2

@@ -97,6 +97,13 @@ BAD: list[tuple[C.Check, Callable[[dict[str, Any]], None], str, Any, str]] = [
      "loads[0].switch.channels", [0], "an aerator load of 2 units needs 2 channels"),
     (C.generator_not_zero, _set("generator.kw", 0), "generator.kw", 0,
      "omit [generator] for a site without one"),
+    (C.night_window_not_empty, _set("control.night_end", "18:00"), "control.night_end",
+     "18:00", "must differ from control.night_start (18:00): the night window would be empty"),
+    (C.search_grid_within_max_candidates,
+     _set("search", {"kwp": {"min": 0, "max": 100, "step": 1},
+                     "kwh": {"min": 0, "max": 100, "step": 1}, "max_candidates": 10_000}),
+     "search", 10_201, "the ranges hold 10,201 candidates (101 search.kwp × 101 search.kwh), "
+     "more than search.max_candidates (10,000)"),
 ]
 
 
