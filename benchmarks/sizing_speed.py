@@ -16,8 +16,8 @@ import numpy as np
 
 from sitefile import load_site
 from sizing.dispatch import dispatch, dispatch_many
+from sizing.inputs import read_inputs
 from sizing.simulate import build_loads, dispatch_setup, simulate, simulate_year, site_design
-from sizing.weather import load_weather
 
 SHRIMP = Path(__file__).resolve().parent.parent / "examples" / "shrimp-bac-lieu.toml"
 
@@ -34,18 +34,19 @@ def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
 
 def main() -> None:
     site = load_site(SHRIMP)
-    weather = load_weather(site, 1)[0]
-    loads = build_loads(site, weather.index)
-    inp, cfg, _ = dispatch_setup(site, weather, loads)
+    inputs = read_inputs(site, 1)
+    weather = inputs.weather[0]
+    loads = build_loads(site, weather.index, inputs.profiles_kw)
+    inp, cfg = dispatch_setup(site, weather, loads)
     design = site_design(site)
-    simulate_year(site, weather, design, loads)  # compile / warm the caches
-    simulate(site, years=2)
+    simulate_year(site, weather, loads, design)  # compile / warm the caches
+    simulate(site, read_inputs(site, 2))
 
     one_kernel = best_of(lambda: dispatch(inp, cfg, design.kwp, design.kwh,
                                           inverter_kw=design.inverter_kw,
                                           generator_kw=design.generator_kw), 20)
-    one_year = best_of(lambda: simulate_year(site, weather, design, loads), 10)
-    twenty = best_of(lambda: simulate(site, years=20), 3)
+    one_year = best_of(lambda: simulate_year(site, weather, loads, design), 10)
+    twenty = best_of(lambda: simulate(site, read_inputs(site, 20)), 3)
     print(f"one site-year, dispatch kernel with time series: {one_kernel * 1e3:8.2f} ms")
     print(f"one site-year, PV + dispatch + reliability:      {one_year * 1e3:8.2f} ms"
           "   (target ≤ 20 ms)")
@@ -61,13 +62,14 @@ def main() -> None:
     dispatch_many(inp, cfg, kwp[:4], kwh[:4], inverter_kw=inv[:4], generator_kw=gen[:4])
     many = best_of(lambda: dispatch_many(inp, cfg, kwp, kwh, inverter_kw=inv,
                                          generator_kw=gen), 3)
+    threads = numba.get_num_threads()
     numba.set_num_threads(1)
     single = best_of(lambda: dispatch_many(inp, cfg, kwp[:2000], kwh[:2000],
                                            inverter_kw=inv[:2000], generator_kw=gen[:2000]), 3)
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(threads)
     rate = n / many
     base = 2000 / single
-    print(f"dispatch_many, {numba.config.NUMBA_NUM_THREADS} threads: {rate:10,.0f} design-years/s"
+    print(f"dispatch_many, {threads} threads: {rate:10,.0f} design-years/s"
           "   (target ≥ 10,000 on 2 cores)")
     print(f"baseline, 1 thread:          {base:10,.0f} design-years/s"
           f"   (speed-up {rate / base:.2f}×, {1e9 / base / len(weather):.0f} ns per step)")

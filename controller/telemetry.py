@@ -25,30 +25,35 @@ SAMPLE_HEARTBEAT_S = 300.0
 """…and at least every 5 minutes [s]."""
 
 
-def as_sample(device: str, point: str, r: Reading, ts: float | None = None) -> Sample | None:
-    """A numeric or boolean reading as a sample (None for text), stamped ``ts`` or its own."""
+def as_sample(device: str, point: str, r: Reading) -> Sample | None:
+    """A numeric or boolean reading as a sample (None for text), stamped with its time."""
     if isinstance(r.value, str):
         return None
     value = float(r.value) if isinstance(r.value, int | float) else None
-    return Sample(device, point, value, r.quality.value, r.ts.timestamp() if ts is None else ts)
+    return Sample(device, point, value, r.quality.value, r.ts.timestamp())
 
 
 @dataclass
 class Deadband:
-    """The last sample stored and the last value in ``latest`` of each (device, point)."""
+    """The last sample stored, and the last row written to ``latest``, of each (device, point).
+
+    ``latest`` holds every value as last read: its ``ts`` moves with each new read, changed
+    or not, so that it tells the time of the last good read (the store's contract); a stale
+    value, not read again, keeps its ``ts``. ``samples`` keep the history compact: a row when
+    the value moves beyond :data:`SAMPLE_DEADBAND` or its quality changes, and at least every
+    :data:`SAMPLE_HEARTBEAT_S`.
+    """
 
     stored: dict[tuple[str, str], Sample] = field(default_factory=dict)
-    latest: dict[tuple[str, str], tuple[float | None, str]] = field(default_factory=dict)
+    latest: dict[tuple[str, str], Sample] = field(default_factory=dict)
 
     def changed(self, s: Sample) -> tuple[bool, bool]:
-        """(store as a sample, update ``latest``): a move beyond the deadband, a quality
-        change or the heartbeat for samples; any change of value or quality for latest."""
+        """(store as a sample, update ``latest``)."""
         key = (s.device, s.point)
+        if self.latest.get(key) == s:
+            return False, False  # nothing new: a value not read again
+        self.latest[key] = s
         last = self.stored.get(key)
-        same = self.latest.get(key) == (s.value, s.quality)
-        if same and (last is None or s.ts - last.ts < SAMPLE_HEARTBEAT_S):
-            return False, False
-        self.latest[key] = (s.value, s.quality)
         sample = (last is None or last.quality != s.quality or s.value is None
                   or last.value is None or s.ts - last.ts >= SAMPLE_HEARTBEAT_S
                   or abs(s.value - last.value) > SAMPLE_DEADBAND * max(abs(s.value),
@@ -81,11 +86,11 @@ def device_samples(per_dev: Mapping[str, Mapping[str, Reading]]) -> list[Sample]
 
 
 def site_samples(snap: Snapshot, extra: Mapping[str, float]) -> list[Sample]:
-    """Every name of ``SITE_FIGURES`` (and ``extra`` good values) as samples of ``site``,
-    stamped with the cycle's time."""
+    """Every name of ``SITE_FIGURES`` as a sample of ``site``, stamped with the time its
+    inputs were read (the oldest of them), and ``extra`` good values of this cycle."""
     out = []
     for name in SITE_FIGURES:
-        s = as_sample(SITE_SOURCE, name, getattr(snap, name), snap.wall_ts)
+        s = as_sample(SITE_SOURCE, name, getattr(snap, name))
         assert s is not None
         out.append(s)
     out += [Sample(SITE_SOURCE, k, v, "good", snap.wall_ts) for k, v in extra.items()]

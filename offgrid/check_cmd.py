@@ -1,4 +1,5 @@
-"""``offgrid check SITE``: validate a site file, read every file it names, and summarise it."""
+"""``offgrid check SITE``: validate a site file, read its weather and load profiles, and
+summarise it."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from sizing.errors import SizingError
 
 
 def check(site_file: SiteArg, as_json: JsonOpt = False) -> None:
-    """Validate a site file, read its weather file and load profiles, and summarise it."""
-    from sizing.inputs import input_file_errors  # noqa: PLC0415 (pvlib: loaded here only)
+    """Validate a site file, read its weather and load profiles, and summarise it."""
+    from sizing.inputs import input_errors  # noqa: PLC0415 (pvlib: loaded here only)
 
     site = open_site(site_file)
-    errors = input_file_errors(site)
+    errors = input_errors(site)
     if errors:
         fail("\n".join(f"{site_file}: {e}" for e in errors))
     try:

@@ -136,7 +136,7 @@ def search_grid_within_max_candidates(site: Site) -> list[Problem]:
         return []
     detail = " × ".join(f"{n:,} {key}" for key, n in ranges.items())
     return [Problem("search", f"the ranges hold {total:,} candidates ({detail}), more than "
-                    f"search.max_candidates ({s.max_candidates:,}); use larger steps or "
+                    f"search.max_candidates = {s.max_candidates:,}; use larger steps or "
                     "narrower ranges", total)]
 
 

@@ -43,11 +43,13 @@ __all__ = [
     "MAX_APPLIANCES",
     "MAX_APPLIANCE_COUNT",
     "MAX_CANDIDATES",
+    "MAX_KW",
     "MAX_LOADS",
     "MAX_PRIORITY",
-    "SIM_START_YEARS",
+    "MAX_VND",
     "PV",
     "SETTABLE_CONTROL_KEYS",
+    "SIM_START_YEARS",
     "AeratorLoad",
     "Api",
     "Appliance",
@@ -83,6 +85,14 @@ __all__ = [
 Pct = Annotated[float, Field(ge=0, le=100)]
 NonNeg = Annotated[float, Field(ge=0)]
 Pos = Annotated[float, Field(gt=0)]
+MAX_KW = 100_000.0
+"""Largest power [kW] or energy [kWh] of one component, load or search value (100 MW): far
+above any off-grid site, and low enough that every sum over a year stays finite."""
+Kw = Annotated[float, Field(ge=0, le=MAX_KW)]
+MAX_VND = 1e12
+"""Largest unit cost [VND] (a trillion), so that every cost over a lifetime stays finite."""
+Vnd = Annotated[float, Field(ge=0, le=MAX_VND)]
+Years = Annotated[float, Field(ge=1, le=100)]
 
 
 # Limits of what the engines can run, refused at validation rather than failing inside them.
@@ -180,21 +190,26 @@ class Weather(Section):
 # --------------------------------------------------------------------------- components
 
 
+# A module's or a PV input's voltage [V], up to the 1500 V DC of utility-scale strings.
+Volts = Annotated[float, Field(ge=1, le=1500)]
+MAX_MODULE_W = 1000.0  # [W] the largest PV modules made are about 700 W
+
+
 class PV(Section):
     """The PV array (PVWatts parameters by default)."""
 
-    kwp: NonNeg
+    kwp: Kw
     tilt_deg: float = Field(default=12.0, ge=0, le=90)
     azimuth_deg: float = Field(default=180.0, ge=0, lt=360, description="180 = south")
     losses_pct: float = Field(default=14.0, ge=0, lt=100)
     coupling: Literal["dc", "ac"] = "dc"
     gamma_pdc_pct_per_c: float = Field(default=-0.37, ge=-1, le=0)
-    module_w: Pos = 550.0
-    module_voc_v: Pos = 49.5
-    module_vmp_v: Pos = 41.6
+    module_w: float = Field(default=550.0, ge=1, le=MAX_MODULE_W)
+    module_voc_v: Volts = 49.5
+    module_vmp_v: Volts = 41.6
     module_voc_temp_coeff_pct_per_c: float = Field(default=-0.28, ge=-1, le=0)
-    mppt_max_input_v: Pos = 150.0
-    mppt_min_v: Pos = 60.0
+    mppt_max_input_v: Volts = 150.0
+    mppt_min_v: Volts = 60.0
     mppt_efficiency_pct: float = Field(default=98.0, gt=0, le=100)
     record_low_temp_c: float = Field(default=14.0, ge=-60, le=40)
     module_vmp_temp_coeff_pct_per_c: float = Field(default=-0.35, ge=-1, le=0)
@@ -211,18 +226,19 @@ class Battery(Section):
     ``max_soc_pct`` and the power limits to :data:`~sitefile.presets.DEFAULT_C_RATE` × ``kwh``."""
 
     chemistry: Literal["lfp", "lead_acid"] = "lfp"
-    kwh: NonNeg
+    kwh: Kw
     min_soc_pct: Pct
     max_soc_pct: Pct
     initial_soc_pct: Pct
     charge_efficiency_pct: Efficiency
     discharge_efficiency_pct: Efficiency
-    max_charge_kw: NonNeg
-    max_discharge_kw: NonNeg
-    cycle_life: Pos = Field(description="cycles to 80 % capacity at cycle_life_dod_pct")
+    max_charge_kw: Kw
+    max_discharge_kw: Kw
+    cycle_life: float = Field(ge=1, le=1e6,
+                              description="cycles to 80 % capacity at cycle_life_dod_pct")
     cycle_life_dod_pct: Annotated[float, Field(gt=0, le=100)]
-    cycle_life_exponent: Pos
-    calendar_life_years: Pos
+    cycle_life_exponent: float = Field(gt=0, le=10)
+    calendar_life_years: Years
     nominal_v: Pos
     max_temp_c: float = Field(ge=0, le=80)
 
@@ -235,8 +251,8 @@ class Battery(Section):
 class Inverter(Section):
     """The battery inverter (or inverter/charger)."""
 
-    kw: NonNeg
-    surge_kw: NonNeg = Field(description="[kW] default: SURGE_RATIO x kw")
+    kw: Kw
+    surge_kw: float = Field(ge=0, le=MAX_KW, description="[kW] default: SURGE_RATIO x kw")
     surge_s: Pos = 5.0
     efficiency_pct: float = Field(default=95.0, gt=0, le=100)
 
@@ -249,14 +265,15 @@ class Inverter(Section):
 class Generator(Section):
     """A diesel generator, optional."""
 
-    kw: NonNeg
-    fuel_l_per_kwh: NonNeg = 0.25
-    fuel_l_per_h_idle: NonNeg = Field(description="[L/h] default: 0.08 L/h per kW of rating")
+    kw: Kw
+    fuel_l_per_kwh: float = Field(default=0.25, ge=0, le=10)
+    fuel_l_per_h_idle: float = Field(ge=0, le=MAX_KW,
+                                     description="[L/h] default: 0.08 L/h per kW of rating")
     min_load_pct: Pct = 30.0
-    min_run_min: NonNeg = 60.0
+    min_run_min: float = Field(default=60.0, ge=0, le=1440)
     strategy: Literal["load_following", "cycle_charging"] = "cycle_charging"
     start_delay_s: NonNeg = 10.0
-    life_hours: Pos = 15000.0
+    life_hours: float = Field(default=15000.0, ge=1, le=1e6)
     tank_l: Pos = 200.0
 
     @model_validator(mode="before")
@@ -274,17 +291,24 @@ class TimeWindow(Section):
     start_h: float = Field(ge=0, le=24)
     end_h: float = Field(ge=0, le=24)
 
+    @model_validator(mode="after")
+    def _not_empty(self) -> TimeWindow:
+        if self.start_h == self.end_h:
+            raise ValueError("start_h and end_h are equal: the window would be empty "
+                             "(0 to 24 is the whole day)")
+        return self
+
     @property
     def hours(self) -> float:
         """Length of the window [h]."""
-        return (self.end_h - self.start_h) % 24 or (24.0 if self.end_h != self.start_h else 0.0)
+        return (self.end_h - self.start_h) % 24 or 24.0  # 0 to 24 (or 24 to 0): the whole day
 
 
 class Appliance(Section):
     """One appliance of a RAMP-style load."""
 
     name: str = Field(min_length=1)
-    power_w: NonNeg
+    power_w: float = Field(ge=0, le=MAX_KW * 1000)
     count: int = Field(default=1, ge=1, le=MAX_APPLIANCE_COUNT)
     minutes_per_day: float = Field(ge=0, le=1440)
     windows: list[TimeWindow] = Field(default_factory=list, max_length=3)
@@ -326,7 +350,7 @@ class ProfileLoad(LoadBase):
 
     kind: Literal["profile"]
     profile: Path
-    scale: NonNeg = 1.0
+    scale: float = Field(default=1.0, ge=0, le=1000)
 
     @field_validator("profile", mode="before")
     @classmethod
@@ -359,7 +383,7 @@ class AeratorLoad(LoadBase):
 
     kind: Literal["aerator"]
     critical: bool = True
-    kw_per_unit: Pos
+    kw_per_unit: float = Field(gt=0, le=MAX_KW)
     units: int = Field(ge=1, le=64)
     day_fraction: float = Field(default=0.5, ge=0, le=1)
     night_fraction: float = Field(default=1.0, ge=0, le=1)
@@ -370,7 +394,7 @@ class PumpLoad(LoadBase):
     """A deferrable pump: a daily energy to deliver within a time window."""
 
     kind: Literal["pump"]
-    kw: Pos
+    kw: float = Field(gt=0, le=MAX_KW)
     daily_kwh: NonNeg
     window: TimeWindow = Field(default_factory=lambda: TimeWindow(start_h=8, end_h=17))
     start_multiplier: float = Field(default=6.0, ge=1, le=10)
@@ -513,26 +537,26 @@ class Economics(Section):
     currency: Literal["VND"] = "VND"
     discount_rate_pct: float = Field(default=12.0, ge=0, le=50)
     lifetime_years: int = Field(default=20, ge=1, le=50)
-    pv_vnd_per_kwp: NonNeg = 8_000_000
-    battery_vnd_per_kwh: NonNeg = 8_000_000
-    inverter_vnd_per_kw: NonNeg = 4_000_000
-    generator_vnd_per_kw: NonNeg = 5_000_000
+    pv_vnd_per_kwp: Vnd = 8_000_000
+    battery_vnd_per_kwh: Vnd = 8_000_000
+    inverter_vnd_per_kw: Vnd = 4_000_000
+    generator_vnd_per_kw: Vnd = 5_000_000
     bos_pct: Pct = 10.0
     installation_pct: Pct = 8.0
     om_pct_per_year: Pct = 1.5
-    inverter_life_years: Pos = 10.0
-    pv_life_years: Pos = 25.0
-    fuel_vnd_per_l: NonNeg = 19_000
+    inverter_life_years: Years = 10.0
+    pv_life_years: Years = 25.0
+    fuel_vnd_per_l: Vnd = 19_000
     fuel_escalation_pct: float = Field(default=2.0, ge=-20, le=50)
-    generator_om_vnd_per_h: NonNeg = 15_000
+    generator_om_vnd_per_h: Vnd = 15_000
     salvage: bool = True
 
 
 class Range(Section):
     """A search range ``min..max`` in steps of ``step``."""
 
-    min: NonNeg
-    max: NonNeg
+    min: Kw
+    max: Kw
     step: Pos
 
     @model_validator(mode="after")

@@ -187,10 +187,9 @@ class _Served(NamedTuple):
 # The phases of one step. Each is inlined into the kernel (``inline="always"``), so splitting
 # costs nothing; ``load_slots``/``pump_slots`` carry L and P as compile-time constants (see
 # :func:`_slots`).
-_JIT = {"cache": True, "error_model": "numpy", "fastmath": True}
 
 
-@njit(inline="always", **_JIT)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _shed_state(soc_frac: float, shed: bool, cfg: DispatchConfig) -> bool:
     """Shedding hysteresis on the SOC at the start of the step."""
     if soc_frac < cfg.shed_soc_frac - 1e-9:
@@ -200,7 +199,7 @@ def _shed_state(soc_frac: float, shed: bool, cfg: DispatchConfig) -> bool:
     return shed
 
 
-@njit(inline="always", **_JIT)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _pump_needs(  # noqa: PLR0917 (numba kernels take positional arguments)
         steps_left: np.ndarray, pump_kw: np.ndarray, pump_daily_kwh: np.ndarray, t: int,
         dt: float, shed: bool, need: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray,
@@ -220,7 +219,7 @@ def _pump_needs(  # noqa: PLR0917 (numba kernels take positional arguments)
                 need[i] = min(must_kwh * (1.0 / dt), pump_kw[j])
 
 
-@njit(inline="always", **_JIT)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _generator_state(  # noqa: PLR0917
         load_kw: np.ndarray, quiet_steps: np.ndarray, cfg: DispatchConfig, t: int,
         soc_frac: float, pv: float, has_batt: bool, gen_on: bool, gen_steps: int,
@@ -249,7 +248,7 @@ def _generator_state(  # noqa: PLR0917
     return gen_on, gen_steps, False
 
 
-@njit(inline="always", **_JIT)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _serve_loads(  # noqa: PLR0917
         load_kw: np.ndarray, cfg: DispatchConfig, bp: BatteryParams, t: int, pv: float,
         soc: float, shed: bool, shed_floor: float, has_batt: bool, gen_kw: float,
@@ -327,7 +326,7 @@ def _serve_loads(  # noqa: PLR0917
                    served_kw, unmet_kw, crit_unmet_kw, cont_unmet, interrupted)
 
 
-@njit(inline="always", **_JIT)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _pumps_on_surplus(  # noqa: PLR0917
         steps_left: np.ndarray, pump_kw: np.ndarray, cfg: DispatchConfig, t: int,
         served: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray, shed: bool,
@@ -359,7 +358,7 @@ def _pumps_on_surplus(  # noqa: PLR0917
     return pv_left, inv_left, loss
 
 
-@njit(inline="always", **_JIT)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _use_surplus(  # noqa: PLR0917
         steps_left: np.ndarray, pump_kw: np.ndarray, cfg: DispatchConfig, bp: BatteryParams,
         t: int, soc: float, soc_frac: float, shed: bool, has_batt: bool, gen_on: bool,
@@ -411,7 +410,7 @@ def _use_surplus(  # noqa: PLR0917
     return pv_left, chg_dc, gen_out, loss
 
 
-@njit(inline="always", **_JIT)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _close_pump_windows(  # noqa: PLR0917
         steps_left: np.ndarray, t: int, dt: float, served: np.ndarray, pump_rem: np.ndarray,
         critical: np.ndarray, unmet_acc: np.ndarray, demand_kwh: float,
@@ -446,12 +445,12 @@ def _close_pump_windows(  # noqa: PLR0917
     return demand_kwh, crit_demand_kwh, served_kw, unmet_kw, crit_unmet_kw, interrupted
 
 
-@njit(inline="always", **_JIT)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _account(  # noqa: PLR0917 (numba kernels take positional arguments)
         summary: np.ndarray, step: Step, dt: float, demand_kwh: float, crit_demand_kwh: float,
-        gen_fuel_l: float, loss_kwh: float, d_charge_kwh: float, d_discharge_kwh: float,
-        d_throughput_kwh: float, cont_unmet: bool, new_interruption: bool) -> None:
-    """Add one step to the year's figures ``summary`` [N_SUMMARY]."""
+        gen_fuel_l: float, loss_kwh: float, cont_unmet: bool, new_interruption: bool) -> None:
+    """Add one step to the year's figures ``summary`` [N_SUMMARY] (the battery's energies are
+    added where the battery is applied)."""
     summary[_S_PV_KWH] += step.pv_kw * dt
     summary[_S_LOAD_KWH] += demand_kwh
     summary[_S_SERVED_KWH] += step.served_kw * dt
@@ -462,11 +461,6 @@ def _account(  # noqa: PLR0917 (numba kernels take positional arguments)
     summary[_S_GENERATOR_KWH] += step.generator_kw * dt
     summary[_S_GENERATOR_FUEL_L] += gen_fuel_l
     summary[_S_LOSSES_KWH] += loss_kwh
-    if d_charge_kwh > 0.0:
-        summary[_S_BATTERY_CHARGE_KWH] += d_charge_kwh
-    else:
-        summary[_S_BATTERY_DISCHARGE_KWH] += d_discharge_kwh
-        summary[_S_BATTERY_THROUGHPUT_KWH] += d_throughput_kwh
     if step.generator_on:
         summary[_S_GENERATOR_HOURS] += dt
     if cont_unmet:
@@ -479,7 +473,7 @@ def _account(  # noqa: PLR0917 (numba kernels take positional arguments)
             summary[_S_INTERRUPTIONS] += 1.0
 
 
-@njit(inline="always", **_JIT)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _cycle_damage(depth_frac: float, cfg: DispatchConfig) -> float:
     """Fraction of the cycle life one full cycle of depth ``depth_frac`` [0–1] uses."""
     if depth_frac <= MIN_CYCLE_DEPTH_FRAC:
@@ -487,7 +481,7 @@ def _cycle_damage(depth_frac: float, cfg: DispatchConfig) -> float:
     return (depth_frac / cfg.cycle_life_dod_frac) ** cfg.cycle_life_exponent / cfg.cycle_life
 
 
-@njit(inline="always", **_JIT)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _rainflow_push(  # noqa: PLR0917
         stack: np.ndarray, lo: int, hi: int, x: float, damage: float,
                    cfg: DispatchConfig) -> tuple[int, int, float]:
@@ -529,7 +523,7 @@ class _Wear(NamedTuple):
 _NO_WEAR = _Wear(0, 0, 0, 0.0, 0.0, 0.0, 0.0)
 
 
-@njit(inline="always", **_JIT)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _wear_step(stack: np.ndarray, w: _Wear, v: float, cfg: DispatchConfig) -> _Wear:
     """Feed the SOC ``v`` [0–1] at the end of a step to the rainflow count (reversals as
     ``rainflow.reversals`` finds them: the first value, each change of direction, the last)."""
@@ -547,7 +541,7 @@ def _wear_step(stack: np.ndarray, w: _Wear, v: float, cfg: DispatchConfig) -> _W
     return _Wear(lo, hi, 3, v, d, v, damage)
 
 
-@njit(inline="always", **_JIT)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _wear_end(stack: np.ndarray, w: _Wear, cfg: DispatchConfig) -> float:
     """The damage of the whole count: the last value, then the residue as half cycles."""
     lo, hi, damage = w.lo, w.hi, w.damage
@@ -556,7 +550,7 @@ def _wear_end(stack: np.ndarray, w: _Wear, cfg: DispatchConfig) -> float:
     return _rainflow_residue(stack, lo, hi, damage, cfg)
 
 
-@njit(inline="always", **_JIT)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _rainflow_residue(stack: np.ndarray, lo: int, hi: int, damage: float,
                       cfg: DispatchConfig) -> float:
     """Count what is left on the stack at the end as half cycles."""
@@ -582,7 +576,7 @@ class _Scratch(NamedTuple):
     """[T + 2] the rainflow count's stack [0–1]."""
 
 
-@njit(**_JIT)
+@njit(cache=True, error_model="numpy", fastmath=True)
 def _scratch(n_steps: int, n_loads: int, n_pumps: int) -> _Scratch:
     """Fresh working arrays for one run."""
     n_all = n_loads + n_pumps
@@ -595,7 +589,7 @@ def _scratch(n_steps: int, n_loads: int, n_pumps: int) -> _Scratch:
 # working arrays come from the caller), and every array it passes to a phase or reads from
 # ``inp`` would otherwise cost an atomic reference count, shared between the threads (the
 # split kernel ran at half speed with them).
-@njit(_nrt=False, **_JIT)
+@njit(cache=True, error_model="numpy", fastmath=True, _nrt=False)  # type: ignore[call-overload,untyped-decorator]
 def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, inverter_kw: float,
         generator_kw: float, summary: np.ndarray, unmet_by_load: np.ndarray,
@@ -643,6 +637,8 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     unmet_acc = unmet_by_load
     unmet_acc[:] = 0.0
     summary[:] = 0.0
+    charge_kwh = 0.0  # the battery's SOC gains and losses, summed in registers [kWh]
+    discharge_kwh = 0.0
     wear = _NO_WEAR
 
     # The series read every step, as locals: the phases index them without going through
@@ -682,9 +678,6 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
             pump_rem, critical, load_slots, pump_slots)
         # -- apply the battery
         batt_kw = 0.0
-        d_charge = 0.0
-        d_discharge = 0.0
-        d_throughput = 0.0
         if has_batt:
             net = chg_dc - s.dis_dc_kw
             soc_new, batt_kw, batt_loss = charge_step(soc, net, dt, bp)
@@ -692,10 +685,10 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
             if net > 0.0 and batt_kw < net:
                 pv_left += net - batt_kw  # numerical rejection: curtail it
             if soc_new > soc:
-                d_charge = soc_new - soc
+                charge_kwh += soc_new - soc
             else:
-                d_discharge = soc - soc_new
-                d_throughput = -batt_kw * dt
+                discharge_kwh += soc - soc_new
+                summary[_S_BATTERY_THROUGHPUT_KWH] += -batt_kw * dt
             soc = soc_new
             wear = _wear_step(stack, wear, soc * inv_kwh, cfg)
         demand_kwh, crit_demand_kwh, served_kw, unmet_kw, crit_unmet_kw, interrupted = \
@@ -713,8 +706,8 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         step = Step(pv, demand_kwh * (1.0 / dt), served_kw, unmet_kw, crit_unmet_kw, gen_out,
                     batt_kw, soc, pv_left, loss * (1.0 / dt), shed_flag, gen_flag,
                     interrupted_flag)
-        _account(summary, step, dt, demand_kwh, crit_demand_kwh, gen_fuel, loss, d_charge,
-                 d_discharge, d_throughput, s.cont_unmet, interrupted and not interrupted_prev)
+        _account(summary, step, dt, demand_kwh, crit_demand_kwh, gen_fuel, loss, s.cont_unmet,
+                 interrupted and not interrupted_prev)
         interrupted_prev = interrupted
         if record:
             for i, value in enumerate(step):
@@ -722,6 +715,8 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
             for k in range(n_all):
                 load_series[k, t] = served[k]
     summary[_S_FINAL_SOC_KWH] = soc
+    summary[_S_BATTERY_CHARGE_KWH] = charge_kwh
+    summary[_S_BATTERY_DISCHARGE_KWH] = discharge_kwh
     summary[_S_BATTERY_CYCLE_DAMAGE] = _wear_end(stack, wear, cfg)
     if kwh > 0.0:
         summary[_S_BATTERY_EQUIVALENT_CYCLES] = summary[_S_BATTERY_THROUGHPUT_KWH] / kwh

@@ -18,7 +18,7 @@ import pandas as pd
 from sitefile import ProfileLoad, Site
 from sizing.errors import InputError, LoadProfileError
 from sizing.loads import read_profile_kw
-from sizing.weather import load_weather
+from sizing.weather import check_monthly_ghi, load_weather
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,14 @@ def read_profiles(site: Site) -> dict[str, np.ndarray]:
     return {site.loads[i].name: _read_profile(site, i) for i in _profile_indices(site)}
 
 
-def input_file_errors(site: Site) -> list[InputError]:
-    """What makes each file the site names unusable, the weather file and every load
-    profile, read with the readers above; empty when every file can be used."""
+def input_errors(site: Site) -> list[InputError]:
+    """What makes the site's weather (its file, or its monthly GHI against clear sky) or a
+    load profile unusable, found with the readers above; empty when all can be used."""
     reads: list[Callable[[], object]] = [partial(_read_profile, site, i)
                                          for i in _profile_indices(site)]
-    if site.weather is not None and site.weather.file is not None:
-        reads.insert(0, partial(load_weather, site))
+    if site.weather is not None:
+        reads.insert(0, partial(load_weather, site) if site.weather.file is not None
+                     else partial(check_monthly_ghi, site))
     errors = []
     for read in reads:
         try:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sitefile import AeratorLoad, ApplianceLoad, Load, ProfileLoad, PumpLoad
+from sitefile import MAX_KW, AeratorLoad, ApplianceLoad, Load, ProfileLoad, PumpLoad
 from sizing.errors import LoadProfileError
 
 
@@ -66,8 +66,8 @@ def parse_profile_kw(text: str, path: Path) -> np.ndarray:
     One value per line, in the last column; other columns (time stamps, hour numbers) and one
     header line are allowed, ``#`` starts a comment line. Columns are separated by ``;``, a
     tab or ``,``; decimals are written ``1.5``, or ``1,5`` (as Excel writes them in Vietnamese)
-    when the separator is not a comma or the cell is quoted. Every value must be a finite,
-    non-negative number; :class:`LoadProfileError` names the line and column of the first
+    when the separator is not a comma or the cell is quoted. Every value must be a number from
+    0 to :data:`sitefile.MAX_KW`; :class:`LoadProfileError` names the line and column of the first
     that is not, and refuses a comma-separated file whose columns a decimal comma could have
     split.
     """
@@ -96,7 +96,8 @@ def parse_profile_kw(text: str, path: Path) -> np.ndarray:
         value = _number(cells[-1])
         reason = ("not a number" if value is None else "not a finite number"
                   if not math.isfinite(value) else "load power must not be negative"
-                  if value < 0 else None)
+                  if value < 0 else f"load power must not be above {MAX_KW:,.0f} kW"
+                  if value > MAX_KW else None)
         if reason is not None:
             raise LoadProfileError(f"{reason} (got {cells[-1].strip()!r})", file=path, line=n,
                                    column=width)
@@ -192,7 +193,7 @@ def appliance_minutes_kw(load: ApplianceLoad, rng: np.random.Generator) -> np.nd
     diff = np.zeros(n + 1)
     days = np.arange(365) * 1440
     for app in load.appliances:
-        windows = [(w.start_h * 60.0, w.hours * 60.0) for w in app.windows if w.hours > 0]
+        windows = [(w.start_h * 60.0, w.hours * 60.0) for w in app.windows]
         windows = windows or [(0.0, 1440.0)]
         total_min = sum(length for _, length in windows)
         kw = app.power_w * app.duty_cycle / 1000.0

@@ -225,14 +225,18 @@ def clear_sky_monthly_kwh_m2_day(geometry: pd.DataFrame) -> np.ndarray:
     return daily.to_numpy() / days
 
 
-def _check_bound(monthly_ghi: np.ndarray, bound: np.ndarray) -> None:
-    for m in range(12):
-        if monthly_ghi[m] > bound[m]:
-            raise WeatherError(
-                f"weather.monthly_ghi_kwh_m2_day: {calendar.month_name[m + 1]} "
-                f"{monthly_ghi[m]:g} kWh/m²/day is above this site's clear-sky bound "
-                f"{bound[m]:.2f} kWh/m²/day"
-            )
+def check_monthly_ghi(site: Site, geometry: pd.DataFrame | None = None) -> None:
+    """Raise :class:`WeatherError` for the first month whose ``[weather]`` mean GHI is above
+    the site's clear-sky bound; ``geometry`` (from :func:`_site_geometry`) is computed when not
+    given."""
+    w = site.weather
+    assert w is not None and w.monthly_ghi_kwh_m2_day is not None
+    bound = clear_sky_monthly_kwh_m2_day(_site_geometry(site) if geometry is None else geometry)
+    for m, ghi in enumerate(w.monthly_ghi_kwh_m2_day):
+        if ghi > bound[m]:
+            raise WeatherError(f"{calendar.month_name[m + 1]} {ghi:g} kWh/m²/day is above this "
+                               f"site's clear-sky bound {bound[m]:.2f} kWh/m²/day",
+                               key="weather.monthly_ghi_kwh_m2_day")
 
 
 def synthetic_year(geometry: pd.DataFrame, monthly_ghi: np.ndarray, monthly_temp: np.ndarray,
@@ -293,7 +297,7 @@ def synthetic_years(site: Site, years: int, seed: int) -> list[pd.DataFrame]:
     assert w.monthly_temp_c is not None
     monthly_ghi = np.asarray(w.monthly_ghi_kwh_m2_day, dtype=float)
     geometry = _site_geometry(site)
-    _check_bound(monthly_ghi, clear_sky_monthly_kwh_m2_day(geometry))
+    check_monthly_ghi(site, geometry)
     monthly_temp = np.asarray(w.monthly_temp_c, dtype=float)
     return [
         synthetic_year(geometry, monthly_ghi, monthly_temp, w.daily_temp_range_c,

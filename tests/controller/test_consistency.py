@@ -14,8 +14,8 @@ import pytest
 from controller.cycle import Controller, build_links
 from hardware_sim.inputs import build_inputs
 from hardware_sim.simulator import Simulator
-from sizing.simulate import simulate_year
-from sizing.weather import load_weather
+from sizing.inputs import read_inputs
+from sizing.simulate import build_loads, simulate_year
 from store.writer import Store
 from tests.controller.test_cycle_sim import Rig, make_site
 
@@ -29,7 +29,9 @@ def coarse_cycle(d: dict[str, Any]) -> None:
 @pytest.mark.slow
 async def test_controller_day_agrees_with_sizing_day(tmp_path: Path) -> None:
     site = make_site(tmp_path, coarse_cycle)
-    year = simulate_year(site, load_weather(site, 1)[0])
+    inputs = read_inputs(site, 1)
+    weather = inputs.weather[0]
+    year = simulate_year(site, weather, build_loads(site, weather.index, inputs.profiles_kw))
     series = year.run.series
     local = year.index.strftime("%m-%d")
     day = np.asarray(local == DAY)

@@ -74,6 +74,5 @@ def test_devices_online_and_energy_agrees_with_the_simulator(live: Live) -> None
     (api0, sim0), (api1, sim1) = readings[0], readings[-1]
     for cat in CATEGORIES:
         api_kwh, sim_kwh = api1[cat] - api0[cat], sim1[cat] - sim0[cat]
-        print(f"ACCEPT {cat}: api {api_kwh:.3f} kWh, sim {sim_kwh:.3f} kWh")  # TEMP
         assert sim_kwh > 1.0, (cat, sim_kwh, readings)  # a real amount of energy moved
         assert api_kwh == pytest.approx(sim_kwh, rel=0.03), (cat, api_kwh, sim_kwh, readings)

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from offgrid.cli import app
+from offgrid.common import print_json
 from sitefile import MAX_LOADS
 from tests.conftest import HOME
 
@@ -145,6 +146,9 @@ CASES: dict[str, Case] = {
                              "loads[0].appliances[0].power_w", ("finite number",)),
     "inf-search-step": Case(home(("step = 0.2", "step = inf")), (CHECK, OPTIMIZE),
                             "search.kwp.step", ("finite number",)),
+    "monthly-ghi-above-clear-sky": Case(home(("5.0, 5.8, 6.3,", "5.0, 5.8, 9.5,")),
+                                        (CHECK, SIMULATE), "weather.monthly_ghi_kwh_m2_day",
+                                        ("March 9.5 kWh/m²/day is above",)),
     "unit-id-0": Case(home(("unit_id = 1", "unit_id = 0")), (CHECK,), "devices[0].unit_id",
                       ("greater than or equal to 1",)),
     "empty-night": Case(home(("[control]\n", '[control]\nnight_start = "19:00:00"\n'
@@ -161,6 +165,10 @@ CASES: dict[str, Case] = {
     "excel-every-cell-comma": Case(profile_site(), (CHECK,), "loads[0].profile",
                                    ("p.csv, line 1, column 1:", "decimal comma"),
                                    files={"p.csv": EXCEL_ALL_COMMAS}),
+    "appliance-window-empty": Case(home(("{ start_h = 11, end_h = 15 }",
+                                          "{ start_h = 11, end_h = 11 }")), (CHECK,),
+                                   "loads[0].appliances[1].windows[0]",
+                                   ("the window would be empty",)),
     "profile-inf": Case(profile_site(), (CHECK, SIMULATE), "loads[0].profile",
                         ("p.csv, line 5, column 1:", "not a finite number (got 'inf')"),
                         files={"p.csv": profile("inf")}),
@@ -211,7 +219,7 @@ CASES: dict[str, Case] = {
                                       "max_saidi_minutes = 150\nmax_candidates = 500")),
                                 (CHECK, OPTIMIZE), "search",
                                 ("15 search.kwp × 12 search.kwh × 5 search.inverter_kw",
-                                 "search.max_candidates (500)")),
+                                 "search.max_candidates = 500")),
     "appliance-count-huge": Case(home(("count = 5,", "count = 1_000_000_000,")), (CHECK,),
                                  "loads[0].appliances[0].count", ("less than or equal to",)),
 }
@@ -252,3 +260,9 @@ def test_bad_input_exits_2_naming_the_key_or_works(tmp_path: Path, case: Case) -
         assert line is not None, (command, result.stderr)
         for word in case.words:
             assert word in line, (command, word, line)
+
+
+def test_json_output_has_no_inf_or_nan(capsys: pytest.CaptureFixture[str]) -> None:
+    print_json({"unmet_load_fraction": float("nan"), "p90": [float("inf"), -float("inf"), 1.5]})
+    assert json_out(capsys.readouterr().out) == {"unmet_load_fraction": None,
+                                                 "p90": [None, None, 1.5]}

@@ -103,7 +103,7 @@ BAD: list[tuple[C.Check, Callable[[dict[str, Any]], None], str, Any, str]] = [
      _set("search", {"kwp": {"min": 0, "max": 100, "step": 1},
                      "kwh": {"min": 0, "max": 100, "step": 1}, "max_candidates": 10_000}),
      "search", 10_201, "the ranges hold 10,201 candidates (101 search.kwp × 101 search.kwh), "
-     "more than search.max_candidates (10,000)"),
+     "more than search.max_candidates = 10,000"),
 ]
 
 

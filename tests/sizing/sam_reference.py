@@ -104,6 +104,7 @@ def our_unmet(pv_ac_kw: np.ndarray, load_kw: np.ndarray, bank_kwh: float,
         gen_stop_soc_frac=0.0, quiet_start_soc_frac=0.0, quiet_stop_soc_frac=0.0,
         gen_min_run_steps=0, gen_min_load_frac=0.0, gen_cycle_charging=False,
         fuel_l_per_kwh=0.0, fuel_idle_l_per_h_per_kw=0.0,
+        cycle_life=6000.0, cycle_life_dod_frac=0.8, cycle_life_exponent=1.3,
     )
     run = dispatch(inp, cfg, 1.0, bank_kwh, inverter_kw=discharge_kw_ac)
     return run.summary["unmet_kwh"] / run.summary["load_kwh"]

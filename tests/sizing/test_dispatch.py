@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import rainflow
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,6 +66,7 @@ def make_config(draw: st.DrawFn, dt_h: float = 1.0, shedding: bool = True,
         gen_min_run_steps=draw(st.integers(0, 4)), gen_min_load_frac=draw(st.floats(0, 0.5)),
         gen_cycle_charging=draw(st.booleans()) if generator else False,
         fuel_l_per_kwh=0.25, fuel_idle_l_per_h_per_kw=0.08,
+        cycle_life=6000.0, cycle_life_dod_frac=0.8, cycle_life_exponent=1.3,
     )
 
 
@@ -138,7 +140,7 @@ def test_zero_load_gives_zero_unmet(case: tuple) -> None:
 def test_many_matches_single() -> None:
     inp = make_inputs(3, 3, 2)
     cfg = DispatchConfig(1.0, True, 0.95, 0.1, 1.0, 0.8, 0.97, 0.97, 0.5, 0.5, 0.3, 0.45, 0.3,
-                         0.8, 0.15, 0.5, 1, 0.3, True, 0.25, 0.08)
+                         0.8, 0.15, 0.5, 1, 0.3, True, 0.25, 0.08, 6000.0, 0.8, 1.3)
     kwp = np.array([2.0, 5.0, 8.0, 0.0])
     kwh = np.array([5.0, 10.0, 0.0, 20.0])
     inv = np.array([3.0, 3.0, 5.0, 4.0])
@@ -152,7 +154,7 @@ def test_many_matches_single() -> None:
 
 def _config(**changes: float | bool) -> DispatchConfig:
     base = DispatchConfig(1.0, True, 1.0, 0.1, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.3, 0.5, 0.2,
-                          0.8, 0.2, 0.8, 2, 0.0, True, 0.25, 0.0)
+                          0.8, 0.2, 0.8, 2, 0.0, True, 0.25, 0.0, 6000.0, 0.8, 1.3)
     return base._replace(**changes)
 
 
@@ -230,3 +232,41 @@ def test_inverter_limit_caps_what_the_battery_serves() -> None:
     assert np.allclose(run.series["served_kw"], 2.0)
     assert run.summary["unmet_kwh"] == pytest.approx(24.0)
     assert run.summary["loss_of_load_hours"] == 24.0
+
+
+def _rainflow_damage(soc_frac: np.ndarray, cfg: DispatchConfig) -> float:
+    """The reference: the ``rainflow`` package's count of the SOC trace, on the same curve."""
+    return sum(count * (depth / cfg.cycle_life_dod_frac) ** cfg.cycle_life_exponent
+               / cfg.cycle_life
+               for depth, count in rainflow.count_cycles(soc_frac) if depth > 1e-6)
+
+
+@SETTINGS
+@given(cases())
+def test_battery_wear_equals_the_rainflow_package(case: tuple) -> None:
+    inp, cfg, kwp, kwh, inv, gen = case
+    run = dispatch(inp, cfg, kwp, kwh, inverter_kw=inv, generator_kw=gen)
+    damage = run.summary["battery_cycle_damage"]
+    if kwh == 0.0:
+        assert damage == 0.0
+        return
+    expected = _rainflow_damage(run.series["soc_kwh"] / kwh, cfg)
+    assert damage == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+def test_battery_wear_of_one_deep_cycle_a_day_by_hand() -> None:
+    # 10 kWh, lossless, from full: 1 kW of critical load for 8 h down to the 20 % floor, then
+    # 1 kW of PV for 8 h back to full, then 8 idle hours; 30 days.
+    days = 30
+    hour = np.arange(24 * days) % 24
+    load = np.where(hour < 8, 1.0, 0.0).reshape(1, -1)
+    pv = np.where((hour >= 8) & (hour < 16), 1.0, 0.0)
+    cfg = _config(min_soc_frac=0.2, cycle_life=6000.0, cycle_life_dod_frac=0.8,
+                  cycle_life_exponent=1.3)
+    run = dispatch(_flat(load, [True], pv, steps=24 * days), cfg, 1.0, 10.0, inverter_kw=5.0)
+    assert run.summary["unmet_kwh"] == pytest.approx(0.0)
+    # End-of-step SOC: 0.9 first, then 0.2 / 1.0 each day. Rainflow (ASTM E1049): a half
+    # cycle 0.9→0.2, then each range 0.8 closes as a half cycle: 2 × 30 − 1 of them.
+    halves = 2 * days - 1
+    expected = (0.5 * (0.7 / 0.8) ** 1.3 + 0.5 * halves * (0.8 / 0.8) ** 1.3) / 6000
+    assert run.summary["battery_cycle_damage"] == pytest.approx(expected, rel=1e-9)

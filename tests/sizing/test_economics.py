@@ -7,11 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitefile import Battery, Economics, Generator
+from sitefile import Economics, Generator
 from sizing.economics import (
     Designs,
     Operation,
-    battery_life_years,
     capital_recovery_factor,
     costs,
     diesel_only,
@@ -76,14 +75,6 @@ def test_fuel_escalates_and_is_discounted() -> None:
 def test_crf() -> None:
     econ = Economics(discount_rate_pct=12, lifetime_years=20)
     assert capital_recovery_factor(econ) == pytest.approx(0.13388, rel=1e-4)
-
-
-def test_battery_life_from_cycles() -> None:
-    b = Battery(kwh=10)  # LFP: 6000 cycles at 80 % DoD, 15 calendar years
-    life = battery_life_years(b, np.array([10.0, 10.0, 0.0]), np.array([100.0, 600.0, 600.0]))
-    assert life[0] == pytest.approx(15.0)  # 4800 full cycles / 100 a year = 48 y > calendar
-    assert life[1] == pytest.approx(8.0)
-    assert np.isinf(life[2])  # no battery
 
 
 def test_diesel_only() -> None:

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from offgrid.cli import app
 from sitefile import Site, SiteFileError, load_site, parse_site
-from sizing.economics import Operation, battery_life_years, costs
+from sizing.economics import Operation, costs
+from sizing.inputs import read_inputs
 from sizing.optimize import (
     Result,
     SearchError,
@@ -32,7 +33,6 @@ from sizing.optimize import (
 )
 from sizing.reliability import motor_start_check
 from sizing.simulate import Design, build_loads, simulate_year
-from sizing.weather import load_weather
 from tests.conftest import HOME, SHRIMP
 
 
@@ -63,11 +63,11 @@ def test_float_steps_hit_max() -> None:
     assert len(build_grid(site).axes["kwp"]) == 15
 
 
-def test_too_many_candidates() -> None:
-    site = site_with(SHRIMP, kwp={"min": 0, "max": 1000, "step": 0.1},
-                     kwh={"min": 0, "max": 1000, "step": 0.1}, max_candidates=1000)
-    with pytest.raises(SearchError, match=r"100,020,001 candidates .*max_candidates = 1,000"):
-        build_grid(site)
+def test_too_many_candidates_are_refused_before_any_allocation() -> None:
+    with pytest.raises(SiteFileError, match=r"search: the ranges hold 100,020,001 candidates "
+                       r".*max_candidates = 1,000"):
+        site_with(SHRIMP, kwp={"min": 0, "max": 1000, "step": 0.1},
+                  kwh={"min": 0, "max": 1000, "step": 0.1}, max_candidates=1000)
 
 
 def test_too_many_for_memory() -> None:
@@ -164,7 +164,7 @@ def small_shrimp() -> Site:
 @pytest.fixture(scope="module", params=["home", "shrimp"])
 def searched(request: pytest.FixtureRequest) -> tuple[Site, Result]:
     site = small_home() if request.param == "home" else small_shrimp()
-    return site, optimize(site, p90_years=2)
+    return site, optimize(site, read_inputs(site, p90_years=2))
 
 
 def test_kernel_equals_engine_and_winner_equals_exhaustive(searched: tuple[Site, Result]
@@ -172,9 +172,9 @@ def test_kernel_equals_engine_and_winner_equals_exhaustive(searched: tuple[Site,
     """Every candidate simulated one by one with the sizing engine's orchestrator gives the
     kernel's figures, and the cheapest feasible of them is the optimiser's winner."""
     site, result = searched
-    weather = load_weather(site)
+    weather = read_inputs(site).weather
     engine = engine_site(site)
-    loads = build_loads(engine, pd.DatetimeIndex(weather[0].index))
+    loads = build_loads(engine, pd.DatetimeIndex(weather[0].index), {})
     d = result.grid.designs
     npc = np.empty(len(d))
     ok = np.empty(len(d), dtype=bool)
@@ -182,17 +182,16 @@ def test_kernel_equals_engine_and_winner_equals_exhaustive(searched: tuple[Site,
     assert search is not None and site.battery is not None
     for i in range(len(d)):
         x = design_dict(d, i)
-        year = simulate_year(engine, weather[0], Design(**x), loads)
+        year = simulate_year(engine, weather[0], loads, Design(**x))
         f = year.figures
         assert f["unmet_load_fraction"] == pytest.approx(result.perf.unmet_fraction[i], abs=1e-12)
         assert f["critical_unmet_fraction"] == pytest.approx(
             result.perf.critical_unmet_fraction[i], abs=1e-12)
         assert f["saidi_minutes"] == pytest.approx(result.perf.saidi_minutes[i], abs=1e-9)
         assert f["generator_fuel_l"] == pytest.approx(result.perf.operation.fuel_l[i], abs=1e-9)
+        life = f["battery_life_years"] if x["kwh"] > 0 else np.inf  # the engine's own figure
         op = Operation(np.array([f["served_kwh"]]), np.array([f["generator_fuel_l"]]),
-                       np.array([f["generator_hours"]]),
-                       battery_life_years(site.battery, np.array([x["kwh"]]),
-                                          np.array([f["battery_equivalent_cycles"]])))
+                       np.array([f["generator_hours"]]), np.array([life], dtype=float))
         npc[i] = costs(site.economics, d.take(i), op, site.generator).npc_vnd[0]
         start = motor_start_check(apply_design(site, x), {})
         ok[i] = (f["unmet_load_fraction"] <= search.max_unmet_fraction
@@ -351,8 +350,9 @@ def test_write_site_moves_relative_files(tmp_path: Path) -> None:
 
 def test_progress_reaches_its_total() -> None:
     calls: list[tuple[int, int]] = []
-    result = optimize(small_home(), progress=lambda done, total: calls.append((done, total)),
-                      p90_years=2)
+    site = small_home()
+    result = optimize(site, read_inputs(site, p90_years=2),
+                      progress=lambda done, total: calls.append((done, total)))
     done = [c[0] for c in calls]
     assert done == sorted(done) and calls[-1][0] == calls[-1][1]
     assert calls[0][1] == len(result.grid.designs)  # the search first, then the what-ifs
