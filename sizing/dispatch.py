@@ -578,11 +578,11 @@ class _Scratch(NamedTuple):
 
 @njit(cache=True, error_model="numpy", fastmath=True)
 def _scratch(n_steps: int, n_loads: int, n_pumps: int) -> _Scratch:
-    """Fresh working arrays for one run."""
+    """Fresh working arrays for one run (the stack is written before it is read)."""
     n_all = n_loads + n_pumps
     return _Scratch(np.zeros(n_pumps), np.zeros(n_all), np.zeros(n_all),
                     np.zeros(n_all, dtype=np.bool_), np.zeros(n_all, dtype=np.bool_),
-                    np.zeros(n_steps + 2))
+                    np.empty(n_steps + 2))
 
 
 # Without numba's reference counting (``_nrt=False``): the kernel allocates nothing (its

@@ -53,6 +53,19 @@ def _number(cell: str) -> float | None:
         return None
 
 
+def _kw_problem(value: float | None) -> str | None:
+    """What makes a profile value unusable, or None when it is a usable power [kW]."""
+    if value is None:
+        return "not a number"
+    if not math.isfinite(value):
+        return "not a finite number"
+    if value < 0:
+        return "load power must not be negative"
+    if value > MAX_KW:
+        return f"load power must not be above {MAX_KW:,.0f} kW"
+    return None
+
+
 def _is_counter(cells: list[str]) -> bool:
     """Whether ``cells`` count rows (0, 1, 2, … or 1, 2, 3, …)."""
     first = _number(cells[0])
@@ -94,10 +107,7 @@ def parse_profile_kw(text: str, path: Path) -> np.ndarray:
     values = np.empty(len(rows))
     for k, (n, cells) in enumerate(rows):
         value = _number(cells[-1])
-        reason = ("not a number" if value is None else "not a finite number"
-                  if not math.isfinite(value) else "load power must not be negative"
-                  if value < 0 else f"load power must not be above {MAX_KW:,.0f} kW"
-                  if value > MAX_KW else None)
+        reason = _kw_problem(value)
         if reason is not None:
             raise LoadProfileError(f"{reason} (got {cells[-1].strip()!r})", file=path, line=n,
                                    column=width)

@@ -131,7 +131,7 @@ EXCEL_ALL_COMMAS = "".join("0,5\n" for _ in range(HOURS))
 
 
 def profile(cell: str, line: int = 5) -> str:
-    """An hourly profile of 1.5 kW with ``cell`` on file line ``line`` (after the header)."""
+    """An hourly profile of 1.5 kW with ``cell`` on file line ``line`` (line 1: the header)."""
     rows = ["kw"] + ["1.5"] * HOURS
     rows[line - 1] = cell
     return "\n".join(rows) + "\n"
@@ -256,7 +256,7 @@ def test_bad_input_exits_2_naming_the_key_or_works(tmp_path: Path, case: Case) -
         assert result.exit_code == 2, (command, said)
         assert result.stdout == "", command  # nothing half-done on stdout
         line = next((x for x in result.stderr.splitlines()
-                     if x.startswith(f"{site}: {case.key}")), None)
+                     if x.startswith(f"{site}: {case.key}: ")), None)
         assert line is not None, (command, result.stderr)
         for word in case.words:
             assert word in line, (command, word, line)
