@@ -104,7 +104,9 @@ def capital_recovery_factor(econ: Economics) -> float:
     r, n = econ.discount_rate_pct / 100, econ.lifetime_years
     if r == 0:
         return 1 / n
-    return r * (1 + r) ** n / ((1 + r) ** n - 1)
+    # (1 + r)^n - 1 through expm1/log1p: exact for tiny rates, where the plain form cancels.
+    growth_minus_1 = math.expm1(n * math.log1p(r))
+    return r * (1 + growth_minus_1) / growth_minus_1
 
 
 def replacement_schedule(life_years: np.ndarray, n_years: int) -> tuple[np.ndarray, np.ndarray]:

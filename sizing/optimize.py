@@ -81,7 +81,8 @@ def build_grid(site: Site) -> Grid:
 
     Raises :class:`SearchError` when there is no ``[search]``, when a dimension has neither a
     range nor a size in the site, when no candidate could supply energy, or when the grid holds
-    more candidates than ``search.max_candidates`` or than memory allows.
+    more candidates than memory allows (the site file already refused more than
+    ``search.max_candidates``: ``sitefile.checks.search_grid_within_max_candidates``).
     """
     search = site.search
     if search is None:
@@ -113,10 +114,6 @@ def build_grid(site: Site) -> Grid:
     counts = {d: len(v) for d, v in axes.items()}
     total = int(np.prod(list(counts.values())))
     detail = " × ".join(f"{counts[d]} {d}" for d in DIMENSIONS)
-    if total > search.max_candidates:
-        raise SearchError(
-            f"[search] holds {total:,} candidates ({detail}), more than search.max_candidates "
-            f"= {search.max_candidates:,}; use larger steps or narrower ranges")
     if total * BYTES_PER_CANDIDATE > MAX_SEARCH_BYTES:
         raise SearchError(
             f"[search] holds {total:,} candidates ({detail}): about "

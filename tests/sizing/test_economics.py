@@ -77,6 +77,13 @@ def test_crf() -> None:
     assert capital_recovery_factor(econ) == pytest.approx(0.13388, rel=1e-4)
 
 
+@pytest.mark.parametrize("rate_pct", [0.0, 1e-300, 1e-12])
+def test_crf_without_discounting_is_one_over_life(rate_pct: float) -> None:
+    """A zero or vanishing rate gives 1/n (the limit), with no division by zero."""
+    econ = Economics(discount_rate_pct=rate_pct, lifetime_years=20)
+    assert capital_recovery_factor(econ) == pytest.approx(1 / 20, rel=1e-6)
+
+
 def test_diesel_only() -> None:
     assert diesel_only_kw(4.0) == 5.0
     assert diesel_only_kw(4.1) == 6.0
