@@ -20,6 +20,14 @@ from tests.support import require_tool
 
 SPEED = 60.0
 POLL_TIMEOUT_S = 60.0
+LAST = "test_acceptance.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The acceptance test drives the plant (pauses it, runs the generator, charges the
+    battery): it runs after the other tests of the live site, which watch the demo as a user
+    would."""
+    items.sort(key=lambda item: item.path.name == LAST)
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout_s: float = POLL_TIMEOUT_S) -> Any:

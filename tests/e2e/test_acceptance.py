@@ -67,8 +67,9 @@ def test_devices_online_and_energy_agrees_with_the_simulator(live: Live) -> None
                 wait_for("the plant to move on", lambda m=mark: _plant_t(live.sim_state())
                          >= m + timedelta(seconds=INTERVAL_PLANT_S), timeout_s=300)
                 readings.append(_paused_reading(live, c))
-        finally:
-            c.post("/api/v1/commands/generator", json={"action": "auto"})
+        finally:  # leave the generator stopped and on automatic, the plant running
+            for action in ("stop", "auto"):
+                c.post("/api/v1/commands/generator", json={"action": action})
             live.sim_speed(SPEED)
     assert _plant_t(live.sim_state()) > start
     (api0, sim0), (api1, sim1) = readings[0], readings[-1]
