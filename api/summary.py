@@ -33,8 +33,9 @@ class Figure:
 
 def worst(qualities: Iterable[str]) -> Quality:
     """The worst of some qualities (``missing`` when there are none)."""
-    ranks = [QUALITY_ORDER.index(q) if q in QUALITY_ORDER else 3 for q in qualities]
-    return QUALITY_ORDER[max(ranks, default=3)]
+    missing = QUALITY_ORDER.index("missing")
+    ranks = [QUALITY_ORDER.index(q) if q in QUALITY_ORDER else missing for q in qualities]
+    return QUALITY_ORDER[max(ranks, default=missing)]
 
 
 def figure_source(name: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from controller import energy, telemetry
+from controller import energy, switching, telemetry, trust
 from controller.alarms import AlarmTracker
 from controller.commands import apply_command, set_threshold
 from controller.devices.codec import Block, encode
@@ -30,12 +31,14 @@ from controller.devices.values import Reading, Value
 from controller.errors import CommandError, ControllerError, TransportError
 from controller.forecast import clearsky_pv_w
 from controller.model import Condition, GeneratorMemory, Plan, Snapshot, State
-from controller.snapshot import DeviceView, build_snapshot, device_view
+from controller.plausibility import site_limits
+from controller.snapshot import DeviceView, build_snapshot, device_view, soc_sources
 from controller.strategies import decide_all, next_state
 from controller.transport import Bus, DeviceLink
-from sitefile import AeratorLoad, PumpLoad, Site
+from sitefile import PumpLoad, Site
 from store.contract import ALARMS, CommandStatus, DeviceHealth
 from store.errors import StoreError
+from store.queue import QueueHealth, WriteQueue
 from store.writer import Store
 
 STATE_SAVE_S = 60.0
@@ -55,6 +58,7 @@ class CycleReport:
     raised: list[str] = field(default_factory=list)
     cleared: list[str] = field(default_factory=list)
     commands: dict[int, str] = field(default_factory=dict)
+    storage: QueueHealth | None = None  # the write queue after this cycle's flush
     plan: Plan | None = None
     snapshot: Snapshot | None = None
     elapsed_cpu_s: float = 0.0
@@ -67,6 +71,7 @@ def build_links(site: Site, serial_ports: dict[str, str] | None = None) -> list[
     ``serial_ports`` maps a site-file serial port to the one to open (a pty in tests).
     """
     ports = serial_ports or {}
+    limits = site_limits(site)
     buses: dict[str, Bus] = {}
     links = []
     for dev in site.devices:
@@ -74,18 +79,20 @@ def build_links(site: Site, serial_ports: dict[str, str] | None = None) -> list[
         if bus is None:
             bus = Bus.for_device(dev, ports.get(dev.serial_port or ""))
             buses[dev.bus] = bus
-        links.append(DeviceLink(dev, bus, site.control.stale_after_s))
+        links.append(DeviceLink(dev, bus, site.control.stale_after_s, limits))
     return links
 
 
 class Controller:
     """The on-site controller of one site."""
 
-    def __init__(self, site: Site, store: Store, links: list[DeviceLink], *,
+    def __init__(self, site: Site, store: WriteQueue | Store, links: list[DeviceLink], *,
                  mono: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time) -> None:
         self.site = site
-        self.store = store
+        self.store = store if isinstance(store, WriteQueue) else WriteQueue(
+            store.path, store.tz.key, store=store)
+        self.storage = self.store.health()
         self.links = links
         self.mono = mono
         self.wall = wall
@@ -93,6 +100,8 @@ class Controller:
         self.state = State()
         self.deadband = telemetry.Deadband()
         self.energy = energy.EnergyState()
+        self.freeze = trust.FreezeState()
+        self._frozen: dict[str, str] = {}  # frozen device → the point that gave it away
         self._prev_mono: float | None = None
         self._gen_cmd: bool | None = None
         self._interrupted: set[str] = set()
@@ -209,11 +218,26 @@ class Controller:
             self._forecast = (local, clearsky_pv_w(self.site, local))
         return build_snapshot(self.site, views, now, wall, self._forecast[1])
 
-    def _observed(self, snap: Snapshot) -> list[Condition]:
-        """Alarm conditions seen in the data and the writes: offline devices, garbage values,
-        failed writes, inverter trip."""
-        conds = []
+    def _trusted_readings(self, now: float, now_utc: datetime
+                          ) -> dict[str, dict[str, Reading]]:
+        """Every device's readings as seen now, a frozen device's marked FROZEN
+        (:mod:`controller.trust`)."""
+        per_dev = {link.name: link.readings(now_utc) for link in self.links}
+        self.freeze, self._frozen = trust.watch(self.freeze, per_dev, now)
+        return {name: trust.mark_frozen(points) if name in self._frozen else points
+                for name, points in per_dev.items()}
+
+    def _observed(self, snap: Snapshot, views: dict[str, DeviceView]) -> list[Condition]:
+        """Alarm conditions seen in the data and the writes: offline devices, garbage and
+        frozen values, disagreeing SOC sources, failed writes, inverter trip."""
+        trusted_soc, apart = trust.trusted(soc_sources(views.values()), trust.SOC_AGREE_PCT)
+        conds = [Condition("sources_disagree", "soc_pct", bool(apart),
+                           f"SOC of {', '.join(apart)} disagrees with {trusted_soc} by more "
+                           f"than {trust.SOC_AGREE_PCT:g} %; {trusted_soc} is used")]
         for link in self.links:
+            point = self._frozen.get(link.name)
+            conds.append(Condition("frozen_value", link.name, point is not None,
+                                   f"{link.name}: {point} has not changed for too long"))
             conds.append(Condition("device_offline", link.name, link.silent(snap.mono_s),
                                    f"{link.name} not answering: {link.error}"))
             conds.append(Condition("invalid_value", link.name, bool(link.garbage),
@@ -329,6 +353,14 @@ class Controller:
             self.store.clear_alarm(wall, c.kind, c.source)
             report.cleared.append(f"{c.kind}:{c.source}")
 
+    def _storage_condition(self) -> Condition:
+        """``storage_failed`` while the last flush could not write (or no writable database is
+        open), with the error and what waits and was lost."""
+        h = self.storage
+        return Condition("storage_failed", "store", h.error is not None or not h.writable,
+                         f"database: {h.error or 'not writable'}; {h.queued} records waiting"
+                         f" in memory, {h.dropped} dropped")
+
     def _strategy_events(self, failed: dict[str, str], wall: float) -> None:
         """A ``strategy_failed`` event when a strategy starts failing (not every cycle)."""
         for name in sorted(set(failed) - self._failing):
@@ -340,13 +372,15 @@ class Controller:
                    views: dict[str, DeviceView], *, now: float, dt_s: float) -> None:
         per_device, self.energy = energy.energy(views.values(), self.energy, dt_s, now,
                                                 energy.rated_kw(self.site))
-        aer_on = sum(1 for (load, _), on in plan.units.items()
-                     if on and isinstance(self._load(load), AeratorLoad))
+        aer_on = telemetry.aerators_running(self.site, plan, snap, self.state.failed_units)
         rollup = telemetry.rollups(snap, per_device, energy.site_energy(per_device.values()),
-                                   aer_on * dt_s / 3600.0)
+                                   None if aer_on is None else aer_on * dt_s / 3600.0)
+        known = {} if aer_on is None else {"aerators_on": float(aer_on)}  # unknown: not 0
         samples, latest = self.deadband.split([
             *telemetry.device_samples(per_dev),
-            *telemetry.site_samples(snap, {"aerators_on": float(aer_on)})])
+            *telemetry.site_samples(snap, {**known,
+                                           "store_queue": float(self.storage.queued),
+                                           "store_dropped": float(self.storage.dropped)})])
         health = [DeviceHealth(link.name, link.online, link.last_poll_ts, link.last_ok_ts,
                                link.error or None) for link in self.links]
         self.store.write_cycle(snap.wall_ts, samples, rollup, dt_s, latest=latest,
@@ -372,16 +406,20 @@ class Controller:
             for link, data in fetched:
                 link.accept(data, now_utc)
                 report.polled.append(link.name)
-            per_dev = {link.name: link.readings(now_utc) for link in self.links}
+            per_dev = self._trusted_readings(now, now_utc)
             views = self._views(per_dev, now_utc)
             snap = self.snapshot(now, wall, views)
+            self.state, switch_conds = switching.check(self.state, snap, self.site, now)
             plan, report.failed = decide_all(snap, self.state, self.site, now)
             io0 = time.process_time()
             applied = await self._write(plan, snap, now_utc, report)
             report.io_cpu_s += time.process_time() - io0
-            self.state = next_state(self.state, applied, snap, self.site, now)
+            self.state = switching.switched(
+                next_state(self.state, applied, snap, self.site, now), applied, snap,
+                self.site, now)
             self._strategy_events(report.failed, wall)
-            self._alarms([*plan.conditions, *self._observed(snap),
+            self._alarms([*plan.conditions, *self._observed(snap, views), *switch_conds,
+                          self._storage_condition(),
                           *(Condition("strategy_failed", name, True, err)
                             for name, err in report.failed.items())], now, wall, report)
             self._interruptions(snap, plan, wall)
@@ -390,10 +428,15 @@ class Controller:
             if now - self._pruned_mono >= PRUNE_EVERY_S:
                 self._pruned_mono = now
                 self.store.prune(wall, self.site.control.retention_days)
+            self.store.set_state(wall, "heartbeat", {
+                "ts": wall, "cycle_s": self.site.control.cycle_s, "pid": os.getpid()})
             report.plan, report.snapshot = applied, snap
         except (ControllerError, StoreError) as e:
             report.healthy = False
             report.failed["cycle"] = f"{type(e).__name__}: {e}"
+        # Storage last, after the device writes; it never raises, and its trouble is an alarm
+        # (storage_failed), not an unhealthy cycle: the watchdog follows control only.
+        report.storage = self.storage = self.store.flush(wall)
         if report.write_failed:
             report.healthy = False
         report.offline = [link.name for link in self.links if not link.online]
@@ -401,10 +444,11 @@ class Controller:
         return report
 
     def close(self) -> None:
-        """Save state, log ``controller_stop``, and close the buses and the store."""
+        """Save state, log ``controller_stop``, close the buses, and flush and close the
+        store (what cannot be written now is lost, and logged by the service)."""
         wall = self.wall()
         self._save_state(self.mono(), wall, force=True)
         self.store.event(wall, "controller_stop", "controller", "controller stopped")
         for bus in {id(link.bus): link.bus for link in self.links}.values():
             bus.close()
-        self.store.close()
+        self.store.close(wall)

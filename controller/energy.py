@@ -9,8 +9,11 @@ runs in real time. Each step says which it was (``EnergyStep.method``).
 
 Counter resets are handled by :func:`counter_step_kwh`: a counter that goes down restarted at 0
 (a reboot), so its new value is the energy since then; a rise larger than the site's rating
-could produce since the last good read plus an hour is a discontinuity, not energy. A counter
-that has given a good value once is never replaced by integration: a gap in its reads is
+could produce since the last good read plus an hour is a discontinuity, not energy, and the
+counter's mark stays where it was: when the counter comes back to its course, the energy of
+the gap is counted once, and an implausible value never becomes the base of the next step.
+(The hour of margin lets a simulator run faster than real time, ``offgrid sim --speed 60``.)
+A counter that has given a good value once is never replaced by integration: a gap in its reads is
 covered by the next good read's difference.
 """
 
@@ -67,14 +70,15 @@ class EnergyState:
         default_factory=lambda: MappingProxyType({}))
 
 
-def counter_step_kwh(prev_kwh: float, kwh: float, max_step_kwh: float) -> float:
-    """Energy [kWh] between two reads of a counter, never negative.
+def counter_step_kwh(prev_kwh: float, kwh: float, max_step_kwh: float) -> float | None:
+    """Energy [kWh] between two reads of a counter, never negative; None for a discontinuity.
 
     A counter below ``prev_kwh`` restarted at 0, so ``kwh`` is the energy since. A step above
-    ``max_step_kwh`` is a discontinuity, not energy: 0.
+    ``max_step_kwh`` is a discontinuity (garbage that passed the plausibility ranges, another
+    device), not energy.
     """
     step = kwh - prev_kwh if kwh >= prev_kwh else kwh
-    return step if step <= max_step_kwh else 0.0
+    return step if step <= max_step_kwh else None
 
 
 def rated_kw(site: Site) -> dict[EnergyCategory, float]:
@@ -106,8 +110,9 @@ def device_energy(view: DeviceView, state: EnergyState, dt_s: float, now_mono: f
                 step = 0.0 if prev is None else counter_step_kwh(
                     prev.kwh, kwh, rating_kw[src.category]
                     * (RESET_MARGIN_H + (now_mono - prev.mono_s) / 3600.0))
-                marks[key] = Mark(kwh, now_mono)
-                steps.append(EnergyStep(src.category, step * 1000.0, "counter"))
+                if step is not None:  # a discontinuity moves neither the energy nor the mark
+                    marks[key] = Mark(kwh, now_mono)
+                steps.append(EnergyStep(src.category, (step or 0.0) * 1000.0, "counter"))
             elif prev is None and (watts := _number(nature, src.power)) is not None:
                 steps.append(EnergyStep(src.category, max(src.sign * watts, 0.0) * dt_s / 3600.0,
                                         "integrated"))

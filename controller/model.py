@@ -110,6 +110,21 @@ class DeferrableMemory:
     pumps: Mapping[str, PumpDay] = field(default_factory=_empty)
 
 
+Unit = tuple[str, int]
+"""A switchable unit: (load name, unit index)."""
+
+
+@dataclass(frozen=True)
+class SwitchCheck:
+    """A motor unit switched on at ``since_mono`` [s] when the site's load was ``before_w``
+    [W]; its running power ``step_w`` [W] must show (:mod:`controller.switching`)."""
+
+    unit: Unit
+    since_mono: float
+    before_w: float
+    step_w: float
+
+
 Memory = ProtectionMemory | AerationMemory | GeneratorMemory | SheddingMemory | DeferrableMemory
 MEMORY_FIELDS: Mapping[type[Any], str] = MappingProxyType({
     ProtectionMemory: "protection", AerationMemory: "aeration", GeneratorMemory: "generator",
@@ -123,7 +138,9 @@ class State:
 
     Each strategy's memory is its own typed dataclass (set through :class:`Remember`);
     ``switched_mono`` the last time each (load, unit) was switched; ``overrides`` the operator
-    overrides, load → (on, expires_mono).
+    overrides, load → (on, expires_mono); ``switch_checks`` the motor starts not yet seen in
+    the load, ``failed_units`` the units whose start was not seen, → since when (the
+    strategies leave them off; :mod:`controller.switching`).
     """
 
     protection: ProtectionMemory = ProtectionMemory()
@@ -135,6 +152,8 @@ class State:
     last_start_mono: float | None = None
     gen_mode: GenMode = "auto"
     overrides: Mapping[str, tuple[bool, float]] = field(default_factory=_empty)
+    switch_checks: tuple[SwitchCheck, ...] = ()
+    failed_units: Mapping[Unit, float] = field(default_factory=_empty)
 
     def evolve(self, **changes: Any) -> State:
         """A copy with ``changes``; mappings are frozen."""

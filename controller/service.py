@@ -3,7 +3,10 @@
 The cycle runs every ``control.cycle_s`` (``max_instances=1``, ``coalesce=True``). APScheduler
 times its interval on the wall clock, so a supervisor on the monotonic clock re-arms the job if
 a backward clock jump (NTP on a box without an RTC) left it waiting. systemd: READY=1 once
-started, WATCHDOG=1 only after a healthy cycle. SIGTERM or SIGINT stop it cleanly.
+started, WATCHDOG=1 only after a healthy cycle: devices read, decisions made, writes done
+(storage trouble does not starve it; it is the ``storage_failed`` alarm). SIGTERM or SIGINT stop
+it cleanly. One controller per database (:func:`store.lock.writer_lock`); a database that cannot
+be written starts the controller degraded: it controls, and its records wait in memory.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from controller.cycle import Controller, CycleReport, build_links
+from controller.transport import quiet_pymodbus_logs
 from controller.watchdog import Notifier
 from sitefile import Site
+from store.lock import writer_lock
+from store.queue import WriteQueue
 from store.writer import Store
 
 log = logging.getLogger("controller.service")
@@ -50,9 +56,13 @@ def _log_report(n: int, r: CycleReport) -> None:
         log.info("command %d %s", cid, status)
     for name, err in r.failed.items():
         log.error("%s failed: %s", name, err)
+    if r.storage is not None and r.storage.error is not None:
+        log.error("storage: %s (%d records waiting, %d dropped)", r.storage.error,
+                  r.storage.queued, r.storage.dropped)
 
 
-async def serve(site: Site, store: Store, ports: dict[str, str], notifier: Notifier,
+async def serve(site: Site, store: WriteQueue | Store, ports: dict[str, str],
+                notifier: Notifier,
                 cycles: int | None = None, *, wall: Callable[[], float] = time.time,
                 mono: Callable[[], float] = time.monotonic) -> None:
     """Run the controller until SIGTERM/SIGINT (or ``cycles`` cycles); closes ``store``.
@@ -103,13 +113,19 @@ async def serve(site: Site, store: Store, ports: dict[str, str], notifier: Notif
 
 def run_site(site: Site, db: Path, *, pty_dir: Path | None = None, cycles: int | None = None,
              verbose: bool = False, notify_socket: str | None = None) -> None:
-    """Open the store and run the controller in a new event loop. Raises StoreError."""
+    """Take the database's writer lock, open the store (degraded when it cannot be written)
+    and run the controller in a new event loop. Raises :class:`~store.lock.WriterLocked` when
+    another controller runs on ``db``."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(message)s", force=True)
-    for noisy in ("pymodbus", "apscheduler"):  # their per-request and per-job chatter
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # its per-job chatter
+    quiet_pymodbus_logs()  # hex dumps of broken frames at ERROR: the controller says it once
     ports = pty_map([d.serial_port for d in site.devices if d.serial_port], pty_dir)
-    store = Store(db, site.site.timezone)
-    log.warning("controlling %s: %d devices, cycle %g s, database %s", site.site.name,
-                len(site.devices), site.control.cycle_s, store.path)
-    asyncio.run(serve(site, store, ports, Notifier(notify_socket), cycles))
+    with writer_lock(db):
+        store = WriteQueue(db, site.site.timezone)
+        log.warning("controlling %s: %d devices, cycle %g s, database %s", site.site.name,
+                    len(site.devices), site.control.cycle_s, store.path)
+        if not store.writable:
+            log.error("DEGRADED: %s; controlling without storage, records wait in memory",
+                      store.error)
+        asyncio.run(serve(site, store, ports, Notifier(notify_socket), cycles))

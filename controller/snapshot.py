@@ -3,7 +3,9 @@
 Each device's points become the natures its driver provides (``DRIVERS[driver].natures``), and
 every site figure is computed here, once, from natures only, never from a vendor's point names:
 
-- ``soc_pct``, ``battery_v``, ``battery_temp_c``: the best reading (good before stale before
+- ``soc_pct``: the trusted source's reading (:func:`controller.trust.trusted`: the largest
+  group of agreeing sources, inverters' battery monitors first);
+- ``battery_v``, ``battery_temp_c``: the best reading (good before stale before
   invalid before missing) of the :class:`Battery` and :class:`Inverter` natures;
 - ``battery_w``: the sum of the :class:`Battery` natures' power, + charging, − discharging;
 - ``pv_w``: the sum of the :class:`ChargeController` and :class:`Inverter` natures' PV power;
@@ -34,12 +36,13 @@ from controller.devices.natures import (
 from controller.devices.registry import DRIVERS
 from controller.devices.values import Quality, Reading
 from controller.model import Snapshot
+from controller.trust import SOC_AGREE_PCT, trusted
 from sitefile import Site
 from store.contract import SITE_FIGURES
 
 N = TypeVar("N", bound=Nature)
 QUALITY_RANK: dict[Quality, int] = {q: i for i, q in enumerate(Quality)}
-"""Best first: good, stale, invalid, missing (the order of ``store.contract.QUALITY_ORDER``)."""
+"""Best first: good, stale, frozen, invalid, missing (``store.contract.QUALITY_ORDER``)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,14 @@ def lowest(readings: Iterable[Reading], ts: datetime) -> Reading:
     return min(same, key=lambda r: float(r.value or 0.0), default=top)
 
 
+def soc_sources(views: Iterable[DeviceView]) -> list[tuple[str, Reading]]:
+    """Every device's SOC reading, by priority: the inverters' battery monitors (coulomb
+    counting), then the :class:`Battery` natures (charge controllers' voltage estimates)."""
+    vs = list(views)
+    return [*((v.name, n.soc_pct) for v in vs if (n := v.of(Inverter)) is not None),
+            *((v.name, b.soc_pct) for v in vs if (b := v.of(Battery)) is not None)]
+
+
 def site_figures(views: Iterable[DeviceView], ts: datetime) -> dict[str, Reading]:
     """Every name of ``SITE_FIGURES`` plus ``battery_temp_c``, ``inverter_fault`` [Reading]."""
     vs = list(views)
@@ -95,9 +106,11 @@ def site_figures(views: Iterable[DeviceView], ts: datetime) -> dict[str, Reading
     def each(kind: type[N], field: Callable[[N], Reading]) -> list[Reading]:
         return [field(n) for v in vs if (n := v.of(kind)) is not None]
 
+    socs = soc_sources(vs)
+    trusted_soc, _ = trusted(socs, SOC_AGREE_PCT)
     figures = {
-        "soc_pct": best([*each(Battery, lambda b: b.soc_pct),
-                         *each(Inverter, lambda i: i.soc_pct)], ts),
+        "soc_pct": dict(socs)[trusted_soc] if trusted_soc is not None else best(
+            (r for _, r in socs), ts),
         "battery_v": best([*each(Battery, lambda b: b.battery_v),
                            *each(Inverter, lambda i: i.battery_v)], ts),
         "battery_w": total(each(Battery, lambda b: b.battery_w), ts),

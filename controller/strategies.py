@@ -183,7 +183,8 @@ def aeration(snap: Snapshot, state: State, site: Site, now: float) -> list[Actio
 
     DO below ``do_on_mg_l`` latches every unit on until DO rises above ``do_off_mg_l``. Units
     above the minimum respect ``aerator_min_on_s`` and ``aerator_min_off_s``. With DO unknown
-    every unit runs at night.
+    every unit runs at night. A unit whose start was not seen in the load
+    (``state.failed_units``) is left off, and the next one takes its place.
     """
     c = site.control
     do = snap.value("do_mg_l")
@@ -206,8 +207,9 @@ def aeration(snap: Snapshot, state: State, site: Site, now: float) -> list[Actio
             base = n
         target = n if demand else base
         outputs = snap.outputs.get(load.name, (None,) * n)
-        on_now = [u for u in range(n) if outputs[u]]
-        order = on_now + [u for u in range(n) if u not in on_now]
+        usable = [u for u in range(n) if (load.name, u) not in state.failed_units]
+        on_now = [u for u in usable if outputs[u]]
+        order = on_now + [u for u in usable if u not in on_now]
         chosen = set(order[:base])
         for u in order[base:]:
             since = state.switched_mono.get((load.name, u), -math.inf)
@@ -225,7 +227,8 @@ def aeration(snap: Snapshot, state: State, site: Site, now: float) -> list[Actio
 
 
 def motor_starts(snap: Snapshot, state: State, site: Site, now: float) -> list[Action]:
-    """Grant the surge headroom for one motor start, once ``motor_start_spacing_s`` passed.
+    """Grant the surge headroom for one motor start, once ``motor_start_spacing_s`` passed
+    and the last start has been seen in the load (or failed: :mod:`controller.switching`).
 
     Headroom = inverter surge rating − running load (measured, else nominal from the relays).
     """
@@ -238,7 +241,8 @@ def motor_starts(snap: Snapshot, state: State, site: Site, now: float) -> list[A
     else:
         running_kw = load_w / 1000.0
     last = state.last_start_mono
-    ready = last is None or now - last >= site.control.motor_start_spacing_s
+    ready = (last is None or now - last >= site.control.motor_start_spacing_s) and not (
+        state.switch_checks)
     return [StartBudget(site.inverter.surge_kw - running_kw, ready)]
 
 

@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from controller.devices.values import Reading
-from controller.model import Snapshot
+from controller.model import Plan, Snapshot, Unit
+from sitefile import AeratorLoad, Site
 from store.contract import (
     SITE_FIGURES,
     SITE_SOURCE,
@@ -97,8 +98,28 @@ def site_samples(snap: Snapshot, extra: Mapping[str, float]) -> list[Sample]:
     return out
 
 
+def aerators_running(site: Site, plan: Plan, snap: Snapshot,
+                     failed: Mapping[Unit, float]) -> int | None:
+    """Aerator units running: each as written this cycle (``plan``, what was applied), else
+    as its relay reads back; a unit whose start was not seen in the load (``failed``) does
+    not run. None when a unit's relay is unknown (a read-back of unknown quality is unknown,
+    not off)."""
+    running = 0
+    for load in site.loads:
+        if not isinstance(load, AeratorLoad) or load.switch is None:
+            continue
+        outs = snap.outputs.get(load.name, ())
+        for u in range(len(load.switch.channels)):
+            on = plan.units.get((load.name, u), outs[u] if u < len(outs) else None)
+            if on is None:
+                return None
+            running += bool(on) and (load.name, u) not in failed
+    return running
+
+
 def rollups(snap: Snapshot, energy: Mapping[str, tuple[EnergyStep, ...]],
-            site_energy: tuple[EnergyStep, ...], aerator_h: float) -> dict[str, RollupDelta]:
+            site_energy: tuple[EnergyStep, ...], aerator_h: float | None
+            ) -> dict[str, RollupDelta]:
     """Each device's energy as detail, and the site's rollup: its energy per category
     (computed once, by :func:`controller.energy.site_energy`), SOC, DO and aerator-hours."""
     out = {name: RollupDelta(energy=steps) for name, steps in energy.items()}

@@ -10,14 +10,15 @@
   register map, and keeps the last :class:`Reading` of each point. A silent device on a working
   bus is retried at its poll period, so it is back within a cycle of its return; its readings
   turn stale after ``stale_after_s`` (see :meth:`DeviceLink.readings`), never frozen as good.
-* Values outside :data:`PLAUSIBLE` limits are INVALID, like the devices' own sentinels; both
-  are listed in :attr:`DeviceLink.garbage` (an alarm) unless the point never had a value (a
-  register the device does not implement).
+* Values outside the site's plausible ranges (:mod:`controller.plausibility`) are INVALID,
+  like the devices' own sentinels; both are listed in :attr:`DeviceLink.garbage` (an
+  alarm) unless the point never had a value (a register the device does not implement).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -40,24 +41,26 @@ from controller.devices.errors import DeviceError
 from controller.devices.registry import DRIVERS
 from controller.devices.values import Quality, Reading, Value
 from controller.errors import TransportError
+from controller.plausibility import Limits, plausible_range_of, within
 from sitefile import Device
 
 MIN_TIMEOUT_S = 0.2
 BACKOFF_STEP_S = 2.0
 BACKOFF_MAX_S = 300.0
 
-PLAUSIBLE: dict[str, tuple[float, float]] = {
-    "soc_pct": (0.0, 100.0),
-    "battery_v": (0.0, 1000.0),
-    "battery_temp_c": (-40.0, 100.0),
-    "do_mg_l": (0.0, 30.0),
-    "do_sat_pct": (0.0, 400.0),
-    "water_temp_c": (-5.0, 50.0),
-    "pv_w": (0.0, 5e6),
-    "ac_w": (-5e6, 5e6),
-    "load_w": (0.0, 5e6),
-}
-"""Physical limits: a decoded value outside them is garbage and becomes INVALID."""
+PYMODBUS_LOGGER = "pymodbus"
+
+
+def quiet_pymodbus_logs() -> None:
+    """Keep pymodbus's own logs out of the controller's ERROR level.
+
+    pymodbus logs every broken frame (a bad CRC on a noisy RS485 line, garbage, a reply from
+    another unit) at ERROR, with a hex dump of its last 20 frames appended: on a noisy bus that
+    is several lines a second. The controller reports each failure itself, once, as the
+    device's error (``devices``), ``device_offline`` and ``invalid_value`` alarms; so pymodbus
+    is left to speak only at CRITICAL.
+    """
+    logging.getLogger(PYMODBUS_LOGGER).setLevel(logging.CRITICAL)
 
 
 def backoff_s(failures: int) -> float:
@@ -65,11 +68,12 @@ def backoff_s(failures: int) -> float:
     return min(BACKOFF_STEP_S * failures, BACKOFF_MAX_S)
 
 
-def checked(point: str, value: Value | None, ts: datetime) -> Reading:
-    """A decoded value as a Reading: INVALID when a sentinel (None) or implausible."""
-    limits = PLAUSIBLE.get(point)
-    if value is not None and limits is not None and isinstance(value, int | float) and not (
-            limits[0] <= float(value) <= limits[1]):
+def checked(point: str, value: Value | None, ts: datetime, limits: Mapping[str, Limits]
+            ) -> Reading:
+    """A decoded value as a Reading: INVALID when a sentinel (None) or outside the site's
+    plausible range (``limits``: :func:`controller.plausibility.site_limits`)."""
+    if value is not None and not isinstance(value, bool | str) and not within(
+            plausible_range_of(point, limits), float(value)):
         return Reading(None, ts, Quality.INVALID)
     return Reading.of(value, ts)
 
@@ -191,6 +195,7 @@ class DeviceLink:
     device: Device
     bus: Bus
     stale_after_s: float
+    limits: Mapping[str, Limits] = field(default_factory=dict)  # the site's plausible ranges
     rmap: RegisterMap | None = None
     blocks: list[Block] = field(default_factory=list)
     last: dict[str, Reading] = field(default_factory=dict)
@@ -269,7 +274,7 @@ class DeviceLink:
         self.error = ""
         bad = []
         for p, v in decode(self.rmap, data).items():
-            r = checked(p, v, now_utc)
+            r = checked(p, v, now_utc, self.limits)
             if r.ok:
                 self._seen_good.add(p)
             elif v is not None or p in self._seen_good:

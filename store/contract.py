@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-Quality = Literal["good", "stale", "invalid", "missing"]
-QUALITY_ORDER: tuple[Quality, ...] = ("good", "stale", "invalid", "missing")
-"""Best first: a combination of values takes the worst quality of its inputs."""
+Quality = Literal["good", "stale", "frozen", "invalid", "missing"]
+QUALITY_ORDER: tuple[Quality, ...] = ("good", "stale", "frozen", "invalid", "missing")
+"""Best first: a combination of values takes the worst quality of its inputs. ``frozen``: a
+value that cannot stay still has not changed for too long (the device hung on its last
+registers); it keeps its value, and decisions treat it as unknown."""
 
 SITE_SOURCE = "site"
 """The pseudo-device under which the controller publishes the site's own figures."""
@@ -64,6 +66,15 @@ ALARMS: Mapping[str, AlarmKind] = MappingProxyType({a.kind: a for a in (
     AlarmKind("strategy_failed", "warning", text="a control strategy failed"),
     AlarmKind("invalid_value", "warning", text="a device returned invalid values"),
     AlarmKind("write_failed", "warning", text="a relay or generator write failed"),
+    AlarmKind("frozen_value", "warning",
+              text="a device's values stopped changing where they cannot stay still"),
+    AlarmKind("sources_disagree", "warning", 60.0, 60.0,
+              text="redundant sources of one value disagree"),
+    AlarmKind("switch_failed", "critical",
+              text="a switched load did not start or stop as commanded"),
+    AlarmKind("low_fuel", "warning", 60.0, 300.0, "generator fuel low"),
+    AlarmKind("storage_failed", "warning", 30.0, 0.0,
+              "the database cannot be written: records wait in memory"),
 )})
 """The one alarm table: the store, the alarm tracker and the cycle all read it."""
 
@@ -72,14 +83,15 @@ EVENT_KINDS: tuple[str, ...] = (
     "generator_start", "generator_stop", "load_switched", "strategy_failed",
     "controller_start", "controller_stop",
     "threshold_dropped",  # a saved threshold that no longer validates at start-up
+    "records_dropped",  # what the controller's write queue had to drop while storage failed
 )
 """Every kind of row in ``events``; the writer refuses others."""
 
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One point value: ``value`` is None unless quality is good or stale; ``ts`` is the time
-    the value was read."""
+    """One point value: ``value`` is None unless quality is good, stale or frozen; ``ts`` is
+    the time the value was read."""
 
     device: str
     point: str

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ __all__ = [
     "MIGRATIONS",
     "applied_migrations",
     "connect",
+    "connect_readonly",
     "from_json",
     "migrate",
     "to_json",
@@ -166,14 +167,14 @@ def connect(path: Path | str, *, readonly: bool = False, timeout_s: float = 5.0
     return conn
 
 
-def migrate(path: Path | str) -> list[str]:
+def migrate(path: Path | str, *, timeout_s: float = 5.0) -> list[str]:
     """Create the database, or bring it to the newest schema, in WAL mode; returns the names
     of the migrations applied now (empty when it was up to date).
 
     The whole run holds the write lock (``BEGIN IMMEDIATE``), so a controller and an API
     starting together migrate once.
     """
-    conn = connect(path)
+    conn = connect(path, timeout_s=timeout_s)
     try:
         db = sqlite_utils.Database(conn)
         db.enable_wal()
@@ -182,7 +183,7 @@ def migrate(path: Path | str) -> list[str]:
             pending = [m.name for m in MIGRATIONS.pending(db)]
             MIGRATIONS.apply(db)
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
         conn.execute("COMMIT")
     except (sqlite3.Error, ValueError) as e:
@@ -200,9 +201,23 @@ def applied_migrations(conn: sqlite3.Connection) -> list[str]:
         raise StoreError(f"cannot read the schema version: {e}") from e
 
 
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already done so (it does on a full
+    disk or an I/O error; a second ROLLBACK would then hide the real error)."""
+    if conn.in_transaction:
+        with suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+
+
 @contextmanager
-def transaction(conn: sqlite3.Connection, *, durable: bool) -> Iterator[sqlite3.Connection]:
-    """One IMMEDIATE transaction; ``durable`` commits with synchronous=FULL, else NORMAL."""
+def transaction(conn: sqlite3.Connection, *, durable: bool, what: str = "write"
+                ) -> Iterator[sqlite3.Connection]:
+    """One IMMEDIATE transaction; ``durable`` commits with synchronous=FULL, else NORMAL.
+
+    A SQLite error inside or at commit is rolled back and raised as :class:`StoreError`
+    (``cannot <what>: …``) with SQLite's own words (``database or disk is full``, ``attempt to write a readonly
+    database``); the :class:`sqlite3.Error` is its ``__cause__``.
+    """
     try:
         conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         conn.execute("BEGIN IMMEDIATE")
@@ -210,14 +225,35 @@ def transaction(conn: sqlite3.Connection, *, durable: bool) -> Iterator[sqlite3.
         raise StoreError(f"cannot start a transaction: {e}") from e
     try:
         yield conn
+    except sqlite3.Error as e:
+        _rollback(conn)
+        raise StoreError(f"cannot {what}: {e}") from e
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback(conn)
         raise
     try:
         conn.execute("COMMIT")
     except sqlite3.Error as e:
-        conn.execute("ROLLBACK")
+        _rollback(conn)
         raise StoreError(f"cannot commit: {e}") from e
+
+
+def connect_readonly(path: Path | str) -> sqlite3.Connection:
+    """A read-only connection that also works on read-only media: ``mode=ro`` first, then
+    ``immutable=1`` (a WAL database on a read-only filesystem cannot make its ``-shm`` file;
+    nobody can be writing it there either). Raises :class:`StoreError`."""
+    errors = []
+    for flag in ("mode=ro", "immutable=1"):
+        try:
+            conn = sqlite3.connect(f"file:{Path(path).absolute()}?{flag}", uri=True,
+                                   isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as e:
+            errors.append(f"{flag}: {e}")
+            continue
+        return conn
+    raise StoreError(f"{path}: cannot open database to read: {'; '.join(errors)}")
 
 
 def to_json(value: Any) -> str:

@@ -65,11 +65,12 @@ _HEALTH_UPSERT = (
 class Store:
     """The controller's handle on the database (created or migrated on opening)."""
 
-    def __init__(self, path: Path | str, timezone: str = "UTC") -> None:
+    def __init__(self, path: Path | str, timezone: str = "UTC", *,
+                 busy_timeout_s: float = 5.0) -> None:
         self.path = Path(path)
         self.tz = ZoneInfo(timezone)
-        migrate(self.path)
-        self.conn = connect(self.path)
+        migrate(self.path, timeout_s=busy_timeout_s)
+        self.conn = connect(self.path, timeout_s=busy_timeout_s)
         self._point_ids: dict[tuple[str, str], int] = {
             (r["device"], r["point"]): r["id"]
             for r in self.conn.execute("SELECT id, device, point FROM points")
@@ -100,7 +101,8 @@ class Store:
         when ``dt_s`` ≤ 0; a source with only energy gets no ``rollups`` row), and each
         device's ``health``."""
         try:
-            with transaction(self.conn, durable=False) as c:
+            with transaction(self.conn, durable=False,
+                             what=f"write telemetry to {self.path}") as c:
                 rows = [(s.ts, self._point_id(s.device, s.point), s.value, s.quality)
                         for s in samples]
                 c.executemany("INSERT OR REPLACE INTO samples (ts, point_id, value, quality)"
@@ -140,7 +142,7 @@ class Store:
         cut = now_ts - retention_days * 86400.0
         cut_1m = now_ts - 4 * retention_days * 86400.0
         try:
-            with transaction(self.conn, durable=False) as c:
+            with transaction(self.conn, durable=False, what=f"prune {self.path}") as c:
                 n = sum(c.execute("DELETE FROM samples WHERE point_id = ? AND ts < ?",
                                   (pid, cut)).rowcount for pid in self._point_ids.values())
                 c.execute("DELETE FROM rollups WHERE period = '1m' AND start_ts < ?", (cut_1m,))

@@ -15,6 +15,7 @@ class Quality(StrEnum):
 
     GOOD = "good"  # read this cycle, within range
     STALE = "stale"  # last good value, older than the stale limit
+    FROZEN = "frozen"  # read, but stuck where it cannot stay still: treated as unknown
     INVALID = "invalid"  # the device answered with an invalid sentinel or out-of-range value
     MISSING = "missing"  # never read, or the device did not answer
 
@@ -30,7 +31,7 @@ class Reading:
     def __post_init__(self) -> None:
         if self.ts.tzinfo is None or self.ts.utcoffset() != timedelta(0):
             raise ValueError(f"Reading.ts must be an aware UTC datetime, got {self.ts!r}")
-        if self.quality in (Quality.GOOD, Quality.STALE) and self.value is None:
+        if self.quality in (Quality.GOOD, Quality.STALE, Quality.FROZEN) and self.value is None:
             raise ValueError(f"a {self.quality} reading needs a value")
 
     @classmethod

@@ -27,11 +27,25 @@ def good(**points: float | bool) -> dict[str, Reading]:
     (100.0, 100.0, 5.0, 0.0),
     (100.0, 0.5, 5.0, 0.5),  # the device rebooted: its counter restarted at 0
     (100.0, 0.0, 5.0, 0.0),
-    (100.0, 180.0, 5.0, 0.0),  # 80 kWh in one read of a 10 kW site: a discontinuity
+    (100.0, 180.0, 5.0, None),  # 80 kWh in one read of a 10 kW site: a discontinuity
+    (100.0, 42.0, 5.0, None),  # down, but more than the rating allows since: not a restart
 ])
 def test_counter_step_is_never_negative_nor_huge(prev: float, now: float, limit: float,
-                                                 step: float) -> None:
+                                                 step: float | None) -> None:
     assert counter_step_kwh(prev, now, limit) == pytest.approx(step)
+
+
+def test_a_discontinuity_does_not_move_the_counters_mark() -> None:
+    """Garbage that passed the ranges (a huge counter), then the counter back on its course:
+    the energy of the gap once, never the garbage, never the whole counter as a "restart"."""
+    state = EnergyState()
+    total = 0.0
+    for mono, kwh in ((0.0, 500.0), (5.0, 500.01), (10.0, 90_000.0), (15.0, 500.03)):
+        views = [device_view("mppt-1", "epever_tracer", good(
+            pv_kwh_total=kwh, load_kwh_total=0.0, pv_w=7000.0, battery_w=0.0), TS)]
+        per_dev, state = energy(views, state, 5.0, mono, RATING)
+        total += sum(s.wh for s in per_dev["mppt-1"] if s.category == "pv")
+    assert total == pytest.approx(30.0)  # 500.00 → 500.03 kWh
 
 
 def test_counters_give_energy_whatever_the_poll_interval() -> None:
@@ -104,7 +118,7 @@ def test_site_figures_come_from_natures_with_the_battery_sign() -> None:
     assert f["pv_w"].value == 0.0
     assert f["load_w"].value == pytest.approx(2400.0)  # AC out + the MPPTs' DC load outputs
     assert f["do_mg_l"].value == 4.25  # the pond that needs air first
-    assert f["soc_pct"].value == 61
+    assert f["soc_pct"].value == 61.3  # the inverter's battery monitor first, all agree
     assert f["generator_running"].value is False and f["fuel_pct"].value == 80
 
 

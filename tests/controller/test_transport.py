@@ -10,8 +10,10 @@ import pytest
 
 from controller.devices.values import Quality
 from controller.errors import TransportError
+from controller.plausibility import plausible_range, site_limits
 from controller.transport import MIN_TIMEOUT_S, Bus, Latency, backoff_s, checked
-from sitefile import Device
+from sitefile import Device, load_site
+from tests.conftest import SHRIMP
 
 TS = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -40,9 +42,28 @@ def test_latency_adapts_within_bounds() -> None:
     ("soc_pct", 55.0, Quality.GOOD), ("soc_pct", 655.35, Quality.INVALID),
     ("soc_pct", None, Quality.INVALID), ("do_mg_l", -1.0, Quality.INVALID),
     ("charge_stage", 3, Quality.GOOD), ("load_on", True, Quality.GOOD),
+    # The shrimp site's 51.2 V LFP bank, 80 kWp, 60/45 kW battery, 30 kW surge + 10 kW genset:
+    ("battery_v", 53.1, Quality.GOOD), ("battery_v", 327.68, Quality.INVALID),
+    ("battery_v", 30.0, Quality.INVALID), ("battery_w", -7e9, Quality.INVALID),
+    ("battery_w", -40_000.0, Quality.GOOD), ("pv_w", 90_000.0, Quality.GOOD),
+    ("pv_w", 120_000.0, Quality.INVALID), ("mppt1_pv_w", 120_000.0, Quality.INVALID),
+    ("ac_w", 45_000.0, Quality.GOOD), ("ac_w", 65_000.0, Quality.INVALID),
+    ("pv_kwh_total", 21_474_181.12, Quality.INVALID), ("pv_kwh_total", 1234.5, Quality.GOOD),
 ])
-def test_checked(point: str, value: float | None, quality: Quality) -> None:
-    assert checked(point, value, TS).quality is quality
+def test_checked_against_the_sites_ranges(point: str, value: float | None,
+                                           quality: Quality) -> None:
+    limits = site_limits(load_site(SHRIMP))
+    assert checked(point, value, TS, limits).quality is quality
+
+
+def test_ranges_follow_the_site_file() -> None:
+    site = load_site(SHRIMP)
+    assert site.battery is not None
+    assert plausible_range(site, "battery_v") == pytest.approx((0.7 * 51.2, 1.3 * 51.2))
+    small = site.model_copy(update={"battery": site.battery.model_copy(
+        update={"nominal_v": 12.8})})
+    assert plausible_range(small, "battery_v") == pytest.approx((0.7 * 12.8, 1.3 * 12.8))
+    assert plausible_range(site, "relay_0") is None  # a flag has no range
 
 
 async def test_bus_that_cannot_connect_backs_off() -> None:
