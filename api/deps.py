@@ -35,6 +35,7 @@ class ApiContext:
     limiter: RateLimiter
     metrics: RequestMetrics = field(default_factory=RequestMetrics)
     clock: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time  # UTC epoch [s]: ages of what the store holds
     streams: dict[str, int] = field(default_factory=dict)  # open event streams per key id
 
 

@@ -61,13 +61,22 @@ class KeyCreated(KeyPublic):
     key: str = Field(description="the key itself; shown once, stored hashed")
 
 
+class ControllerPublic(Out):
+    running: bool = Field(description="the controller's heartbeat is younger than "
+                          "`stale_after_s`; false also when it never wrote one")
+    heartbeat_ts: float | None = Field(description="UTC epoch [s] of its last cycle")
+    age_s: float | None = Field(description="age of the heartbeat when read [s]")
+    stale_after_s: float = Field(description="two cycle periods and a margin [s]")
+
+
 class Health(Out):
-    status: str
+    status: str = Field(description="`ok`, `controller not running` or `degraded` (database)")
     database: str
     last_sample: datetime | None
     last_sample_age_s: float | None
     schema_version: str | None = Field(
         default=None, description="the newest schema migration applied to the database")
+    controller: ControllerPublic | None = None
 
 
 class FigurePublic(Out):
@@ -123,6 +132,7 @@ class StatusPublic(Out):
     points: list[PointPublic]
     active_alarms: list[AlarmPublic]
     generator_mode: str | None = None
+    controller: ControllerPublic
 
 
 class EventPublic(Out):

@@ -80,3 +80,23 @@ def load_states(site: Site, latest: Iterable[Mapping[str, Any]]) -> list[dict[st
                 item["on"] = item["units_on"] > 0
         out.append(item)
     return out
+
+
+HEARTBEAT_MARGIN_S = 1.0
+"""Slack on top of two cycle periods before a heartbeat counts as old [s]: a cycle's own
+duration (RS485 polls) delays the write of its heartbeat."""
+
+
+def controller_liveness(heartbeat: Any, cycle_s: float, now_s: float) -> dict[str, Any]:
+    """Whether the controller runs, from its ``heartbeat`` state (``{"ts", "cycle_s"}``, or
+    None): running while the heartbeat is younger than two cycle periods and
+    :data:`HEARTBEAT_MARGIN_S`. The heartbeat's own ``cycle_s`` wins over the site file's."""
+    beat = heartbeat if isinstance(heartbeat, dict) else {}
+    ts = beat.get("ts")
+    period = beat.get("cycle_s")
+    period_s = float(period) if isinstance(period, int | float) else cycle_s
+    stale_after = 2 * period_s + HEARTBEAT_MARGIN_S
+    beat_ts = float(ts) if isinstance(ts, int | float) else None
+    age = None if beat_ts is None else max(0.0, now_s - beat_ts)
+    return {"running": age is not None and age < stale_after, "heartbeat_ts": beat_ts,
+            "age_s": age, "stale_after_s": stale_after}

@@ -114,6 +114,7 @@ class Controller:
         self.store.event(self.wall(), "controller_start", "controller",
                          f"controller started: {len(links)} devices, "
                          f"cycle {site.control.cycle_s:g} s")
+        self.storage = self.store.flush(self.wall())
 
     # ------------------------------------------------------------------ restart state
 
@@ -375,10 +376,9 @@ class Controller:
         aer_on = telemetry.aerators_running(self.site, plan, snap, self.state.failed_units)
         rollup = telemetry.rollups(snap, per_device, energy.site_energy(per_device.values()),
                                    None if aer_on is None else aer_on * dt_s / 3600.0)
-        known = {} if aer_on is None else {"aerators_on": float(aer_on)}  # unknown: not 0
         samples, latest = self.deadband.split([
             *telemetry.device_samples(per_dev),
-            *telemetry.site_samples(snap, {**known,
+            *telemetry.site_samples(snap, {"aerators_on": aer_on,  # unknown: missing, not 0
                                            "store_queue": float(self.storage.queued),
                                            "store_dropped": float(self.storage.dropped)})])
         health = [DeviceHealth(link.name, link.online, link.last_poll_ts, link.last_ok_ts,

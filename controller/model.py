@@ -79,12 +79,14 @@ class AerationMemory:
 @dataclass(frozen=True)
 class GeneratorMemory:
     """The generator strategy: whether it asks the generator to run, since when, and since
-    when its start and stop conditions have held [s, monotonic]."""
+    when its start and stop conditions have held [s, monotonic]; ``comm_loss``: it runs only
+    because the SOC was unknown (``gen_on_comm_loss = "start"``)."""
 
     on: bool = False
     on_since_mono: float | None = None
     start_cond_since_mono: float | None = None
     stop_cond_since_mono: float | None = None
+    comm_loss: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ Motor starts (3) do not switch anything: they grant a :class:`StartBudget`, and
 ``control.motor_start_spacing_s`` and only when its surge plus the running load fits within
 the inverter's surge rating.
 
-Safe states when a value is unknown (stale, invalid or missing):
+Safe states when a value is unknown (stale, frozen, invalid or missing):
 SOC and battery voltage unknown → non-critical loads off; DO unknown → all aerators on at night;
 SOC unknown → generator per ``control.gen_on_comm_loss``.
 """
@@ -283,8 +283,12 @@ def generator(snap: Snapshot, state: State, site: Site, now: float) -> list[Acti
     Start when a condition holds for ``gen_start_delay_s``; stop when SOC has stayed at or
     above the stop threshold for ``gen_stop_delay_s`` and ``generator.min_run_min`` has passed
     since the start command. Quiet hours use their own SOC thresholds. With the SOC unknown,
-    ``gen_on_comm_loss`` decides: keep, start or stop. A start not confirmed as running within
-    ``gen_start_timeout_s`` raises ``generator_failed_to_start``.
+    ``gen_on_comm_loss`` decides: keep, start or stop. A generator started only because the
+    SOC was unknown stops as soon as the SOC is known again and no start condition holds,
+    without waiting for its minimum run (it was not started to charge); one that also had a
+    reason to run keeps its minimum run. A start not confirmed as running within
+    ``gen_start_timeout_s`` raises ``generator_failed_to_start``; fuel below
+    ``generator.low_fuel_pct`` raises ``low_fuel``.
     """
     if site.generator is None:
         return []
@@ -292,11 +296,18 @@ def generator(snap: Snapshot, state: State, site: Site, now: float) -> list[Acti
     mem = state.generator
     on, since = mem.on, mem.on_since_mono
 
+    fuel = snap.value("fuel_pct")
+    low_fuel = site.generator.low_fuel_pct
+    fuel_cond = Condition("low_fuel", "generator", fuel is not None and fuel < low_fuel,
+                          f"fuel {fuel or 0:.0f} % below {low_fuel:g} %")
+
     def run(want: bool, reason: str, start_since: float | None = mem.start_cond_since_mono,
-            stop_since: float | None = mem.stop_cond_since_mono) -> list[Action]:
+            stop_since: float | None = mem.stop_cond_since_mono,
+            comm_loss: bool = False) -> list[Action]:
         started = since if (want and on and since is not None) else (now if want else None)
-        out: list[Action] = [RunGenerator(want, reason),
-                             Remember(GeneratorMemory(want, started, start_since, stop_since))]
+        out: list[Action] = [RunGenerator(want, reason), fuel_cond,
+                             Remember(GeneratorMemory(want, started, start_since, stop_since,
+                                                      want and comm_loss))]
         running = snap.generator_running
         failed = bool(want and started is not None and now - started >= c.gen_start_timeout_s
                       and running.ok and running.value is False)
@@ -309,7 +320,9 @@ def generator(snap: Snapshot, state: State, site: Site, now: float) -> list[Acti
     soc = snap.value("soc_pct")
     if soc is None:
         policy = c.gen_on_comm_loss
-        return run(on if policy == "keep" else policy == "start", f"SOC unknown: {policy}")
+        want = on if policy == "keep" else policy == "start"
+        return run(want, f"SOC unknown: {policy}",
+                   comm_loss=want and (mem.comm_loss or not on))
     start_soc, stop_soc = c.gen_start_soc_pct, c.gen_stop_soc_pct
     qh = c.quiet_hours
     if qh is not None and in_window(snap.local_h, qh.window.start_h, qh.window.end_h):
@@ -334,6 +347,10 @@ def generator(snap: Snapshot, state: State, site: Site, now: float) -> list[Acti
         if start_since is not None and now - start_since >= c.gen_start_delay_s:
             return run(True, "; ".join(reasons), start_since, stop_since)
         return run(False, "", start_since, stop_since)
+    if mem.comm_loss and not reasons:
+        # Started only because the SOC was unknown: the level rules again at once.
+        return run(False, f"SOC known again: {soc:.0f} % ≥ {start_soc:g} %", start_since,
+                   stop_since)
     ran_s = now - since if since is not None else math.inf
     if (stop_since is not None and now - stop_since >= c.gen_stop_delay_s
             and ran_s >= site.generator.min_run_min * 60):

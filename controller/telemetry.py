@@ -86,15 +86,17 @@ def device_samples(per_dev: Mapping[str, Mapping[str, Reading]]) -> list[Sample]
     return out
 
 
-def site_samples(snap: Snapshot, extra: Mapping[str, float]) -> list[Sample]:
+def site_samples(snap: Snapshot, extra: Mapping[str, float | None]) -> list[Sample]:
     """Every name of ``SITE_FIGURES`` as a sample of ``site``, stamped with the time its
-    inputs were read (the oldest of them), and ``extra`` good values of this cycle."""
+    inputs were read (the oldest of them), and ``extra`` values of this cycle (good, or
+    missing when None)."""
     out = []
     for name in SITE_FIGURES:
         s = as_sample(SITE_SOURCE, name, getattr(snap, name))
         assert s is not None
         out.append(s)
-    out += [Sample(SITE_SOURCE, k, v, "good", snap.wall_ts) for k, v in extra.items()]
+    out += [Sample(SITE_SOURCE, k, v, "good" if v is not None else "missing", snap.wall_ts)
+            for k, v in extra.items()]
     return out
 
 

@@ -8,7 +8,8 @@ values, each "good". Some values cannot stay still (:data:`FREEZE_RULES`):
 - ``battery_v``: the bank's voltage while it discharges (battery current < 0, or an
   inverter's DC power > 0) moves within ``BATTERY_STILL_S`` (15 min), even at 10 mV resolution.
 
-When one of them has stayed bit-identical for its time, every reading of that device becomes
+When one of them has stayed bit-identical for its time, and every other value of the same
+device too (a hung device, not a regulated voltage), every reading of that device becomes
 FROZEN (its value kept, for display; decisions treat it as unknown) until the value moves
 again, and the ``frozen_value`` alarm names the point. A frozen charge controller is thus
 flagged within 10 min by day and 15 min at night.
@@ -82,37 +83,48 @@ FREEZE_RULES: tuple[FreezeRule, ...] = (
 
 @dataclass(frozen=True)
 class Still:
-    """A value seen unchanged since ``since_mono`` [s, monotonic] while it had to move."""
+    """A device's numeric values, seen unchanged since ``since_mono`` [s, monotonic]."""
 
-    value: float
+    values: tuple[tuple[str, float], ...]
     since_mono: float
 
 
 @dataclass(frozen=True)
 class FreezeState:
-    """The watched values of every device, by (device, point)."""
+    """The values of every device watched, by device."""
 
-    still: Mapping[tuple[str, str], Still] = field(
-        default_factory=lambda: MappingProxyType({}))
+    still: Mapping[str, Still] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def _signature(points: Points) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((p, v) for p in points if (v := _number(points, p)) is not None))
 
 
 def watch(state: FreezeState, per_dev: Mapping[str, Points], now_mono: float
           ) -> tuple[FreezeState, dict[str, str]]:
     """Fold in this cycle's readings; the new state and the frozen devices (device → the
-    point that gave it away)."""
-    still: dict[tuple[str, str], Still] = {}
+    point that gave it away).
+
+    A device is frozen when a watched point (:data:`FREEZE_RULES`) that must move has not
+    moved for its time, and neither has any other of the device's values: a live device
+    whose voltage a charger regulates (float, absorption) still shows its PV, currents and
+    counters moving; a hung one shows nothing moving at all.
+    """
+    still: dict[str, Still] = {}
     frozen: dict[str, str] = {}
     for device, points in per_dev.items():
-        for rule in FREEZE_RULES:
-            value = _number(points, rule.point)
-            if value is None or not rule.moving(points):
-                continue
-            key = (device, rule.point)
-            prev = state.still.get(key)
-            mark = prev if prev is not None and prev.value == value else Still(value, now_mono)
-            still[key] = mark
+        rules = [r for r in FREEZE_RULES if _number(points, r.point) is not None
+                 and r.moving(points)]
+        if not rules:
+            continue
+        sig = _signature(points)
+        prev = state.still.get(device)
+        mark = prev if prev is not None and prev.values == sig else Still(sig, now_mono)
+        still[device] = mark
+        for rule in rules:
             if now_mono - mark.since_mono >= rule.still_s:
-                frozen.setdefault(device, rule.point)
+                frozen[device] = rule.point
+                break
     return FreezeState(MappingProxyType(still)), frozen
 
 

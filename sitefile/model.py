@@ -275,6 +275,7 @@ class Generator(Section):
     start_delay_s: NonNeg = 10.0
     life_hours: float = Field(default=15000.0, ge=1, le=1e6)
     tank_l: Pos = 200.0
+    low_fuel_pct: Pct = Field(default=15.0, description="[%] the controller's low-fuel alarm")
 
     @model_validator(mode="before")
     @classmethod

@@ -11,7 +11,8 @@ controller, the API or sizing.
 Conventions
 -----------
 * Every timestamp (``*_ts``) is **UTC epoch seconds** as a REAL (``time.time()``).
-* ``quality`` is one of ``good``, ``stale``, ``invalid``, ``missing``.
+* ``quality`` is one of ``good``, ``stale``, ``frozen``, ``invalid``, ``missing``
+  (``contract.QUALITY_ORDER``, best first).
 * JSON columns hold UTF-8 JSON text.
 * Samples, latest values, rollups, energy and device health are committed with
   ``synchronous=NORMAL``; commands, audit, alarms, events and state with ``synchronous=FULL``

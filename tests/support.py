@@ -9,9 +9,14 @@ imports only the standard library at the top, so that a benchmark that measures 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
 import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -37,3 +42,48 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason}; CI=true, where every test must run", pytrace=False)
     pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str) -> Iterator[Path]:
+    """A fresh tmpfs of ``size`` (``"2m"``) mounted on ``path`` (created), unmounted after:
+    a real filesystem that a test can fill up or remount read-only (:func:`remount`).
+
+    Mounting needs root (CI runs as root). Where it is not permitted, a CI run fails and any
+    other run skips the calling test, loudly, as :func:`require_tool` does.
+    """
+    import pytest  # noqa: PLC0415 (see the module's docstring)
+
+    path.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        reason = (f"CANNOT MOUNT A TMPFS ({done.stderr.strip()}): this test needs root to "
+                  "mount a small filesystem it can fill or make read-only")
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI=true, where every test must run", pytrace=False)
+        pytest.skip(reason)
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def remount(path: Path, mode: str) -> None:
+    """Remount the tmpfs at ``path`` ``ro`` or ``rw``."""
+    subprocess.run(["mount", "-o", f"remount,{mode}", str(path)], check=True)
+
+
+def fill(path: Path) -> Path:
+    """Fill the filesystem holding ``path`` (a directory) with one file until it is full;
+    returns the file (delete it to give the space back)."""
+    filler = path / "filler"
+    with filler.open("wb", buffering=0) as f:
+        for chunk in (65536, 4096, 1):
+            try:
+                while True:
+                    f.write(b"\0" * chunk)
+            except OSError as e:
+                if e.errno != errno.ENOSPC:
+                    raise
+    return filler

@@ -12,13 +12,14 @@ from api import data
 from api.deps import ApiContext, Ctx, Viewer
 from api.schemas import (
     AlarmPublic,
+    ControllerPublic,
     DevicePublic,
     FigurePublic,
     LoadStatePublic,
     PointPublic,
     StatusPublic,
 )
-from api.summary import figure_source, figures, load_states
+from api.summary import controller_liveness, figure_source, figures, load_states
 from store import readers
 from store.contract import SITE_FIGURES
 
@@ -53,12 +54,13 @@ async def site_info(ctx: Ctx, _: Viewer) -> dict[str, Any]:
 
 
 def status_now(ctx: ApiContext) -> StatusPublic:
-    """The live status (also what the event stream sends)."""
-    now = time.time()
+    """The live status (also what the event stream sends); ages are ages when read."""
+    now = ctx.wall()
     latest = data.guarded(lambda: readers.read_latest(ctx.conn))
     alarms = data.guarded(lambda: readers.read_active_alarms(ctx.conn))
     overrides = data.guarded(lambda: readers.read_state(ctx.conn, "overrides")) or {}
     gen_state = data.guarded(lambda: readers.read_state(ctx.conn, "generator")) or {}
+    beat = data.guarded(lambda: readers.read_state(ctx.conn, "heartbeat"))
     figs = {k: FigurePublic(**f.public(now)) for k, f in figures(latest).items()}
     loads = []
     for item in load_states(ctx.site, latest):
@@ -69,7 +71,9 @@ def status_now(ctx: ApiContext) -> StatusPublic:
     return StatusPublic(now=now, site=ctx.site.site.name, soc_pct=figs["soc_pct"], figures=figs,
                         loads=loads, points=points,
                         active_alarms=[AlarmPublic(**a, active=True) for a in alarms],
-                        generator_mode=mode if isinstance(mode, str) else None)
+                        generator_mode=mode if isinstance(mode, str) else None,
+                        controller=ControllerPublic(**controller_liveness(
+                            beat, ctx.site.control.cycle_s, now)))
 
 
 @router.get("/status", response_model=StatusPublic,

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Response
 
 from api import data, metrics
 from api.deps import Ctx, Viewer
-from api.schemas import Health, iso
-from api.summary import figures
+from api.schemas import ControllerPublic, Health, iso
+from api.summary import controller_liveness, figures
 from store import commands, readers
 from store.errors import StoreError
 
@@ -19,16 +19,25 @@ router = APIRouter(tags=["system"])
 
 @router.get("/healthz", response_model=Health, summary="Liveness and database health (no key)")
 async def healthz(ctx: Ctx, response: Response) -> Health:
+    """200 ``ok`` while the database reads and the controller's heartbeat is fresh; 503
+    ``controller not running`` when the heartbeat is old (or was never written), 503
+    ``degraded`` when the database cannot be read."""
     try:
         last = readers.read_last_sample_ts(ctx.conn)
         version = readers.applied_migrations(ctx.conn)[-1:]
+        beat = readers.read_state(ctx.conn, "heartbeat")
     except (sqlite3.Error, StoreError):
         response.status_code = 503
         return Health(status="degraded", database="unavailable", last_sample=None,
                       last_sample_age_s=None)
-    age = None if last is None else max(0.0, time.time() - last)
-    return Health(status="ok", database="ok", last_sample=iso(last), last_sample_age_s=age,
-                  schema_version=version[0] if version else None)
+    now = ctx.wall()
+    age = None if last is None else max(0.0, now - last)
+    controller = ControllerPublic(**controller_liveness(beat, ctx.site.control.cycle_s, now))
+    if not controller.running:
+        response.status_code = 503
+    return Health(status="ok" if controller.running else "controller not running",
+                  database="ok", last_sample=iso(last), last_sample_age_s=age,
+                  schema_version=version[0] if version else None, controller=controller)
 
 
 @router.get("/metrics", summary="Prometheus metrics (text format 0.0.4)",

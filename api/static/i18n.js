@@ -81,6 +81,7 @@ const STRINGS = {
     role_admin: "quản trị",
     missing: "không có dữ liệu",
     invalid: "không hợp lệ",
+    frozen: "bị treo (không đổi)",
   },
   en: {
     welcome: "Remote monitoring",
@@ -161,6 +162,7 @@ const STRINGS = {
     role_admin: "admin",
     missing: "no data",
     invalid: "invalid",
+    frozen: "frozen (not changing)",
   },
 };
 

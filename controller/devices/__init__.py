@@ -2,7 +2,7 @@
 
 For the controller engineer, the whole API in one place:
 
-- ``values``: :class:`Quality` (good, stale, invalid, missing) and the frozen
+- ``values``: :class:`Quality` (good, stale, frozen, invalid, missing) and the frozen
   :class:`Reading` ``(value, ts, quality)`` with a UTC ``ts``, used wherever a value travels.
 - ``DRIVERS[site_device.driver]`` is a :class:`Driver`: ``await driver.discover(read)`` gives the
   device's :class:`RegisterMap`, where ``read(address, count) -> list[int]`` is an async FC03

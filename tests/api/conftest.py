@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +123,9 @@ def db(tmp_path: Path, filled_db: tuple[Path, float]) -> Path:
     src.backup(dst)
     src.close()
     dst.close()
+    store = Store(copy, "UTC")  # a controller that has just finished a cycle
+    store.set_state(time.time(), "heartbeat", {"ts": time.time(), "cycle_s": 5.0})
+    store.close()
     return copy
 
 

@@ -54,7 +54,8 @@ def snap(*, h: float = 12.0, soc: float | None = 70.0, do: float | None = 5.0,
          outputs: Mapping[str, tuple[bool | None, ...]] | None = None, now: float = 0.0,
          load_w: float | None = 3000.0, pv_w: float | None = 0.0, volts: float | None = 52.0,
          temp: float | None = 30.0, gen_running: bool | None = False,
-         clearsky: tuple[float, ...] = (), day: str = "2026-03-01") -> Snapshot:
+         clearsky: tuple[float, ...] = (), day: str = "2026-03-01",
+         fuel: float | None = None) -> Snapshot:
     def opt(v: Any) -> Reading:
         return UNKNOWN if v is None else r(v)
 
@@ -62,7 +63,7 @@ def snap(*, h: float = 12.0, soc: float | None = 70.0, do: float | None = 5.0,
         mono_s=now, wall_ts=TS.timestamp() + now, local_h=h, local_day=day,
         soc_pct=opt(soc), battery_v=opt(volts), battery_w=UNKNOWN, battery_temp_c=opt(temp),
         pv_w=opt(pv_w), load_w=opt(load_w), do_mg_l=opt(do), water_temp_c=UNKNOWN,
-        inverter_fault=r(False), generator_running=opt(gen_running), fuel_pct=UNKNOWN,
+        inverter_fault=r(False), generator_running=opt(gen_running), fuel_pct=opt(fuel),
         outputs=outputs if outputs is not None else all_outputs(False),
         clearsky_w=clearsky)
 
@@ -302,6 +303,40 @@ def test_generator_comm_loss_policy(policy: str, expect: bool) -> None:
     assert next(a.run for a in acts if isinstance(a, RunGenerator)) is expect
 
 
+def test_generator_started_for_comm_loss_follows_the_level_again() -> None:
+    """SOC lost for 90 s starts the generator (policy "start"); SOC back at 77 %: above the
+    start threshold (45 %), so it stops at once, without its 60 min minimum run. Had it had a
+    reason to run (SOC 30 %), it keeps running for its minimum run."""
+    site = SITE.model_copy(update={"control": SITE.control.model_copy(
+        update={"gen_on_comm_loss": "start"})})
+    for back, runs in ((77.0, [True, True, False, False]), (30.0, [True, True, True, True])):
+        state = State()
+        out = []
+        for i, soc in enumerate([None, None, back, back]):
+            now = 45.0 * i
+            s = snap(soc=soc, now=now, gen_running=state.generator.on)
+            acts = S.generator(s, state, site, now)
+            state = S.next_state(state, S.merge([("generator", acts)])[0], s, site, now)
+            out.append(next(a.run for a in acts if isinstance(a, RunGenerator)))
+        assert out == runs, back
+    # Running for a real reason when the SOC goes missing: keeps its minimum run after.
+    state = State(generator=GeneratorMemory(on=True, on_since_mono=0.0))
+    for i, soc in enumerate([None, 77.0]):
+        acts = S.generator(snap(soc=soc, now=60.0 * i), state, site, 60.0 * i)
+        state = S.next_state(state, S.merge([("generator", acts)])[0], snap(soc=soc), site,
+                             60.0 * i)
+    assert state.generator.on
+
+
+@pytest.mark.parametrize(("fuel", "low"), [(14.0, True), (15.0, False), (80.0, False),
+                                           (None, False)])
+def test_low_fuel_alarm_from_the_site_file_threshold(fuel: float | None, low: bool) -> None:
+    assert SITE.generator is not None and SITE.generator.low_fuel_pct == 15
+    acts = S.generator(snap(fuel=fuel), State(), SITE, 0.0)
+    assert next(a.active for a in acts if isinstance(a, Condition)
+                and a.kind == "low_fuel") is low
+
+
 def test_generator_failed_to_start_condition() -> None:
     state = State(generator=GeneratorMemory(on=True, on_since_mono=0.0))
     early = S.generator(snap(soc=20, gen_running=False), state, SITE, 60.0)
@@ -309,7 +344,8 @@ def test_generator_failed_to_start_condition() -> None:
     fine = S.generator(snap(soc=20, gen_running=True), state, SITE, 121.0)
 
     def failed(acts: list[Any]) -> bool:
-        return next(a.active for a in acts if isinstance(a, Condition))
+        return next(a.active for a in acts if isinstance(a, Condition)
+                    and a.kind == "generator_failed_to_start")
 
     assert (failed(early), failed(late), failed(fine)) == (False, True, False)
 

@@ -91,3 +91,13 @@ def test_site_soc_is_the_trusted_one_not_the_first_good() -> None:
         "soc_pct": Reading(99.8, TS, Quality.FROZEN)}, TS)
     views[1] = device_view("mppt-2", "epever_tracer", good(soc_pct=99), TS)
     assert site_figures(views, TS)["soc_pct"].value == 78  # the first in priority among equals
+
+
+def test_a_regulated_voltage_is_not_a_frozen_device() -> None:
+    """Float charge: the charger holds 54.40 V while the bank gives a little to the loads;
+    the currents and PV move, so the device is alive."""
+    state = FreezeState()
+    for k in range(200):  # 100 min
+        points = good(battery_v=54.40, battery_a=-1.0 - 0.01 * (k % 7), pv_w=3000.0 + k)
+        state, frozen = watch(state, {"mppt": points}, 30.0 * k)
+        assert frozen == {}

@@ -4,15 +4,17 @@ Virtual time: each cycle steps the plant and the controller's clock; nothing sle
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 
 from controller.plausibility import plausible_range
+from controller.transport import PYMODBUS_LOGGER, quiet_pymodbus_logs
 from controller.trust import BATTERY_STILL_S
 from store import readers
 from store.schema import connect
-from tests.controller.test_cycle_sim import LATE, NOON, rig_factory
+from tests.controller.test_cycle_sim import LATE, NIGHT, NOON, rig_factory
 
 __all__ = ["rig_factory"]  # the fixture, shared with the cycle's own tests
 
@@ -123,3 +125,35 @@ async def test_a_stuck_open_aerator_raises_switch_failed_and_another_one_starts(
     alarm = next(a for a in readers.read_alarms(conn) if a["kind"] == "switch_failed")
     assert alarm["source"] == "aerators/1" and alarm["cleared_ts"] is None
 
+
+
+async def test_crc_noise_neither_stores_aerators_off_nor_logs_hex_dumps_at_error(
+        rig_factory: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """Night, six aerators run. Every reply of the relay board arrives with a broken CRC for
+    80 s (beyond stale_after_s): the read-back is unknown, so ``aerators_on`` is not stored
+    as 0; and pymodbus's frame dumps stay out of the ERROR level once the controller's
+    logging is set up (they are there before)."""
+    rig = await rig_factory(NIGHT)
+    await rig.cycles(10)
+    assert all(rig.relays()[c] for c in range(6))
+    noise = rig.sim.add_fault("relays", "noise", params={"probability": 1.0})
+    with caplog.at_level(logging.ERROR):
+        await rig.cycles(2)
+    assert any(r.name.startswith("pymodbus") for r in caplog.records)  # the dumps, unquieted
+    caplog.clear()
+    level = logging.getLogger(PYMODBUS_LOGGER).level
+    quiet_pymodbus_logs()
+    try:
+        with caplog.at_level(logging.ERROR):
+            reports = await rig.cycles(16)
+    finally:
+        logging.getLogger(PYMODBUS_LOGGER).setLevel(level)
+    assert not [r for r in caplog.records if r.name.startswith("pymodbus")]
+    assert reports[-1].snapshot.outputs["aerators"] == (None,) * 6  # stale: unknown
+    assert all(rig.sim.plant.contacts["relays"][c] for c in range(6))  # they still run
+    conn = connect(rig.db, readonly=True)
+    on = [(s["value"], s["quality"]) for s in readers.read_samples(conn, "site", "aerators_on",
+                                                                    0)]
+    assert on[-1] == (None, "missing")  # unknown, said so
+    assert (0, "good") not in on[on.index((6, "good")):]
+    rig.sim.clear_fault(noise.id)
