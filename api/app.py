@@ -6,6 +6,7 @@ or build the app with their own settings.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
 
 from api import keys
@@ -54,13 +56,25 @@ def create_app(settings: ApiSettings, site_: Site) -> FastAPI:
     """The app for one site; opens (and if needed creates) the site database."""
     conn = keys.connect(settings.database)
     ctx = ApiContext(settings=settings, site=site_, conn=conn,
-                     verifier=keys.KeyVerifier(conn),
+                     verifier=keys.KeyVerifier(conn, settings.database),
                      limiter=RateLimiter(settings.rate_limit_per_min, settings.rate_burst),
                      clock=time.monotonic)
 
+    async def write_last_used() -> None:
+        v = ctx.verifier
+        v.keep_last_used(await run_in_threadpool(v.write_last_used, v.take_last_used()))
+
+    async def write_last_used_forever() -> None:
+        while True:
+            await asyncio.sleep(keys.LAST_USED_EVERY_S)
+            await write_last_used()
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(write_last_used_forever())
         yield
+        task.cancel()
+        await write_last_used()
         conn.close()
 
     app = FastAPI(title="offgrid monitoring API", version="1",

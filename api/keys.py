@@ -102,11 +102,14 @@ def revoke_key(conn: sqlite3.Connection, key_id: str, by: str,
 
 
 class KeyVerifier:
-    """Checks presented keys against the table; records last use at most once a minute."""
+    """Checks presented keys against the table (a read); remembers each key's last use in
+    memory, and :meth:`write_last_used` writes them in one go, off the request path (a write
+    lock held by another process must not hold up requests)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path | str | None = None) -> None:
         self._conn = conn
-        self._last_written: dict[str, float] = {}
+        self._path = path
+        self._used: dict[str, float] = {}  # key id → last use not yet written [epoch s]
 
     def verify(self, key: str, now_s: float | None = None) -> KeyInfo | None:
         """The active key matching ``key``, or None."""
@@ -117,9 +120,29 @@ class KeyVerifier:
         if row is None or not hmac.compare_digest(row["hash"], _hash(key)) \
                 or row["revoked_ts"] is not None:
             return None
-        info = KeyInfo.of(row)
-        ts = time.time() if now_s is None else now_s
-        if ts - self._last_written.get(info.id, -1e18) >= LAST_USED_EVERY_S:
-            self._last_written[info.id] = ts
-            commands.touch_key(self._conn, info.id, ts)
-        return info
+        self._used[str(row["id"])] = time.time() if now_s is None else now_s
+        return KeyInfo.of(row)
+
+    def take_last_used(self) -> dict[str, float]:
+        """The remembered last uses (key id → epoch s), forgotten here; call it on the event
+        loop, write them with :meth:`write_last_used` in a worker thread."""
+        used, self._used = self._used, {}
+        return used
+
+    def write_last_used(self, used: dict[str, float], timeout_s: float = 1.0
+                        ) -> dict[str, float]:
+        """Write ``used`` on a connection of its own (thread-safe: it touches nothing of
+        ``self`` but the path); returns those a busy database refused (the time is advisory:
+        give them back with :meth:`keep_last_used`)."""
+        if self._path is None or not used:
+            return {}
+        conn = readers.connect(self._path, timeout_s=timeout_s)
+        try:
+            return {kid: ts for kid, ts in used.items() if not commands.touch_key(conn, kid, ts)}
+        finally:
+            conn.close()
+
+    def keep_last_used(self, used: dict[str, float]) -> None:
+        """Remember ``used`` again (unless a newer use came since)."""
+        for kid, ts in used.items():
+            self._used.setdefault(kid, ts)

@@ -58,6 +58,7 @@ class CycleReport:
     raised: list[str] = field(default_factory=list)
     cleared: list[str] = field(default_factory=list)
     commands: dict[int, str] = field(default_factory=dict)
+    unstored: list[int] = field(default_factory=list)  # commands whose ack waits in memory
     storage: QueueHealth | None = None  # the write queue after this cycle's flush
     plan: Plan | None = None
     snapshot: Snapshot | None = None
@@ -437,6 +438,7 @@ class Controller:
         # Storage last, after the device writes; it never raises, and its trouble is an alarm
         # (storage_failed), not an unhealthy cycle: the watchdog follows control only.
         report.storage = self.storage = self.store.flush(wall)
+        report.unstored = [cid for cid in report.commands if not self.store.ack_stored(cid)]
         if report.write_failed:
             report.healthy = False
         report.offline = [link.name for link in self.links if not link.online]

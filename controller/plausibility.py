@@ -112,11 +112,14 @@ def site_limits(site: Site) -> dict[str, Limits]:
 def plausible_range_of(point: str, limits: Mapping[str, Limits]) -> Limits | None:
     """The range of ``point`` in a table built once by :func:`site_limits` (None: unchecked).
     The MPPT modules of SunSpec model 160 (``mppt<k>_pv_w``, …) share the PV's ranges."""
+    found = limits.get(point)
+    if found is not None or not point.startswith("mppt"):
+        return found
     module = _MPPT_MODULE.match(point)
     if module is not None:
         name = module.group(1)
         return limits.get("pv_wh_total" if name == "pv_wh" else name)
-    return limits.get(point)
+    return None
 
 
 def plausible_range(site: Site, point: str) -> Limits | None:

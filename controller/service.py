@@ -53,7 +53,11 @@ def _log_report(n: int, r: CycleReport) -> None:
     for key in r.cleared:
         log.info("alarm cleared %s", key)
     for cid, status in r.commands.items():
-        log.info("command %d %s", cid, status)
+        if cid in r.unstored:  # not "command N …": that line means acknowledged in the database
+            log.warning("ack of %d (%s) waits in memory: the database cannot be written", cid,
+                        status)
+        else:
+            log.info("command %d %s", cid, status)
     for name, err in r.failed.items():
         log.error("%s failed: %s", name, err)
     if r.storage is not None and r.storage.error is not None:

@@ -85,7 +85,7 @@ FREEZE_RULES: tuple[FreezeRule, ...] = (
 class Still:
     """A device's numeric values, seen unchanged since ``since_mono`` [s, monotonic]."""
 
-    values: tuple[tuple[str, float], ...]
+    values: tuple[tuple[str, object], ...]
     since_mono: float
 
 
@@ -96,8 +96,10 @@ class FreezeState:
     still: Mapping[str, Still] = field(default_factory=lambda: MappingProxyType({}))
 
 
-def _signature(points: Points) -> tuple[tuple[str, float], ...]:
-    return tuple(sorted((p, v) for p in points if (v := _number(points, p)) is not None))
+def _signature(points: Points) -> tuple[tuple[str, object], ...]:
+    """The device's good numeric values (in its points' order, which decode keeps)."""
+    return tuple((p, r.value) for p, r in points.items()
+                 if r.quality is Quality.GOOD and type(r.value) in (int, float))
 
 
 def watch(state: FreezeState, per_dev: Mapping[str, Points], now_mono: float

@@ -6,7 +6,9 @@ sqlite-utils migrations (:mod:`store.schema`). The controller is the only writer
 their audit and its keys (:mod:`store.commands`). The names both sides share (site figures,
 energy categories, alarm kinds, periods, row types) are in :mod:`store.contract`; errors in
 :mod:`store.errors` (root :class:`~store.errors.StoreError`). The store imports nothing from the
-controller, the API or sizing.
+controller, the API or sizing. The controller writes through :class:`store.queue.WriteQueue` (a
+bounded in-memory queue the cycle drains after its device writes: control never waits for
+storage) and holds :func:`store.lock.writer_lock` (one controller per database).
 
 Conventions
 -----------
@@ -48,7 +50,8 @@ Schema (migration ``m001_initial``: the first release)
     ``alarm_raised``, ``alarm_cleared`` (written by the store with the alarm),
     ``generator_start``, ``generator_stop``, ``load_switched``, ``strategy_failed``,
     ``controller_start``, ``controller_stop``, ``threshold_dropped`` (a saved threshold that no
-    longer validates at start-up).
+    longer validates at start-up), ``records_dropped`` (what the controller's write queue,
+    :mod:`store.queue`, lost while the database could not be written; ``data`` counts by kind).
 ``interruptions(id INTEGER PK, load TEXT, cause TEXT, start_ts REAL, end_ts REAL NULL)``
     A supply interruption of one load (shed, inverter trip; an operator's off is *not* one).
     SAIDI/SAIFI (:func:`store.readers.read_reliability`) count each load as one customer.
@@ -62,7 +65,9 @@ Schema (migration ``m001_initial``: the first release)
     The controller's audit: what it did with each command. Append-only (triggers refuse UPDATE
     and DELETE).
 ``state(key TEXT PK, value TEXT JSON, updated_ts REAL)``
-    What must survive a restart: ``overrides``, ``generator``, ``thresholds``.
+    What must survive a restart: ``overrides``, ``generator``, ``thresholds``. And the
+    controller's ``heartbeat`` (``{"ts", "cycle_s", "pid"}``), written every cycle: the API
+    says the controller is not running when it is older than two cycle periods (+ 1 s).
 ``api_keys(id TEXT PK, name TEXT, role TEXT, hash TEXT, created_ts REAL, created_by TEXT,
     revoked_ts REAL NULL, revoked_by TEXT NULL, last_used_ts REAL NULL)``
     The API's keys: ``id`` is 12 public hex digits, ``role`` is ``viewer``, ``operator`` or

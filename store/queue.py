@@ -201,6 +201,11 @@ class WriteQueue:
         self._push(_Item("record", lambda s: s.ack_command(ts, command_id, status, result),
                          command_id=command_id))
 
+    def ack_stored(self, command_id: int) -> bool:
+        """No acknowledgement of ``command_id`` waits in the queue (it is written, or there
+        never was one)."""
+        return command_id not in self._acking
+
     # ------------------------------------------------------------------ reading
 
     def get_state(self, key: str) -> Any:

@@ -171,12 +171,15 @@ def migrate(path: Path | str, *, timeout_s: float = 5.0) -> list[str]:
     """Create the database, or bring it to the newest schema, in WAL mode; returns the names
     of the migrations applied now (empty when it was up to date).
 
-    The whole run holds the write lock (``BEGIN IMMEDIATE``), so a controller and an API
-    starting together migrate once.
+    An up-to-date database in WAL mode is only read (a write lock held by another process
+    does not hold up a start). Otherwise the whole run holds the write lock (``BEGIN
+    IMMEDIATE``), so a controller and an API starting together migrate once.
     """
     conn = connect(path, timeout_s=timeout_s)
     try:
         db = sqlite_utils.Database(conn)
+        if db.journal_mode == "wal" and not MIGRATIONS.pending(db):
+            return []
         db.enable_wal()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -215,8 +218,8 @@ def transaction(conn: sqlite3.Connection, *, durable: bool, what: str = "write"
     """One IMMEDIATE transaction; ``durable`` commits with synchronous=FULL, else NORMAL.
 
     A SQLite error inside or at commit is rolled back and raised as :class:`StoreError`
-    (``cannot <what>: …``) with SQLite's own words (``database or disk is full``, ``attempt to write a readonly
-    database``); the :class:`sqlite3.Error` is its ``__cause__``.
+    (``cannot <what>: …``) with SQLite's own words (``database or disk is full``, ``attempt
+    to write a readonly database``); the :class:`sqlite3.Error` is its ``__cause__``.
     """
     try:
         conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")

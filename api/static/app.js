@@ -178,7 +178,18 @@ function render(status) {
   renderAlarms(status.active_alarms);
   renderLoads(status.loads);
   renderGenerator(status);
+  renderController(status.controller);
   tickLive();
+}
+
+// The controller's heartbeat: a banner when it is older than two cycles (the API decides).
+function renderController(ctl) {
+  const el = $("controller-down");
+  el.classList.toggle("hidden", !ctl || ctl.running);
+  if (ctl && !ctl.running) {
+    el.textContent = ctl.age_s === null ? t("controller_never")
+      : t("controller_down", { s: num(ctl.age_s, 0) });
+  }
 }
 
 function renderAlarms(alarms) {
@@ -196,7 +207,9 @@ function renderAlarms(alarms) {
     li.className = `sev-${a.severity}`;
     const msg = document.createElement("span");
     msg.className = "msg";
-    msg.textContent = a.message;
+    // The kind in the reader's language (i18n.js names every kind of store.contract.ALARMS),
+    // then the controller's detail.
+    msg.textContent = `${t("alarm_" + a.kind)}: ${a.message}`;
     const when = document.createElement("span");
     when.className = "when";
     when.textContent = `${t("since", { t: clock(a.raised_ts) })}${a.acked_ts ? " · " +

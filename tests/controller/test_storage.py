@@ -4,7 +4,9 @@ test_cycle_sim.py; nothing sleeps."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +14,11 @@ from pathlib import Path
 import pytest
 
 from controller.cycle import Controller, build_links
+from controller.service import pty_map, serve
+from controller.watchdog import Notifier
 from hardware_sim.inputs import build_inputs
 from hardware_sim.simulator import Simulator
+from sitefile import load_site
 from store import commands, readers
 from store.queue import WriteQueue
 from store.schema import migrate
@@ -160,3 +165,26 @@ def test_offgrid_run_on_a_read_only_database_controls(tmp_path: Path) -> None:
         assert any("'relay_7': True" in ln for ln in wrote), run.stderr  # the override
         assert "Traceback" not in run.stderr
         remount(ro, "rw")
+
+
+async def test_service_feeds_the_watchdog_while_the_disk_is_full(tmp_path: Path) -> None:
+    """The real service loop: every cycle on a full disk ends in WATCHDOG=1 (to a real
+    notify socket), and the storage trouble is logged, not fatal."""
+    site = load_site(quiet_site(tmp_path, cycle_s=0.2))
+    with tmpfs(tmp_path / "disk", "4m") as disk, \
+            socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(tmp_path / "notify.sock"))
+        sock.setblocking(False)
+        store = WriteQueue(disk / "site.db", site.site.timezone)
+        store.flush(0.0)
+        assert store._store is not None
+        store._store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        fill(disk)
+        ports = pty_map([d.serial_port for d in site.devices if d.serial_port], tmp_path)
+        await serve(site, store, ports, Notifier(str(tmp_path / "notify.sock")), cycles=4)
+        messages = []
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                messages.append(sock.recv(64).decode())
+    assert messages == ["READY=1", *["WATCHDOG=1"] * 4, "STOPPING=1"]
+    assert store.health().queued > 0 and "database or disk is full" in (store.error or "")

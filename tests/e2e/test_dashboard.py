@@ -5,14 +5,23 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from api import keys
+from api.roles import Role
+from store.writer import Store
+from tests.conftest import SHRIMP
 from tests.e2e.conftest import Live, wait_for
-from tests.support import require_tool
+from tests.support import free_port, require_tool
 
 pytestmark = pytest.mark.slow
 
@@ -93,3 +102,44 @@ def test_viewer_sees_no_controls_and_can_switch_language(browser: Browser, live:
     expect(heading).not_to_have_text(before or "")
     assert {before, heading.text_content()} == {"Power flow", "Dòng năng lượng"}
     page.close()
+
+
+def test_banner_says_the_controller_is_not_running(browser: Browser, tmp_path: Path) -> None:
+    """`offgrid serve` on a database whose controller last beat an hour ago: the dashboard
+    says so, in Vietnamese first and in English after switching."""
+    db = tmp_path / "site.db"
+    store = Store(db)
+    store.set_state(time.time() - 3600, "heartbeat", {"ts": time.time() - 3600, "cycle_s": 5})
+    store.close()
+    conn = keys.connect(db)
+    key = keys.create_key(conn, Role.viewer, "ops", by="test")[0]
+    conn.close()
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "offgrid", "serve", str(SHRIMP), "--db",
+                             str(db), "--host", "127.0.0.1", "--port", str(port)])
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_for("the API", lambda: _answers(url + "healthz"))
+        page = browser.new_page()
+        page.goto(url)
+        page.fill("#key", key)
+        page.click("#login-form button[type=submit]")
+        banner = page.locator("[data-testid=controller-down]")
+        expect(banner).to_be_visible(timeout=30_000)
+        expect(banner).to_contain_text("Bộ điều khiển không chạy")
+        page.click("#lang")
+        expect(banner).to_contain_text("Controller not running")
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def _answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=5).close()
+    except urllib.error.HTTPError:
+        return True  # 503: up, and saying the controller is not running
+    except OSError:
+        return False
+    return True
