@@ -9,8 +9,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
+
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import StoreUnavailable
 from store import readers
@@ -32,6 +35,21 @@ def guarded(fn: Callable[[], T]) -> T:
         return fn()
     except (sqlite3.Error, StoreError) as e:
         raise StoreUnavailable(f"cannot read the controller's database: {e}") from e
+
+
+async def written(database: Path, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run a write ``fn`` on a connection of its own, in a worker thread: a write lock held by
+    another process (the busy timeout) holds up this request only, never the event loop and
+    the other requests. Store errors become a 503 problem as in :func:`guarded`."""
+
+    def run() -> T:
+        conn = guarded(lambda: readers.connect(database))
+        try:
+            return guarded(lambda: fn(conn))
+        finally:
+            conn.close()
+
+    return await run_in_threadpool(run)
 
 
 def history(conn: sqlite3.Connection, device: str, point: str, *, from_ts: float, to_ts: float,

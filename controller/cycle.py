@@ -93,7 +93,6 @@ class Controller:
         self.site = site
         self.store = store if isinstance(store, WriteQueue) else WriteQueue(
             store.path, store.tz.key, store=store)
-        self.storage = self.store.health()
         self.links = links
         self.mono = mono
         self.wall = wall
@@ -171,6 +170,9 @@ class Controller:
                     alarm_id = int(cmd.value["alarm_id"])
                     if not self.store.ack_alarm(wall, alarm_id, cmd.requested_by):
                         raise CommandError(f"ack_alarm: no alarm {alarm_id}")
+                    key = self.store.alarm_key(alarm_id)
+                    if key is not None:
+                        self.state = switching.acknowledged(self.state, key)
                     result: dict[str, Any] = {"alarm_id": alarm_id}
                 else:
                     applied = apply_command(cmd, self.site, self.state, now, wall)
@@ -430,7 +432,8 @@ class Controller:
                 self._pruned_mono = now
                 self.store.prune(wall, self.site.control.retention_days)
             self.store.set_state(wall, "heartbeat", {
-                "ts": wall, "cycle_s": self.site.control.cycle_s, "pid": os.getpid()})
+                "ts": wall, "cycle_s": self.site.control.cycle_s, "pid": os.getpid()},
+                durable=False)
             report.plan, report.snapshot = applied, snap
         except (ControllerError, StoreError) as e:
             report.healthy = False

@@ -6,8 +6,9 @@ a pump, whose running kW the site file gives) is switched on, the site's load mu
 least ``STEP_FRACTION`` of the unit's kW, and its relay read back on, within
 ``verify_window_s(site)`` (``VERIFY_CYCLES`` cycles, at least ``VERIFY_MIN_S``). Otherwise the
 unit has failed: ``switch_failed`` is raised (source ``<load>/<unit>``), and the unit is
-unavailable to the strategies for ``RETRY_AFTER_S`` (aeration starts another unit instead),
-after which it may be tried, and verified, again.
+unavailable to the strategies (aeration starts another unit instead) until an operator
+acknowledges the alarm, or for ``RETRY_AFTER_S`` at most, after which it may be tried, and
+verified, again.
 
 Switching off is verified by the read-back only: a load that falls may be any load.
 Each start has its own step: motor starts come one per cycle, and the next only once the
@@ -90,3 +91,15 @@ def check(state: State, snap: Snapshot, site: Site, now: float
 def switched(state: State, plan: Plan, snap: Snapshot, site: Site, now: float) -> State:
     """After writing: the state with a check for each motor unit switched on."""
     return state.evolve(switch_checks=state.switch_checks + expect(plan, snap, site, now))
+
+
+def acknowledged(state: State, alarm_key: str) -> State:
+    """The state after an operator acknowledged alarm ``alarm_key``: a ``switch_failed`` unit
+    is available again at once (the operator fixed or checked it), and checked at its next
+    start."""
+    kind, _, source = alarm_key.partition(":")
+    load, _, unit = source.rpartition("/")
+    if kind != "switch_failed" or not unit.isdigit():
+        return state
+    return state.evolve(failed_units={u: t for u, t in state.failed_units.items()
+                                      if u != (load, int(unit))})

@@ -181,6 +181,16 @@ class WriteQueue:
             self._push(_Item("record", lambda s: s.ack_alarm(ts, alarm_id, by)))
         return found
 
+    def alarm_key(self, alarm_id: int) -> str | None:
+        """The key (``kind:source``) of alarm ``alarm_id``, read without a write lock; None
+        when it cannot be read."""
+        conn = self._conn()
+        try:
+            row = None if conn is None else read_alarm(conn, alarm_id)
+        except sqlite3.Error:
+            return None
+        return None if row is None else str(row["key"])
+
     def start_interruption(self, ts: float, load: str, cause: str) -> None:
         """Queue opening an interruption of ``load``."""
         self._push(_Item("record", lambda s: s.start_interruption(ts, load, cause)))
@@ -189,10 +199,11 @@ class WriteQueue:
         """Queue closing the open interruption of ``load``."""
         self._push(_Item("record", lambda s: s.end_interruption(ts, load)))
 
-    def set_state(self, ts: float, key: str, value: Any) -> None:
+    def set_state(self, ts: float, key: str, value: Any, *, durable: bool = True) -> None:
         """Queue a state value; it replaces a queued older value of the same key."""
         self._state[key] = value
-        self._push(_Item("record", lambda s: s.set_state(ts, key, value), key=f"state:{key}"))
+        self._push(_Item("record", lambda s: s.set_state(ts, key, value, durable=durable),
+                         key=f"state:{key}"))
 
     def ack_command(self, ts: float, command_id: int, status: CommandStatus,
                     result: Mapping[str, Any]) -> None:

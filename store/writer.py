@@ -225,9 +225,10 @@ class Store:
         return {r["load"] for r in self.conn.execute(
             "SELECT load FROM interruptions WHERE end_ts IS NULL")}
 
-    def set_state(self, ts: float, key: str, value: Any) -> None:
-        """Store ``value`` (JSON) under ``key``."""
-        with transaction(self.conn, durable=True) as c:
+    def set_state(self, ts: float, key: str, value: Any, *, durable: bool = True) -> None:
+        """Store ``value`` (JSON) under ``key`` (``durable``: synchronous=FULL; the heartbeat,
+        rewritten every cycle, need not be)."""
+        with transaction(self.conn, durable=durable) as c:
             c.execute("INSERT INTO state (key, value, updated_ts) VALUES (?,?,?)"
                       " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
                       " updated_ts = excluded.updated_ts", (key, to_json(value), ts))

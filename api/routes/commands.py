@@ -5,6 +5,7 @@ command (202) when the acknowledgement does not come within ``command_wait_s``."
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from typing import Annotated, Any
 
@@ -47,15 +48,15 @@ async def submit(ctx: Ctx, response: Response, key: KeyInfo, kind: str, *,
     """
     expires_ts = time.time() + ctx.settings.command_expires_s
 
-    def insert() -> int:
+    def insert(conn: sqlite3.Connection) -> int:
         try:
-            return store_commands.insert_command(ctx.conn, kind, value,
+            return store_commands.insert_command(conn, kind, value,
                                                  requested_by=requester(key),
                                                  expires_ts=expires_ts, before=before)
         except CommandError as e:
             raise BadInput(str(e)) from e
 
-    cid = data.guarded(insert)
+    cid = await data.written(ctx.settings.database, insert)
     deadline = time.monotonic() + ctx.settings.command_wait_s
     while True:
         cmd = data.guarded(lambda: store_commands.read_command(ctx.conn, cid))

@@ -28,12 +28,12 @@ async def list_keys(ctx: Ctx, _: Admin) -> list[KeyPublic]:
 @router.post("", response_model=KeyCreated, status_code=201,
              summary="Create a key; the response holds it once")
 async def create_key(body: KeyCreate, ctx: Ctx, admin: Admin) -> KeyCreated:
-    key, info = data.guarded(lambda: keys.create_key(ctx.conn, body.role, body.name,
-                                                     by=requester(admin)))
+    key, info = await data.written(ctx.settings.database, lambda conn: keys.create_key(
+        conn, body.role, body.name, by=requester(admin)))
     return KeyCreated(key=key, **KeyPublic.of(info).model_dump())
 
 
 @router.delete("/{key_id}", response_model=KeyPublic, summary="Revoke a key")
 async def revoke_key(key_id: keys.KeyId, ctx: Ctx, admin: Admin) -> KeyPublic:
-    return KeyPublic.of(data.guarded(lambda: keys.revoke_key(ctx.conn, key_id,
-                                                             by=requester(admin))))
+    return KeyPublic.of(await data.written(ctx.settings.database, lambda conn: keys.revoke_key(
+        conn, key_id, by=requester(admin))))

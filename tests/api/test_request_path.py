@@ -3,6 +3,7 @@ event loop, on its own connection, so a write lock held by another process holds
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -46,3 +47,25 @@ async def test_reads_with_a_write_lock_held_elsewhere(app: FastAPI, client: http
     kid = next(iter(used))
     assert readers.read_key(conn, kid)["last_used_ts"] == used[kid]  # type: ignore[index]
     conn.close()
+
+
+async def test_a_command_waiting_for_the_lock_holds_up_no_other_request(
+        client: httpx.AsyncClient, api_keys: Keys, db: Path) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(db)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        post = asyncio.create_task(client.post(
+            "/api/v1/commands/generator", json={"action": "start"},
+            headers=api_keys.headers("operator")))
+        # Let it reach the insert: in a worker thread it then waits out the lock (the busy
+        # timeout is 5 s); on the event loop it would block this very sleep until it failed.
+        await asyncio.sleep(0.2)
+        status = await client.get("/api/v1/status", headers=api_keys.headers("viewer"))
+        assert status.status_code == 200
+        assert not post.done()  # still waiting for the lock, in its worker thread
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    assert (await post).status_code == 202  # inserted once the lock is gone; nobody acks

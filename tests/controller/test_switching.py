@@ -56,3 +56,10 @@ def test_aeration_leaves_a_failed_unit_off_and_runs_the_next() -> None:
     acts = S.aeration(snap(h=12.0, do=5.0, outputs=all_outputs(False)), state, SITE, 1.0)
     on = sorted(a.unit for a in acts if isinstance(a, Switch) and a.on)
     assert on == [1, 2, 3]  # half of six by day, unit 0 skipped
+
+
+def test_an_acknowledged_switch_failed_makes_the_unit_available_again() -> None:
+    state = State(failed_units={UNIT: 0.0, ("aerators", 4): 0.0})
+    after = switching.acknowledged(state, "switch_failed:aerators/2")
+    assert dict(after.failed_units) == {("aerators", 4): 0.0}
+    assert switching.acknowledged(state, "low_do:pond") is state
