@@ -20,7 +20,8 @@ HEARTBEAT_S = 15.0
 MAX_STREAMS_PER_KEY = 4
 # Ages grow by themselves; a status is new when a value, quality or time stamp is.
 UNCHANGING: Any = {"now": True, "soc_pct": {"age_s"}, "figures": {"__all__": {"age_s"}},
-                   "points": {"__all__": {"age_s"}}}
+                   "points": {"__all__": {"age_s"}},
+                   "controller": {"age_s", "heartbeat_ts"}}  # its `running` flipping is news
 
 
 @router.get("/stream", summary="Live status as Server-Sent Events (event: status)",
