@@ -71,6 +71,10 @@ def test_operator_watches_and_switches_a_load(browser: Browser, live: Live,
                            ".textContent !== t", arg=first, timeout=60_000)
     expect(page.locator("[data-testid=aerator-unit]")).to_have_count(6)
     expect(page.locator("#energy tr")).not_to_have_count(0)
+    # every simulated device shows as online (the list is refreshed every minute)
+    n_devices = len(live.sim_state()["devices"])
+    expect(page.locator("#devices li.dev")).to_have_count(n_devices)
+    expect(page.locator("#devices li.dev.online")).to_have_count(n_devices, timeout=90_000)
 
     channel = 7  # the farmhouse
     now_on = live.sim_state()["relays"]["relays"][channel]
