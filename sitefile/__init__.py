@@ -1,6 +1,7 @@
 """The site file: one TOML file that describes a site completely (DESIGN.md §2).
 
-The ground floor of the house: it imports nothing else of offgrid.
+The ground floor of the house: of offgrid it imports only :mod:`ieee1366` (the programme's
+targets).
 
 - :mod:`sitefile.model`: the sections, :class:`Site` and ``parse_site(data, base_dir)``;
 - :mod:`sitefile.presets`: presets and defaults as data, filled before validation, so a
@@ -38,6 +39,7 @@ from sitefile.model import (
     Inverter,
     Load,
     LoadBase,
+    Maintenance,
     NonNeg,
     Pct,
     Pos,
@@ -45,6 +47,7 @@ from sitefile.model import (
     PumpLoad,
     QuietHours,
     Range,
+    Reliability,
     Search,
     Section,
     Sim,
@@ -94,6 +97,7 @@ __all__ = [
     "Inverter",
     "Load",
     "LoadBase",
+    "Maintenance",
     "NonNeg",
     "Pct",
     "Pos",
@@ -102,6 +106,7 @@ __all__ = [
     "PumpLoad",
     "QuietHours",
     "Range",
+    "Reliability",
     "Search",
     "Section",
     "Sim",

@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from ieee1366 import SAIDI_TARGET_MINUTES, SAIFI_TARGET_COUNT
 from sitefile.checks import run_checks
 from sitefile.errors import Problem, SiteFileError, problems_from
 from sitefile.presets import (
@@ -63,6 +64,7 @@ __all__ = [
     "Inverter",
     "Load",
     "LoadBase",
+    "Maintenance",
     "NonNeg",
     "Pct",
     "Pos",
@@ -70,6 +72,7 @@ __all__ = [
     "PumpLoad",
     "QuietHours",
     "Range",
+    "Reliability",
     "Search",
     "Section",
     "Sim",
@@ -109,6 +112,8 @@ MAX_CANDIDATES = 5_000_000
 """Candidate designs of one search, and values of one search range (``search.max_candidates``
 is at most this)."""
 SIM_START_YEARS = range(2000, 2101)
+MAX_CUSTOMERS = 100_000
+"""Customers of one load (a village feeder at most)."""
 """Years in which the hardware simulator's clock may start (``[sim] start``)."""
 
 
@@ -337,6 +342,12 @@ class LoadBase(Section):
     critical: bool = False
     priority: int = Field(ge=1, le=MAX_PRIORITY, description="1 = shed last")
     switch: Switch | None = None
+    customers: int = Field(default=1, ge=0, le=MAX_CUSTOMERS, description=(
+        "customers this load supplies (households, a school, a farm) for SAIDI/SAIFI; 0 for "
+        "a load of a customer already counted by another load"))
+    flexible: bool = Field(default=False, description=(
+        "demand response (air conditioner, ice maker, deferrable pump): its shedding is "
+        "curtailment, not an interruption"))
 
     @model_validator(mode="before")
     @classmethod
@@ -344,6 +355,13 @@ class LoadBase(Section):
         if not isinstance(data, dict):
             return data
         return fill_load_priority(data, bool(cls.model_fields["critical"].default))
+
+    @model_validator(mode="after")
+    def _flexible_not_critical(self) -> LoadBase:
+        if self.flexible and self.critical:
+            raise ValueError("a load cannot be both critical and flexible: a critical load is "
+                             "never shed, a flexible one is shed first")
+        return self
 
 
 class ProfileLoad(LoadBase):
@@ -392,7 +410,15 @@ class AeratorLoad(LoadBase):
 
 
 class PumpLoad(LoadBase):
-    """A deferrable pump: a daily energy to deliver within a time window."""
+    """A deferrable pump: a daily energy to deliver within a time window. Flexible unless it is
+    critical."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flexible_by_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "flexible" not in data:
+            return {**data, "flexible": not data.get("critical", False)}
+        return data
 
     kind: Literal["pump"]
     kw: float = Field(gt=0, le=MAX_KW)
@@ -529,6 +555,50 @@ SETTABLE_CONTROL_KEYS: tuple[str, ...] = (
 )
 
 
+# --------------------------------------------------------------------------- reliability
+
+
+class Maintenance(Section):
+    """A planned cut of the whole site's supply, every year on the same local date and hour
+    (sizing counts it in SAIDI/SAIFI, flagged planned, as the programme counts planned cuts)."""
+
+    name: str = Field(min_length=1, max_length=60)
+    month: int = Field(ge=1, le=12)
+    day: int = Field(ge=1, le=31)
+    start_h: float = Field(ge=0, lt=24, description="[h] local time")
+    hours: float = Field(gt=0, le=72, description="[h] length of the cut")
+
+    @model_validator(mode="after")
+    def _real_date(self) -> Maintenance:
+        if self.day > _DAYS_IN_MONTH[self.month - 1]:
+            raise ValueError(f"month {self.month} has no day {self.day}")
+        return self
+
+
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+class Reliability(Section):
+    """Forced outages for sizing: failure rates of the components and the time a repair takes
+    at this site (an island waits for the boat with the spare part). Defaults and their sources
+    are in the README ("Reliability figures"); 0 turns a failure mode off."""
+
+    years: int = Field(default=10, ge=1, le=200, description=(
+        "simulated years (weather and outages) for P50/P90; at least the weather's years"))
+    seed: int = Field(default=0, ge=0)
+    repair_days: float = Field(default=2.0, ge=0, le=90, description=(
+        "[d] from a failure to the component working again, travel and parts included"))
+    inverter_failures_per_year: float = Field(default=0.05, ge=0, le=50)
+    charge_controller_failures_per_year: float = Field(default=0.03, ge=0, le=50, description=(
+        "the PV converter (charge controller, or PV inverter when AC-coupled)"))
+    battery_failures_per_year: float = Field(default=0.03, ge=0, le=50, description=(
+        "battery or BMS faults that take the battery out of service"))
+    generator_start_failure_pct: Pct = Field(default=1.0, description=(
+        "[%] of start attempts that fail (the set then waits for repair)"))
+    generator_failures_per_1000_h: float = Field(default=1.0, ge=0, le=1000, description=(
+        "failures while running, per 1000 running hours"))
+
+
 # --------------------------------------------------------------------------- economics & search
 
 
@@ -584,7 +654,12 @@ class Search(Section):
     generator_kw: Range | None = None
     max_unmet_fraction: float = Field(default=0.02, ge=0, le=1)
     max_critical_unmet_fraction: float = Field(default=0.001, ge=0, le=1)
-    max_saidi_minutes: NonNeg | None = None
+    max_saidi_minutes: NonNeg = Field(default=SAIDI_TARGET_MINUTES,
+                                      description="[min/year] default: the programme's target")
+    max_saifi_count: NonNeg = Field(default=SAIFI_TARGET_COUNT,
+                                    description="[1/year] default: the programme's target")
+    reliability_level: Literal["p50", "p90"] = Field(default="p90", description=(
+        "the year the constraints are judged on, over the simulated weather and outage years"))
     max_candidates: int = Field(default=200_000, ge=1, le=MAX_CANDIDATES)
 
 
@@ -657,6 +732,8 @@ class Site(Section):
     control: Control = Field(default_factory=Control)
     economics: Economics = Field(default_factory=Economics)
     search: Search | None = None
+    maintenance: list[Maintenance] = Field(default_factory=list, max_length=52)
+    reliability: Reliability = Field(default_factory=Reliability)
     api: Api = Field(default_factory=Api)
     sim: Sim = Field(default_factory=Sim)
     _source: Path | None = PrivateAttr(default=None)
@@ -684,6 +761,11 @@ class Site(Section):
             if dev.name == name:
                 return dev
         raise KeyError(name)
+
+    @property
+    def customers_served(self) -> int:
+        """Customers for SAIDI/SAIFI: the ``customers`` of every load that is not flexible."""
+        return sum(load.customers for load in self.loads if not load.flexible)
 
     @property
     def tz(self) -> ZoneInfo:

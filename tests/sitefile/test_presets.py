@@ -139,7 +139,7 @@ TRULY_OPTIONAL = {
     "Device": {"host", "port", "serial_port"},
     "Control": {"low_battery_v", "reconnect_battery_v", "max_battery_temp_c",
                 "gen_start_load_kw", "quiet_hours"},
-    "Search": {"kwp", "kwh", "inverter_kw", "generator_kw", "max_saidi_minutes"},
+    "Search": {"kwp", "kwh", "inverter_kw", "generator_kw"},
     "SimFault": {"duration_s"},
     "Sim": {"start"},
     "Site": {"weather", "pv", "battery", "inverter", "generator", "search"},
