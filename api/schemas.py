@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.keys import KeyInfo
 from api.roles import Role
 from sitefile import SETTABLE_CONTROL_KEYS
+from store.commands import MAX_REASON_CHARS
 
 
 def iso(ts_s: float | None) -> datetime | None:
@@ -177,11 +178,45 @@ class DailyEnergyPublic(Out):
         description="detail: each device's energy by category [kWh]")
 
 
+class ReliabilityPeriodPublic(Out):
+    """SAIDI, SAIFI and MAIFI of one period (the figures of the period, not per year); an
+    interruption belongs whole to the local month it starts in."""
+
+    period: str = Field(description="local month YYYY-MM, or the year YYYY (year to date)")
+    from_ts: float = Field(description="UTC epoch [s] of the period's local start")
+    to_ts: float = Field(description="UTC epoch [s] of its end, or now")
+    saidi_minutes: float = Field(description="customer-minutes of sustained interruptions "
+                                             "per customer served, planned included [min]")
+    saidi_planned_minutes: float = Field(description="[min]")
+    saidi_unplanned_minutes: float = Field(description="[min]")
+    saifi_count: float = Field(description="sustained interruptions per customer served")
+    saifi_planned_count: float
+    saifi_unplanned_count: float
+    maifi_count: float = Field(description="momentary interruptions per customer served")
+    interruptions: int = Field(description="sustained interruption events (one per load)")
+    momentary_interruptions: int
+    curtailment_hours: float = Field(description="flexible loads held off (not in SAIDI) [h]")
+    curtailments: int
+
+
+class PlannedCutPublic(Out):
+    start_ts: float = Field(description="UTC epoch [s]")
+    reason: str
+    by: str
+    ends_by_ts: float = Field(description="UTC epoch [s] at which the controller ends it if "
+                                          "nobody does")
+
+
 class ReliabilityPublic(Out):
-    period: str = Field(description="local month, YYYY-MM")
-    saidi_minutes: float
-    saifi_count: float
-    interruptions: int
+    year: int
+    timezone: str
+    customers_served: int = Field(description="customers of the loads that are not flexible")
+    saidi_target_minutes: float = Field(description="the programme's limit [min/year]")
+    saifi_target_count: float = Field(description="the programme's limit [per year]")
+    momentary_minutes: float = Field(description="shorter interruptions are momentary [min]")
+    months: list[ReliabilityPeriodPublic]
+    year_to_date: ReliabilityPeriodPublic
+    planned_cut: PlannedCutPublic | None = Field(description="the planned cut in progress")
 
 
 class DevicePublic(Out):
@@ -223,6 +258,12 @@ class OverrideLoadCreate(In):
 
 class GeneratorCreate(In):
     action: Literal["start", "stop", "auto"]
+
+
+class PlannedCutCreate(In):
+    action: Literal["start", "end"]
+    reason: str = Field(default="", max_length=MAX_REASON_CHARS,
+                        description="why the supply is cut (required to start)")
 
 
 class ThresholdCreate(In):

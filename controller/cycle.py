@@ -24,7 +24,7 @@ from typing import Any
 
 from controller import energy, switching, telemetry, trust
 from controller.alarms import AlarmTracker
-from controller.commands import apply_command, set_threshold
+from controller.commands import PlannedCut, apply_command, planned_cut, set_threshold
 from controller.devices.codec import Block, encode
 from controller.devices.errors import DeviceError
 from controller.devices.values import Reading, Value
@@ -35,14 +35,16 @@ from controller.plausibility import site_limits
 from controller.snapshot import DeviceView, build_snapshot, device_view, soc_sources
 from controller.strategies import decide_all, next_state
 from controller.transport import Bus, DeviceLink
-from sitefile import PumpLoad, Site
-from store.contract import ALARMS, CommandStatus, DeviceHealth
+from sitefile import Site
+from store.contract import ALARMS, PLANNED_CUT_STATE, CommandStatus, DeviceHealth
 from store.errors import StoreError
 from store.queue import QueueHealth, WriteQueue
 from store.writer import Store
 
 STATE_SAVE_S = 60.0
 PRUNE_EVERY_S = 3600.0
+SHED_BY = ("battery_protection", "load_shedding")
+"""The strategies whose holding a load off is a supply cut (an operator's off is not one)."""
 
 
 @dataclass
@@ -64,6 +66,42 @@ class CycleReport:
     snapshot: Snapshot | None = None
     elapsed_cpu_s: float = 0.0
     io_cpu_s: float = 0.0  # of which the Modbus requests of the read and write phases
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyCut:
+    """Why one load is not supplied now: ``cause`` is ``planned``, ``inverter_trip`` or the
+    strategy that holds it off (:data:`SHED_BY`)."""
+
+    cause: str
+    customers: int
+    planned: bool = False
+    curtailment: bool = False  # a flexible load: curtailed, not interrupted
+
+
+def supply_cuts(site: Site, plan: Plan, *, tripped: bool, planned: bool
+                ) -> dict[str, SupplyCut]:
+    """The loads whose supply is cut now, and why (pure).
+
+    During a planned cut every load that is not flexible is cut, planned; while the inverter
+    is tripped every load; otherwise a load with a unit held off by battery protection or load
+    shedding. A flexible load's cut is a curtailment (a planned cut does not curtail it). A
+    load with ``customers = 0`` is cut like the others: its row keeps the record, and weighs
+    nothing in SAIDI/SAIFI.
+    """
+    held_off: dict[str, str] = {}
+    for (load, unit), on in plan.units.items():
+        by = plan.by.get((load, unit), "")
+        if not on and by in SHED_BY:
+            held_off.setdefault(load, by)
+    cuts = {}
+    for ld in site.loads:
+        cause = ("planned" if planned and not ld.flexible else
+                 "inverter_trip" if tripped else held_off.get(ld.name))
+        if cause is not None:
+            cuts[ld.name] = SupplyCut(cause, ld.customers, planned=cause == "planned",
+                                      curtailment=ld.flexible)
+    return cuts
 
 
 def build_links(site: Site, serial_ports: dict[str, str] | None = None) -> list[DeviceLink]:
@@ -104,7 +142,9 @@ class Controller:
         self._frozen: dict[str, str] = {}  # frozen device → the point that gave it away
         self._prev_mono: float | None = None
         self._gen_cmd: bool | None = None
-        self._interrupted: set[str] = set()
+        self._interrupted: dict[str, bool] = {}  # load → its open interruption is planned
+        self._curtailed: set[str] = set()  # flexible loads with an open curtailment
+        self._planned_cut: PlannedCut | None = None
         self._failing: set[str] = set()  # strategies that failed in the last cycle
         self._write_failed: dict[str, str] = {}  # device → error of its last failed write
         self._forecast: tuple[date, tuple[float, ...]] | None = None
@@ -119,13 +159,16 @@ class Controller:
     # ------------------------------------------------------------------ restart state
 
     def _restore(self) -> None:
-        """Restore overrides, the generator's run timer, thresholds and alarm states. A saved
-        threshold that no longer validates is dropped with a ``threshold_dropped`` event."""
+        """Restore overrides, the generator's run timer, thresholds, alarm states, open
+        interruptions and curtailments, and the planned cut in progress. A saved threshold that
+        no longer validates is dropped with a ``threshold_dropped`` event."""
         now, wall = self.mono(), self.wall()
         for key in self.store.active_alarm_keys():
             kind, _, source = key.partition(":")
             self.alarms.active.add((kind, source))
         self._interrupted = self.store.open_interruptions()
+        self._curtailed = self.store.open_curtailments()
+        self._planned_cut = PlannedCut.restored(self.store.get_state(PLANNED_CUT_STATE))
         saved = dict(self.store.get_state("thresholds") or {})
         kept = {}
         for key, value in saved.items():
@@ -174,6 +217,9 @@ class Controller:
                     if key is not None:
                         self.state = switching.acknowledged(self.state, key)
                     result: dict[str, Any] = {"alarm_id": alarm_id}
+                elif cmd.kind == "planned_cut":
+                    cut, result = planned_cut(cmd, self._planned_cut, wall)
+                    self._set_planned_cut(cut, wall, f"ended by {cmd.requested_by}")
                 else:
                     applied = apply_command(cmd, self.site, self.state, now, wall)
                     self.site, self.state, result = applied.site, applied.state, applied.result
@@ -324,28 +370,50 @@ class Controller:
 
     # ------------------------------------------------------------------ store
 
-    def _load(self, name: str) -> Any:
-        return next(ld for ld in self.site.loads if ld.name == name)
-
     def _interruptions(self, snap: Snapshot, plan: Plan, wall: float) -> None:
-        """Open and close supply interruptions: a load off by protection or shedding, or
-        every load while the inverter is tripped. Deferrable pumps are not customers."""
+        """Open and close interruptions and curtailments as :func:`supply_cuts` says; end a
+        planned cut nobody ended at :data:`~store.contract.PLANNED_CUT_MAX_S` (its
+        interruptions close then, even when the controller notices later). An interruption
+        that changes between planned and unplanned is closed and another opened."""
+        cut = self._planned_cut
+        if cut is not None and wall >= cut.ends_by_ts:
+            self._set_planned_cut(None, cut.ends_by_ts, "ended after the longest planned cut")
         tripped = snap.inverter_fault.ok and snap.inverter_fault.value is True
-        now_cut: dict[str, str] = {}
-        for (load, unit), on in plan.units.items():
-            if isinstance(self._load(load), PumpLoad):
-                continue
-            by = plan.by.get((load, unit), "")
-            if tripped:
-                now_cut[load] = "inverter_trip"
-            elif not on and by in ("battery_protection", "load_shedding"):
-                now_cut.setdefault(load, by)
-        for load, cause in now_cut.items():
-            if load not in self._interrupted:
-                self.store.start_interruption(wall, load, cause)
-        for load in self._interrupted - set(now_cut):
-            self.store.end_interruption(wall, load)
-        self._interrupted = set(now_cut)
+        cuts = supply_cuts(self.site, plan, tripped=tripped,
+                           planned=self._planned_cut is not None)
+        for load, planned in list(self._interrupted.items()):
+            now = cuts.get(load)
+            if now is None or now.curtailment or now.planned != planned:
+                self.store.end_interruption(wall, load)
+                del self._interrupted[load]
+        curtailing = {load for load, c in cuts.items() if c.curtailment}
+        for load in self._curtailed - curtailing:
+            self.store.end_curtailment(wall, load)
+        for load in curtailing - self._curtailed:
+            self.store.start_curtailment(wall, load, cuts[load].cause)
+        self._curtailed = curtailing
+        for load, c in cuts.items():
+            if not c.curtailment and load not in self._interrupted:
+                self.store.start_interruption(wall, load, c.cause, customers=c.customers,
+                                              planned=c.planned)
+                self._interrupted[load] = c.planned
+
+    def _set_planned_cut(self, cut: PlannedCut | None, ts: float, why: str) -> None:
+        """Make ``cut`` the planned cut in progress, or end the one in progress at ``ts``
+        (None; ``why`` says how), closing its interruptions; saved, and said in an event."""
+        old, self._planned_cut = self._planned_cut, cut
+        self.store.set_state(ts, PLANNED_CUT_STATE, None if cut is None else cut.saved())
+        if cut is not None:
+            self.store.event(ts, "planned_cut_started", "controller",
+                             f"planned cut by {cut.by}: {cut.reason}", cut.saved())
+            return
+        for load in [load for load, planned in self._interrupted.items() if planned]:
+            self.store.end_interruption(ts, load)
+            del self._interrupted[load]
+        if old is not None:
+            self.store.event(ts, "planned_cut_ended", "controller",
+                             f"planned cut {why}: {old.reason}",
+                             {**old.saved(), "end_ts": ts, "why": why})
 
     def _alarms(self, conds: list[Condition], now: float, wall: float,
                 report: CycleReport) -> None:

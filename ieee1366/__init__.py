@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 __all__ = [
+    "ACC_KEYS",
     "ACC_SIZE",
     "LOSSES_TARGET_PCT",
     "MOMENTARY_MINUTES",
@@ -52,6 +53,12 @@ SAIFI_TARGET_COUNT = 3.0
 LOSSES_TARGET_PCT = 6.0
 """The programme's limit on conversion losses, as a share of the energy delivered to loads [%]."""
 
+ACC_KEYS: tuple[str, ...] = (
+    "customer_minutes_unplanned", "customer_minutes_planned", "customers_interrupted_unplanned",
+    "customers_interrupted_planned", "customers_momentary", "sustained_interruptions",
+    "momentary_interruptions",
+)
+"""The names of an accumulator's slots, in order (for callers that keep it in a wider array)."""
 # The accumulator's slots [customer-minutes or customers].
 _CM_UNPLANNED = 0
 _CM_PLANNED = 1
@@ -60,7 +67,7 @@ _CI_PLANNED = 3
 _CM_MOMENTARY = 4  # customers momentarily interrupted (MAIFI's numerator)
 _N_SUSTAINED = 5  # interruption events (each load's interval once), for the record
 _N_MOMENTARY = 6
-ACC_SIZE = 7
+ACC_SIZE = len(ACC_KEYS)
 """Length of an accumulator (:func:`new_accumulator`)."""
 
 
@@ -70,24 +77,26 @@ def new_accumulator() -> list[float]:
 
 
 def add_interruption(acc: MutableSequence[float], minutes: float, customers: float,
-                     planned: bool) -> None:
-    """Add one interruption of ``customers`` lasting ``minutes`` [min] to ``acc``.
+                     planned: bool, at: int = 0) -> None:
+    """Add one interruption of ``customers`` lasting ``minutes`` [min] to the accumulator held
+    in ``acc[at:at + ACC_SIZE]``.
 
-    Plain arithmetic on purpose: sizing's kernel compiles this same function with numba.
+    Plain arithmetic on purpose: sizing's kernel compiles this same function with numba (and
+    keeps its accumulators inside its summary array, hence ``at``).
     """
     if minutes <= 0.0:
         return
     if minutes < MOMENTARY_MINUTES:
-        acc[_CM_MOMENTARY] += customers
-        acc[_N_MOMENTARY] += 1.0
+        acc[at + _CM_MOMENTARY] += customers
+        acc[at + _N_MOMENTARY] += 1.0
         return
     if planned:
-        acc[_CM_PLANNED] += customers * minutes
-        acc[_CI_PLANNED] += customers
+        acc[at + _CM_PLANNED] += customers * minutes
+        acc[at + _CI_PLANNED] += customers
     else:
-        acc[_CM_UNPLANNED] += customers * minutes
-        acc[_CI_UNPLANNED] += customers
-    acc[_N_SUSTAINED] += 1.0
+        acc[at + _CM_UNPLANNED] += customers * minutes
+        acc[at + _CI_UNPLANNED] += customers
+    acc[at + _N_SUSTAINED] += 1.0
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,9 @@ def _run(site: Site) -> Result:
             bar.update(task, completed=done, total=total)
 
         from sizing.inputs import read_inputs  # noqa: PLC0415 (heavy: loaded by this command only)
-        from sizing.optimize import P90_YEARS, optimize  # noqa: PLC0415
+        from sizing.optimize import optimize  # noqa: PLC0415
 
-        return optimize(site, read_inputs(site, p90_years=P90_YEARS), progress=progress)
+        return optimize(site, read_inputs(site), progress=progress)
 
 
 def _design_changes(site: Site, design: dict[str, float]) -> dict[str, dict[str, Any] | None]:

@@ -160,7 +160,22 @@ class SiteInfo(Section):
 
 
 class Weather(Section):
-    """Hourly weather: a TMY/EPW file, or synthetic years from monthly means."""
+    """Hourly weather: a TMY/EPW file, or synthetic years from monthly means.
+
+    Synthetic years vary like real years: each draws its monthly mean GHI around the given
+    ones (:func:`sizing.weather.draw_monthly_ghi_kwh_m2_day`), so that the annual GHI has the
+    coefficient of variation ``interannual_ghi_cv_pct`` [%] from year to year, and single
+    months a further independent spread ``monthly_ghi_cv_pct`` [%]; over many years each
+    month's mean is the given one. The default 4 % is within the year-to-year variation of
+    annual GHI that the literature gives: a few per cent, mostly under about 5 %, at the US
+    stations of Gueymard & Wilcox, "Assessment of spatial and temporal variability in the US
+    solar resource from radiometric measurements and predictions from models using
+    ground-based or satellite data", Solar Energy 85 (2011); about 3-6 % over Vietnam in
+    Solargis / World Bank ESMAP, "Solar resource and photovoltaic power potential of Vietnam"
+    (2017, Global Solar Atlas). Single months of the monsoon vary more than whole years; the
+    default 8 % month spread (about 9 % for a single month with the year factor) is an
+    engineering estimate, not a published figure. Both 0 give every year the given means.
+    """
 
     file: Path | None = None
     format: Literal["auto", "epw", "tmy3", "pvgis"] = "auto"
@@ -173,6 +188,12 @@ class Weather(Section):
     daily_temp_range_c: float = Field(default=8.0, ge=0, le=30)
     years: int = Field(default=1, ge=1, le=100)
     seed: int = Field(default=0, ge=0)
+    interannual_ghi_cv_pct: float = Field(
+        default=4.0, ge=0, le=20,
+        description="year-to-year coefficient of variation of annual GHI [%]")
+    monthly_ghi_cv_pct: float = Field(
+        default=8.0, ge=0, le=40,
+        description="further independent spread of each month's mean GHI [%]")
     step_min: Literal[60, 15] = Field(default=60, description="simulation time step [min]")
 
     @field_validator("file", mode="before")

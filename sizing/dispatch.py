@@ -26,9 +26,24 @@ Rules per step (the same ``[control]`` thresholds as the on-site controller):
    counting of HOMER's and SAM's battery lifetime models. One model of battery life, for the
    simulation, the optimiser's costs and the report.
 
-Energy balance per step [kWh]: ``pv + generator + battery_discharge + unmet = load +
-battery_charge + curtailed + losses``, where battery energies are SOC changes and losses are
-inverter and battery conversion losses.
+7. **Interruptions** (IEEE 1366, :mod:`ieee1366`): each load that is not flexible is
+   interrupted in every step in which its demand exceeds what it is served (a pump: when its
+   window closes owing energy); contiguous steps make one interruption of its ``customers``,
+   added with :func:`ieee1366.add_interruption` (the very function the store uses) as it ends.
+   A flexible load's shortfall is curtailment, booked apart. Interruptions that start during a
+   planned cut are planned; those that start while a component is failed are also added to the
+   forced-outage accumulator.
+8. **Outages**: the inputs say, step by step, whether the inverter, the battery and the PV
+   converter work (forced outages sampled by :mod:`sizing.outages`) and whether a planned cut
+   is on (the loads are then not supplied; PV may still charge the battery). Without the
+   inverter neither the battery nor DC-coupled PV reaches the loads, and AC-coupled PV has no
+   grid to follow; the generator then runs on the shortfall (staff switch the loads to it).
+   The generator fails to start, or fails while running, with the configured probabilities
+   (one uniform draw per step from the inputs), and is then out for ``repair_steps``.
+
+Energy balance per step [kWh]: ``pv + generator + battery_discharge + unmet + load_curtailed =
+load + battery_charge + curtailed + losses``, where battery energies are SOC changes and losses
+are inverter and battery conversion losses.
 
 Entry points: :func:`dispatch` (one design, full time series) and :func:`dispatch_many`
 (``prange`` over designs, summary figures). Both run the same kernel :func:`_run`.
@@ -42,6 +57,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
+from ieee1366 import ACC_KEYS, ACC_SIZE, add_interruption
 from sizing.battery import BatteryParams, charge_step, max_charge_kw, max_discharge_kw
 
 EPS_KWH = 1e-9
@@ -80,6 +96,12 @@ class DispatchConfig(NamedTuple):
     """The depth of discharge of ``cycle_life`` [0–1]."""
     cycle_life_exponent: float
     """``k`` of the cycle-life curve ``N(DoD) = cycle_life · (cycle_life_dod_frac / DoD)^k``."""
+    gen_start_fail_prob: float = 0.0
+    """Probability that a start attempt fails [0–1]."""
+    gen_run_fail_prob: float = 0.0
+    """Probability that the running generator fails within one step [0–1]."""
+    repair_steps: int = 0
+    """Steps a failed generator stays out of service."""
 
 
 class DispatchInputs(NamedTuple):
@@ -91,8 +113,10 @@ class DispatchInputs(NamedTuple):
     """[L, T] continuous loads, rows in serving order (critical first, then priority) [kW]."""
     load_critical: np.ndarray
     """[L] bool: critical loads are served down to ``min_soc`` and never shed."""
-    load_counts: np.ndarray
-    """[L] bool: an unserved step of this load counts as an interruption (SAIDI/SAIFI)."""
+    load_customers: np.ndarray
+    """[L] customers each load supplies (IEEE 1366 weights) [-]."""
+    load_flexible: np.ndarray
+    """[L] bool: a shortfall is curtailment, not an interruption."""
     pump_kw: np.ndarray
     """[P] rated power of each deferrable pump [kW]."""
     pump_daily_kwh: np.ndarray
@@ -101,8 +125,22 @@ class DispatchInputs(NamedTuple):
     """[P, T] int: steps left in the pump's window including this one (0 outside it)."""
     pump_critical: np.ndarray
     """[P] bool."""
+    pump_customers: np.ndarray
+    """[P] [-]."""
+    pump_flexible: np.ndarray
+    """[P] bool."""
     quiet: np.ndarray
     """[T] bool: the generator's quiet hours."""
+    inverter_ok: np.ndarray
+    """[T] bool: the inverter works (not in a forced outage)."""
+    battery_ok: np.ndarray
+    """[T] bool: the battery (and its BMS) works."""
+    pv_ok: np.ndarray
+    """[T] bool: the PV converter (charge controller or PV inverter) works."""
+    planned_cut: np.ndarray
+    """[T] bool: a planned cut of the loads' supply."""
+    gen_draw: np.ndarray
+    """[T] uniform draws in [0, 1) that decide the generator's failures."""
 
 
 # The summary figures of one design-year: the columns of :func:`dispatch_many`, in this order.
@@ -111,9 +149,14 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "pv_kwh", "load_kwh", "served_kwh", "unmet_kwh", "critical_load_kwh", "critical_unmet_kwh",
     "loss_of_load_hours", "curtailed_kwh", "battery_charge_kwh", "battery_discharge_kwh",
     "battery_throughput_kwh", "battery_equivalent_cycles", "generator_kwh", "generator_hours",
-    "generator_starts", "generator_fuel_l", "losses_kwh", "interruptions", "interruption_minutes",
-    "shed_hours", "final_soc_kwh", "battery_cycle_damage",
+    "generator_starts", "generator_fuel_l", "losses_kwh", "shed_hours", "final_soc_kwh",
+    "battery_cycle_damage", "load_curtailed_kwh", "load_curtailed_hours", "outage_hours",
+    "generator_failures",
+    *ACC_KEYS, *(f"forced_{k}" for k in ACC_KEYS),
 )
+"""``load_curtailed_*``: flexible loads' shortfalls (load-hours); ``outage_hours``: hours with a
+component failed; then the interruptions' accumulator (:data:`ieee1366.ACC_KEYS`, all of them)
+and the same for the interruptions that started while a component was failed."""
 
 
 class Step(NamedTuple):
@@ -129,6 +172,7 @@ class Step(NamedTuple):
     served_kw: float
     unmet_kw: float
     critical_unmet_kw: float
+    load_curtailed_kw: float
     generator_kw: float
     battery_kw: float
     soc_kwh: float
@@ -161,8 +205,14 @@ _S_GENERATOR_HOURS = _S["generator_hours"]
 _S_GENERATOR_STARTS = _S["generator_starts"]
 _S_GENERATOR_FUEL_L = _S["generator_fuel_l"]
 _S_LOSSES_KWH = _S["losses_kwh"]
-_S_INTERRUPTIONS = _S["interruptions"]
-_S_INTERRUPTION_MINUTES = _S["interruption_minutes"]
+_S_LOAD_CURTAILED_KWH = _S["load_curtailed_kwh"]
+_S_LOAD_CURTAILED_HOURS = _S["load_curtailed_hours"]
+_S_OUTAGE_HOURS = _S["outage_hours"]
+_S_GENERATOR_FAILURES = _S["generator_failures"]
+_S_ACC = _S[ACC_KEYS[0]]
+_S_FORCED_ACC = _S["forced_" + ACC_KEYS[0]]
+assert _S_FORCED_ACC == _S_ACC + ACC_SIZE
+_add_interruption = njit(cache=True, inline="always")(add_interruption)
 _S_SHED_HOURS = _S["shed_hours"]
 _S_FINAL_SOC_KWH = _S["final_soc_kwh"]
 _S_BATTERY_CYCLE_DAMAGE = _S["battery_cycle_damage"]
@@ -175,13 +225,6 @@ class _Served(NamedTuple):
     gen_left_kw: float
     dis_dc_kw: float
     inv_left_kw: float
-    demand_kwh: float
-    crit_demand_kwh: float
-    served_kw: float
-    unmet_kw: float
-    crit_unmet_kw: float
-    cont_unmet: bool
-    interrupted: bool
 
 
 # The phases of one step. Each is inlined into the kernel (``inline="always"``), so splitting
@@ -202,8 +245,8 @@ def _shed_state(soc_frac: float, shed: bool, cfg: DispatchConfig) -> bool:
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _pump_needs(  # noqa: PLR0917 (numba kernels take positional arguments)
         steps_left: np.ndarray, pump_kw: np.ndarray, pump_daily_kwh: np.ndarray, t: int,
-        dt: float, shed: bool, need: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray,
-        load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> None:
+        dt: float, shed: bool, cut: bool, need: np.ndarray, pump_rem: np.ndarray,
+        critical: np.ndarray, load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> None:
     """What each pump must run now for its daily energy to fit in what is left of its window
     (``need`` [kW]); a window that opens resets the energy still owed (``pump_rem`` [kWh])."""
     n_loads = len(load_slots)
@@ -215,21 +258,22 @@ def _pump_needs(  # noqa: PLR0917 (numba kernels take positional arguments)
             if t == 0 or steps_left[j, t - 1] <= 1:
                 pump_rem[j] = pump_daily_kwh[j]
             must_kwh = pump_rem[j] - (left - 1) * pump_kw[j] * dt
-            if must_kwh > EPS_KWH and not (shed and not critical[i]):
+            if must_kwh > EPS_KWH and not cut and not (shed and not critical[i]):
                 need[i] = min(must_kwh * (1.0 / dt), pump_kw[j])
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _generator_state(  # noqa: PLR0917
         load_kw: np.ndarray, quiet_steps: np.ndarray, cfg: DispatchConfig, t: int,
-        soc_frac: float, pv: float, has_batt: bool, gen_on: bool, gen_steps: int,
+        soc_frac: float, pv_to_loads: float, on_battery: bool, gen_on: bool, gen_steps: int,
         need: np.ndarray,
         load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> tuple[bool, int, bool]:
     """Start or stop the generator: on the SOC thresholds (the quiet-hours pair inside their
-    window) with a battery, on a PV shortfall without one; it runs at least its minimum time.
+    window) when the battery serves the loads, else on their shortfall (``pv_to_loads`` [kW]
+    is the PV that can reach them); it runs at least its minimum time.
     Returns ``(gen_on, gen_steps, started)``."""
     n_loads = len(load_slots)
-    if has_batt:
+    if on_battery:
         quiet = quiet_steps[t]
         start = cfg.quiet_start_soc_frac if quiet else cfg.gen_start_soc_frac
         stop = cfg.quiet_stop_soc_frac if quiet else cfg.gen_stop_soc_frac
@@ -238,7 +282,7 @@ def _generator_state(  # noqa: PLR0917
         if gen_on and gen_steps >= cfg.gen_min_run_steps and soc_frac >= stop:
             return False, gen_steps, False
         return gen_on, gen_steps, False
-    short = -(pv * cfg.inverter_eff if cfg.dc_coupled else pv)
+    short = -pv_to_loads
     for k in range(n_loads + len(pump_slots)):
         short += load_kw[k, t] if k < n_loads else need[k]
     if short > 0.0 and not gen_on:
@@ -251,15 +295,15 @@ def _generator_state(  # noqa: PLR0917
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _serve_loads(  # noqa: PLR0917
         load_kw: np.ndarray, cfg: DispatchConfig, bp: BatteryParams, t: int, pv: float,
-        soc: float, shed: bool, shed_floor: float, has_batt: bool, gen_kw: float,
-        inverter_kw: float, need: np.ndarray, served: np.ndarray, critical: np.ndarray,
-        counts: np.ndarray, unmet_acc: np.ndarray, load_slots: tuple[int, ...],
+        soc: float, shed: bool, cut: bool, shed_floor: float, has_batt: bool, gen_kw: float,
+        inverter_kw: float, need: np.ndarray, served: np.ndarray, demand: np.ndarray,
+        critical: np.ndarray, load_slots: tuple[int, ...],
         pump_slots: tuple[int, ...]) -> _Served:
     """Each load in serving order takes PV, then the generator (``gen_kw`` available), then
     the battery (its floor: min SOC if critical, else the shed SOC). PV is used up before the
     generator, and the generator before the battery, exactly as if each source served all
-    loads. Writes ``served`` [kW] and adds the continuous loads' unmet energy to
-    ``unmet_acc`` [kWh]."""
+    loads. Writes ``served`` [kW] and, for the continuous loads, ``demand`` [kW]; during a
+    planned cut (``cut``) no load is supplied."""
     n_loads = len(load_slots)
     dt = cfg.dt_h
     eta = cfg.inverter_eff
@@ -270,22 +314,12 @@ def _serve_loads(  # noqa: PLR0917
     pv_ac_used = 0.0
     gen_left = gen_kw
     dis_dc = 0.0
-    demand_kwh = 0.0
-    crit_demand_kwh = 0.0
-    served_kw = 0.0
-    unmet_kw = 0.0
-    crit_unmet_kw = 0.0
-    cont_unmet = False
-    interrupted = False
     for k in range(n_loads + len(pump_slots)):
         if k < n_loads:
             d = load_kw[k, t]
-            demand_kwh += d * dt
-            if critical[k]:
-                crit_demand_kwh += d * dt
-            r = 0.0 if (shed and not critical[k]) else d
+            demand[k] = d
+            r = 0.0 if (cut or (shed and not critical[k])) else d
         else:
-            d = 0.0
             r = need[k]
         got = 0.0
         if r > 0.0:
@@ -311,25 +345,13 @@ def _serve_loads(  # noqa: PLR0917
                     inv_left -= take
                     dis_dc += take * inv_eta
         served[k] = got
-        if k < n_loads:
-            served_kw += got
-            u = d - got
-            if u * dt > EPS_KWH:
-                cont_unmet = True
-                unmet_kw += u
-                unmet_acc[k] += u * dt
-                if critical[k]:
-                    crit_unmet_kw += u
-                if counts[k]:
-                    interrupted = True
-    return _Served(pv_ac_used, gen_left, dis_dc, inv_left, demand_kwh, crit_demand_kwh,
-                   served_kw, unmet_kw, crit_unmet_kw, cont_unmet, interrupted)
+    return _Served(pv_ac_used, gen_left, dis_dc, inv_left)
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _pumps_on_surplus(  # noqa: PLR0917
         steps_left: np.ndarray, pump_kw: np.ndarray, cfg: DispatchConfig, t: int,
-        served: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray, shed: bool,
+        served: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray, shed: bool, cut: bool,
         pv_left: float,
         inv_left: float, loss: float, load_slots: tuple[int, ...],
         pump_slots: tuple[int, ...]) -> tuple[float, float, float]:
@@ -341,7 +363,8 @@ def _pumps_on_surplus(  # noqa: PLR0917
     eta = cfg.inverter_eff
     for j in range(len(pump_slots)):
         i = n_loads + j
-        if steps_left[j, t] == 0 or pv_left <= 0.0 or (shed and not critical[i]):
+        if (steps_left[j, t] == 0 or pv_left <= 0.0 or cut
+                or (shed and not critical[i])):
             continue
         want = min(pump_kw[j] - served[i], max(pump_rem[j] / cfg.dt_h - served[i], 0.0))
         if want <= 0.0:
@@ -361,9 +384,9 @@ def _pumps_on_surplus(  # noqa: PLR0917
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _use_surplus(  # noqa: PLR0917
         steps_left: np.ndarray, pump_kw: np.ndarray, cfg: DispatchConfig, bp: BatteryParams,
-        t: int, soc: float, soc_frac: float, shed: bool, has_batt: bool, gen_on: bool,
-        generator_kw: float, gen_out: float, pv_left: float, inv_left: float, dis_dc: float,
-        loss: float,
+        t: int, soc: float, soc_frac: float, shed: bool, cut: bool, has_batt: bool,
+        gen_on: bool, generator_kw: float, gen_out: float, pv_left: float, inv_left: float,
+        dis_dc: float, loss: float,
         served: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray,
         load_slots: tuple[int, ...], pump_slots: tuple[int, ...]
         ) -> tuple[float, float, float, float]:
@@ -381,7 +404,7 @@ def _use_surplus(  # noqa: PLR0917
     pumps_first = soc_frac >= cfg.reconnect_soc_frac
     if n_pumps > 0 and pumps_first:
         pv_left, inv_left, loss = _pumps_on_surplus(steps_left, pump_kw, cfg, t, served,
-                                                    pump_rem, critical, shed, pv_left,
+                                                    pump_rem, critical, shed, cut, pv_left,
                                                     inv_left, loss, load_slots, pump_slots)
     if chg_room > 0.0 and pv_left > 0.0:
         if cfg.dc_coupled:
@@ -396,7 +419,7 @@ def _use_surplus(  # noqa: PLR0917
         chg_room -= dc
     if n_pumps > 0 and not pumps_first:
         pv_left, inv_left, loss = _pumps_on_surplus(steps_left, pump_kw, cfg, t, served,
-                                                    pump_rem, critical, shed, pv_left,
+                                                    pump_rem, critical, shed, cut, pv_left,
                                                     inv_left, loss, load_slots, pump_slots)
     if gen_on:
         spare = generator_kw - gen_out
@@ -412,66 +435,123 @@ def _use_surplus(  # noqa: PLR0917
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _close_pump_windows(  # noqa: PLR0917
-        steps_left: np.ndarray, t: int, dt: float, served: np.ndarray, pump_rem: np.ndarray,
-        critical: np.ndarray, unmet_acc: np.ndarray, demand_kwh: float,
-        crit_demand_kwh: float, served_kw: float, unmet_kw: float, crit_unmet_kw: float,
-        interrupted: bool, load_slots: tuple[int, ...], pump_slots: tuple[int, ...]
-        ) -> tuple[float, float, float, float, float, bool]:
-    """Book what each pump ran, and as unmet what it still owes when its window closes.
-
-    Returns the step's ``(demand_kwh, crit_demand_kwh, served_kw, unmet_kw, crit_unmet_kw,
-    interrupted)`` with the pumps added."""
+        steps_left: np.ndarray, t: int, dt: float, served: np.ndarray, demand: np.ndarray,
+        pump_rem: np.ndarray, load_slots: tuple[int, ...],
+        pump_slots: tuple[int, ...]) -> None:
+    """Book what each pump ran as its demand, plus what it still owes when its window closes
+    (``demand`` [kW]; 0 outside its window)."""
     n_loads = len(load_slots)
     for j in range(len(pump_slots)):
         i = n_loads + j
         left = steps_left[j, t]
+        demand[i] = served[i]
         if left == 0:
             continue
-        served_kw += served[i]
         pump_rem[j] = max(pump_rem[j] - served[i] * dt, 0.0)
-        demand_kwh += served[i] * dt
-        if critical[i]:
-            crit_demand_kwh += served[i] * dt
         if left == 1 and pump_rem[j] > EPS_KWH:
-            rem = pump_rem[j]
-            demand_kwh += rem
-            unmet_kw += rem * (1.0 / dt)
-            unmet_acc[i] += rem
-            if critical[i]:
-                crit_demand_kwh += rem
-                crit_unmet_kw += rem * (1.0 / dt)
-                interrupted = True
+            demand[i] += pump_rem[j] * (1.0 / dt)
             pump_rem[j] = 0.0
-    return demand_kwh, crit_demand_kwh, served_kw, unmet_kw, crit_unmet_kw, interrupted
+
+
+class _Booked(NamedTuple):
+    """The loads' step, booked (see :func:`_book_loads`)."""
+
+    demand_kwh: float
+    crit_demand_kwh: float
+    served_kw: float
+    unmet_kw: float
+    crit_unmet_kw: float
+    curtailed_kw: float
+    cont_unmet: bool
+    interrupted: bool
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
+def _book_loads(  # noqa: PLR0917
+        summary: np.ndarray, dt: float, demand: np.ndarray, served: np.ndarray,
+        critical: np.ndarray, flexible: np.ndarray, customers: np.ndarray,
+        unmet_acc: np.ndarray, runs: np.ndarray, run_planned: np.ndarray,
+        run_forced: np.ndarray, cut: bool, forced: bool, load_slots: tuple[int, ...],
+        pump_slots: tuple[int, ...]) -> _Booked:
+    """Each load's shortfall this step: unmet (and an interrupted step) unless the load is
+    flexible, curtailed if it is. An interruption that ends is added to the accumulators
+    (:func:`_end_interruption`); ``runs`` [steps] holds each load's ongoing one."""
+    n_loads = len(load_slots)
+    demand_kwh = 0.0
+    crit_demand_kwh = 0.0
+    served_kw = 0.0
+    unmet_kw = 0.0
+    crit_unmet_kw = 0.0
+    curtailed_kw = 0.0
+    cont_unmet = False
+    interrupted = False
+    for k in range(n_loads + len(pump_slots)):
+        d = demand[k]
+        demand_kwh += d * dt
+        served_kw += served[k]
+        if critical[k]:
+            crit_demand_kwh += d * dt
+        u = d - served[k]
+        if u * dt <= EPS_KWH:
+            if runs[k] > 0:
+                _end_interruption(summary, runs, run_planned, run_forced, customers, k, dt)
+            continue
+        unmet_acc[k] += u * dt
+        if flexible[k]:
+            curtailed_kw += u
+            summary[_S_LOAD_CURTAILED_HOURS] += dt
+            continue
+        unmet_kw += u
+        interrupted = True
+        if k < n_loads:
+            cont_unmet = True
+        if critical[k]:
+            crit_unmet_kw += u
+        if runs[k] == 0:
+            run_planned[k] = cut
+            run_forced[k] = forced
+        runs[k] += 1
+    return _Booked(demand_kwh, crit_demand_kwh, served_kw, unmet_kw, crit_unmet_kw,
+                   curtailed_kw, cont_unmet, interrupted)
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
+def _end_interruption(  # noqa: PLR0917
+        summary: np.ndarray, runs: np.ndarray, run_planned: np.ndarray, run_forced: np.ndarray,
+        customers: np.ndarray, k: int, dt: float) -> None:
+    """Add load ``k``'s ongoing interruption to the accumulators, and clear it."""
+    minutes = runs[k] * dt * 60.0
+    _add_interruption(summary, minutes, customers[k], run_planned[k], _S_ACC)
+    if run_forced[k]:
+        _add_interruption(summary, minutes, customers[k], run_planned[k], _S_FORCED_ACC)
+    runs[k] = 0
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _account(  # noqa: PLR0917 (numba kernels take positional arguments)
-        summary: np.ndarray, step: Step, dt: float, demand_kwh: float, crit_demand_kwh: float,
-        gen_fuel_l: float, loss_kwh: float, cont_unmet: bool, new_interruption: bool) -> None:
+        summary: np.ndarray, step: Step, dt: float, b: _Booked, gen_fuel_l: float,
+        loss_kwh: float, forced: bool) -> None:
     """Add one step to the year's figures ``summary`` [N_SUMMARY] (the battery's energies are
-    added where the battery is applied)."""
+    added where the battery is applied, interruptions as they end)."""
     summary[_S_PV_KWH] += step.pv_kw * dt
-    summary[_S_LOAD_KWH] += demand_kwh
+    summary[_S_LOAD_KWH] += b.demand_kwh
     summary[_S_SERVED_KWH] += step.served_kw * dt
     summary[_S_UNMET_KWH] += step.unmet_kw * dt
-    summary[_S_CRITICAL_LOAD_KWH] += crit_demand_kwh
+    summary[_S_CRITICAL_LOAD_KWH] += b.crit_demand_kwh
     summary[_S_CRITICAL_UNMET_KWH] += step.critical_unmet_kw * dt
+    summary[_S_LOAD_CURTAILED_KWH] += step.load_curtailed_kw * dt
     summary[_S_CURTAILED_KWH] += step.curtailed_kw * dt
     summary[_S_GENERATOR_KWH] += step.generator_kw * dt
     summary[_S_GENERATOR_FUEL_L] += gen_fuel_l
     summary[_S_LOSSES_KWH] += loss_kwh
     if step.generator_on:
         summary[_S_GENERATOR_HOURS] += dt
-    if cont_unmet:
+    if b.cont_unmet:
         summary[_S_LOSS_OF_LOAD_HOURS] += dt
     if step.shed:
         summary[_S_SHED_HOURS] += dt
-    if step.interrupted:
-        summary[_S_INTERRUPTION_MINUTES] += dt * 60.0
-        if new_interruption:
-            summary[_S_INTERRUPTIONS] += 1.0
-
+    if forced:
+        summary[_S_OUTAGE_HOURS] += dt
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _cycle_damage(depth_frac: float, cfg: DispatchConfig) -> float:
@@ -568,10 +648,20 @@ class _Scratch(NamedTuple):
     """[L + P] what each pump must run this step [kW] (0 for continuous loads)."""
     served: np.ndarray
     """[L + P] served power this step [kW]."""
+    demand: np.ndarray
+    """[L + P] demand this step [kW] (a pump: what it ran, plus what it owes at its close)."""
     critical: np.ndarray
     """[L + P] bool."""
-    counts: np.ndarray
-    """[L + P] bool: an unserved step counts as an interruption."""
+    flexible: np.ndarray
+    """[L + P] bool."""
+    customers: np.ndarray
+    """[L + P] [-]."""
+    runs: np.ndarray
+    """[L + P] int: steps of each load's ongoing interruption (0: none)."""
+    run_planned: np.ndarray
+    """[L + P] bool: the ongoing interruption started in a planned cut."""
+    run_forced: np.ndarray
+    """[L + P] bool: the ongoing interruption started while a component was failed."""
     stack: np.ndarray
     """[T + 2] the rainflow count's stack [0–1]."""
 
@@ -580,7 +670,9 @@ class _Scratch(NamedTuple):
 def _scratch(n_steps: int, n_loads: int, n_pumps: int) -> _Scratch:
     """Fresh working arrays for one run (the stack is written before it is read)."""
     n_all = n_loads + n_pumps
-    return _Scratch(np.zeros(n_pumps), np.zeros(n_all), np.zeros(n_all),
+    return _Scratch(np.zeros(n_pumps), np.zeros(n_all), np.zeros(n_all), np.zeros(n_all),
+                    np.zeros(n_all, dtype=np.bool_), np.zeros(n_all, dtype=np.bool_),
+                    np.zeros(n_all), np.zeros(n_all, dtype=np.int64),
                     np.zeros(n_all, dtype=np.bool_), np.zeros(n_all, dtype=np.bool_),
                     np.empty(n_steps + 2))
 
@@ -593,11 +685,12 @@ def _scratch(n_steps: int, n_loads: int, n_pumps: int) -> _Scratch:
 def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, inverter_kw: float,
         generator_kw: float, summary: np.ndarray, unmet_by_load: np.ndarray,
-        series: np.ndarray, load_series: np.ndarray, record: bool, work: _Scratch,
-        load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> None:
+        series: np.ndarray, load_series: np.ndarray, demand_series: np.ndarray, record: bool,
+        work: _Scratch, load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> None:
     """Simulate one design over the inputs; writes ``summary`` [N_SUMMARY], ``unmet_by_load``
-    [L + P] [kWh] and, when ``record``, ``series`` [N_SERIES, T] and ``load_series``
-    [L + P, T] (served kW per load). ``work``: fresh working arrays (:func:`_scratch`).
+    [L + P] [kWh] and, when ``record``, ``series`` [N_SERIES, T], ``load_series`` and
+    ``demand_series`` [L + P, T] (served and demanded kW per load). ``work``: fresh working
+    arrays (:func:`_scratch`).
 
     ``load_slots`` and ``pump_slots`` (see :func:`_slots`) carry L and P in their types, so the
     kernel is compiled once per site layout with L and P as constants: the compiler unrolls the
@@ -621,19 +714,26 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     shed = False
     gen_on = False
     gen_steps = 0
-    interrupted_prev = False
+    gen_failed_until = 0  # the generator is out of service before this step
     pump_rem = work.pump_rem
     need = work.need
     served = work.served
+    demand = work.demand
     critical = work.critical
-    counts = work.counts
+    flexible = work.flexible
+    customers = work.customers
+    runs = work.runs
+    run_planned = work.run_planned
+    run_forced = work.run_forced
     stack = work.stack
     for k in range(n_loads):
         critical[k] = inp.load_critical[k]
-        counts[k] = inp.load_counts[k]
+        flexible[k] = inp.load_flexible[k]
+        customers[k] = inp.load_customers[k]
     for j in range(n_pumps):
         critical[n_loads + j] = inp.pump_critical[j]
-        counts[n_loads + j] = inp.pump_critical[j]
+        flexible[n_loads + j] = inp.pump_flexible[j]
+        customers[n_loads + j] = inp.pump_customers[j]
     unmet_acc = unmet_by_load
     unmet_acc[:] = 0.0
     summary[:] = 0.0
@@ -649,21 +749,43 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     steps_left = inp.pump_steps_left
     pump_kw = inp.pump_kw
     pump_daily_kwh = inp.pump_daily_kwh
+    inverter_ok = inp.inverter_ok
+    battery_ok = inp.battery_ok
+    pv_ok = inp.pv_ok
+    planned_cut = inp.planned_cut
+    gen_draw = inp.gen_draw
     for t in range(pv_per_kwp.size):
         soc_frac = soc * inv_kwh if has_batt else 1.0
         shed = _shed_state(soc_frac, shed, cfg)
-        pv = kwp * pv_per_kwp[t]
-        _pump_needs(steps_left, pump_kw, pump_daily_kwh, t, dt, shed, need, pump_rem, critical,
-                    load_slots, pump_slots)
+        cut = planned_cut[t]
+        inv_up = inverter_ok[t]
+        batt_on = has_batt and battery_ok[t]
+        gen_up = t >= gen_failed_until
+        pv = kwp * pv_per_kwp[t] if pv_ok[t] and (inv_up or cfg.dc_coupled) else 0.0
+        inv_kw = inverter_kw if inv_up else 0.0
+        forced = not (inv_up and battery_ok[t] and pv_ok[t] and gen_up)
+        _pump_needs(steps_left, pump_kw, pump_daily_kwh, t, dt, shed, cut, need, pump_rem,
+                    critical, load_slots, pump_slots)
         if generator_kw > 0.0:
-            gen_on, gen_steps, started = _generator_state(
-                load_kw, quiet_steps, cfg, t, soc_frac, pv, has_batt, gen_on, gen_steps, need,
-                load_slots, pump_slots)
-            if started:
-                summary[_S_GENERATOR_STARTS] += 1.0
-        s = _serve_loads(load_kw, cfg, bp, t, pv, soc, shed, shed_floor, has_batt,
-                         generator_kw if gen_on else 0.0, inverter_kw, need, served, critical,
-                         counts, unmet_acc, load_slots, pump_slots)
+            if not gen_up:
+                gen_on = False
+            else:
+                pv_to_loads = (pv * eta if cfg.dc_coupled else pv) if inv_up else 0.0
+                gen_on, gen_steps, started = _generator_state(
+                    load_kw, quiet_steps, cfg, t, soc_frac, pv_to_loads, batt_on and inv_up,
+                    gen_on, gen_steps, need, load_slots, pump_slots)
+                fails = (cfg.gen_start_fail_prob if started else cfg.gen_run_fail_prob) \
+                    if gen_on else 0.0
+                if gen_draw[t] < fails:
+                    gen_on = False
+                    gen_failed_until = t + cfg.repair_steps
+                    forced = True
+                    summary[_S_GENERATOR_FAILURES] += 1.0
+                elif started:
+                    summary[_S_GENERATOR_STARTS] += 1.0
+        s = _serve_loads(load_kw, cfg, bp, t, pv, soc, shed, cut, shed_floor, batt_on,
+                         generator_kw if gen_on else 0.0, inv_kw, need, served, demand,
+                         critical, load_slots, pump_slots)
         gen_out = generator_kw - s.gen_left_kw if gen_on else 0.0
         loss = 0.0
         if cfg.dc_coupled:
@@ -673,12 +795,12 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
             pv_used = s.pv_ac_used_kw
         loss += s.dis_dc_kw * (1.0 - eta) * dt
         pv_left, chg_dc, gen_out, loss = _use_surplus(
-            steps_left, pump_kw, cfg, bp, t, soc, soc_frac, shed, has_batt, gen_on,
+            steps_left, pump_kw, cfg, bp, t, soc, soc_frac, shed, cut, batt_on, gen_on,
             generator_kw, gen_out, pv - pv_used, s.inv_left_kw, s.dis_dc_kw, loss, served,
             pump_rem, critical, load_slots, pump_slots)
         # -- apply the battery
         batt_kw = 0.0
-        if has_batt:
+        if batt_on:
             net = chg_dc - s.dis_dc_kw
             soc_new, batt_kw, batt_loss = charge_step(soc, net, dt, bp)
             loss += batt_loss
@@ -691,29 +813,29 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
                 summary[_S_BATTERY_THROUGHPUT_KWH] += -batt_kw * dt
             soc = soc_new
             wear = _wear_step(stack, wear, soc * inv_kwh, cfg)
-        demand_kwh, crit_demand_kwh, served_kw, unmet_kw, crit_unmet_kw, interrupted = \
-            _close_pump_windows(steps_left, t, dt, served, pump_rem, critical, unmet_acc,
-                                s.demand_kwh, s.crit_demand_kwh, s.served_kw, s.unmet_kw,
-                                s.crit_unmet_kw, s.interrupted, load_slots, pump_slots)
+        _close_pump_windows(steps_left, t, dt, served, demand, pump_rem, load_slots,
+                            pump_slots)
+        b = _book_loads(summary, dt, demand, served, critical, flexible, customers, unmet_acc,
+                        runs, run_planned, run_forced, cut, forced, load_slots, pump_slots)
         # -- accounting
         gen_fuel = 0.0
         if gen_on:
             gen_fuel = (gen_idle_l_per_h + cfg.fuel_l_per_kwh * max(gen_out, gen_min_kw)) * dt
             gen_steps += 1
-        shed_flag = 1.0 if shed else 0.0
-        gen_flag = 1.0 if gen_on else 0.0
-        interrupted_flag = 1.0 if interrupted else 0.0
-        step = Step(pv, demand_kwh * (1.0 / dt), served_kw, unmet_kw, crit_unmet_kw, gen_out,
-                    batt_kw, soc, pv_left, loss * (1.0 / dt), shed_flag, gen_flag,
-                    interrupted_flag)
-        _account(summary, step, dt, demand_kwh, crit_demand_kwh, gen_fuel, loss, s.cont_unmet,
-                 interrupted and not interrupted_prev)
-        interrupted_prev = interrupted
+        step = Step(pv, b.demand_kwh * (1.0 / dt), b.served_kw, b.unmet_kw, b.crit_unmet_kw,
+                    b.curtailed_kw, gen_out, batt_kw, soc, pv_left, loss * (1.0 / dt),
+                    1.0 if shed else 0.0, 1.0 if gen_on else 0.0,
+                    1.0 if b.interrupted else 0.0)
+        _account(summary, step, dt, b, gen_fuel, loss, forced)
         if record:
             for i, value in enumerate(step):
                 series[i, t] = value
             for k in range(n_all):
                 load_series[k, t] = served[k]
+                demand_series[k, t] = demand[k]
+    for k in range(n_all):
+        if runs[k] > 0:
+            _end_interruption(summary, runs, run_planned, run_forced, customers, k, dt)
     summary[_S_FINAL_SOC_KWH] = soc
     summary[_S_BATTERY_CHARGE_KWH] = charge_kwh
     summary[_S_BATTERY_DISCHARGE_KWH] = discharge_kwh
@@ -733,7 +855,7 @@ def _run_many(  # noqa: PLR0917
     for i in prange(kwp.size):
         work = _scratch(n_steps, len(load_slots), len(pump_slots))
         _run(inp, cfg, kwp[i], kwh[i], inverter_kw[i], generator_kw[i], summary[i],
-             unmet_by_load[i], empty, empty, False, work, load_slots, pump_slots)
+             unmet_by_load[i], empty, empty, empty, False, work, load_slots, pump_slots)
 
 
 @dataclass(frozen=True)
@@ -761,6 +883,17 @@ class DispatchResult:
     """:data:`SERIES_KEYS` → [T] arrays."""
     served_by_load_kw: np.ndarray
     """[L + P, T] served power per load [kW]."""
+    demand_by_load_kw: np.ndarray
+    """[L + P, T] demanded power per load [kW] (a pump: what it ran, plus in the step its
+    window closes what it still owed)."""
+
+
+def no_outages(n_steps: int) -> dict[str, np.ndarray]:
+    """The outage fields of :class:`DispatchInputs` for ``n_steps`` steps in which everything
+    works and nothing is planned (``DispatchInputs(..., **no_outages(T))``)."""
+    ok = np.ones(n_steps, dtype=np.bool_)
+    return {"inverter_ok": ok, "battery_ok": ok, "pv_ok": ok,
+            "planned_cut": np.zeros(n_steps, dtype=np.bool_), "gen_draw": np.ones(n_steps)}
 
 
 def _slots(inp: DispatchInputs) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -799,13 +932,15 @@ def dispatch(inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, *
     unmet = np.zeros(n_all)
     series = np.zeros((N_SERIES, n_steps))
     per_load = np.zeros((n_all, n_steps))
+    demand = np.zeros((n_all, n_steps))
     loads, pumps = _slots(inp)
     work = _scratch(n_steps, len(loads), len(pumps))
     _run(inp, cfg, float(kwp), float(kwh), float(inverter_kw), float(generator_kw), summary,
-         unmet, series, per_load, True, work, loads, pumps)
+         unmet, series, per_load, demand, True, work, loads, pumps)
     return DispatchResult(
         summary=dict(zip(SUMMARY_KEYS, summary.tolist(), strict=True)),
         unmet_by_load_kwh=unmet,
         series={k: series[i] for i, k in enumerate(SERIES_KEYS)},
         served_by_load_kw=per_load,
+        demand_by_load_kw=demand,
     )

@@ -26,13 +26,12 @@ class SiteInputs:
     """Weather years and load profiles of one site, read once."""
 
     weather: list[pd.DataFrame]
-    """One frame per weather year (columns of :mod:`sizing.weather`)."""
+    """One frame per simulated year (columns of :mod:`sizing.weather`); a weather file's one
+    year is the same frame in every simulated year (its outages differ)."""
     profiles_kw: dict[str, np.ndarray]
     """Each profile load's CSV year, by load name (hourly or 15-minute rows, unscaled) [kW]."""
-    p90_weather: list[pd.DataFrame] = field(default_factory=list)
-    """Weather years for the optimiser's P90 case (empty with a weather file)."""
     warnings: list[str] = field(default_factory=list)
-    """What could not be given as asked (e.g. several years from a one-year weather file)."""
+    """What could not be given as asked."""
 
 
 def _read_profile(site: Site, i: int) -> np.ndarray:
@@ -72,24 +71,26 @@ def input_errors(site: Site) -> list[InputError]:
     return errors
 
 
-def read_inputs(site: Site, years: int | None = None, p90_years: int = 0) -> SiteInputs:
-    """Read the site's weather and load profiles.
+def simulated_years(site: Site) -> int:
+    """Years simulated for P50/P90 unless asked otherwise: ``[reliability] years``, at least
+    the weather's ``years``."""
+    return max(site.reliability.years, site.weather.years if site.weather is not None else 1)
 
-    ``years`` weather years (default ``[weather].years``; a weather file gives one). With
-    monthly weather and ``p90_years`` > 0, the optimiser's P90 case gets ``max(years,
-    p90_years)`` synthetic years, the first of which are the design years themselves (same
-    seed, so they are generated once).
+
+def read_inputs(site: Site, years: int | None = None) -> SiteInputs:
+    """Read the site's weather and load profiles for ``years`` simulated years (default
+    :func:`simulated_years`).
+
+    Monthly weather gives that many synthetic years (``[weather] seed``); a weather file holds
+    one year, simulated again in each year with that year's own forced outages.
     Raises :class:`sizing.errors.WeatherError` or :class:`sizing.errors.LoadProfileError`.
     """
+    wanted = years or simulated_years(site)
     synthetic = site.weather is not None and site.weather.file is None
-    wanted = years or (site.weather.years if site.weather is not None else 1)
-    frames = load_weather(site, max(wanted, p90_years) if synthetic else wanted)
+    frames = load_weather(site, wanted) if synthetic else load_weather(site)[:1] * wanted
     warnings = []
     if not synthetic and wanted > 1:
-        warnings.append(f"a weather file holds one year: simulated 1 year, not {wanted}")
-    return SiteInputs(
-        weather=frames[:wanted],
-        profiles_kw=read_profiles(site),
-        p90_weather=frames if synthetic and p90_years > 0 else [],
-        warnings=warnings,
-    )
+        warnings.append(f"a weather file holds one year: its weather is the same in all {wanted} "
+                        f"simulated years (only the outages differ); give monthly means for "
+                        f"year-to-year weather")
+    return SiteInputs(weather=frames, profiles_kw=read_profiles(site), warnings=warnings)

@@ -2,8 +2,10 @@
 
 Candidates are kWp × battery kWh × inverter kW × generator kW (0 = none). All of them run
 through the sizing engine's compiled dispatch kernel (:func:`sizing.dispatch.dispatch_many`) for
-each weather year; the winner is the feasible design of lowest net present cost. Feasible means
-every constraint of ``[search]`` holds in every weather year (the worst year decides).
+each simulated year (weather and forced outages); the winner is the feasible design of lowest
+net present cost. Feasible means every constraint of ``[search]`` holds at its
+``reliability_level``: the median year (P50) or the year not exceeded in 90 % of years (P90,
+the default). SAIDI and SAIFI come from :mod:`ieee1366`, as everywhere else.
 
 Besides the winner the result explains itself (unlike HOMER): the constraint that binds, the
 nearest rivals, the Pareto front of NPC against unmet energy, and a warning when the winner sits
@@ -20,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ieee1366 import ACC_KEYS, SAIDI_TARGET_MINUTES, SAIFI_TARGET_COUNT, indices_from
 from sitefile import DEFAULT_C_RATE, SURGE_RATIO, Generator, Range, Site
 from sizing import simulate
 from sizing.dispatch import DispatchConfig, DispatchInputs, ManyResult, dispatch_many
@@ -40,7 +43,7 @@ DIMENSIONS = ("kwp", "kwh", "inverter_kw", "generator_kw")
 LABELS = {"kwp": "PV kWp", "kwh": "battery kWh", "inverter_kw": "inverter kW",
           "generator_kw": "generator kW"}
 # Memory per candidate while searching (design arrays, per-year summaries, costs) [bytes].
-BYTES_PER_CANDIDATE = 1200
+BYTES_PER_CANDIDATE = 3000
 MAX_SEARCH_BYTES = 1_500_000_000
 
 
@@ -126,16 +129,25 @@ def build_grid(site: Site) -> Grid:
 # --------------------------------------------------------------------------- evaluation
 
 
+Level = Literal["p50", "p90"]
+
+
 @dataclass(frozen=True)
 class Performance:
-    """What each design does over the weather years: the worst year and the mean year."""
+    """What each design does over the simulated years: reliability at the search's level (P50
+    or P90 over the years), energy and costs in the mean year."""
 
-    unmet_fraction: np.ndarray  # worst year [0-1]
-    critical_unmet_fraction: np.ndarray  # worst year [0-1]
-    saidi_minutes: np.ndarray  # worst year [min/year]
+    level: Level
+    unmet_fraction: np.ndarray  # at the level [0-1]
+    critical_unmet_fraction: np.ndarray  # at the level [0-1]
+    saidi_minutes: np.ndarray  # at the level [min/year]
+    saifi_count: np.ndarray  # at the level [1/year]
+    saidi_forced_minutes: np.ndarray  # at the level: interruptions begun in a forced outage
     unmet_kwh: np.ndarray  # mean year [kWh/year]
     operation: Operation  # mean year, for the economics
     motor_start_ratio: np.ndarray  # largest DOL start / inverter surge rating [-]
+    saidi_by_level: dict[str, np.ndarray]  # "p50", "p90" → [min/year]
+    saifi_by_level: dict[str, np.ndarray]  # "p50", "p90" → [1/year]
 
 
 def constraint_values(site: Site, perf: Performance) -> dict[str, tuple[np.ndarray, float]]:
@@ -147,8 +159,8 @@ def constraint_values(site: Site, perf: Performance) -> dict[str, tuple[np.ndarr
         "max_critical_unmet_fraction": (perf.critical_unmet_fraction,
                                         search.max_critical_unmet_fraction),
     }
-    if search.max_saidi_minutes is not None:
-        out["max_saidi_minutes"] = (perf.saidi_minutes, search.max_saidi_minutes)
+    out["max_saidi_minutes"] = (perf.saidi_minutes, search.max_saidi_minutes)
+    out["max_saifi_count"] = (perf.saifi_count, search.max_saifi_count)
     if perf.motor_start_ratio.max(initial=0.0) > 0:
         out["motor_start_surge"] = (perf.motor_start_ratio, 1.0)
     return out
@@ -275,7 +287,8 @@ def explain(site: Site, designs: Designs, perf: Performance, *, npc: np.ndarray,
                 "npc_delta_vnd": float(npc[i] - npc[best]),
                 "unmet_fraction": float(perf.unmet_fraction[i]),
                 "critical_unmet_fraction": float(perf.critical_unmet_fraction[i]),
-                "saidi_minutes": float(perf.saidi_minutes[i]), "violates": broken}
+                "saidi_minutes": float(perf.saidi_minutes[i]),
+                "saifi_count": float(perf.saifi_count[i]), "violates": broken}
 
     return {
         "binding_constraint": binding,
@@ -292,7 +305,6 @@ def explain(site: Site, designs: Designs, perf: Performance, *, npc: np.ndarray,
 Progress = Callable[[int, int], None]
 YearInputs = tuple[DispatchInputs, DispatchConfig]
 CHUNK = 2048  # designs per kernel call, so the progress bar moves
-P90_YEARS = 10  # synthetic weather years of the P90 sensitivity case (with monthly weather)
 HOURS_PER_YEAR = 8760.0  # battery wear is reported per year of this length [h]
 
 
@@ -302,20 +314,28 @@ def run_designs(inp: DispatchInputs, cfg: DispatchConfig, d: Designs) -> ManyRes
                          generator_kw=d.generator_kw)
 
 
-def evaluate(site: Site, years: list[YearInputs], designs: Designs,
-             progress: Progress | None = None, reduce: Literal["max", "p90"] = "max"
-             ) -> Performance:
-    """Dispatch every design in every weather year with the compiled kernel.
+def at_level(values: np.ndarray, level: Level) -> np.ndarray:
+    """[years, designs] → [designs]: the median year (``p50``) or the year not exceeded in 90 %
+    of years (``p90``) of a figure where less is better."""
+    return np.percentile(values, 50 if level == "p50" else 90, axis=0)
 
-    Reliability figures are the worst year's (``reduce="max"``) or the P90 year's; energy,
-    fuel and battery wear (the kernel's rainflow count, per year of 8760 h) are the mean year's.
+
+def evaluate(site: Site, years: list[YearInputs], designs: Designs,
+             progress: Progress | None = None, level: Level | None = None) -> Performance:
+    """Dispatch every design in every simulated year with the compiled kernel.
+
+    Reliability figures are taken at ``level`` (default the search's ``reliability_level``);
+    energy, fuel and battery wear (the kernel's rainflow count, per year of 8760 h) are the
+    mean year's.
     """
     assert site.battery is not None
+    level = level or (site.search.reliability_level if site.search else "p90")
     n, n_years = len(designs), len(years)
-    keys = ("unmet_kwh", "load_kwh", "critical_unmet_kwh", "critical_load_kwh",
-            "interruption_minutes", "served_kwh", "generator_fuel_l", "generator_hours",
-            "battery_cycle_damage")
+    keys = ("unmet_kwh", "load_kwh", "critical_unmet_kwh", "critical_load_kwh", "served_kwh",
+            "generator_fuel_l", "generator_hours", "battery_cycle_damage",
+            *ACC_KEYS, *(f"forced_{k}" for k in ACC_KEYS))
     out = {k: np.zeros((n_years, n)) for k in keys}
+    fractions = np.ones(n_years)
     done = 0
     for y, (inp, cfg) in enumerate(years):
         for start in range(0, n, CHUNK):
@@ -326,20 +346,28 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
             done += part.stop - part.start
             if progress is not None:
                 progress(done, n * n_years)
-        out["battery_cycle_damage"][y] /= inp.pv_kw_per_kwp.size * cfg.dt_h / HOURS_PER_YEAR
+        fractions[y] = inp.pv_kw_per_kwp.size * cfg.dt_h / HOURS_PER_YEAR
+        out["battery_cycle_damage"][y] /= fractions[y]
     with np.errstate(divide="ignore", invalid="ignore"):
         unmet = np.where(out["load_kwh"] > 0, out["unmet_kwh"] / out["load_kwh"], 0.0)
         crit = np.where(out["critical_load_kwh"] > 0,
                         out["critical_unmet_kwh"] / out["critical_load_kwh"], 0.0)
+    customers = site.customers_served
+    per_year = fractions[:, None]
+    every = indices_from([out[k] for k in ACC_KEYS], customers, per_year)  # type: ignore[arg-type]
+    forced = indices_from([out["forced_" + k] for k in ACC_KEYS], customers,
+                          per_year)  # type: ignore[arg-type]
+    saidi = np.asarray(every.saidi_minutes) * np.ones((n_years, n))
+    saifi = np.asarray(every.saifi_count) * np.ones((n_years, n))
     mean = {k: v.mean(axis=0) for k, v in out.items()}
-
-    def over_years(values: np.ndarray) -> np.ndarray:
-        return values.max(axis=0) if reduce == "max" else np.percentile(values, 90, axis=0)
-
     return Performance(
-        unmet_fraction=over_years(unmet),
-        critical_unmet_fraction=over_years(crit),
-        saidi_minutes=over_years(out["interruption_minutes"]),
+        level=level,
+        unmet_fraction=at_level(unmet, level),
+        critical_unmet_fraction=at_level(crit, level),
+        saidi_minutes=at_level(saidi, level),
+        saifi_count=at_level(saifi, level),
+        saidi_forced_minutes=at_level(np.asarray(forced.saidi_minutes) * np.ones((n_years, n)),
+                                      level),
         unmet_kwh=mean["unmet_kwh"],
         motor_start_ratio=motor_start_ratio(site, designs),
         operation=Operation(
@@ -351,6 +379,8 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
                 battery_life_years(mean["battery_cycle_damage"], site.battery.calendar_life_years),
                 np.inf),
         ),
+        saidi_by_level={lv: at_level(saidi, lv) for lv in ("p50", "p90")},
+        saifi_by_level={lv: at_level(saifi, lv) for lv in ("p50", "p90")},
     )
 
 
@@ -365,11 +395,17 @@ def engine_site(site: Site) -> Site:
 
 def year_inputs(site: Site, weather: list[pd.DataFrame],
                 profiles_kw: Mapping[str, np.ndarray]) -> list[YearInputs]:
-    """The dispatch kernel's inputs for each weather year, built by the sizing engine."""
+    """The dispatch kernel's inputs for each simulated year, built by the sizing engine (PV
+    modelled once per distinct weather frame; each year has its own forced outages)."""
     engine = engine_site(site)
     loads = simulate.year_loads(engine, weather, profiles_kw)
-    return [simulate.dispatch_setup(engine, w, year_loads)
-            for w, year_loads in zip(weather, loads, strict=True)]
+    pv: dict[int, np.ndarray] = {}
+    out = []
+    for k, (w, year_loads) in enumerate(zip(weather, loads, strict=True)):
+        if id(w) not in pv:
+            pv[id(w)] = simulate.pv_kw_per_kwp(engine, w)
+        out.append(simulate.dispatch_setup(engine, w, year_loads, k, pv[id(w)]))
+    return out
 
 
 @dataclass(frozen=True)
@@ -440,11 +476,10 @@ def _case(site: Site, designs: Designs, perf: Performance, c: Costs, *, best: in
 
 
 def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performance, *,
-                npc: np.ndarray, winner: int | None, p90_years: list[YearInputs],
-                load_growth_pct: float = 20.0, rival_npc_factor: float = 1.2,
+                npc: np.ndarray, winner: int | None, load_growth_pct: float = 20.0,
+                rival_npc_factor: float = 1.2,
                 progress: Progress | None = None) -> dict[str, Any]:
-    """How the answer moves with the fuel price (±25 %), the load (+``load_growth_pct``) and a
-    P90 weather year (the base winner over ``p90_years`` weather years).
+    """How the answer moves with the fuel price (±25 %) and the load (+``load_growth_pct``).
 
     With the grown load, only designs whose base NPC is within ``rival_npc_factor`` of the
     winner's are simulated again (the others cannot become the cheapest feasible design unless
@@ -472,29 +507,67 @@ def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performan
     case["designs_simulated"] = len(sub)
     out["load_growth"][f"{load_growth_pct:g}"] = case
     out["design_years"] += len(sub) * len(years)
-    if p90_years:
-        p90 = evaluate(site, p90_years, d.take(winner), reduce="p90")
-        out["p90_weather"] = {
-            "years": len(p90_years),
-            "base_winner": {"unmet_fraction": float(p90.unmet_fraction[0]),
-                            "critical_unmet_fraction": float(p90.critical_unmet_fraction[0]),
-                            "saidi_minutes": float(p90.saidi_minutes[0])},
-            "base_winner_feasible": bool(feasible_mask(site, p90)[0]),
-        }
-        out["design_years"] += len(p90_years)
+    return out
+
+
+def why_infeasible(site: Site, perf: Performance) -> list[str]:
+    """Why no design meets the constraints: for each constraint that some design breaks, how
+    many meet it and the best value reached; for SAIDI, how much of it forced outages alone
+    make (which no size can remove: only a shorter repair does)."""
+    reasons = []
+    level = perf.level.upper()
+    for name, (values, limit) in constraint_values(site, perf).items():
+        meet = int((values <= limit + 1e-12).sum())
+        if meet == len(values):
+            continue
+        best = int(np.argmin(values))
+        reason = (f"{name}: {meet:,} of {len(values):,} designs meet {limit:g} at {level}; "
+                  f"the best reaches {values[best]:.4g}")
+        if name == "max_saidi_minutes":
+            reason += (f", of which {perf.saidi_forced_minutes[best]:.0f} min come from forced "
+                       f"outages (repair in {site.reliability.repair_days:g} days): a spare "
+                       f"inverter on site or a shorter repair time ([reliability] repair_days) "
+                       f"lowers that part, a larger system does not")
+        reasons.append(reason)
+    return reasons
+
+
+def target_check(perf: Performance, i: int) -> dict[str, Any]:
+    """Design ``i`` against the programme's targets (:mod:`ieee1366`) at P50 and at P90."""
+    out: dict[str, Any] = {}
+    for name, by_level, target in (("saidi_minutes", perf.saidi_by_level, SAIDI_TARGET_MINUTES),
+                                   ("saifi_count", perf.saifi_by_level, SAIFI_TARGET_COUNT)):
+        row: dict[str, Any] = {"target": target}
+        for lv in ("p50", "p90"):
+            row[lv] = float(by_level[lv][i])
+            row[f"meets_{lv}"] = bool(by_level[lv][i] <= target + 1e-9)
+        out[name] = row
+    return out
+
+
+def target_warnings(check: dict[str, Any]) -> list[str]:
+    """A plain sentence for each programme target the design misses at P50 or at P90."""
+    words = {"saidi_minutes": ("SAIDI", "min/year"), "saifi_count": ("SAIFI", "per year")}
+    out = []
+    for name, row in check.items():
+        missed = [lv for lv in ("p50", "p90") if not row[f"meets_{lv}"]]
+        if missed:
+            label, unit = words[name]
+            at = ", ".join(f"{row[lv]:.4g} at {lv.upper()}" for lv in missed)
+            out.append(f"the chosen design misses the programme's {label} target of "
+                       f"{row['target']:g} {unit}: {at}")
     return out
 
 
 def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None) -> Result:
-    """Search the ``[search]`` grid of ``site`` over the weather years of ``inputs`` (read at
-    the edge: :func:`sizing.inputs.read_inputs`) and explain the winner.
+    """Search the ``[search]`` grid of ``site`` over the simulated years of ``inputs`` (read at
+    the edge: :func:`sizing.inputs.read_inputs`) and explain the winner, or why there is none.
 
-    The P90 sensitivity runs the winner over ``inputs.p90_weather`` when it holds more than
-    one year. ``elapsed_s`` covers the search, its sensitivity cases and the baseline, once the
-    kernel's inputs are built (PV and loads of every year, once each) and the kernel compiled.
+    ``elapsed_s`` covers the search, its sensitivity cases and the baseline, once the kernel's
+    inputs are built (PV and loads of every year, once each) and the kernel compiled.
     """
     grid = build_grid(site)
-    years, p90_inputs = _search_inputs(site, inputs)
+    years = year_inputs(site, inputs.weather, inputs.profiles_kw)
     run_designs(*years[0], grid.designs.take(0))  # compile or load the kernel before timing
     start = time.perf_counter()
     perf = evaluate(site, years, grid.designs, progress)
@@ -502,34 +575,24 @@ def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None
     ok = feasible_mask(site, perf)
     best = _winner(c.npc_vnd, ok)
     front = pareto_front(c.npc_vnd, perf.unmet_fraction)
-    warnings: list[str] = []
+    warnings: list[str] = list(inputs.warnings)
     edges: list[Edge] = []
     explanation = None
     if best is None:
-        warnings.append("no design in the search meets the constraints: widen the ranges or "
-                        "relax search.max_unmet_fraction, max_critical_unmet_fraction or "
-                        "max_saidi_minutes")
+        warnings.append(f"no design in the search meets the constraints at "
+                        f"{perf.level.upper()} over {len(years)} simulated years: "
+                        + "; ".join(why_infeasible(site, perf)))
     else:
         edges = range_edges(grid, grid.designs.take(best))
         explanation = explain(site, grid.designs, perf, npc=c.npc_vnd, ok=ok, best=best)
-    sens = sensitivity(site, grid, years, perf, npc=c.npc_vnd, winner=best,
-                       p90_years=p90_inputs, progress=progress)
+        warnings.extend(target_warnings(target_check(perf, best)))
+    sens = sensitivity(site, grid, years, perf, npc=c.npc_vnd, winner=best, progress=progress)
     diesel = diesel_baseline(site, years)
     elapsed = time.perf_counter() - start
     evaluated = len(grid.designs) * len(years) + sens.pop("design_years") + len(years)
     return Result(grid=grid, perf=perf, costs=c, feasible=ok, best=best, pareto=front,
                   explanation=explanation, warnings=warnings, edges=edges, diesel=diesel,
                   sensitivity=sens, evaluated=evaluated, elapsed_s=elapsed, inputs=inputs)
-
-
-def _search_inputs(site: Site, inputs: SiteInputs) -> tuple[list[YearInputs], list[YearInputs]]:
-    """The kernel's inputs for the design years and for the P90 years (none unless there are
-    several); a year in both (the same frame) is modelled once."""
-    p90_weather = inputs.p90_weather if len(inputs.p90_weather) > 1 else []
-    unique = list({id(w): w for w in [*inputs.weather, *p90_weather]}.values())
-    built = dict(zip((id(w) for w in unique), year_inputs(site, unique, inputs.profiles_kw),
-                     strict=True))
-    return [built[id(w)] for w in inputs.weather], [built[id(w)] for w in p90_weather]
 
 
 def design_summary(result: Result, i: int) -> dict[str, Any]:
@@ -544,6 +607,9 @@ def design_summary(result: Result, i: int) -> dict[str, Any]:
         "unmet_fraction": float(p.unmet_fraction[i]),
         "critical_unmet_fraction": float(p.critical_unmet_fraction[i]),
         "saidi_minutes": float(p.saidi_minutes[i]),
+        "saifi_count": float(p.saifi_count[i]),
+        "saidi_forced_minutes": float(p.saidi_forced_minutes[i]),
+        "targets": target_check(p, i),
         "unmet_kwh": float(p.unmet_kwh[i]),
         "motor_start_ratio": float(p.motor_start_ratio[i]),
         "generator_fuel_l": float(p.operation.fuel_l[i]),
@@ -567,6 +633,8 @@ def result_json(result: Result) -> dict[str, Any]:
                         "fuel_l": base.fuel_l, "generator_hours": base.generator_hours},
         "warnings": [e.message() for e in result.edges] + result.warnings,
         "sensitivity": result.sensitivity,
+        "reliability_level": result.perf.level,
+        "years": len(result.inputs.weather),
         "candidates": len(result.grid.designs),
         "feasible": int(result.feasible.sum()),
         "evaluated": result.evaluated,

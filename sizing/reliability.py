@@ -10,8 +10,6 @@ from numpy.typing import ArrayLike
 
 from sitefile import AeratorLoad, PumpLoad, Site
 
-LOSSES_TARGET_PCT = 6.0  # the programme's target for system losses [% of PV energy]
-
 # Figures where more is better: their P90 is the value exceeded in 90 % of years (the 10th
 # percentile). For every other figure, P90 is the value not exceeded in 90 % of years.
 HIGHER_IS_BETTER = frozenset({"pv_ac_kwh", "served_kwh", "renewable_fraction",

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ieee1366 import ACC_KEYS, LOSSES_TARGET_PCT, indices_from, losses_pct
 from sitefile import (
     CHEMISTRY_PRESETS,
     DEFAULT_C_RATE,
@@ -39,13 +40,9 @@ from sizing.loads import (
     step_mean,
     step_minutes,
 )
+from sizing.outages import generator_failure_probs, year_outages
 from sizing.pv import pv_kw_per_kwp
-from sizing.reliability import (
-    LOSSES_TARGET_PCT,
-    battery_life_years,
-    motor_start_check,
-    p50_p90,
-)
+from sizing.reliability import battery_life_years, motor_start_check, p50_p90
 
 # The keys of ``size simulate --json`` (DESIGN.md §2), then the extra figures.
 JSON_KEYS = (
@@ -53,9 +50,15 @@ JSON_KEYS = (
     "critical_unmet_fraction", "loss_of_load_hours", "curtailed_kwh", "battery_throughput_kwh",
     "battery_equivalent_cycles", "generator_hours", "generator_fuel_l", "renewable_fraction",
     "saidi_minutes", "saifi_count",
-    "generator_kwh", "generator_starts", "shed_hours", "losses_kwh", "losses_pct_of_pv",
-    "battery_life_years",
+    "maifi_count", "saidi_planned_minutes", "saifi_planned_count", "saidi_forced_minutes",
+    "saifi_forced_count", "load_curtailed_kwh", "load_curtailed_hours", "outage_hours",
+    "generator_kwh", "generator_starts", "generator_failures", "shed_hours", "losses_kwh",
+    "losses_pct", "battery_life_years",
 )
+"""``losses_pct``: conversion losses as a share of the energy delivered to loads (the
+programme's definition, :func:`ieee1366.losses_pct`); ``curtailed_kwh`` is PV left unused and
+``load_curtailed_*`` flexible loads' shortfalls, each on its own line. ``saidi_forced_*``: the
+part of the figures from interruptions that began while a component was failed."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
     init_soc = b.initial_soc_pct if b else max_soc
     kwh = b.kwh if b else 0.0
     quiet = c.quiet_hours
+    start_fail, run_fail, repair_steps = generator_failure_probs(site.reliability, dt_h)
     return DispatchConfig(
         dt_h=dt_h,
         dc_coupled=site.pv.coupling == "dc",
@@ -119,6 +123,9 @@ def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
         cycle_life=b.cycle_life if b else preset["cycle_life"],
         cycle_life_dod_frac=(b.cycle_life_dod_pct if b else preset["cycle_life_dod_pct"]) / 100.0,
         cycle_life_exponent=b.cycle_life_exponent if b else preset["cycle_life_exponent"],
+        gen_start_fail_prob=start_fail,
+        gen_run_fail_prob=run_fail,
+        repair_steps=repair_steps,
     )
 
 
@@ -130,11 +137,14 @@ class LoadSet:
     """Continuous loads in serving order, then the pumps."""
     load_kw: np.ndarray
     critical: np.ndarray
-    counts: np.ndarray
+    customers: np.ndarray
+    flexible: np.ndarray
     pump_kw: np.ndarray
     pump_daily_kwh: np.ndarray
     pump_steps_left: np.ndarray
     pump_critical: np.ndarray
+    pump_customers: np.ndarray
+    pump_flexible: np.ndarray
     quiet: np.ndarray
 
 
@@ -146,7 +156,7 @@ def build_loads(site: Site, index: pd.DatetimeIndex,
     [kW]. Raises :class:`SizingError` when a profile load has none."""
     step = step_minutes(index)
     c = site.control
-    continuous: list[tuple[int, int, str, np.ndarray, bool, bool]] = []
+    continuous: list[tuple[int, int, str, np.ndarray, bool, int, bool]] = []
     pumps: list[PumpLoad] = []
     for order, load in enumerate(site.loads):
         if isinstance(load, PumpLoad):
@@ -163,10 +173,9 @@ def build_loads(site: Site, index: pd.DatetimeIndex,
             kw = aerator_kw(load, index, c.night_start, c.night_end)
         else:  # pragma: no cover - the site model admits no other kinds
             raise SizingError(f"unknown load kind {load.kind}")
-        household = isinstance(load, ProfileLoad | ApplianceLoad)
         rank = 0 if load.critical else load.priority
-        continuous.append((rank, order, load.name, kw, load.critical,
-                           load.critical or household))
+        continuous.append((rank, order, load.name, kw, load.critical, load.customers,
+                           load.flexible))
     continuous.sort(key=lambda row: (row[0], row[1]))
     n = len(index)
     hour = local_hour_mid(index)
@@ -176,24 +185,30 @@ def build_loads(site: Site, index: pd.DatetimeIndex,
         names=[r[2] for r in continuous] + [p.name for p in pumps],
         load_kw=np.ascontiguousarray(np.array([r[3] for r in continuous]).reshape(-1, n)),
         critical=np.array([r[4] for r in continuous], dtype=bool),
-        counts=np.array([r[5] for r in continuous], dtype=bool),
+        customers=np.array([r[5] for r in continuous], dtype=float),
+        flexible=np.array([r[6] for r in continuous], dtype=bool),
         pump_kw=np.array([p.kw for p in pumps], dtype=float),
         pump_daily_kwh=np.array([p.daily_kwh for p in pumps], dtype=float),
         pump_steps_left=np.ascontiguousarray(
             np.array([pump_steps_left(p, index) for p in pumps], dtype=np.int64).reshape(-1, n)),
         pump_critical=np.array([p.critical for p in pumps], dtype=bool),
+        pump_customers=np.array([p.customers for p in pumps], dtype=float),
+        pump_flexible=np.array([p.flexible for p in pumps], dtype=bool),
         quiet=np.ascontiguousarray(quiet, dtype=bool),
     )
 
 
-def dispatch_inputs(loads: LoadSet, pv_per_kwp: np.ndarray) -> DispatchInputs:
-    """The kernel's time series."""
+def dispatch_inputs(loads: LoadSet, pv_per_kwp: np.ndarray,
+                    outages: dict[str, np.ndarray]) -> DispatchInputs:
+    """The kernel's time series (``outages``: :func:`sizing.outages.year_outages`)."""
     return DispatchInputs(
         pv_kw_per_kwp=np.ascontiguousarray(pv_per_kwp, dtype=np.float64),
-        load_kw=loads.load_kw, load_critical=loads.critical, load_counts=loads.counts,
+        load_kw=loads.load_kw, load_critical=loads.critical, load_customers=loads.customers,
+        load_flexible=loads.flexible,
         pump_kw=loads.pump_kw, pump_daily_kwh=loads.pump_daily_kwh,
         pump_steps_left=loads.pump_steps_left, pump_critical=loads.pump_critical,
-        quiet=loads.quiet,
+        pump_customers=loads.pump_customers, pump_flexible=loads.pump_flexible,
+        quiet=loads.quiet, **outages,
     )
 
 
@@ -217,12 +232,17 @@ def year_loads(site: Site, weather: Sequence[pd.DataFrame],
     return out
 
 
-def dispatch_setup(site: Site, weather: pd.DataFrame,
-                   loads: LoadSet) -> tuple[DispatchInputs, DispatchConfig]:
-    """Everything the kernel needs for one weather year, ``loads`` built over its index."""
+def dispatch_setup(site: Site, weather: pd.DataFrame, loads: LoadSet, year: int,
+                   pv_per_kwp: np.ndarray | None = None
+                   ) -> tuple[DispatchInputs, DispatchConfig]:
+    """Everything the kernel needs for simulated year ``year`` (its forced outages are drawn
+    from ``[reliability] seed`` and ``year``) over ``weather``, ``loads`` built over its index;
+    ``pv_per_kwp`` when the caller already modelled this weather's PV [kW/kWp]."""
     index = pd.DatetimeIndex(weather.index)
-    inp = dispatch_inputs(loads, pv_kw_per_kwp(site, weather))
-    return inp, dispatch_config(site, _dt_h(index))
+    dt_h = _dt_h(index)
+    pv = pv_kw_per_kwp(site, weather) if pv_per_kwp is None else pv_per_kwp
+    outages = year_outages(site.reliability, site.maintenance, index, dt_h, year)
+    return dispatch_inputs(loads, pv, outages), dispatch_config(site, dt_h)
 
 
 @dataclass(frozen=True)
@@ -236,8 +256,13 @@ class YearResult:
 
 
 def year_figures(site: Site, run: DispatchResult, years_fraction: float = 1.0) -> dict[str, float]:
-    """The reported figures of one simulated year from the kernel's summary."""
+    """The reported figures of one simulated year from the kernel's summary (SAIDI, SAIFI and
+    MAIFI from its interruption accumulators by :func:`ieee1366.indices_from`, over the site's
+    ``customers_served``)."""
     s = run.summary
+    customers = site.customers_served
+    every = indices_from([s[k] for k in ACC_KEYS], customers, years_fraction)
+    forced = indices_from([s["forced_" + k] for k in ACC_KEYS], customers, years_fraction)
     load = s["load_kwh"]
     crit = s["critical_load_kwh"]
     served = s["served_kwh"]
@@ -262,23 +287,32 @@ def year_figures(site: Site, run: DispatchResult, years_fraction: float = 1.0) -
         "generator_fuel_l": s["generator_fuel_l"],
         "renewable_fraction": (min(max(1.0 - s["generator_kwh"] / served, 0.0), 1.0)
                                if served > 0 else 0.0),
-        "saidi_minutes": s["interruption_minutes"] / years_fraction,
-        "saifi_count": s["interruptions"] / years_fraction,
+        "saidi_minutes": every.saidi_minutes,
+        "saifi_count": every.saifi_count,
+        "maifi_count": every.maifi_count,
+        "saidi_planned_minutes": every.saidi_planned_minutes,
+        "saifi_planned_count": every.saifi_planned_count,
+        "saidi_forced_minutes": forced.saidi_minutes,
+        "saifi_forced_count": forced.saifi_count,
+        "load_curtailed_kwh": s["load_curtailed_kwh"],
+        "load_curtailed_hours": s["load_curtailed_hours"],
+        "outage_hours": s["outage_hours"],
         "generator_kwh": s["generator_kwh"],
         "generator_starts": s["generator_starts"],
+        "generator_failures": s["generator_failures"],
         "shed_hours": s["shed_hours"],
         "losses_kwh": s["losses_kwh"],
-        "losses_pct_of_pv": 100.0 * s["losses_kwh"] / s["pv_kwh"] if s["pv_kwh"] > 0 else 0.0,
+        "losses_pct": losses_pct(s["losses_kwh"], served),
         "battery_life_years": life,
     }
 
 
-def simulate_year(site: Site, weather: pd.DataFrame, loads: LoadSet,
+def simulate_year(site: Site, weather: pd.DataFrame, loads: LoadSet, year: int = 0,
                   design: Design | None = None) -> YearResult:
-    """One weather year of ``design`` (default: the site file's); ``loads`` over its index
-    (:func:`build_loads`)."""
+    """Simulated year ``year`` of ``design`` (default: the site file's) over ``weather``;
+    ``loads`` over its index (:func:`build_loads`)."""
     design = design or site_design(site)
-    inp, cfg = dispatch_setup(site, weather, loads)
+    inp, cfg = dispatch_setup(site, weather, loads, year)
     run = dispatch(inp, cfg, design.kwp, design.kwh, inverter_kw=design.inverter_kw,
                    generator_kw=design.generator_kw)
     index = pd.DatetimeIndex(weather.index)
@@ -323,6 +357,7 @@ class Simulation:
     p90: dict[str, float]
     warnings: list[str]
     motor_start: dict[str, Any] | None
+    customers_served: int
 
     def to_json(self) -> dict[str, Any]:
         """The ``size simulate --json`` object (DESIGN.md §2 keys, P50 with ``p90``)."""
@@ -335,6 +370,7 @@ class Simulation:
             "p90": {k: self.p90[k] for k in JSON_KEYS},
             "unmet_by_load_kwh": unmet_by_load,
             "losses_target_pct": LOSSES_TARGET_PCT,
+            "customers_served": self.customers_served,
             "years": len(self.years),
             "design": {"kwp": self.design.kwp, "kwh": self.design.kwh,
                        "inverter_kw": self.design.inverter_kw,
@@ -343,6 +379,31 @@ class Simulation:
             "warnings": self.warnings,
             "per_year": [{k: y.figures[k] for k in JSON_KEYS} for y in self.years],
         }
+
+
+def series_frame(sim: Simulation) -> pd.DataFrame:
+    """The step series the figures come from, every simulated year one after the other:
+    ``year``, local ``time`` (start of step), ``pv_kw``, ``generator_kw``, ``battery_kw``
+    (positive charging), ``soc_pct``, then for each load ``<name>_demand_kw`` and
+    ``<name>_served_kw`` (a pump's demand is what it ran, plus in the step its window closes
+    what it still owed) [kW]."""
+    frames = []
+    kwh = sim.design.kwh
+    for k, y in enumerate(sim.years):
+        run = y.run
+        cols: dict[str, Any] = {
+            "year": k + 1,
+            "time": y.index.strftime("%Y-%m-%dT%H:%M%z"),
+            "pv_kw": run.series["pv_kw"],
+            "generator_kw": run.series["generator_kw"],
+            "battery_kw": run.series["battery_kw"],
+            "soc_pct": 100.0 * run.series["soc_kwh"] / kwh if kwh > 0 else 0.0,
+        }
+        for i, name in enumerate(y.unmet_by_load_kwh):
+            cols[f"{name}_demand_kw"] = run.demand_by_load_kw[i]
+            cols[f"{name}_served_kw"] = run.served_by_load_kw[i]
+        frames.append(pd.DataFrame(cols))
+    return pd.concat(frames, ignore_index=True)
 
 
 def simulate(site: Site, inputs: SiteInputs, design: Design | None = None,
@@ -358,7 +419,7 @@ def simulate(site: Site, inputs: SiteInputs, design: Design | None = None,
     all_loads = year_loads(site, weathers, inputs.profiles_kw)
     results: list[YearResult] = []
     for k, (weather, loads) in enumerate(zip(weathers, all_loads, strict=True)):
-        results.append(simulate_year(site, weather, loads, design))
+        results.append(simulate_year(site, weather, loads, k, design))
         if on_year is not None:
             on_year(k + 1, len(weathers))
     p50, p90 = p50_p90([y.figures for y in results])
@@ -370,8 +431,8 @@ def simulate(site: Site, inputs: SiteInputs, design: Design | None = None,
         warnings.append("motor start: " + motor.advice)
     if peak > design.inverter_kw:
         warnings.append(f"peak load {peak:.1f} kW exceeds the inverter's {design.inverter_kw:g} kW")
-    if p50["losses_pct_of_pv"] > LOSSES_TARGET_PCT:
-        warnings.append(f"system losses {p50['losses_pct_of_pv']:.1f} % of PV energy exceed the "
-                        f"{LOSSES_TARGET_PCT:g} % target")
+    if p50["losses_pct"] > LOSSES_TARGET_PCT:
+        warnings.append(f"conversion losses {p50['losses_pct']:.1f} % of the energy delivered "
+                        f"exceed the {LOSSES_TARGET_PCT:g} % target")
     return Simulation(design, results, p50, p90, warnings,
-                      motor.as_dict() if motor is not None else None)
+                      motor.as_dict() if motor is not None else None, site.customers_served)

@@ -13,6 +13,12 @@ Synthetic years (offline, from 12 monthly means):
    sky with the Linke turbidity climatology shipped in pvlib;
 3. each month is rescaled to its input mean (iterating with the clear-sky bound), and GHI is
    split into DNI and DHI with the Erbs model. Transposition (Perez) happens in :mod:`sizing.pv`.
+
+Real years differ: before step 1, each year draws its own 12 monthly means around the given
+ones (:func:`draw_monthly_ghi_kwh_m2_day`), a year factor common to its months times a factor
+per month, both mean-1 lognormal, so that the annual GHI varies from year to year with the
+coefficient of variation ``[weather] interannual_ghi_cv_pct`` (see :class:`sitefile.Weather`
+for the literature behind the defaults) and each month's mean over many years is the given one.
 """
 
 from __future__ import annotations
@@ -227,8 +233,9 @@ def clear_sky_monthly_kwh_m2_day(geometry: pd.DataFrame) -> np.ndarray:
 
 def check_monthly_ghi(site: Site, geometry: pd.DataFrame | None = None) -> None:
     """Raise :class:`WeatherError` for the first month whose ``[weather]`` mean GHI is above
-    the site's clear-sky bound; ``geometry`` (from :func:`_site_geometry`) is computed when not
-    given."""
+    the site's clear-sky bound, or when ``monthly_ghi_cv_pct`` alone spreads the annual GHI
+    more than ``interannual_ghi_cv_pct``; ``geometry`` (from :func:`_site_geometry`) is computed
+    when not given."""
     w = site.weather
     assert w is not None and w.monthly_ghi_kwh_m2_day is not None
     bound = clear_sky_monthly_kwh_m2_day(_site_geometry(site) if geometry is None else geometry)
@@ -237,6 +244,113 @@ def check_monthly_ghi(site: Site, geometry: pd.DataFrame | None = None) -> None:
             raise WeatherError(f"{calendar.month_name[m + 1]} {ghi:g} kWh/m²/day is above this "
                                f"site's clear-sky bound {bound[m]:.2f} kWh/m²/day",
                                key="weather.monthly_ghi_kwh_m2_day")
+    try:
+        year_factor_cv(w.interannual_ghi_cv_pct / 100.0, w.monthly_ghi_cv_pct / 100.0,
+                       month_weights(np.asarray(w.monthly_ghi_kwh_m2_day, dtype=float)))
+    except ValueError as e:
+        raise WeatherError(str(e), key="weather.monthly_ghi_cv_pct") from e
+
+
+# --------------------------------------------------------------------------- weather years
+
+# A drawn month's mean GHI stays this far below the site's clear-sky monthly mean [%] (a month
+# of nothing but cloudless days does not happen, and :func:`synthetic_year` then still has
+# cloudy hours to rescale), unless the given mean is itself higher.
+CLEAR_SKY_MARGIN_PCT = 5.0
+# The least a drawn month's mean GHI may be [kWh m-2 day-1] (unless the given mean is less).
+MIN_MONTHLY_GHI_KWH_M2_DAY = 0.1
+# The random stream of the monthly means of year k is ``default_rng([seed, k, GHI_STREAM])``,
+# apart from the year's daily and hourly stream ``default_rng([seed, k])`` (not 0: numpy's
+# SeedSequence reads ``[seed, k, 0]`` as ``[seed, k]``).
+GHI_STREAM = 1
+# At most this many rescalings of a month towards its mean under the clear-sky bound (most
+# months stop within 0.1 % after a few; a drawn month near the cap needs a few dozen).
+RESCALE_ITERATIONS = 50
+
+
+def month_weights(monthly_ghi_kwh_m2_day: np.ndarray) -> np.ndarray:
+    """Each month's share of the annual GHI [-], summing to 1 (equal shares when every month
+    is 0), from 12 monthly means [kWh m-2 day-1] over the synthetic calendar year (pure)."""
+    days = np.array([calendar.monthrange(SYNTHETIC_YEAR, m)[1] for m in range(1, 13)])
+    monthly = np.asarray(monthly_ghi_kwh_m2_day, dtype=float) * days
+    total = float(monthly.sum())
+    return monthly / total if total > 0 else np.full(12, 1.0 / 12.0)
+
+
+def year_factor_cv(annual_cv: float, month_cv: float, weights: np.ndarray) -> float:
+    """Coefficient of variation [-] of the year factor ``Y`` so that the annual GHI
+    ``A = Y · Σ w_m M_m`` has the coefficient of variation ``annual_cv`` [-], where the month
+    factors ``M_m`` are independent with coefficient of variation ``month_cv`` [-], ``Y`` and
+    ``M_m`` have mean 1, and ``weights`` ``w_m`` are the months' shares of the annual GHI
+    (:func:`month_weights`): ``1 + annual_cv² = (1 + cv_Y²)(1 + month_cv² Σ w_m²)`` (pure).
+
+    Raises ValueError when the month factors alone spread the annual GHI more than
+    ``annual_cv``."""
+    from_months = month_cv**2 * float(np.sum(np.asarray(weights, dtype=float) ** 2))
+    if from_months > annual_cv**2 * (1.0 + 1e-9):
+        raise ValueError(
+            f"monthly_ghi_cv_pct {100 * month_cv:g} alone spreads the annual GHI by "
+            f"{100 * np.sqrt(from_months):.1f} %, more than interannual_ghi_cv_pct "
+            f"{100 * annual_cv:g}: lower monthly_ghi_cv_pct or raise interannual_ghi_cv_pct")
+    return float(np.sqrt(max((annual_cv**2 - from_months) / (1.0 + from_months), 0.0)))
+
+
+def mean_one_lognormal(cv: float, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` lognormal factors of mean 1 and coefficient of variation ``cv`` [-] (all
+    exactly 1 when ``cv`` is 0)."""
+    var_log = np.log1p(cv**2)
+    return np.exp(np.sqrt(var_log) * rng.standard_normal(size) - 0.5 * var_log)
+
+
+def monthly_ghi_bounds_kwh_m2_day(monthly_ghi_kwh_m2_day: np.ndarray,
+                                  clear_sky_kwh_m2_day: np.ndarray,
+                                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The least and the most a drawn monthly mean GHI may be [kWh m-2 day-1]: at least
+    :data:`MIN_MONTHLY_GHI_KWH_M2_DAY`, at most :data:`CLEAR_SKY_MARGIN_PCT` below clear sky,
+    and never excluding the given mean itself (pure)."""
+    given = np.asarray(monthly_ghi_kwh_m2_day, dtype=float)
+    cap = np.asarray(clear_sky_kwh_m2_day, dtype=float) * (1.0 - CLEAR_SKY_MARGIN_PCT / 100.0)
+    return np.minimum(given, MIN_MONTHLY_GHI_KWH_M2_DAY), np.maximum(given, cap)
+
+
+def draw_monthly_ghi_kwh_m2_day(monthly_ghi_kwh_m2_day: np.ndarray,
+                                clear_sky_kwh_m2_day: np.ndarray, interannual_ghi_cv_pct: float,
+                                monthly_ghi_cv_pct: float,
+                                rng: np.random.Generator) -> np.ndarray:
+    """One year's 12 monthly mean GHI [kWh m-2 day-1] drawn around the given ones.
+
+    Given mean × a year factor common to the 12 months × a factor per month, both mean-1
+    lognormal: the month factors with ``monthly_ghi_cv_pct`` [%], the year factor with the
+    spread (:func:`year_factor_cv`) that gives the annual GHI the coefficient of variation
+    ``interannual_ghi_cv_pct`` [%]. Each draw is then held within
+    :func:`monthly_ghi_bounds_kwh_m2_day` of ``clear_sky_kwh_m2_day`` [kWh m-2 day-1]; the
+    years are unbiased but for months whose given mean lies near that cap. With both spreads
+    0 the given means come back unchanged. Raises ValueError as :func:`year_factor_cv`.
+    """
+    given = np.asarray(monthly_ghi_kwh_m2_day, dtype=float)
+    month_cv = monthly_ghi_cv_pct / 100.0
+    year_cv = year_factor_cv(interannual_ghi_cv_pct / 100.0, month_cv, month_weights(given))
+    year = mean_one_lognormal(year_cv, 1, rng)[0]
+    months = mean_one_lognormal(month_cv, 12, rng)
+    lo, hi = monthly_ghi_bounds_kwh_m2_day(given, clear_sky_kwh_m2_day)
+    return np.clip(given * year * months, lo, hi)
+
+
+def monthly_ghi_years_kwh_m2_day(site: Site, years: int, seed: int,
+                                 geometry: pd.DataFrame | None = None) -> np.ndarray:
+    """The drawn monthly mean GHI of weather years ``0 … years-1`` [kWh m-2 day-1], shape
+    ``(years, 12)``: year ``k`` from ``default_rng([seed, k, GHI_STREAM])``, so the first years
+    of a longer run are the same. ``geometry`` (from :func:`_site_geometry`) is computed when
+    not given."""
+    w = site.weather
+    assert w is not None and w.monthly_ghi_kwh_m2_day is not None
+    given = np.asarray(w.monthly_ghi_kwh_m2_day, dtype=float)
+    clear = clear_sky_monthly_kwh_m2_day(_site_geometry(site) if geometry is None else geometry)
+    return np.array([
+        draw_monthly_ghi_kwh_m2_day(given, clear, w.interannual_ghi_cv_pct, w.monthly_ghi_cv_pct,
+                                    np.random.default_rng([seed, k, GHI_STREAM]))
+        for k in range(years)
+    ]).reshape(years, 12)
 
 
 def synthetic_year(geometry: pd.DataFrame, monthly_ghi: np.ndarray, monthly_temp: np.ndarray,
@@ -244,7 +358,8 @@ def synthetic_year(geometry: pd.DataFrame, monthly_ghi: np.ndarray, monthly_temp
     """One synthetic hourly year over ``geometry`` (from :func:`_site_geometry`).
 
     ``monthly_ghi`` [kWh m-2 day-1], ``monthly_temp`` [°C], ``temp_range_c`` mean daily
-    temperature swing [°C].
+    temperature swing [°C]. Each month's mean GHI comes out within about 0.1 % of
+    ``monthly_ghi`` (for means up to about 95 % of clear sky), its temperature exactly.
     """
     index = geometry.index
     month = index.month.to_numpy() - 1
@@ -260,7 +375,7 @@ def synthetic_year(geometry: pd.DataFrame, monthly_ghi: np.ndarray, monthly_temp
     ghi = kt * g0
     clear = geometry["clear_ghi"].to_numpy()
     target = monthly_ghi * days * 1000.0  # [Wh m-2 month-1]
-    for _ in range(8):
+    for _ in range(RESCALE_ITERATIONS):
         got = np.bincount(month, weights=ghi, minlength=12)
         factor = np.divide(target, got, out=np.ones(12), where=got > 0)
         ghi = np.minimum(ghi * factor[month], clear)
@@ -291,16 +406,19 @@ def synthetic_year(geometry: pd.DataFrame, monthly_ghi: np.ndarray, monthly_temp
 
 
 def synthetic_years(site: Site, years: int, seed: int) -> list[pd.DataFrame]:
-    """``years`` synthetic hourly years for the site's monthly weather; same seed, same years."""
+    """``years`` synthetic hourly years for the site's monthly weather; same seed, same years.
+
+    Year ``k`` reproduces its own drawn monthly GHI (:func:`monthly_ghi_years_kwh_m2_day`),
+    its days and hours come from ``default_rng([seed, k])``."""
     w = site.weather
     assert w is not None and w.monthly_ghi_kwh_m2_day is not None
     assert w.monthly_temp_c is not None
-    monthly_ghi = np.asarray(w.monthly_ghi_kwh_m2_day, dtype=float)
     geometry = _site_geometry(site)
     check_monthly_ghi(site, geometry)
+    monthly_ghi = monthly_ghi_years_kwh_m2_day(site, years, seed, geometry)
     monthly_temp = np.asarray(w.monthly_temp_c, dtype=float)
     return [
-        synthetic_year(geometry, monthly_ghi, monthly_temp, w.daily_temp_range_c,
+        synthetic_year(geometry, monthly_ghi[k], monthly_temp, w.daily_temp_range_c,
                        np.random.default_rng([seed, k]))
         for k in range(years)
     ]

@@ -18,6 +18,7 @@ from store.schema import connect, from_json, migrate, to_json, transaction
 
 __all__ = [
     "MAX_OVERRIDE_S",
+    "MAX_REASON_CHARS",
     "create_key",
     "insert_command",
     "open_database",
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 MAX_OVERRIDE_S = 7 * 86400.0
+MAX_REASON_CHARS = 200
+"""The longest ``reason`` of a ``planned_cut`` command [characters]."""
 
 
 def open_database(path: Path | str) -> sqlite3.Connection:
@@ -68,6 +71,15 @@ def validate_command(kind: str, target: str | None, value: Mapping[str, Any]) ->
         allowed = {"action"}
         if need("action", (str,)) not in ("start", "stop", "auto"):
             raise CommandError("generator: value.action must be start, stop or auto")
+    elif kind == "planned_cut":
+        allowed = {"action", "reason"}
+        action = need("action", (str,))
+        if action not in ("start", "end"):
+            raise CommandError("planned_cut: value.action must be start or end")
+        if (action == "start" or "reason" in v) and not need("reason", (str,)).strip():
+            raise CommandError("planned_cut: value.reason must say why the supply is cut")
+        if len(v.get("reason", "")) > MAX_REASON_CHARS:
+            raise CommandError(f"planned_cut: value.reason is longer than {MAX_REASON_CHARS}")
     else:
         allowed = {"alarm_id"}
         need("alarm_id", (int,))

@@ -84,6 +84,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "controller_start", "controller_stop",
     "threshold_dropped",  # a saved threshold that no longer validates at start-up
     "records_dropped",  # what the controller's write queue had to drop while storage failed
+    "planned_cut_started", "planned_cut_ended",  # an operator's planned cut (``planned_cut``)
 )
 """Every kind of row in ``events``; the writer refuses others."""
 
@@ -131,7 +132,14 @@ class DeviceHealth:
 
 
 CommandStatus = Literal["pending", "done", "rejected", "failed"]
-COMMAND_KINDS = ("override_load", "set_threshold", "generator", "ack_alarm")
+COMMAND_KINDS = ("override_load", "set_threshold", "generator", "ack_alarm", "planned_cut")
+
+PLANNED_CUT_STATE = "planned_cut"
+"""The ``state`` key of the planned cut in progress: ``{"start_ts", "reason", "by"}``, or null
+when there is none (written by the controller when it executes a ``planned_cut`` command)."""
+PLANNED_CUT_MAX_S = 72 * 3600.0
+"""A planned cut that nobody ends is ended by the controller this long after it started [s]:
+a forgotten cut must not count against the site for ever."""
 
 
 @dataclass(frozen=True, slots=True)

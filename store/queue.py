@@ -1,18 +1,19 @@
 """The controller's bounded write queue: control never waits for storage.
 
-Everything the controller writes (telemetry, events, alarms, interruptions, state, command
-acknowledgements and its heartbeat) goes into :class:`WriteQueue` first, in memory; the cycle
-calls :meth:`WriteQueue.flush` once, after its device writes, and the queue drains into the
-:class:`~store.writer.Store` as far as the database lets it (one writer, in order). While the
-database is full, read-only, locked or missing, records wait; a database that could not be
-opened is opened again at each flush (the controller starts without one: *degraded*).
+Everything the controller writes (telemetry, events, alarms, interruptions and curtailments,
+state, command acknowledgements and its heartbeat) goes into :class:`WriteQueue` first, in
+memory; the cycle calls :meth:`WriteQueue.flush` once, after its device writes, and the queue
+drains into the :class:`~store.writer.Store` as far as the database lets it (one writer, in
+order). While the database is full, read-only, locked or missing, records wait; a database
+that could not be opened is opened again at each flush (the controller starts without one:
+*degraded*).
 
 Bounds: at most ``max_items`` records wait. Beyond that the oldest telemetry is dropped first,
-then the oldest events; command acknowledgements, alarms, interruptions and state are never
-dropped (they are few, and a state row replaces its own older value in the queue). What was
-dropped is counted (:attr:`QueueHealth.dropped`) and said in a ``records_dropped`` event as soon
-as the database takes writes again. A record SQLite refuses outright (not a full, locked or
-read-only database, which pass) is dropped and counted as ``refused``.
+then the oldest events; command acknowledgements, alarms, interruptions, curtailments and state
+are never dropped (they are few, and a state row replaces its own older value in the queue).
+What was dropped is counted (:attr:`QueueHealth.dropped`) and said in a ``records_dropped``
+event as soon as the database takes writes again. A record SQLite refuses outright (not a full,
+locked or read-only database, which pass) is dropped and counted as ``refused``.
 
 Reads the controller needs (pending commands, saved state, active alarms) never take the write
 lock; they go to the store's connection, or to a read-only one when the database cannot be
@@ -27,7 +28,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from store.commands import command_of
 from store.contract import (
@@ -40,15 +41,23 @@ from store.contract import (
     Sample,
 )
 from store.errors import StoreError
-from store.readers import read_alarm, read_state
+from store.readers import (
+    read_alarm,
+    read_open_curtailments,
+    read_open_interruptions,
+    read_state,
+)
 from store.schema import connect_readonly
 from store.writer import Store
 
 __all__ = ["QueueHealth", "WriteQueue"]
 
+T = TypeVar("T")
+
 Priority = Literal["telemetry", "event", "record"]
 DROP_ORDER: tuple[Priority, ...] = ("telemetry", "event")
-"""What overflow drops, first to last; ``record`` (acks, alarms, interruptions, state) never."""
+"""What overflow drops, first to last; ``record`` (acks, alarms, interruptions, curtailments,
+state) never."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,13 +200,24 @@ class WriteQueue:
             return None
         return None if row is None else str(row["key"])
 
-    def start_interruption(self, ts: float, load: str, cause: str) -> None:
-        """Queue opening an interruption of ``load``."""
-        self._push(_Item("record", lambda s: s.start_interruption(ts, load, cause)))
+    def start_interruption(self, ts: float, load: str, cause: str, *, customers: int,
+                           planned: bool = False) -> None:
+        """Queue opening an interruption of ``load``'s ``customers``
+        (:meth:`Store.start_interruption`)."""
+        self._push(_Item("record", lambda s: s.start_interruption(
+            ts, load, cause, customers=customers, planned=planned)))
 
     def end_interruption(self, ts: float, load: str) -> None:
         """Queue closing the open interruption of ``load``."""
         self._push(_Item("record", lambda s: s.end_interruption(ts, load)))
+
+    def start_curtailment(self, ts: float, load: str, cause: str) -> None:
+        """Queue opening a curtailment of the flexible ``load``."""
+        self._push(_Item("record", lambda s: s.start_curtailment(ts, load, cause)))
+
+    def end_curtailment(self, ts: float, load: str) -> None:
+        """Queue closing the open curtailment of ``load``."""
+        self._push(_Item("record", lambda s: s.end_curtailment(ts, load)))
 
     def set_state(self, ts: float, key: str, value: Any, *, durable: bool = True) -> None:
         """Queue a state value; it replaces a queued older value of the same key."""
@@ -230,25 +250,33 @@ class WriteQueue:
         except sqlite3.Error:
             return None
 
-    def _rows(self, sql: str) -> list[sqlite3.Row]:
-        """Rows of a read (none when the database cannot be read; the error kept)."""
+    def _read(self, read: Callable[[sqlite3.Connection], T], empty: T) -> T:
+        """The result of a read, or ``empty`` when the database cannot be read (the error
+        kept)."""
         conn = self._conn()
         if conn is None:
-            return []
+            return empty
         try:
-            return conn.execute(sql).fetchall()
+            return read(conn)
         except sqlite3.Error as e:
             self.error = f"{self.path}: cannot read: {e}"
-            return []
+            return empty
+
+    def _rows(self, sql: str) -> list[sqlite3.Row]:
+        """Rows of a read (none when the database cannot be read; the error kept)."""
+        return self._read(lambda conn: conn.execute(sql).fetchall(), [])
 
     def active_alarm_keys(self) -> set[str]:
         """Keys (``kind:source``) of the stored active alarms."""
         return {r["key"] for r in self._rows("SELECT key FROM alarms WHERE cleared_ts IS NULL")}
 
-    def open_interruptions(self) -> set[str]:
-        """Loads with a stored open interruption."""
-        return {r["load"] for r in self._rows(
-            "SELECT load FROM interruptions WHERE end_ts IS NULL")}
+    def open_interruptions(self) -> dict[str, bool]:
+        """Loads with a stored open interruption → whether it is planned."""
+        return self._read(read_open_interruptions, {})
+
+    def open_curtailments(self) -> set[str]:
+        """Loads with a stored open curtailment."""
+        return self._read(read_open_curtailments, set())
 
     def pending_commands(self, now_ts: float) -> list[Command]:
         """Pending commands not yet acknowledged in the queue, oldest first (a plain read,

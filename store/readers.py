@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from bisect import bisect_right
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from store.contract import PERIODS
+from ieee1366 import (
+    MOMENTARY_MINUTES,
+    SAIDI_TARGET_MINUTES,
+    SAIFI_TARGET_COUNT,
+    Interval,
+    interruption_indices,
+)
+from store.contract import PERIODS, PLANNED_CUT_MAX_S, PLANNED_CUT_STATE
 from store.errors import StoreError
 from store.schema import applied_migrations, connect, from_json
 
@@ -34,6 +42,9 @@ __all__ = [
     "read_keys",
     "read_last_sample_ts",
     "read_latest",
+    "read_open_curtailments",
+    "read_open_interruptions",
+    "read_planned_cut",
     "read_reliability",
     "read_rollups",
     "read_samples",
@@ -213,31 +224,88 @@ def read_state(conn: sqlite3.Connection, key: str) -> Any:
     return None if row is None else from_json(row["value"])
 
 
-def _period_key(ts: float, tz: ZoneInfo, by: Literal["month", "year"]) -> str:
-    local = datetime.fromtimestamp(ts, tz)
-    return f"{local.year:04d}-{local.month:02d}" if by == "month" else f"{local.year:04d}"
+def read_open_interruptions(conn: sqlite3.Connection) -> dict[str, bool]:
+    """Loads with an open interruption → whether it is planned."""
+    rows = conn.execute("SELECT load, planned FROM interruptions WHERE end_ts IS NULL")
+    return {r["load"]: bool(r["planned"]) for r in rows}
 
 
-def read_reliability(conn: sqlite3.Connection, *, by: Literal["month", "year"] = "month",
-                     timezone: str = "UTC", customers: int | None = None,
-                     now_ts: float | None = None) -> list[dict[str, Any]]:
-    """SAIDI [min] and SAIFI [count] per local month or year, each load one customer.
+def read_open_curtailments(conn: sqlite3.Connection) -> set[str]:
+    """Loads with an open curtailment."""
+    return {r["load"] for r in conn.execute("SELECT load FROM curtailments WHERE end_ts IS NULL")}
 
-    An open interruption counts up to ``now_ts``. ``customers`` defaults to the number of loads
-    that appear in ``interruptions``. Interruptions are attributed to the period they start in.
+
+def read_planned_cut(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    """The planned cut in progress (``start_ts``, ``reason``, ``by``, and ``ends_by_ts``, when
+    the controller ends it if nobody does), or None."""
+    cut = read_state(conn, PLANNED_CUT_STATE)
+    return None if cut is None else {**cut, "ends_by_ts": cut["start_ts"] + PLANNED_CUT_MAX_S}
+
+
+def _month_starts(year: int, months: int, tz: ZoneInfo) -> list[float]:
+    """Starts of the first ``months`` local months of ``year``, and the end of the last
+    [UTC epoch s]."""
+    return [datetime(year + m // 12, m % 12 + 1, 1, tzinfo=tz).timestamp()
+            for m in range(months + 1)]
+
+
+def _period(label: str, from_ts: float, to_ts: float, intervals: list[Interval],
+            curtailed_s: list[float], *, customers_served: int) -> dict[str, Any]:
+    """One period's figures (:func:`ieee1366.interruption_indices` over its intervals) and
+    its curtailment."""
+    figures = interruption_indices(intervals, customers_served).as_dict()
+    return {"period": label, "from_ts": from_ts, "to_ts": to_ts, **figures,
+            "interruptions": round(figures["interruptions"]),
+            "momentary_interruptions": round(figures["momentary_interruptions"]),
+            "curtailment_hours": sum(curtailed_s) / 3600.0, "curtailments": len(curtailed_s)}
+
+
+def read_reliability(conn: sqlite3.Connection, *, customers_served: int, timezone: str = "UTC",
+                     year: int | None = None, now_ts: float | None = None) -> dict[str, Any]:
+    """SAIDI [min], SAIFI and MAIFI [count] of one local year (default: the year of
+    ``now_ts``), per local month and year to date, planned and unplanned apart, with the
+    curtailment of flexible loads beside them [h, count] and the programme's targets.
+
+    Every figure is :func:`ieee1366.interruption_indices` over the period's interruptions,
+    each weighted by the customers stored with it, over ``customers_served`` (the caller's:
+    the site's customers now). The figures are those of the period (not per year): the year
+    to date is compared with the yearly targets as it stands.
+
+    * **Month boundaries** (IEEE 1366): an interruption, and a curtailment, belongs whole to the
+      local month it **starts** in; it is never split. So an event counts once in SAIFI, an
+      interruption is momentary or sustained by its whole duration, and the months add up to
+      the year to date exactly. An interruption that started in December counts in December.
+    * An open interruption or curtailment counts up to ``now_ts``.
+    * Months: January to the month of ``now_ts`` for the current year; all twelve for a past
+      year; none for a future one.
     """
     tz = ZoneInfo(timezone)
     now = time.time() if now_ts is None else now_ts
-    rows = conn.execute("SELECT load, start_ts, end_ts FROM interruptions ORDER BY start_ts")
-    data = [(r["load"], r["start_ts"], now if r["end_ts"] is None else r["end_ts"])
-            for r in rows]
-    n = customers or len({load for load, _, _ in data}) or 1
-    out: dict[str, dict[str, Any]] = {}
-    for _, start, end in data:
-        key = _period_key(start, tz, by)
-        agg = out.setdefault(key, {"period": key, "saidi_minutes": 0.0, "saifi_count": 0.0,
-                                   "interruptions": 0})
-        agg["saidi_minutes"] += (end - start) / 60.0 / n
-        agg["saifi_count"] += 1.0 / n
-        agg["interruptions"] += 1
-    return [out[k] for k in sorted(out)]
+    local_now = datetime.fromtimestamp(now, tz)
+    the_year = local_now.year if year is None else year
+    n_months = (12 if the_year < local_now.year else
+                local_now.month if the_year == local_now.year else 0)
+    bounds = _month_starts(the_year, n_months, tz)
+    span = (bounds[0], bounds[-1])
+    intervals: list[list[Interval]] = [[] for _ in range(n_months)]
+    curtailed: list[list[float]] = [[] for _ in range(n_months)]
+    for r in conn.execute("SELECT start_ts, end_ts, customers, planned FROM interruptions"
+                          " WHERE start_ts >= ? AND start_ts < ?", span):
+        end = now if r["end_ts"] is None else r["end_ts"]
+        intervals[bisect_right(bounds, r["start_ts"]) - 1].append(
+            Interval(r["start_ts"], end, r["customers"], bool(r["planned"])))
+    for r in conn.execute("SELECT start_ts, end_ts FROM curtailments"
+                          " WHERE start_ts >= ? AND start_ts < ?", span):
+        end = now if r["end_ts"] is None else r["end_ts"]
+        curtailed[bisect_right(bounds, r["start_ts"]) - 1].append(max(end - r["start_ts"], 0.0))
+    months = [_period(f"{the_year:04d}-{m + 1:02d}", bounds[m], min(bounds[m + 1], now),
+                      intervals[m], curtailed[m], customers_served=customers_served)
+              for m in range(n_months)]
+    year_to_date = _period(f"{the_year:04d}", bounds[0], min(bounds[-1], now),
+                           [iv for ivs in intervals for iv in ivs],
+                           [s for ss in curtailed for s in ss],
+                           customers_served=customers_served)
+    return {"year": the_year, "timezone": timezone, "customers_served": customers_served,
+            "saidi_target_minutes": SAIDI_TARGET_MINUTES,
+            "saifi_target_count": SAIFI_TARGET_COUNT, "momentary_minutes": MOMENTARY_MINUTES,
+            "months": months, "year_to_date": year_to_date}

@@ -119,6 +119,22 @@ CREATE TABLE energy (
 """Device health, and energy rollups by category (``rollups.energy_in_wh``/``energy_out_wh``
 stay, holding the data of older releases, and are no longer written)."""
 
+SCHEMA_V3 = """
+ALTER TABLE interruptions ADD COLUMN customers INTEGER NOT NULL DEFAULT 1
+    CHECK (customers >= 0);
+ALTER TABLE interruptions ADD COLUMN planned INTEGER NOT NULL DEFAULT 0
+    CHECK (planned IN (0, 1));
+CREATE INDEX interruptions_start ON interruptions(start_ts);
+CREATE TABLE curtailments (
+    id INTEGER PRIMARY KEY, load TEXT NOT NULL, cause TEXT NOT NULL, start_ts REAL NOT NULL,
+    end_ts REAL);
+CREATE UNIQUE INDEX curtailments_one_open ON curtailments(load) WHERE end_ts IS NULL;
+CREATE INDEX curtailments_start ON curtailments(start_ts);
+"""
+"""Reliability as the programme counts it: each interruption carries the customers it cut and
+whether it was planned (rows of older releases: one customer, unplanned, as they were counted);
+flexible loads' curtailments are kept apart and never count in SAIDI/SAIFI."""
+
 
 @MIGRATIONS(name="m001_initial")
 def _m001_initial(db: sqlite_utils.Database) -> None:
@@ -129,6 +145,12 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
 @MIGRATIONS(name="m002_devices_energy")
 def _m002_devices_energy(db: sqlite_utils.Database) -> None:
     for statement in _statements(SCHEMA_V2):
+        db.execute(statement)
+
+
+@MIGRATIONS(name="m003_reliability")
+def _m003_reliability(db: sqlite_utils.Database) -> None:
+    for statement in _statements(SCHEMA_V3):
         db.execute(statement)
 
 

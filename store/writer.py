@@ -1,5 +1,6 @@
 """The controller's handle on the database: the single writer of telemetry, alarms, events,
-interruptions, the controller's audit and state, and command acknowledgements."""
+interruptions and curtailments, the controller's audit and state, and command
+acknowledgements."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from store.commands import command_of
@@ -22,7 +23,7 @@ from store.contract import (
     Sample,
 )
 from store.errors import StoreError
-from store.readers import read_state
+from store.readers import read_open_curtailments, read_open_interruptions, read_state
 from store.schema import connect, from_json, migrate, to_json, transaction
 
 __all__ = ["Store", "period_start"]
@@ -208,22 +209,45 @@ class Store:
         return {r["key"] for r in self.conn.execute(
             "SELECT key FROM alarms WHERE cleared_ts IS NULL")}
 
-    def start_interruption(self, ts: float, load: str, cause: str) -> None:
-        """Open an interruption of ``load`` (no-op if one is open)."""
+    def start_interruption(self, ts: float, load: str, cause: str, *, customers: int,
+                           planned: bool = False) -> None:
+        """Open an interruption of ``load``'s ``customers`` (no-op if one is open); the
+        customers are kept with the row, so that history does not move when the site file
+        changes."""
+        if customers < 0:
+            raise StoreError(f"interruption of {load}: customers {customers} < 0")
         with transaction(self.conn, durable=True) as c:
-            c.execute("INSERT OR IGNORE INTO interruptions (load, cause, start_ts)"
-                      " VALUES (?,?,?)", (load, cause, ts))
+            c.execute("INSERT OR IGNORE INTO interruptions (load, cause, start_ts, customers,"
+                      " planned) VALUES (?,?,?,?,?)", (load, cause, ts, customers, int(planned)))
 
     def end_interruption(self, ts: float, load: str) -> None:
         """Close the open interruption of ``load``, if any."""
-        with transaction(self.conn, durable=True) as c:
-            c.execute("UPDATE interruptions SET end_ts = ? WHERE load = ? AND end_ts IS NULL",
-                      (ts, load))
+        self._close("interruptions", ts, load)
 
-    def open_interruptions(self) -> set[str]:
-        """Loads with an open interruption."""
-        return {r["load"] for r in self.conn.execute(
-            "SELECT load FROM interruptions WHERE end_ts IS NULL")}
+    def open_interruptions(self) -> dict[str, bool]:
+        """Loads with an open interruption → whether it is planned."""
+        return read_open_interruptions(self.conn)
+
+    def start_curtailment(self, ts: float, load: str, cause: str) -> None:
+        """Open a curtailment of the flexible ``load`` (no-op if one is open)."""
+        with transaction(self.conn, durable=True) as c:
+            c.execute("INSERT OR IGNORE INTO curtailments (load, cause, start_ts)"
+                      " VALUES (?,?,?)", (load, cause, ts))
+
+    def end_curtailment(self, ts: float, load: str) -> None:
+        """Close the open curtailment of ``load``, if any."""
+        self._close("curtailments", ts, load)
+
+    def open_curtailments(self) -> set[str]:
+        """Loads with an open curtailment."""
+        return read_open_curtailments(self.conn)
+
+    def _close(self, table: Literal["interruptions", "curtailments"], ts: float,
+               load: str) -> None:
+        """Close the open row of ``load`` in ``table``, if any."""
+        with transaction(self.conn, durable=True) as c:
+            c.execute(f"UPDATE {table} SET end_ts = ? WHERE load = ? AND end_ts IS NULL",
+                      (ts, load))
 
     def set_state(self, ts: float, key: str, value: Any, *, durable: bool = True) -> None:
         """Store ``value`` (JSON) under ``key`` (``durable``: synchronous=FULL; the heartbeat,

@@ -21,6 +21,7 @@ from api.schemas import (
     CommandPublic,
     GeneratorCreate,
     OverrideLoadCreate,
+    PlannedCutCreate,
     ThresholdCreate,
 )
 from sitefile import SiteFileError
@@ -103,6 +104,23 @@ async def generator(body: GeneratorCreate, ctx: Ctx, key: Operator,
               "running": status.figures["generator_running"].value}
     return await submit(ctx, response, key, "generator", value={"action": body.action},
                         before=before)
+
+
+@router.post("/commands/planned-cut", response_model=CommandPublic, responses=ACK,
+             summary="Declare a planned cut of the supply (maintenance) started or ended "
+                     "(operator); it counts, planned, in SAIDI/SAIFI")
+async def planned_cut(body: PlannedCutCreate, ctx: Ctx, key: Operator,
+                      response: Response) -> CommandPublic:
+    cut = data.guarded(lambda: readers.read_planned_cut(ctx.conn))
+    if body.action == "start" and cut is not None:
+        raise Conflict(f"a planned cut is in progress since {cut['start_ts']:.0f}")
+    if body.action == "end" and cut is None:
+        raise Conflict("no planned cut is in progress")
+    if body.action == "start" and not body.reason.strip():
+        raise BadInput("a planned cut needs a reason")
+    value = {"action": body.action, **({"reason": body.reason} if body.reason.strip() else {})}
+    return await submit(ctx, response, key, "planned_cut", value=value,
+                        before={"planned_cut": cut})
 
 
 @router.post("/commands/threshold", response_model=CommandPublic, responses=ACK,

@@ -1,9 +1,9 @@
-"""History of any point, daily energy, and SAIDI/SAIFI per month."""
+"""History of any point, daily energy, and SAIDI/SAIFI/MAIFI per month and year to date."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -20,6 +20,7 @@ DeviceName = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9
 PointName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
 From = Annotated[datetime | None, Query(alias="from", description="ISO 8601; naive = UTC")]
 To = Annotated[datetime | None, Query(description="ISO 8601; naive = UTC; default now")]
+Year = Annotated[int | None, Query(ge=2000, le=2100, description="local year; default this one")]
 
 
 @router.get("/history/{device}/{point}", response_model=HistoryPublic,
@@ -46,9 +47,12 @@ async def energy_daily(ctx: Ctx, _: Viewer, from_: From = None,
     return [DailyEnergyPublic(**r) for r in rows if r["start_ts"] + 86400.0 > lo]
 
 
-@router.get("/reliability", response_model=list[ReliabilityPublic],
-            summary="SAIDI [min] and SAIFI [count] per local month, each load one customer")
-async def reliability(ctx: Ctx, _: Viewer) -> list[dict[str, Any]]:
-    customers = len(ctx.site.loads) or None
-    return data.guarded(lambda: readers.read_reliability(
-        ctx.conn, by="month", timezone=ctx.site.site.timezone, customers=customers))
+@router.get("/reliability", response_model=ReliabilityPublic,
+            summary="SAIDI, SAIFI and MAIFI per local month and year to date, planned and "
+                    "unplanned apart, curtailment beside them, against the programme's targets")
+async def reliability(ctx: Ctx, _: Viewer, year: Year = None) -> ReliabilityPublic:
+    figures = data.guarded(lambda: readers.read_reliability(
+        ctx.conn, customers_served=ctx.site.customers_served, timezone=ctx.site.site.timezone,
+        year=year))
+    cut = data.guarded(lambda: readers.read_planned_cut(ctx.conn))
+    return ReliabilityPublic(**figures, planned_cut=cut)

@@ -1,6 +1,7 @@
 // The dashboard: log in with an API key, then live status over Server-Sent Events (read with
 // fetch, so the key travels in a header and never in a URL), 24-hour charts, daily energy,
-// and operator controls for operators and admins.
+// supply reliability against the programme's targets, and operator controls for operators and
+// admins.
 "use strict";
 
 const state = {
@@ -89,7 +90,9 @@ async function start() {
   loadCharts();
   loadEnergy();
   loadDevices();
+  loadReliability();
   state.timers.push(setInterval(loadCharts, 60 * 1000));
+  state.timers.push(setInterval(loadReliability, 5 * 60 * 1000));
   state.timers.push(setInterval(loadEnergy, 15 * 60 * 1000));
   state.timers.push(setInterval(loadDevices, 60 * 1000));
   state.timers.push(setInterval(tickLive, 1000));
@@ -431,6 +434,106 @@ async function loadEnergy() {
   }
 }
 
+// ---------------------------------------------------------------------------- reliability
+
+// One cell: the figure, coloured against its target (the year's, or 1/12 of it for a month;
+// none for MAIFI) with a bar, and its planned and unplanned parts below.
+function relCell(id, value, target, digits, parts) {
+  const td = document.createElement("td");
+  const ratio = target > 0 ? value / target : 0;
+  td.className = target > 0 ? `rel ${ratio > 1 ? "over" : ratio > 0.8 ? "near" : "ok"}` : "rel";
+  if (ratio > 1) td.title = t("over_target");
+  const v = document.createElement("span");
+  v.className = "v";
+  v.setAttribute("data-testid", id);
+  v.textContent = num(value, digits);
+  td.appendChild(v);
+  if (target > 0) {
+    const bar = document.createElement("span");
+    bar.className = "bar";
+    const fill = document.createElement("span");
+    fill.style.width = `${Math.min(ratio, 1) * 100}%`;
+    bar.appendChild(fill);
+    td.appendChild(bar);
+  }
+  if (parts) {
+    const p = document.createElement("span");
+    p.className = "parts";
+    for (const [key, x] of parts) {
+      const s = document.createElement("span");
+      s.setAttribute("data-testid", `${id}-${key}`);
+      s.textContent = `${t(key)} ${num(x, digits)}`;
+      p.appendChild(s);
+    }
+    td.appendChild(p);
+  }
+  return td;
+}
+
+async function loadReliability() {
+  const r = await api("/api/v1/reliability");
+  if (r.status !== 200) return;
+  const rel = r.body;
+  const table = $("reliability");
+  table.textContent = "";
+  const head = document.createElement("tr");
+  for (const h of ["period", "saidi_head", "saifi_head", "maifi_head", "curtail_head"]) {
+    const th = document.createElement("th");
+    th.textContent = t(h);
+    head.appendChild(th);
+  }
+  table.appendChild(head);
+  const rows = [[rel.year_to_date, t("year_to_date", { y: rel.year }), 1, "rel-ytd"],
+    ...rel.months.slice().reverse().map((m) => [m, monthName(m.period), 12,
+      `rel-${m.period}`])];
+  for (const [p, label, share, id] of rows) {
+    const tr = document.createElement("tr");
+    if (share === 1) tr.className = "ytd";
+    const name = document.createElement("td");
+    name.textContent = label;
+    const curtail = document.createElement("td");
+    curtail.className = "rel";
+    const hours = document.createElement("span");
+    hours.className = "v";
+    hours.setAttribute("data-testid", `${id}-curtail`);
+    hours.textContent = num(p.curtailment_hours, 1);
+    const count = document.createElement("span");
+    count.className = "parts";
+    count.textContent = t("curtailments", { n: num(p.curtailments, 0) });
+    curtail.append(hours, count);
+    tr.append(name,
+      relCell(`${id}-saidi`, p.saidi_minutes, rel.saidi_target_minutes / share, 1,
+        [["planned", p.saidi_planned_minutes], ["unplanned", p.saidi_unplanned_minutes]]),
+      relCell(`${id}-saifi`, p.saifi_count, rel.saifi_target_count / share, 2,
+        [["planned", p.saifi_planned_count], ["unplanned", p.saifi_unplanned_count]]),
+      relCell(`${id}-maifi`, p.maifi_count, 0, 2, null),
+      curtail);
+    table.appendChild(tr);
+  }
+  $("reliability-note").textContent = t("rel_note", {
+    saidi: num(rel.saidi_target_minutes, 0), saifi: num(rel.saifi_target_count, 0),
+    n: num(rel.customers_served, 0), m: num(rel.momentary_minutes, 0) });
+  const cut = rel.planned_cut;
+  $("planned-cut").classList.toggle("hidden", !cut);
+  $("planned-cut").textContent = cut ? t("cut_in_progress", { t: dateTime(cut.start_ts),
+    reason: cut.reason, end: dateTime(cut.ends_by_ts) }) : "";
+  $("cut-start").classList.toggle("hidden", !!cut);
+  $("cut-reason").classList.toggle("hidden", !!cut);
+  $("cut-end").classList.toggle("hidden", !cut);
+}
+
+async function plannedCut(action) {
+  const reason = $("cut-reason").value.trim();
+  if (action === "start" && !reason) {
+    $("cut-reason").focus();
+    return;
+  }
+  await command("/api/v1/commands/planned-cut", action === "start" ? { action, reason } :
+    { action }, t(action === "start" ? "cut_start" : "cut_end"));
+  $("cut-reason").value = "";
+  loadReliability();
+}
+
 async function loadDevices() {
   const r = await api("/api/v1/devices");
   if (r.status !== 200) return;
@@ -459,11 +562,17 @@ function setLang(lang) {
     loadCharts();
     loadEnergy();
     loadDevices();
+    loadReliability();
   }
 }
 
 $("lang").onclick = () => setLang(LANG === "vi" ? "en" : "vi");
 $("logout").onclick = logout;
+$("cut-form").onsubmit = (e) => {
+  e.preventDefault();
+  plannedCut("start");
+};
+$("cut-end").onclick = () => plannedCut("end");
 $("login-form").onsubmit = (e) => {
   e.preventDefault();
   login($("key").value.trim(), $("remember").checked);

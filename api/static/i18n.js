@@ -97,6 +97,22 @@ const STRINGS = {
     alarm_switch_failed: "Tải không chạy sau khi đóng điện",
     alarm_low_fuel: "Máy phát sắp hết nhiên liệu",
     alarm_storage_failed: "Không ghi được cơ sở dữ liệu",
+    reliability: "Độ tin cậy cung cấp điện",
+    period: "Kỳ",
+    year_to_date: "Từ đầu năm {y}",
+    saidi_head: "SAIDI (phút)",
+    saifi_head: "SAIFI (lần)",
+    maifi_head: "MAIFI (lần)",
+    curtail_head: "Cắt giảm tải linh hoạt (giờ)",
+    planned: "có kế hoạch",
+    unplanned: "sự cố",
+    curtailments: "{n} lần",
+    rel_note: "Mục tiêu của chương trình: SAIDI ≤ {saidi} phút/năm, SAIFI ≤ {saifi} lần/năm (tính cả cắt điện có kế hoạch), cho {n} khách hàng. Mỗi tháng so với 1/12 mục tiêu năm. Mất điện dưới {m} phút chỉ tính vào MAIFI. Tải linh hoạt (bơm, máy lạnh, máy đá) bị cắt giảm không tính là mất điện.",
+    over_target: "vượt mục tiêu",
+    cut_reason: "Lý do cắt điện",
+    cut_start: "Bắt đầu cắt điện có kế hoạch",
+    cut_end: "Kết thúc cắt điện có kế hoạch",
+    cut_in_progress: "Đang cắt điện có kế hoạch từ {t} ({reason}); tự kết thúc lúc {end} nếu không ai kết thúc.",
   },
   en: {
     welcome: "Remote monitoring",
@@ -193,6 +209,22 @@ const STRINGS = {
     alarm_switch_failed: "Load did not start when switched on",
     alarm_low_fuel: "Generator fuel low",
     alarm_storage_failed: "Database cannot be written",
+    reliability: "Supply reliability",
+    period: "Period",
+    year_to_date: "{y} to date",
+    saidi_head: "SAIDI (min)",
+    saifi_head: "SAIFI (count)",
+    maifi_head: "MAIFI (count)",
+    curtail_head: "Flexible loads curtailed (h)",
+    planned: "planned",
+    unplanned: "unplanned",
+    curtailments: "{n} times",
+    rel_note: "The programme's targets: SAIDI ≤ {saidi} min/year, SAIFI ≤ {saifi}/year (planned cuts included), over {n} customers. Each month is compared with 1/12 of the yearly target. Cuts shorter than {m} min count in MAIFI only. Flexible loads (pumps, air conditioners, ice makers) held off are curtailed, not interrupted.",
+    over_target: "over the target",
+    cut_reason: "Reason for the cut",
+    cut_start: "Start a planned cut",
+    cut_end: "End the planned cut",
+    cut_in_progress: "Planned cut since {t} ({reason}); it ends itself at {end} if nobody ends it.",
   },
 };
 
@@ -219,6 +251,20 @@ function num(x, digits) {
   return new Intl.NumberFormat(LANG === "vi" ? "vi-VN" : "en-GB", {
     minimumFractionDigits: digits, maximumFractionDigits: digits,
   }).format(x);
+}
+
+function monthName(period) {
+  const [y, m] = period.split("-").map(Number);
+  return new Intl.DateTimeFormat(LANG === "vi" ? "vi-VN" : "en-GB", {
+    month: "long", year: "numeric", timeZone: "UTC",
+  }).format(new Date(Date.UTC(y, m - 1, 15)));
+}
+
+function dateTime(tsS) {
+  return new Intl.DateTimeFormat(LANG === "vi" ? "vi-VN" : "en-GB", {
+    day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit",
+    timeZone: window.SITE_TZ || undefined,
+  }).format(new Date(tsS * 1000));
 }
 
 function clock(tsS) {

@@ -42,6 +42,10 @@ class Keys:
 
 
 DEVICES = ("mppt-1", "mppt-2", "relays", "do-probe", "genset", "inverter")
+# (load, customers, planned, start and end [s after T0]), all in September 2026, local time
+INTERRUPTIONS = [("farmhouse", 1, False, 4000, 4600),  # 10 min
+                 ("aerators", 1, True, 10_000, 13_600),  # 60 min, planned
+                 ("farmhouse", 1, False, 20_000, 20_120)]  # 2 min: momentary
 LOAD_W = 6000.0
 INVERTER_DC_W = 6300.0
 
@@ -100,7 +104,8 @@ def site() -> Site:
 
 @pytest.fixture(scope="session")
 def filled_db(tmp_path_factory: pytest.TempPathFactory, site: Site) -> tuple[Path, float]:
-    """A store with 30 h of 1-minute telemetry, an alarm, events and an interruption."""
+    """A store with 30 h of 1-minute telemetry, alarms, an event, the interruptions of
+    :data:`INTERRUPTIONS` and a curtailment of the pump."""
     path = tmp_path_factory.mktemp("api") / "site.db"
     store = Store(path, site.site.timezone)
     last = fill(store, T0, 30.0)
@@ -108,8 +113,12 @@ def filled_db(tmp_path_factory: pytest.TempPathFactory, site: Site) -> tuple[Pat
     store.raise_alarm(T0 + 7200, "device_offline", "genset", "genset does not answer")
     store.clear_alarm(T0 + 9000, "device_offline", "genset")
     store.event(T0 + 100, "controller_start", "controller", "controller started")
-    store.start_interruption(T0 + 4000, "farmhouse", "shed")
-    store.end_interruption(T0 + 4600, "farmhouse")
+    for load, customers, planned, start, end in INTERRUPTIONS:
+        store.start_interruption(T0 + start, load, "planned" if planned else "load_shedding",
+                                 customers=customers, planned=planned)
+        store.end_interruption(T0 + end, load)
+    store.start_curtailment(T0 + 5000, "exchange-pump", "load_shedding")
+    store.end_curtailment(T0 + 5000 + 5400, "exchange-pump")  # 1.5 h
     store.close()
     return path, last
 

@@ -39,6 +39,8 @@ MATRIX: dict[tuple[str, str], tuple[str | None, dict, int]] = {
     ("POST", "/api/v1/commands/override-load"):
         ("operator", {"json": {"load": "farmhouse", "on": False, "expires_s": 600}}, 202),
     ("POST", "/api/v1/commands/generator"): ("operator", {"json": {"action": "start"}}, 202),
+    ("POST", "/api/v1/commands/planned-cut"):
+        ("operator", {"json": {"action": "start", "reason": "maintenance"}}, 202),
     ("POST", "/api/v1/alarms/{alarm_id}/ack"): ("operator", {"url": "/api/v1/alarms/1/ack"}, 202),
     ("POST", "/api/v1/commands/threshold"):
         ("admin", {"json": {"key": "shed_soc_pct", "value": 40}}, 202),

@@ -1,5 +1,5 @@
 """The dashboard names every alarm kind of the store's one table, in Vietnamese and English,
-and every quality a value can have."""
+and every quality a value can have; both languages have the same words."""
 
 from __future__ import annotations
 
@@ -24,3 +24,11 @@ def test_every_alarm_kind_and_quality_is_named_in_both_languages() -> None:
         keys = _keys(lang)
         assert {f"alarm_{kind}" for kind in ALARMS} <= keys, lang
         assert set(QUALITY_ORDER) - {"good"} <= keys, lang
+
+
+def test_both_languages_have_the_same_words() -> None:
+    """Every word of the dashboard exists in Vietnamese (the default) and in English; the
+    reliability panel's among them."""
+    assert _keys("vi") == _keys("en")
+    assert {"reliability", "saidi_head", "saifi_head", "maifi_head", "curtail_head", "planned",
+            "unplanned", "rel_note", "cut_start", "cut_end", "cut_in_progress"} <= _keys("vi")

@@ -148,11 +148,53 @@ async def test_daily_energy(client: httpx.AsyncClient, api_keys: Keys, filled_db
     assert full["aerator_h"] == pytest.approx(3 * 24)
 
 
-async def test_reliability_per_month(client: httpx.AsyncClient, api_keys: Keys) -> None:
-    rows = (await get(client, api_keys, "/api/v1/reliability")).json()
-    # one 10-minute interruption of one load, three loads = three customers
-    assert rows == [{"period": "2026-09", "saidi_minutes": pytest.approx(10 / 3),
-                     "saifi_count": pytest.approx(1 / 3), "interruptions": 1}]
+async def test_reliability_per_month_and_year_to_date(client: httpx.AsyncClient,
+                                                     api_keys: Keys) -> None:
+    body = (await get(client, api_keys, "/api/v1/reliability", year=2026)).json()
+    # The shrimp site serves 2 customers: aerators and farmhouse (the pump is flexible).
+    assert body["customers_served"] == 2 and body["year"] == 2026
+    assert (body["saidi_target_minutes"], body["saifi_target_count"]) == (150.0, 3.0)
+    sep = next(m for m in body["months"] if m["period"] == "2026-09")
+    # 1 customer × 10 min + 1 × 60 min planned = 70 customer-minutes over 2 customers;
+    # 2 customers interrupted; the 2-minute one is momentary; the pump's 1.5 h is curtailment
+    want = {"saidi_minutes": 35.0, "saidi_planned_minutes": 30.0,
+            "saidi_unplanned_minutes": 5.0, "saifi_count": 1.0, "saifi_planned_count": 0.5,
+            "saifi_unplanned_count": 0.5, "maifi_count": 0.5, "interruptions": 2,
+            "momentary_interruptions": 1, "curtailment_hours": 1.5, "curtailments": 1}
+    assert {k: sep[k] for k in want} == pytest.approx(want)
+    assert {k: body["year_to_date"][k] for k in want} == pytest.approx(want)
+    assert all(m["saidi_minutes"] == 0.0 for m in body["months"] if m is not sep)
+    assert body["planned_cut"] is None
+
+
+async def test_reliability_shows_the_planned_cut_in_progress(
+        db: Path, site: Site, client: httpx.AsyncClient, api_keys: Keys) -> None:
+    store = Store(db, site.site.timezone)
+    store.set_state(T0, "planned_cut", {"start_ts": T0, "reason": "new battery", "by": "ops"})
+    store.close()
+    body = (await get(client, api_keys, "/api/v1/reliability")).json()
+    assert body["planned_cut"] == {"start_ts": T0, "reason": "new battery", "by": "ops",
+                                   "ends_by_ts": T0 + 72 * 3600}
+    r = await client.post("/api/v1/commands/planned-cut",
+                          json={"action": "start", "reason": "again"},
+                          headers=api_keys.headers("operator"))
+    assert r.status_code == 409, r.text
+    r = await client.post("/api/v1/commands/planned-cut", json={"action": "end"},
+                          headers=api_keys.headers("operator"))
+    assert r.status_code == 202, r.text
+    cmd = read_command(readers.connect(db, readonly=True), r.json()["id"])
+    assert cmd is not None and (cmd.kind, cmd.value) == ("planned_cut", {"action": "end"})
+    audit = readers.read_api_audit(readers.connect(db, readonly=True), 1)
+    assert audit[0]["before"] == {"planned_cut": body["planned_cut"]}
+
+
+async def test_a_planned_cut_is_sent_with_its_reason(client: httpx.AsyncClient, db: Path,
+                                                     api_keys: Keys) -> None:
+    r = await client.post("/api/v1/commands/planned-cut",
+                          json={"action": "start", "reason": "replace the inverter"},
+                          headers=api_keys.headers("operator"))
+    assert r.status_code == 202, r.text
+    assert r.json()["value"] == {"action": "start", "reason": "replace the inverter"}
 
 
 async def test_alarms_and_events(client: httpx.AsyncClient, api_keys: Keys) -> None:
@@ -267,6 +309,9 @@ async def test_unanswered_command_is_202_and_expires(client: httpx.AsyncClient, 
     ("/api/v1/commands/threshold", {"key": "do_on_mg_l", "value": 25}, 422),
     ("/api/v1/commands/threshold", {"key": "cycle_s", "value": 1}, 422),
     ("/api/v1/commands/generator", {"action": "explode"}, 422),
+    ("/api/v1/commands/planned-cut", {"action": "start"}, 422),  # no reason
+    ("/api/v1/commands/planned-cut", {"action": "start", "reason": " "}, 422),
+    ("/api/v1/commands/planned-cut", {"action": "end"}, 409),  # none in progress
     ("/api/v1/alarms/999/ack", None, 404),
 ])
 async def test_bad_commands(client: httpx.AsyncClient, api_keys: Keys, url: str,
@@ -316,7 +361,7 @@ async def test_metrics_text(client: httpx.AsyncClient, api_keys: Keys) -> None:
 async def test_healthz_needs_no_key(client: httpx.AsyncClient) -> None:
     body = (await client.get("/healthz")).json()
     assert body["status"] == "ok" and body["last_sample_age_s"] > 0
-    assert body["schema_version"] == "m002_devices_energy"
+    assert body["schema_version"] == "m003_reliability"
 
 
 async def test_dashboard_is_public(client: httpx.AsyncClient) -> None:

@@ -518,3 +518,100 @@ async def test_thresholds_settable_only_by_the_list_and_dropped_loudly(rig_facto
     assert len(dropped) == 1 and dropped[0]["data"]["key"] == "shed_soc_pct"
     assert readers.read_state(api, "thresholds") == {"do_on_mg_l": 3.5}
     assert "controller_stop" in [e["kind"] for e in readers.read_events(api)]
+
+
+# --------------------------------------------------------------------------- reliability
+
+
+def _rows(db: Path, table: str) -> list[dict[str, Any]]:
+    conn = connect(db, readonly=True)
+    return [dict(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY id")]
+
+
+async def test_a_flexible_pump_shed_on_low_soc_is_curtailed_not_interrupted(rig_factory: Any
+                                                                            ) -> None:
+    """At noon, SOC 33 %: the pump (flexible, shed first at 35 %) goes, the farmhouse (at
+    30 %) stays. No customer is interrupted: SAIDI 0, and one curtailment."""
+    rig = await rig_factory(NOON, soc_pct=33)
+    await rig.cycles(4)
+    assert not rig.relays()[6] and rig.relays()[7]  # pump off, farmhouse on
+    assert _rows(rig.db, "interruptions") == []
+    cut = _rows(rig.db, "curtailments")
+    assert [(c["load"], c["cause"], c["end_ts"]) for c in cut] == [
+        ("exchange-pump", "load_shedding", None)]
+    rig.set_soc(60)  # above the pump's reconnection at 35 + 15 %
+    await rig.cycles(2)
+    cut = _rows(rig.db, "curtailments")
+    assert len(cut) == 1 and cut[0]["end_ts"] is not None
+    conn = connect(rig.db, readonly=True)
+    rel = readers.read_reliability(conn, customers_served=rig.ctrl.site.customers_served,
+                                   timezone="Asia/Ho_Chi_Minh",
+                                   now_ts=rig.sim.plant.t.timestamp())
+    ytd = rel["year_to_date"]
+    assert (ytd["saidi_minutes"], ytd["saifi_count"], ytd["curtailments"]) == (0.0, 0.0, 1)
+    assert ytd["curtailment_hours"] == pytest.approx(
+        (cut[0]["end_ts"] - cut[0]["start_ts"]) / 3600) and ytd["curtailment_hours"] > 0
+
+
+async def test_a_planned_cut_opens_and_closes_planned_interruptions(rig_factory: Any) -> None:
+    """Start: a planned interruption for each load that is not flexible (not the pump); a
+    restart keeps the cut; end: closed. A cut nobody ends ends itself after 72 h."""
+    rig = await rig_factory(NOON, soc_pct=70)
+    await rig.cycles(1)
+    api = commands.open_database(rig.db)
+    start = commands.insert_command(api, "planned_cut", {"action": "start", "reason": "inverter"},
+                                    requested_by="ops", now_ts=rig.sim.plant.t.timestamp())
+    await rig.cycles(1)
+    started = commands.read_command(api, start)
+    assert started is not None and started.status == "done"
+    t_start = started.result["start_ts"]
+    assert started.result["ends_by_ts"] == t_start + 72 * 3600
+    rows = _rows(rig.db, "interruptions")
+    assert {(r["load"], r["cause"], r["planned"], r["customers"], r["start_ts"]) for r in rows
+            } == {("aerators", "planned", 1, 1, t_start), ("farmhouse", "planned", 1, 1, t_start)}
+    again = commands.insert_command(api, "planned_cut", {"action": "start", "reason": "x"},
+                                    requested_by="ops", now_ts=rig.sim.plant.t.timestamp())
+    # a restart: the cut and its open interruptions are the store's
+    old = rig.ctrl
+    old.close()
+    rig.ctrl = Controller(old.site, Store(rig.db, old.site.site.timezone), build_links(old.site),
+                          mono=lambda: rig.mono,
+                          wall=lambda: rig.sim.plant.t.timestamp() + rig.offset_s)
+    await rig.cycles(12)  # 60 s
+    refused = commands.read_command(api, again)
+    assert refused is not None and refused.status == "rejected"
+    assert "in progress" in refused.result["error"]
+    assert len(_rows(rig.db, "interruptions")) == 2  # the same two, still open
+    end = commands.insert_command(api, "planned_cut", {"action": "end"}, requested_by="ops",
+                                  now_ts=rig.sim.plant.t.timestamp())
+    await rig.cycles(1)
+    ended = commands.read_command(api, end)
+    assert ended is not None and ended.status == "done"
+    rows = _rows(rig.db, "interruptions")
+    assert len(rows) == 2 and all(r["end_ts"] == ended.result["end_ts"] for r in rows)
+    assert readers.read_state(api, "planned_cut") is None
+    minutes = ended.result["minutes"]
+    assert minutes == pytest.approx(13 * 5 / 60)  # 13 cycles of 5 s
+    rel = readers.read_reliability(api, customers_served=2, timezone="Asia/Ho_Chi_Minh",
+                                   now_ts=rig.sim.plant.t.timestamp())["year_to_date"]
+    # 65 s < 5 min: two customers momentarily interrupted, planned; no SAIDI
+    assert (rel["saidi_minutes"], rel["maifi_count"]) == (0.0, pytest.approx(2 / 2))
+
+    # A cut nobody ends: the controller ends it at start + 72 h, even if it notices later.
+    commands.insert_command(api, "planned_cut", {"action": "start", "reason": "forgotten"},
+                            requested_by="ops", now_ts=rig.sim.plant.t.timestamp())
+    await rig.cycles(1)
+    t2 = readers.read_state(api, "planned_cut")["start_ts"]
+    rig.offset_s = 73 * 3600.0
+    await rig.cycles(1)
+    assert readers.read_state(api, "planned_cut") is None
+    last = _rows(rig.db, "interruptions")[-2:]
+    assert all(r["planned"] == 1 and r["end_ts"] == t2 + 72 * 3600 for r in last)
+    rel = readers.read_reliability(api, customers_served=2, timezone="Asia/Ho_Chi_Minh",
+                                   now_ts=rig.sim.plant.t.timestamp() + rig.offset_s)
+    assert rel["year_to_date"]["saidi_planned_minutes"] == pytest.approx(72 * 60 * 2 / 2)
+    kinds = [(e["kind"], e["data"].get("why")) for e in readers.read_events(api)
+             if e["kind"].startswith("planned_cut")]
+    assert kinds == [("planned_cut_ended", "ended after the longest planned cut"),
+                     ("planned_cut_started", None), ("planned_cut_ended", "ended by ops"),
+                     ("planned_cut_started", None)]

@@ -11,7 +11,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -137,6 +139,75 @@ def test_banner_says_the_controller_is_not_running(browser: Browser, tmp_path: P
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+def test_reliability_panel_shows_the_figures_of_known_interruptions(browser: Browser,
+                                                                    tmp_path: Path) -> None:
+    """`offgrid serve` on a store holding known interruptions this year: the panel shows the
+    year to date as worked out by hand, with each language's decimal separator.
+
+    The shrimp site serves 2 customers (aerators and farmhouse; the pump is flexible):
+    farmhouse 90 min unplanned + aerators 30 min planned = 120 customer-minutes → SAIDI 60.0
+    (planned 15.0, unplanned 45.0); 2 customers interrupted → SAIFI 1.00 (0.50 + 0.50); a
+    3-minute cut of the farmhouse → MAIFI 0.50; the pump held off 2 h → curtailment 2.0 h.
+    """
+    now = time.time()
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    year_start = datetime(datetime.fromtimestamp(now, tz).year, 1, 1, tzinfo=tz).timestamp()
+    t0 = max(year_start + 60.0, now - 3 * 86400.0)
+    db = tmp_path / "site.db"
+    store = Store(db, "Asia/Ho_Chi_Minh")
+    for load, customers, planned, start_min, minutes in [
+            ("farmhouse", 1, False, 0, 90), ("aerators", 1, True, 100, 30),
+            ("farmhouse", 1, False, 200, 3)]:
+        store.start_interruption(t0 + start_min * 60, load, "load_shedding",
+                                 customers=customers, planned=planned)
+        store.end_interruption(t0 + (start_min + minutes) * 60, load)
+    store.start_curtailment(t0 + 300 * 60, "exchange-pump", "load_shedding")
+    store.end_curtailment(t0 + 420 * 60, "exchange-pump")
+    store.set_state(now, "heartbeat", {"ts": now, "cycle_s": 5})
+    store.close()
+    conn = keys.connect(db)
+    key = keys.create_key(conn, Role.viewer, "ops", by="test")[0]
+    conn.close()
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "offgrid", "serve", str(SHRIMP), "--db",
+                             str(db), "--host", "127.0.0.1", "--port", str(port)])
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_for("the API", lambda: _answers(url + "healthz"))
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        _check_reliability_panel(page, url, key)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def _check_reliability_panel(page: Page, url: str, key: str) -> None:
+    """The figures of the docstring above, in Vietnamese, then in English."""
+    try:
+        page.goto(url)
+        page.evaluate("localStorage.setItem('offgrid.lang', 'vi')")
+        page.reload()
+        page.fill("#key", key)
+        page.click("#login-form button[type=submit]")
+        cell = page.locator("[data-testid=rel-ytd-saidi]")
+        expect(cell).to_have_text("60,0", timeout=30_000)
+        expect(page.locator("[data-testid=rel-ytd-saidi-planned]")).to_have_text(
+            "có kế hoạch 15,0")
+        expect(page.locator("[data-testid=rel-ytd-saidi-unplanned]")).to_have_text("sự cố 45,0")
+        expect(page.locator("[data-testid=rel-ytd-saifi]")).to_have_text("1,00")
+        expect(page.locator("[data-testid=rel-ytd-maifi]")).to_have_text("0,50")
+        expect(page.locator("[data-testid=rel-ytd-curtail]")).to_have_text("2,0")
+        expect(page.locator("#reliability-note")).to_contain_text("SAIDI ≤ 150 phút/năm")
+        # SAIDI 60 of 150 for the year: within the target, the bar at 40 %
+        expect(page.locator("[data-testid=reliability] tr.ytd td.rel.ok")).to_have_count(2)
+        page.click("#lang")
+        expect(cell).to_have_text("60.0")
+        expect(page.locator("[data-testid=rel-ytd-saifi-planned]")).to_have_text("planned 0.50")
+        expect(page.locator("#reliability-note")).to_contain_text("SAIDI ≤ 150 min/year")
+    finally:
+        page.close()
 
 
 def _answers(url: str) -> bool:

@@ -9,7 +9,7 @@ import numpy as np
 import pvlib
 
 from sitefile import Site, parse_site
-from sizing.dispatch import DispatchConfig, DispatchInputs, dispatch
+from sizing.dispatch import DispatchConfig, DispatchInputs, dispatch, no_outages
 from sizing.pv import ALBEDO
 
 TMY3 = Path(pvlib.__path__[0]) / "data" / "723170TYA.CSV"
@@ -90,10 +90,12 @@ def our_unmet(pv_ac_kw: np.ndarray, load_kw: np.ndarray, bank_kwh: float,
     inp = DispatchInputs(
         pv_kw_per_kwp=np.ascontiguousarray(pv_ac_kw, dtype=float),
         load_kw=np.ascontiguousarray(load_kw.reshape(1, -1), dtype=float),
-        load_critical=np.array([True]), load_counts=np.array([True]),
+        load_critical=np.array([True]), load_customers=np.ones(1),
+        load_flexible=np.zeros(1, bool),
         pump_kw=np.zeros(0), pump_daily_kwh=np.zeros(0),
         pump_steps_left=np.zeros((0, steps), dtype=np.int64), pump_critical=np.zeros(0, bool),
-        quiet=np.zeros(steps, dtype=bool),
+        pump_customers=np.zeros(0), pump_flexible=np.zeros(0, bool),
+        quiet=np.zeros(steps, dtype=bool), **no_outages(steps),
     )
     c_rate = discharge_kw_ac / INVERTER_EFF / bank_kwh
     cfg = DispatchConfig(

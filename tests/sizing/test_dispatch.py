@@ -14,6 +14,7 @@ from sizing.dispatch import (
     DispatchInputs,
     dispatch,
     dispatch_many,
+    no_outages,
 )
 
 T = 96  # four days of hourly steps
@@ -40,10 +41,13 @@ def make_inputs(seed: int, n_loads: int, n_pumps: int, load_scale: float = 1.0,
             pos = (hour[t] - start[j] * 1.0) % 24
             if pos < length[j]:
                 left[j, t] = round((length[j] - pos) / dt_h)
+    pump_critical = rng.random(n_pumps) < 0.3
     return DispatchInputs(
         pv_kw_per_kwp=pv, load_kw=np.ascontiguousarray(load), load_critical=critical,
-        load_counts=counts, pump_kw=pump_kw, pump_daily_kwh=daily, pump_steps_left=left,
-        pump_critical=rng.random(n_pumps) < 0.3, quiet=(hour >= 22) | (hour < 5),
+        load_customers=counts.astype(float), load_flexible=~counts, pump_kw=pump_kw,
+        pump_daily_kwh=daily, pump_steps_left=left, pump_critical=pump_critical,
+        pump_customers=np.ones(n_pumps), pump_flexible=~pump_critical,
+        quiet=(hour >= 22) | (hour < 5), **no_outages(steps),
     )
 
 
@@ -70,13 +74,33 @@ def make_config(draw: st.DrawFn, dt_h: float = 1.0, shedding: bool = True,
     )
 
 
+def random_outages(seed: int, steps: int) -> dict[str, np.ndarray]:
+    """Outage masks with a few random failures and a planned cut, and generator draws."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for key in ("inverter_ok", "battery_ok", "pv_ok", "planned_cut"):
+        mask = np.zeros(steps, dtype=bool)
+        for _ in range(rng.integers(0, 3)):
+            start = rng.integers(0, steps)
+            mask[start:start + rng.integers(1, steps // 4)] = True
+        out[key] = mask if key == "planned_cut" else ~mask
+    out["gen_draw"] = rng.random(steps)
+    return out
+
+
 @st.composite
-def cases(draw: st.DrawFn, shedding: bool = True, generator: bool = True) -> tuple:
+def cases(draw: st.DrawFn, shedding: bool = True, generator: bool = True,
+          outages: bool = True) -> tuple:
     dt_h = draw(st.sampled_from([1.0, 0.25]))
     steps = T if dt_h == 1.0 else 4 * T
     inp = make_inputs(draw(st.integers(0, 2**32 - 1)), draw(st.integers(0, 3)),
                       draw(st.integers(0, 2)), draw(st.floats(0.0, 3.0)), steps, dt_h)
     cfg = make_config(draw, dt_h, shedding, generator)
+    if outages and draw(st.booleans()):
+        inp = inp._replace(**random_outages(draw(st.integers(0, 2**32 - 1)), steps))
+        cfg = cfg._replace(gen_start_fail_prob=draw(st.floats(0.0, 1.0)),
+                           gen_run_fail_prob=draw(st.floats(0.0, 0.2)),
+                           repair_steps=draw(st.integers(0, 48)))
     kwp = draw(st.floats(0.0, 20.0))
     kwh = draw(st.sampled_from([0.0, draw(st.floats(0.5, 40.0))]))
     inverter_kw = draw(st.floats(0.5, 10.0))
@@ -97,11 +121,12 @@ def test_energy_balance_closes_every_step(case: tuple) -> None:
     dt = cfg.dt_h
     soc = np.concatenate(([kwh * cfg.initial_soc_frac], s["soc_kwh"]))
     d_soc = np.diff(soc)
-    supply = (s["pv_kw"] + s["generator_kw"] + s["unmet_kw"]) * dt + np.maximum(-d_soc, 0)
+    short = s["unmet_kw"] + s["load_curtailed_kw"]
+    supply = (s["pv_kw"] + s["generator_kw"] + short) * dt + np.maximum(-d_soc, 0)
     use = (s["load_kw"] + s["curtailed_kw"] + s["losses_kw"]) * dt + np.maximum(d_soc, 0)
     assert np.max(np.abs(supply - use)) < 1e-6
-    # and the served loads add up to the load less the unmet
-    assert np.allclose(s["served_kw"] + s["unmet_kw"], s["load_kw"], atol=1e-6)
+    # and the served loads add up to the load less the unmet and the curtailed
+    assert np.allclose(s["served_kw"] + short, s["load_kw"], atol=1e-6)
     assert np.all(s["curtailed_kw"] >= -1e-9) and np.all(s["losses_kw"] >= -1e-9)
 
 
@@ -115,7 +140,8 @@ def test_soc_stays_within_limits(case: tuple) -> None:
 
 
 @SETTINGS
-@given(cases(shedding=False, generator=False), st.floats(0.0, 10.0), st.floats(0.0, 20.0))
+@given(cases(shedding=False, generator=False, outages=False), st.floats(0.0, 10.0),
+       st.floats(0.0, 20.0))
 def test_more_pv_or_battery_never_increases_unmet(case: tuple, more_kwp: float,
                                                   more_kwh: float) -> None:
     inp, cfg, kwp, kwh, inv, _ = case
@@ -134,7 +160,8 @@ def test_zero_load_gives_zero_unmet(case: tuple) -> None:
                         pump_daily_kwh=np.zeros_like(inp.pump_daily_kwh))
     run = dispatch(idle, cfg, kwp, kwh, inverter_kw=inv, generator_kw=gen)
     assert run.summary["unmet_kwh"] == 0.0
-    assert run.summary["interruptions"] == 0.0
+    assert run.summary["sustained_interruptions"] == 0.0
+    assert run.summary["customer_minutes_unplanned"] == 0.0
 
 
 def test_many_matches_single() -> None:
@@ -164,10 +191,11 @@ def _flat(load_kw: np.ndarray, critical: list[bool], pv: np.ndarray | None = Non
         pv_kw_per_kwp=np.zeros(steps) if pv is None else pv,
         load_kw=np.ascontiguousarray(load_kw, dtype=float),
         load_critical=np.array(critical, dtype=bool),
-        load_counts=np.ones(len(critical), dtype=bool),
+        load_customers=np.ones(len(critical)), load_flexible=np.zeros(len(critical), bool),
         pump_kw=np.zeros(0), pump_daily_kwh=np.zeros(0),
         pump_steps_left=np.zeros((0, steps), dtype=np.int64), pump_critical=np.zeros(0, bool),
-        quiet=np.zeros(steps, dtype=bool),
+        pump_customers=np.zeros(0), pump_flexible=np.zeros(0, bool),
+        quiet=np.zeros(steps, dtype=bool), **no_outages(steps),
     )
 
 
@@ -182,7 +210,9 @@ def test_non_critical_load_is_shed_below_threshold_and_critical_runs_to_min_soc(
     # the critical load runs on down to 10 %: 9 kWh in all
     assert served.sum() == pytest.approx(9.0)
     assert run.series["soc_kwh"][-1] == pytest.approx(1.0)
-    assert run.summary["interruptions"] == 1.0
+    # one interruption of each load (IEEE 1366 counts per customer): the shed one from hour
+    # 4, the critical one once the battery reaches its minimum
+    assert run.summary["sustained_interruptions"] == 2.0
 
 
 def test_generator_starts_at_start_soc_and_runs_its_minimum_time() -> None:

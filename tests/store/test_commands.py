@@ -23,12 +23,24 @@ from tests.store.conftest import T0
         ("set_threshold", None, {"key": "shed_soc_pct", "value": True}, "value.value"),
         ("generator", None, {"action": "explode"}, "start, stop or auto"),
         ("ack_alarm", None, {"alarm_id": 1, "x": 2}, "unknown value keys"),
+        ("planned_cut", None, {"action": "pause", "reason": "x"}, "start or end"),
+        ("planned_cut", None, {"action": "start"}, "value.reason"),
+        ("planned_cut", None, {"action": "start", "reason": "  "}, "say why"),
+        ("planned_cut", None, {"action": "end", "reason": 3}, "value.reason"),
+        ("planned_cut", None, {"action": "start", "reason": "x" * 201}, "longer than 200"),
+        ("planned_cut", None, {"action": "end", "by": "x"}, "unknown value keys"),
     ],
 )
 def test_validate_command_rejects(kind: str, target: str | None, value: dict[str, object],
                                   error: str) -> None:
     with pytest.raises(CommandError, match=error):
         commands.validate_command(kind, target, value)
+
+
+@pytest.mark.parametrize("value", [{"action": "start", "reason": "replace the inverter"},
+                                   {"action": "end"}, {"action": "end", "reason": "done"}])
+def test_a_planned_cut_needs_a_reason_to_start_only(value: dict[str, object]) -> None:
+    commands.validate_command("planned_cut", None, value)
 
 
 def test_a_rejected_command_writes_nothing(st: Store) -> None:

@@ -20,7 +20,7 @@ from store.writer import Store
 FIXTURE = Path(__file__).with_name("fixtures") / "v1_site.db"
 T0 = 1_780_000_000.0  # as in make_v1_db.py
 KEY = "ogk_0123456789ab_" + "s" * 43
-ALL = ["m001_initial", "m002_devices_energy"]
+ALL = ["m001_initial", "m002_devices_energy", "m003_reliability"]
 
 
 @pytest.fixture
@@ -71,10 +71,17 @@ def test_v1_database_migrates_and_keeps_its_rows(v1: Path) -> None:
     kinds = [e["kind"] for e in readers.read_events(conn)]
     assert kinds == ["controller_start", "alarm_cleared", "alarm_raised", "alarm_raised"]
     assert readers.read_events(conn)[0]["data"] == {"pid": 1}
-    assert st.open_interruptions() == {"pump"}
-    rel = readers.read_reliability(conn, timezone="Asia/Ho_Chi_Minh", customers=2,
-                                   now_ts=T0 + 700)
-    assert rel[0]["interruptions"] == 2 and rel[0]["saidi_minutes"] == pytest.approx(5.0)
+    # the old interruptions: one customer each, unplanned, as the release that wrote them
+    # counted them; the pump's is still open (10 min at T0 + 1300)
+    assert st.open_interruptions() == {"pump": False}
+    rows = conn.execute("SELECT load, customers, planned FROM interruptions ORDER BY id")
+    assert [tuple(r) for r in rows] == [("farmhouse", 1, 0), ("pump", 1, 0)]
+    rel = readers.read_reliability(conn, customers_served=2, timezone="Asia/Ho_Chi_Minh",
+                                   now_ts=T0 + 1300)
+    may = rel["months"][-1]
+    assert may["period"] == "2026-05" and may["interruptions"] == 2
+    assert may["saidi_minutes"] == pytest.approx((10 + 10) / 2)
+    assert may["saifi_count"] == pytest.approx(1.0) and may["curtailments"] == 0
     assert {a["action"] for a in readers.read_audit(conn)} == {"start", "command.generator"}
     assert readers.read_state(conn, "thresholds") == {"shed_soc_pct": 25.0}
     # commands, the API's audit and its key
@@ -92,6 +99,8 @@ def test_v1_database_migrates_and_keeps_its_rows(v1: Path) -> None:
     st.write_cycle(T0 + 300, [], {SITE_SOURCE: RollupDelta(
         energy=(EnergyStep("pv", 5.0, "counter"),))}, 60.0)
     assert readers.read_energy(conn, "1d", 0)[0]["wh"] == 5.0
+    st.start_curtailment(T0 + 400, "pump-2", "load_shedding")
+    assert st.open_curtailments() == {"pump-2"}
     st.close()
 
 

@@ -1,5 +1,5 @@
 """The controller's writer: telemetry, rollups by energy category, device health, alarms from
-the alarm table, interruptions, audit, state and command acknowledgements."""
+the alarm table, interruptions and curtailments, audit, state and command acknowledgements."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ def test_wal_and_tables(st: Store) -> None:
     assert st.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     names = {r[0] for r in st.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"samples", "latest", "rollups", "alarms", "events", "interruptions", "commands",
-            "audit", "state", "points", "api_keys", "api_audit", "devices", "energy"} <= names
+            "audit", "state", "points", "api_keys", "api_audit", "devices", "energy",
+            "curtailments"} <= names
 
 
 def test_write_cycle_samples_latest(st: Store) -> None:
@@ -189,23 +190,22 @@ def test_prune_keeps_recent_samples_and_rollups(st: Store) -> None:
     assert len(readers.read_rollups(st.conn, "1d", 0)) == 2
 
 
-def test_reliability_saidi_saifi(st: Store) -> None:
-    # Two loads; March: one 30 min and one 60 min interruption; April: one still open.
-    mar = datetime(2026, 3, 10, 12, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")).timestamp()
-    apr = datetime(2026, 4, 2, 12, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")).timestamp()
-    st.start_interruption(mar, "farmhouse", "shed")
-    st.start_interruption(mar + 10, "farmhouse", "shed")  # already open: ignored
-    st.end_interruption(mar + 1800, "farmhouse")
-    st.start_interruption(mar + 7200, "pump", "inverter_trip")
-    st.end_interruption(mar + 7200 + 3600, "pump")
-    st.start_interruption(apr, "pump", "shed")
-    assert st.open_interruptions() == {"pump"}
-    rel = readers.read_reliability(st.conn, timezone="Asia/Ho_Chi_Minh", now_ts=apr + 600)
-    assert [r["period"] for r in rel] == ["2026-03", "2026-04"]
-    assert rel[0]["saidi_minutes"] == pytest.approx(45.0)
-    assert rel[0]["saifi_count"] == pytest.approx(1.0)
-    assert rel[1]["saidi_minutes"] == pytest.approx(5.0)
-    year = readers.read_reliability(st.conn, by="year", timezone="Asia/Ho_Chi_Minh",
-                                    now_ts=apr + 600)
-    assert year == [{"period": "2026", "saidi_minutes": pytest.approx(50.0),
-                     "saifi_count": pytest.approx(1.5), "interruptions": 3}]
+def test_interruptions_and_curtailments_open_and_close(st: Store) -> None:
+    st.start_interruption(T0, "farmhouse", "load_shedding", customers=4)
+    st.start_interruption(T0 + 10, "farmhouse", "inverter_trip", customers=4)  # open: ignored
+    st.start_interruption(T0, "school", "planned", customers=0, planned=True)
+    st.start_curtailment(T0, "pump", "load_shedding")
+    st.start_curtailment(T0 + 5, "pump", "inverter_trip")  # open: ignored
+    assert st.open_interruptions() == {"farmhouse": False, "school": True}
+    assert st.open_curtailments() == {"pump"}
+    st.end_interruption(T0 + 60, "farmhouse")
+    st.end_curtailment(T0 + 90, "pump")
+    assert st.open_interruptions() == {"school": True} and st.open_curtailments() == set()
+    rows = [tuple(r) for r in st.conn.execute(
+        "SELECT load, cause, start_ts, end_ts, customers, planned FROM interruptions ORDER BY id")]
+    assert rows == [("farmhouse", "load_shedding", T0, T0 + 60, 4, 0),
+                    ("school", "planned", T0, None, 0, 1)]
+    cut = st.conn.execute("SELECT load, cause, start_ts, end_ts FROM curtailments").fetchall()
+    assert [tuple(r) for r in cut] == [("pump", "load_shedding", T0, T0 + 90)]
+    with pytest.raises(StoreError, match="customers -1"):
+        st.start_interruption(T0, "home", "load_shedding", customers=-1)
