@@ -39,13 +39,13 @@ def main() -> None:
     loads = build_loads(site, weather.index, inputs.profiles_kw)
     inp, cfg = dispatch_setup(site, weather, loads)
     design = site_design(site)
-    simulate_year(site, weather, loads, design)  # compile / warm the caches
+    simulate_year(site, weather, loads, 0, design)  # compile / warm the caches
     simulate(site, read_inputs(site, 2))
 
     one_kernel = best_of(lambda: dispatch(inp, cfg, design.kwp, design.kwh,
                                           inverter_kw=design.inverter_kw,
                                           generator_kw=design.generator_kw), 20)
-    one_year = best_of(lambda: simulate_year(site, weather, loads, design), 10)
+    one_year = best_of(lambda: simulate_year(site, weather, loads, 0, design), 10)
     twenty = best_of(lambda: simulate(site, read_inputs(site, 20)), 3)
     print(f"one site-year, dispatch kernel with time series: {one_kernel * 1e3:8.2f} ms")
     print(f"one site-year, PV + dispatch + reliability:      {one_year * 1e3:8.2f} ms"

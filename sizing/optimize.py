@@ -353,10 +353,9 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
         crit = np.where(out["critical_load_kwh"] > 0,
                         out["critical_unmet_kwh"] / out["critical_load_kwh"], 0.0)
     customers = site.customers_served
-    per_year = fractions[:, None]
-    every = indices_from([out[k] for k in ACC_KEYS], customers, per_year)  # type: ignore[arg-type]
-    forced = indices_from([out["forced_" + k] for k in ACC_KEYS], customers,
-                          per_year)  # type: ignore[arg-type]
+    per_year = fractions[:, None]  # each year's accumulators, brought to a year of 8760 h
+    every = indices_from([out[k] / per_year for k in ACC_KEYS], customers)
+    forced = indices_from([out["forced_" + k] / per_year for k in ACC_KEYS], customers)
     saidi = np.asarray(every.saidi_minutes) * np.ones((n_years, n))
     saifi = np.asarray(every.saifi_count) * np.ones((n_years, n))
     mean = {k: v.mean(axis=0) for k, v in out.items()}

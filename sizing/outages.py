@@ -49,12 +49,12 @@ def planned_cut_mask(index: pd.DatetimeIndex, cuts: list[Maintenance]) -> np.nda
     mask = np.zeros(len(index), dtype=np.bool_)
     if not cuts:
         return mask
-    day_of_year = index.dayofyear.to_numpy()
+    day_of_year = index.day_of_year.to_numpy()
     hour = (index.hour + index.minute / 60.0).to_numpy()
     year = int(index[0].year)
     for cut in cuts:
         start = pd.Timestamp(year=year, month=cut.month, day=cut.day)
-        start_h = (start.dayofyear - 1) * 24.0 + cut.start_h
+        start_h = (start.day_of_year - 1) * 24.0 + cut.start_h
         at_h = (day_of_year - 1) * 24.0 + hour
         mask |= (at_h >= start_h) & (at_h < start_h + cut.hours)
     return mask

@@ -336,12 +336,6 @@ def _sensitivity(data: ReportData, t: dict[str, str]) -> str:
     for growth, case in sens.get("load_growth", {}).items():
         rows.append((t["sens_load"].format(pct=growth),
                      yes if case["base_winner"]["feasible"] else no, design_text(case)))
-    p90 = sens.get("p90_weather")
-    if p90 is not None:
-        w = p90["base_winner"]
-        rows.append((t["sens_p90"].format(years=p90["years"]),
-                     yes if p90["base_winner_feasible"] else no,
-                     f"SAIDI {w['saidi_minutes']:.0f} min, {100 * w['unmet_fraction']:.2f} %"))
     if not rows:
         return ""
     body = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td>"
@@ -378,8 +372,10 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
          if d["kwh"] > 0 else none),
     ])
     rel_card = _card(t["reliability"], [
-        (t["saidi"], _num(f["saidi_minutes"])),
-        (t["saifi"], _num(f["saifi_count"], 1)),
+        (t["saidi"], f"{_num(f['saidi_minutes'])} · P90 {_num(f['saidi_p90_minutes'])}"),
+        (t["saifi"], f"{_num(f['saifi_count'], 1)} · P90 {_num(f['saifi_p90_count'], 1)}"),
+        (t["saidi_forced"], _num(f["saidi_forced_minutes"])),
+        (t["curtailment"], _num(f["load_curtailed_hours"])),
         (t["unmet"], f"{100 * f['unmet_fraction']:.2f} %"),
         (t["aerator_hours"], _num(f["aerator_hours_at_risk"])),
         (t["renewable"], f"{100 * f['renewable_fraction']:.0f} %"),
@@ -536,6 +532,9 @@ def report_data(site: Site, result: Result) -> ReportData:
                        for y in sim.years])
     figures = {
         "saidi_minutes": sim.p50["saidi_minutes"], "saifi_count": sim.p50["saifi_count"],
+        "saidi_p90_minutes": sim.p90["saidi_minutes"], "saifi_p90_count": sim.p90["saifi_count"],
+        "saidi_forced_minutes": sim.p50["saidi_forced_minutes"],
+        "load_curtailed_hours": sim.p50["load_curtailed_hours"],
         "unmet_fraction": sim.p50["unmet_load_fraction"],
         "critical_unmet_fraction": sim.p50["critical_unmet_fraction"],
         "aerator_hours_at_risk": float(at_risk),

@@ -51,10 +51,12 @@ Schema (migration ``m001_initial``: the first release)
     ``generator_start``, ``generator_stop``, ``load_switched``, ``strategy_failed``,
     ``controller_start``, ``controller_stop``, ``threshold_dropped`` (a saved threshold that no
     longer validates at start-up), ``records_dropped`` (what the controller's write queue,
-    :mod:`store.queue`, lost while the database could not be written; ``data`` counts by kind).
+    :mod:`store.queue`, lost while the database could not be written; ``data`` counts by kind),
+    ``planned_cut_started``, ``planned_cut_ended`` (``data``: the cut, and for its end
+    ``end_ts`` and ``why``: ended by whom, or by the controller after the longest cut).
 ``interruptions(id INTEGER PK, load TEXT, cause TEXT, start_ts REAL, end_ts REAL NULL)``
-    A supply interruption of one load (shed, inverter trip; an operator's off is *not* one).
-    SAIDI/SAIFI (:func:`store.readers.read_reliability`) count each load as one customer.
+    A supply interruption of one load (shed, inverter trip; an operator's off is *not* one);
+    at most one open (``end_ts`` NULL) per load. ``m003`` adds ``customers`` and ``planned``.
 ``commands(id INTEGER PK, created_ts REAL, kind TEXT, target TEXT NULL, value TEXT JSON,
     expires_ts REAL NULL, requested_by TEXT, status TEXT, result TEXT JSON NULL,
     acked_ts REAL NULL)``
@@ -65,7 +67,9 @@ Schema (migration ``m001_initial``: the first release)
     The controller's audit: what it did with each command. Append-only (triggers refuse UPDATE
     and DELETE).
 ``state(key TEXT PK, value TEXT JSON, updated_ts REAL)``
-    What must survive a restart: ``overrides``, ``generator``, ``thresholds``. And the
+    What must survive a restart: ``overrides``, ``generator``, ``thresholds``,
+    ``planned_cut`` (:data:`~store.contract.PLANNED_CUT_STATE`: ``{"start_ts", "reason",
+    "by"}`` of the planned cut in progress, or null). And the
     controller's ``heartbeat`` (``{"ts", "cycle_s", "pid"}``), written every cycle: the API
     says the controller is not running when it is older than two cycle periods (+ 1 s).
 ``api_keys(id TEXT PK, name TEXT, role TEXT, hash TEXT, created_ts REAL, created_by TEXT,
@@ -95,9 +99,37 @@ Schema (migration ``m002_devices_energy``)
     as in ``rollups``; ``seconds`` is the time the cycles covered. Primary key (period,
     start_ts, source, category, method).
 
+Schema (migration ``m003_reliability``)
+---------------------------------------
+``interruptions`` gains ``customers INTEGER ≥ 0`` (default 1) and ``planned INTEGER 0/1``
+(default 0)
+    ``customers`` are the load's customers when the interruption started (kept with the row,
+    so that history does not move when the site file changes; 0 for a load of a customer
+    counted elsewhere: the row stays, and weighs nothing). ``planned`` is 1 for an operator's
+    planned cut (``cause`` ``planned``). Rows of older releases read as one customer,
+    unplanned, as they were counted. Causes: ``battery_protection``, ``load_shedding``,
+    ``inverter_trip``, ``planned`` (older rows may say ``shed``).
+``curtailments(id INTEGER PK, load TEXT, cause TEXT, start_ts REAL, end_ts REAL NULL)``
+    A flexible load (``flexible = true`` in the site file: air conditioner, ice maker,
+    deferrable pump) held off by shedding, protection or an inverter trip: curtailed, not
+    interrupted; it never counts in SAIDI/SAIFI/MAIFI. At most one open per load.
+
+Reliability (:func:`store.readers.read_reliability`)
+    SAIDI, SAIFI and MAIFI per local month and year to date, planned and unplanned apart, each
+    :func:`ieee1366.interruption_indices` over the period's interruptions (weighted by their
+    stored ``customers``) and the ``customers_served`` the caller passes (the site's now). An
+    interruption or curtailment belongs whole to the local month it starts in (IEEE 1366; it
+    is never split); an open one counts up to now.
+
 Command kinds (``kind``: ``value``; ``target`` is the load name for ``override_load``)
     * ``override_load``: ``{"load": str, "on": bool, "expires_s": float}``
     * ``set_threshold``: ``{"key": str, "value": number}``, a settable ``[control]`` key
     * ``generator``: ``{"action": "start" | "stop" | "auto"}``
     * ``ack_alarm``: ``{"alarm_id": int}``
+    * ``planned_cut``: ``{"action": "start" | "end", "reason": str}`` (``reason`` required to
+      start, at most 200 characters): the operator declares that the supply is cut for
+      maintenance. The controller opens a planned interruption (``cause`` ``planned``) for
+      every load that is not flexible, closes them at ``end``, and ends a cut nobody ended
+      :data:`~store.contract.PLANNED_CUT_MAX_S` (72 h) after its start, at that time. Starting
+      while a cut is in progress, or ending when none is, is ``rejected``.
 """

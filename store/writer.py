@@ -213,12 +213,11 @@ class Store:
                            planned: bool = False) -> None:
         """Open an interruption of ``load``'s ``customers`` (no-op if one is open); the
         customers are kept with the row, so that history does not move when the site file
-        changes."""
-        if customers < 0:
-            raise StoreError(f"interruption of {load}: customers {customers} < 0")
-        with transaction(self.conn, durable=True) as c:
-            c.execute("INSERT OR IGNORE INTO interruptions (load, cause, start_ts, customers,"
-                      " planned) VALUES (?,?,?,?,?)", (load, cause, ts, customers, int(planned)))
+        changes. Negative ``customers`` are refused (a CHECK constraint)."""
+        with transaction(self.conn, durable=True, what=f"open an interruption of {load}") as c:
+            c.execute("INSERT INTO interruptions (load, cause, start_ts, customers, planned)"
+                      " VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
+                      (load, cause, ts, customers, int(planned)))
 
     def end_interruption(self, ts: float, load: str) -> None:
         """Close the open interruption of ``load``, if any."""

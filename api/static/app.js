@@ -450,7 +450,7 @@ function relCell(id, value, target, digits, parts) {
   td.appendChild(v);
   if (target > 0) {
     const bar = document.createElement("span");
-    bar.className = "bar";
+    bar.className = "relbar";
     const fill = document.createElement("span");
     fill.style.width = `${Math.min(ratio, 1) * 100}%`;
     bar.appendChild(fill);

@@ -164,7 +164,7 @@ def small_shrimp() -> Site:
 @pytest.fixture(scope="module", params=["home", "shrimp"])
 def searched(request: pytest.FixtureRequest) -> tuple[Site, Result]:
     site = small_home() if request.param == "home" else small_shrimp()
-    return site, optimize(site, read_inputs(site, p90_years=2))
+    return site, optimize(site, read_inputs(site, 1))
 
 
 def test_kernel_equals_engine_and_winner_equals_exhaustive(searched: tuple[Site, Result]
@@ -172,7 +172,7 @@ def test_kernel_equals_engine_and_winner_equals_exhaustive(searched: tuple[Site,
     """Every candidate simulated one by one with the sizing engine's orchestrator gives the
     kernel's figures, and the cheapest feasible of them is the optimiser's winner."""
     site, result = searched
-    weather = read_inputs(site).weather
+    weather = read_inputs(site, 1).weather
     engine = engine_site(site)
     loads = build_loads(engine, pd.DatetimeIndex(weather[0].index), {})
     d = result.grid.designs
@@ -182,7 +182,7 @@ def test_kernel_equals_engine_and_winner_equals_exhaustive(searched: tuple[Site,
     assert search is not None and site.battery is not None
     for i in range(len(d)):
         x = design_dict(d, i)
-        year = simulate_year(engine, weather[0], loads, Design(**x))
+        year = simulate_year(engine, weather[0], loads, 0, Design(**x))
         f = year.figures
         assert f["unmet_load_fraction"] == pytest.approx(result.perf.unmet_fraction[i], abs=1e-12)
         assert f["critical_unmet_fraction"] == pytest.approx(
@@ -196,8 +196,8 @@ def test_kernel_equals_engine_and_winner_equals_exhaustive(searched: tuple[Site,
         start = motor_start_check(apply_design(site, x), {})
         ok[i] = (f["unmet_load_fraction"] <= search.max_unmet_fraction
                  and f["critical_unmet_fraction"] <= search.max_critical_unmet_fraction
-                 and (search.max_saidi_minutes is None
-                      or f["saidi_minutes"] <= search.max_saidi_minutes)
+                 and f["saidi_minutes"] <= search.max_saidi_minutes
+                 and f["saifi_count"] <= search.max_saifi_count
                  and (start is None or start.start_kw <= start.surge_kw))
     assert ok.any() and not ok.all()  # the constraints bite: the test means something
     assert result.best == int(np.argmin(np.where(ok, npc, np.inf)))
@@ -210,10 +210,11 @@ def test_result_explains_itself(searched: tuple[Site, Result]) -> None:
     assert result.best is not None and result.explanation is not None
     data = result_json(result)
     best = data["best"]
-    # Design-years: every candidate, the load-growth case, the P90 years and the baseline.
+    # Design-years: every candidate, the load-growth case and the baseline, in one year.
     growth = data["sensitivity"]["load_growth"]["20"]["designs_simulated"]
-    assert 0 < growth < len(result.grid.designs)
-    assert data["evaluated"] == len(result.grid.designs) + growth + 2 + 1
+    assert 0 < growth <= len(result.grid.designs)
+    assert data["years"] == 1 and data["reliability_level"] == "p90"
+    assert data["evaluated"] == len(result.grid.designs) + growth + 1
     assert data["candidates"] == len(result.grid.designs)
     # The winner is on the Pareto front of NPC against unmet energy, unless a cheaper design
     # with less unmet energy exists (which must then be infeasible on another constraint).
@@ -231,7 +232,11 @@ def test_result_explains_itself(searched: tuple[Site, Result]) -> None:
         data["diesel_only"]["npc_vnd"] - best["npc_vnd"])
     sens = data["sensitivity"]
     assert set(sens["fuel_price"]) == {"0.75", "1.25"}
-    assert sens["p90_weather"]["years"] == 2
+    # the winner against the programme's targets, at P50 and P90 (one year: the same)
+    for name in ("saidi_minutes", "saifi_count"):
+        row = best["targets"][name]
+        assert row["p50"] == row["p90"] == pytest.approx(best[name])
+        assert row["meets_p90"] == (row["p90"] <= row["target"])
     json.dumps(data)  # plain JSON
 
 
@@ -283,7 +288,8 @@ def test_optimize_json_and_write_site(tmp_path: Path) -> None:
     data = json.loads(res.stdout)
     assert {"best", "pareto", "evaluated", "elapsed_s"} <= set(data)
     growth = data["sensitivity"]["load_growth"]["20"]["designs_simulated"]
-    assert data["evaluated"] == 5 * 5 * 3 + growth + 10 + 1
+    assert data["years"] == 10  # [reliability] years by default
+    assert data["evaluated"] == (5 * 5 * 3 + growth + 1) * 10
     assert data["candidates"] == 5 * 5 * 3
     best = data["best"]["design"]
     # The written file holds the chosen sizes, validates, and keeps every comment of the
@@ -323,7 +329,9 @@ def test_optimize_infeasible_reports_why(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["best"] is None
-    assert "no design in the search meets the constraints" in data["warnings"][0]
+    message = next(w for w in data["warnings"] if "no design in the search" in w)
+    # it says which constraint no design meets, and the best any design reaches
+    assert "max_unmet_fraction: 0 of 30 designs meet 0 at P90" in message
 
 
 def test_write_site_moves_relative_files(tmp_path: Path) -> None:
@@ -351,12 +359,12 @@ def test_write_site_moves_relative_files(tmp_path: Path) -> None:
 def test_progress_reaches_its_total() -> None:
     calls: list[tuple[int, int]] = []
     site = small_home()
-    result = optimize(site, read_inputs(site, p90_years=2),
+    result = optimize(site, read_inputs(site, 2),
                       progress=lambda done, total: calls.append((done, total)))
     done = [c[0] for c in calls]
     assert done == sorted(done) and calls[-1][0] == calls[-1][1]
-    assert calls[0][1] == len(result.grid.designs)  # the search first, then the what-ifs
-    assert calls[-1][1] == result.evaluated - 2 - 1  # all but the P90 years and the baseline
+    assert calls[0][1] == 2 * len(result.grid.designs)  # the search first, then the what-ifs
+    assert calls[-1][1] == result.evaluated - 2  # all but the baseline's two years
 
 
 def test_a_motor_that_cannot_start_rules_a_design_out(searched: tuple[Site, Result]) -> None:

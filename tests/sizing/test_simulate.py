@@ -126,7 +126,10 @@ def test_weather_file_gives_one_year_and_says_so() -> None:
     site = tmy3_site().model_copy(update={
         "inverter": Inverter(kw=3.0), "battery": Battery(kwh=10.0),
         "loads": [AeratorLoad(name="aerator", kind="aerator", kw_per_unit=0.5, units=2)]})
-    result = simulate(site, read_inputs(site, 3))
-    assert len(result.years) == 1
+    inputs = read_inputs(site, 3)
+    # the file's one year, simulated three times, each with its own outages
+    assert len(inputs.weather) == 3 and all(w is inputs.weather[0] for w in inputs.weather)
+    result = simulate(site, inputs)
+    assert len(result.years) == 3
     assert any("one year" in w for w in result.warnings)
     assert result.to_json()["critical_unmet_fraction"] > 0

@@ -23,7 +23,8 @@ def test_json_is_pure_and_complete(example: Path) -> None:
                 "critical_unmet_fraction", "loss_of_load_hours", "curtailed_kwh",
                 "battery_throughput_kwh", "battery_equivalent_cycles", "generator_hours",
                 "generator_fuel_l", "renewable_fraction", "saidi_minutes", "saifi_count",
-                "p90", "unmet_by_load_kwh", "losses_pct_of_pv", "battery_life_years"):
+                "p90", "unmet_by_load_kwh", "losses_pct", "battery_life_years", "maifi_count",
+                "saidi_planned_minutes", "load_curtailed_kwh", "customers_served"):
         assert key in data
     assert 0.0 <= data["unmet_load_fraction"] <= 1.0
 
