@@ -65,8 +65,10 @@ def _design_changes(site: Site, design: dict[str, float]) -> dict[str, dict[str,
 
 def _print_result(data: dict[str, Any]) -> None:
     best = data["best"]
-    out.print(f"[bold]{data['candidates']:,}[/] candidates, {data['feasible']:,} feasible; "
-              f"{data['evaluated']:,} design-years in {data['elapsed_s']:.2f} s")
+    out.print(f"[bold]{data['candidates']:,}[/] candidates, {data['feasible']:,} feasible at "
+              f"{data['reliability_level'].upper()} over {data['years']} simulated years "
+              f"(weather and equipment failures); {data['evaluated']:,} design-years in "
+              f"{data['elapsed_s']:.2f} s")
     if best is None:
         for w in data["warnings"]:
             out.print(f"[yellow]warning:[/] {w}")
@@ -82,7 +84,15 @@ def _print_result(data: dict[str, Any]) -> None:
     table.add_row("LCOE", f"{best['lcoe_vnd_per_kwh']:,.0f} VND/kWh")
     table.add_row("unmet", f"{100 * best['unmet_fraction']:.2f} %")
     table.add_row("critical unmet", f"{100 * best['critical_unmet_fraction']:.3f} %")
-    table.add_row("SAIDI", f"{best['saidi_minutes']:.0f} min/year")
+    labels = {"saidi_minutes": ("SAIDI", "min/year"), "saifi_count": ("SAIFI", "/year")}
+    for key, row in best["targets"].items():
+        label, unit = labels[key]
+        marks = {lv: "" if row[f"meets_{lv}"] else " [red](misses)[/]" for lv in ("p50", "p90")}
+        table.add_row(f"{label} P50 / P90", f"{row['p50']:,.1f}{marks['p50']} / "
+                      f"{row['p90']:,.1f}{marks['p90']} {unit} (target {row['target']:g})")
+    table.add_row("of SAIDI, equipment failures",
+                  f"{best['saidi_forced_minutes']:,.0f} min/year at "
+                  f"{data['reliability_level'].upper()}")
     dsl = data["diesel_only"]
     table.add_row("diesel only", f"{dsl['npc_vnd'] / 1e6:,.1f} M VND "
                   f"({dsl['lcoe_vnd_per_kwh']:,.0f} VND/kWh)")
@@ -93,6 +103,8 @@ def _print_result(data: dict[str, Any]) -> None:
     def fmt(value: float) -> str:
         if name == "max_saidi_minutes":
             return f"{value:,.0f} min"
+        if name == "max_saifi_count":
+            return f"{value:,.1f} /year"
         if name == "motor_start_surge":
             return f"{100 * value:.0f} %"
         return f"{100 * value:.3f} %"

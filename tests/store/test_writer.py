@@ -207,6 +207,6 @@ def test_interruptions_and_curtailments_open_and_close(st: Store) -> None:
                     ("school", "planned", T0, None, 0, 1)]
     cut = st.conn.execute("SELECT load, cause, start_ts, end_ts FROM curtailments").fetchall()
     assert [tuple(r) for r in cut] == [("pump", "load_shedding", T0, T0 + 90)]
-    with pytest.raises(StoreError, match="open an interruption of home.*CHECK") as e:
+    with pytest.raises(StoreError, match=r"open an interruption of home.*CHECK") as e:
         st.start_interruption(T0, "home", "load_shedding", customers=-1)
     assert isinstance(e.value.__cause__, sqlite3.IntegrityError)  # the queue drops it
