@@ -76,7 +76,7 @@ def new_accumulator() -> list[float]:
     return [0.0] * ACC_SIZE
 
 
-def add_interruption(acc: MutableSequence[float], minutes: float, customers: float,
+def add_interruption(acc: MutableSequence[float] | Any, minutes: float, customers: float,
                      planned: bool, at: int = 0) -> None:
     """Add one interruption of ``customers`` lasting ``minutes`` [min] to the accumulator held
     in ``acc[at:at + ACC_SIZE]``.
@@ -134,9 +134,13 @@ class Indices:
                 "saifi_unplanned_count": self.saifi_unplanned_count}
 
 
-def indices_from(acc: Sequence[float], customers_served: float, years: float = 1.0) -> Indices:
+def indices_from(acc: Sequence[float] | Sequence[Any], customers_served: float,
+                 years: float = 1.0) -> Indices:
     """The published figures of an accumulator over ``customers_served`` customers and
-    ``years`` years (1 for a month or a single year: the figures of that period)."""
+    ``years`` years (1 for a month or a single year: the figures of that period).
+
+    The slots may also be numpy arrays (one value per design and year, as the optimiser keeps
+    them): the arithmetic is elementwise and the figures come back as arrays."""
     if customers_served <= 0.0 or years <= 0.0:
         return Indices(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     per = 1.0 / (customers_served * years)

@@ -37,6 +37,7 @@ from sizing.economics import (
 )
 from sizing.errors import SizingError
 from sizing.inputs import SiteInputs
+from sizing.pv import pv_kw_per_kwp
 from sizing.reliability import battery_life_years, motor_start_check
 
 DIMENSIONS = ("kwp", "kwh", "inverter_kw", "generator_kw")
@@ -402,7 +403,7 @@ def year_inputs(site: Site, weather: list[pd.DataFrame],
     out = []
     for k, (w, year_loads) in enumerate(zip(weather, loads, strict=True)):
         if id(w) not in pv:
-            pv[id(w)] = simulate.pv_kw_per_kwp(engine, w)
+            pv[id(w)] = pv_kw_per_kwp(engine, w)
         out.append(simulate.dispatch_setup(engine, w, year_loads, k, pv[id(w)]))
     return out
 
