@@ -28,7 +28,7 @@ Rules per step (the same ``[control]`` thresholds as the on-site controller):
 
 7. **Interruptions** (IEEE 1366, :mod:`ieee1366`): each load that is not flexible is
    interrupted in every step in which its demand exceeds what it is served (a pump: when its
-   window closes owing energy); contiguous steps make one interruption of its ``customers``,
+   window closes owing energy) and in every step of a planned cut; contiguous steps make one interruption of its ``customers``,
    added with :func:`ieee1366.add_interruption` (the very function the store uses) as it ends.
    A flexible load's shortfall is curtailment, booked apart. Interruptions that start during a
    planned cut are planned; those that start while a component is failed are also added to the
@@ -474,8 +474,9 @@ def _book_loads(  # noqa: PLR0917
         run_forced: np.ndarray, cut: bool, forced: bool, load_slots: tuple[int, ...],
         pump_slots: tuple[int, ...]) -> _Booked:
     """Each load's shortfall this step: unmet (and an interrupted step) unless the load is
-    flexible, curtailed if it is. An interruption that ends is added to the accumulators
-    (:func:`_end_interruption`); ``runs`` [steps] holds each load's ongoing one."""
+    flexible, curtailed if it is. During a planned cut every load that is not flexible is
+    interrupted, drawing or not (its supply is off). An interruption that ends is added to the
+    accumulators (:func:`_end_interruption`); ``runs`` [steps] holds each load's ongoing one."""
     n_loads = len(load_slots)
     demand_kwh = 0.0
     crit_demand_kwh = 0.0
@@ -492,21 +493,25 @@ def _book_loads(  # noqa: PLR0917
         if critical[k]:
             crit_demand_kwh += d * dt
         u = d - served[k]
-        if u * dt <= EPS_KWH:
+        short = u * dt > EPS_KWH
+        if short:
+            unmet_acc[k] += u * dt
+        if flexible[k]:
+            if short:
+                curtailed_kw += u
+                summary[_S_LOAD_CURTAILED_HOURS] += dt
+            continue
+        if not (short or cut):
             if runs[k] > 0:
                 _end_interruption(summary, runs, run_planned, run_forced, customers, k, dt)
             continue
-        unmet_acc[k] += u * dt
-        if flexible[k]:
-            curtailed_kw += u
-            summary[_S_LOAD_CURTAILED_HOURS] += dt
-            continue
-        unmet_kw += u
         interrupted = True
-        if k < n_loads:
-            cont_unmet = True
-        if critical[k]:
-            crit_unmet_kw += u
+        if short:
+            unmet_kw += u
+            if k < n_loads:
+                cont_unmet = True
+            if critical[k]:
+                crit_unmet_kw += u
         if runs[k] == 0:
             run_planned[k] = cut
             run_forced[k] = forced

@@ -253,6 +253,8 @@ class YearResult:
     unmet_by_load_kwh: dict[str, float]
     run: DispatchResult
     index: pd.DatetimeIndex
+    planned_cut: np.ndarray
+    """[T] bool: the steps of a planned cut."""
 
 
 def year_figures(site: Site, run: DispatchResult, years_fraction: float = 1.0) -> dict[str, float]:
@@ -318,7 +320,7 @@ def simulate_year(site: Site, weather: pd.DataFrame, loads: LoadSet, year: int =
     index = pd.DatetimeIndex(weather.index)
     fraction = len(index) * cfg.dt_h / 8760.0
     unmet = dict(zip(loads.names, run.unmet_by_load_kwh.tolist(), strict=True))
-    return YearResult(year_figures(site, run, fraction), unmet, run, index)
+    return YearResult(year_figures(site, run, fraction), unmet, run, index, inp.planned_cut)
 
 
 def _running_kw(loads: LoadSet, year: YearResult) -> np.ndarray:
@@ -384,7 +386,7 @@ class Simulation:
 def series_frame(sim: Simulation) -> pd.DataFrame:
     """The step series the figures come from, every simulated year one after the other:
     ``year``, local ``time`` (start of step), ``pv_kw``, ``generator_kw``, ``battery_kw``
-    (positive charging), ``soc_pct``, then for each load ``<name>_demand_kw`` and
+    (positive charging), ``soc_pct``, ``planned_cut`` (0/1), then for each load ``<name>_demand_kw`` and
     ``<name>_served_kw`` (a pump's demand is what it ran, plus in the step its window closes
     what it still owed) [kW]."""
     frames = []
@@ -398,6 +400,7 @@ def series_frame(sim: Simulation) -> pd.DataFrame:
             "generator_kw": run.series["generator_kw"],
             "battery_kw": run.series["battery_kw"],
             "soc_pct": 100.0 * run.series["soc_kwh"] / kwh if kwh > 0 else 0.0,
+            "planned_cut": y.planned_cut.astype(int),
         }
         for i, name in enumerate(y.unmet_by_load_kwh):
             cols[f"{name}_demand_kw"] = run.demand_by_load_kw[i]

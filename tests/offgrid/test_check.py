@@ -90,7 +90,7 @@ BROKEN = [
     ("same-unit-id", SHRIMP, "unit_id = 2", "unit_id = 1", "devices[1].unit_id"),
     ("duplicate-device-name", SHRIMP, 'name = "mppt-2"', 'name = "mppt-1"', "devices[1].name"),
     ("bad-load-kind", HOME, 'kind = "pump"', 'kind = "heater"', "loads[1]"),
-    ("negative-kwh", HOME, "kwh = 5.0", "kwh = -5.0", "battery.kwh"),
+    ("negative-kwh", HOME, "kwh = 6.0", "kwh = -5.0", "battery.kwh"),
     ("reconnect-below-shed", HOME, "reconnect_soc_pct = 40", "reconnect_soc_pct = 20",
      "control.reconnect_soc_pct"),
     ("bad-chemistry", HOME, 'chemistry = "lfp"', 'chemistry = "nimh"', "battery.chemistry"),
@@ -128,7 +128,7 @@ def test_broken_variant_exits_2_naming_key(tmp_path: Path, src: Path, old: str, 
 
 def test_every_error_is_reported_at_once(tmp_path: Path) -> None:
     text = _mutate(HOME, "latitude = 8.68", "latitude = 123")
-    text = text.replace("kwh = 5.0", 'kwh = "big"').replace("tilt_deg = 10", "tilt = 10")
+    text = text.replace("kwh = 6.0", 'kwh = "big"').replace("tilt_deg = 10", "tilt = 10")
     bad = tmp_path / "bad.toml"
     bad.write_text(text)
     code, _, err = run_check(bad)
@@ -140,11 +140,11 @@ def test_every_error_is_reported_at_once(tmp_path: Path) -> None:
 
 def test_toml_syntax_error_gives_line_and_column(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text(_mutate(HOME, "kwp = 1.2", "kwp = = 1.2"))
+    bad.write_text(_mutate(HOME, "kwp = 3.0", "kwp = = 3.0"))
     code, _, err = run_check(bad)
     assert code == 2
     line_no = next(i for i, line in enumerate(bad.read_text().splitlines(), 1)
-                   if "kwp = = 1.2" in line)
+                   if "kwp = = 3.0" in line)
     assert f"line {line_no}, column" in err
 
 

@@ -160,8 +160,11 @@ def test_zero_load_gives_zero_unmet(case: tuple) -> None:
                         pump_daily_kwh=np.zeros_like(inp.pump_daily_kwh))
     run = dispatch(idle, cfg, kwp, kwh, inverter_kw=inv, generator_kw=gen)
     assert run.summary["unmet_kwh"] == 0.0
-    assert run.summary["sustained_interruptions"] == 0.0
+    # nothing is short; only a planned cut interrupts (the supply is off, drawing or not)
     assert run.summary["customer_minutes_unplanned"] == 0.0
+    assert run.summary["customers_interrupted_unplanned"] == 0.0
+    if not inp.planned_cut.any():
+        assert run.summary["sustained_interruptions"] == 0.0
 
 
 def test_many_matches_single() -> None:

@@ -13,13 +13,15 @@ from tests.sizing.test_dispatch import SETTINGS, _config, _flat, cases
 
 
 def hand_saidi_saifi(demand: np.ndarray, served: np.ndarray, dt_h: float,
-                     customers: np.ndarray, counted: np.ndarray) -> tuple[float, float]:
+                     customers: np.ndarray, counted: np.ndarray,
+                     cut: np.ndarray) -> tuple[float, float]:
     """SAIDI [min] and SAIFI from per-load demand and served series: contiguous steps with
-    demand above served are one interruption of that load's customers; < 5 min is momentary."""
+    demand above served, or in a planned cut, are one interruption of that load's customers;
+    < 5 min is momentary."""
     total = customers[counted].sum()
     minutes = interrupted = 0.0
     for k in np.nonzero(counted)[0]:
-        short = (demand[k] - served[k]) * dt_h > 1e-9
+        short = ((demand[k] - served[k]) * dt_h > 1e-9) | cut
         run = 0
         for flag in [*short.tolist(), False]:
             if flag:
@@ -40,7 +42,7 @@ def test_kernel_saidi_saifi_equal_a_hand_count_of_its_series(case: tuple) -> Non
     customers = np.concatenate([inp.load_customers, inp.pump_customers])
     counted = ~np.concatenate([inp.load_flexible, inp.pump_flexible])
     saidi, saifi = hand_saidi_saifi(run.demand_by_load_kw, run.served_by_load_kw, cfg.dt_h,
-                                    customers, counted)
+                                    customers, counted, inp.planned_cut)
     got = indices_from([run.summary[k] for k in ACC_KEYS], customers[counted].sum())
     assert got.saidi_minutes == pytest.approx(saidi, abs=1e-6)
     assert got.saifi_count == pytest.approx(saifi, abs=1e-9)
