@@ -37,7 +37,7 @@ def main() -> None:
     inputs = read_inputs(site, 1)
     weather = inputs.weather[0]
     loads = build_loads(site, weather.index, inputs.profiles_kw)
-    inp, cfg = dispatch_setup(site, weather, loads)
+    inp, cfg = dispatch_setup(site, weather, loads, 0)
     design = site_design(site)
     simulate_year(site, weather, loads, 0, design)  # compile / warm the caches
     simulate(site, read_inputs(site, 2))
