@@ -28,9 +28,10 @@ Rules per step (the same ``[control]`` thresholds as the on-site controller):
 
 7. **Interruptions** (IEEE 1366, :mod:`ieee1366`): each load that is not flexible is
    interrupted in every step in which its demand exceeds what it is served (a pump: when its
-   window closes owing energy) and in every step of a planned cut; contiguous steps make one interruption of its ``customers``,
-   added with :func:`ieee1366.add_interruption` (the very function the store uses) as it ends.
-   A flexible load's shortfall is curtailment, booked apart. Interruptions that start during a
+   window closes owing energy) and in every step of a planned cut; contiguous steps make one
+   interruption of its ``customers``, added with :func:`ieee1366.add_interruption` (the very
+   function the store uses) as it ends. A flexible load's shortfall is curtailment, booked
+   apart. Interruptions that start during a
    planned cut are planned; those that start while a component is failed are also added to the
    forced-outage accumulator.
 8. **Outages**: the inputs say, step by step, whether the inverter, the battery and the PV

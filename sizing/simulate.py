@@ -386,9 +386,9 @@ class Simulation:
 def series_frame(sim: Simulation) -> pd.DataFrame:
     """The step series the figures come from, every simulated year one after the other:
     ``year``, local ``time`` (start of step), ``pv_kw``, ``generator_kw``, ``battery_kw``
-    (positive charging), ``soc_pct``, ``planned_cut`` (0/1), then for each load ``<name>_demand_kw`` and
-    ``<name>_served_kw`` (a pump's demand is what it ran, plus in the step its window closes
-    what it still owed) [kW]."""
+    (positive charging), ``soc_pct``, ``planned_cut`` (0/1), then for each load
+    ``<name>_demand_kw`` and ``<name>_served_kw`` (a pump's demand is what it ran, plus in the
+    step its window closes what it still owed) [kW]."""
     frames = []
     kwh = sim.design.kwh
     for k, y in enumerate(sim.years):
