@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import pvlib
 from scipy.signal import lfilter
+from scipy.special import ndtri
 
 from sitefile import Site
 from sizing.errors import WeatherError
@@ -263,6 +264,7 @@ MIN_MONTHLY_GHI_KWH_M2_DAY = 0.1
 # apart from the year's daily and hourly stream ``default_rng([seed, k])`` (not 0: numpy's
 # SeedSequence reads ``[seed, k, 0]`` as ``[seed, k]``).
 GHI_STREAM = 1
+YEAR_STRATA_STREAM = (2**32 - 1, 2)  # the year factors' strata: default_rng([seed, *this])
 # At most this many rescalings of a month towards its mean under the clear-sky bound (most
 # months stop within 0.1 % after a few; a drawn month near the cap needs a few dozen).
 RESCALE_ITERATIONS = 50
@@ -298,8 +300,24 @@ def year_factor_cv(annual_cv: float, month_cv: float, weights: np.ndarray) -> fl
 def mean_one_lognormal(cv: float, size: int, rng: np.random.Generator) -> np.ndarray:
     """``size`` lognormal factors of mean 1 and coefficient of variation ``cv`` [-] (all
     exactly 1 when ``cv`` is 0)."""
+    return lognormal_at(cv, rng.standard_normal(size))
+
+
+def lognormal_at(cv: float, z: np.ndarray | float) -> np.ndarray:
+    """The mean-1 lognormal factor of coefficient of variation ``cv`` [-] at standard normal
+    score ``z``."""
     var_log = np.log1p(cv**2)
-    return np.exp(np.sqrt(var_log) * rng.standard_normal(size) - 0.5 * var_log)
+    return np.asarray(np.exp(np.sqrt(var_log) * np.asarray(z, dtype=float) - 0.5 * var_log))
+
+
+def year_quantiles(years: int, seed: int) -> np.ndarray:
+    """Where each of ``years`` years lies in the distribution of year factors [0–1]: one in
+    each of ``years`` equal strata, in a seeded random order, jittered within its stratum
+    (Latin hypercube sampling, McKay, Beckman & Conover 1979). So that 10 or 20 synthetic
+    years span the year-to-year spread as many more random ones would: their P90 is the
+    distribution's, not a lucky or unlucky draw's."""
+    rng = np.random.default_rng([seed, *YEAR_STRATA_STREAM])
+    return (rng.permutation(years) + rng.random(years)) / years
 
 
 def monthly_ghi_bounds_kwh_m2_day(monthly_ghi_kwh_m2_day: np.ndarray,
@@ -315,8 +333,8 @@ def monthly_ghi_bounds_kwh_m2_day(monthly_ghi_kwh_m2_day: np.ndarray,
 
 def draw_monthly_ghi_kwh_m2_day(monthly_ghi_kwh_m2_day: np.ndarray,
                                 clear_sky_kwh_m2_day: np.ndarray, interannual_ghi_cv_pct: float,
-                                monthly_ghi_cv_pct: float,
-                                rng: np.random.Generator) -> np.ndarray:
+                                monthly_ghi_cv_pct: float, rng: np.random.Generator, *,
+                                year_quantile: float | None = None) -> np.ndarray:
     """One year's 12 monthly mean GHI [kWh m-2 day-1] drawn around the given ones.
 
     Given mean × a year factor common to the 12 months × a factor per month, both mean-1
@@ -325,12 +343,15 @@ def draw_monthly_ghi_kwh_m2_day(monthly_ghi_kwh_m2_day: np.ndarray,
     ``interannual_ghi_cv_pct`` [%]. Each draw is then held within
     :func:`monthly_ghi_bounds_kwh_m2_day` of ``clear_sky_kwh_m2_day`` [kWh m-2 day-1]; the
     years are unbiased but for months whose given mean lies near that cap. With both spreads
-    0 the given means come back unchanged. Raises ValueError as :func:`year_factor_cv`.
+    0 the given means come back unchanged. ``year_quantile`` [0–1] places the year factor at
+    that quantile instead of drawing it (:func:`year_quantiles`). Raises ValueError as
+    :func:`year_factor_cv`.
     """
     given = np.asarray(monthly_ghi_kwh_m2_day, dtype=float)
     month_cv = monthly_ghi_cv_pct / 100.0
     year_cv = year_factor_cv(interannual_ghi_cv_pct / 100.0, month_cv, month_weights(given))
-    year = mean_one_lognormal(year_cv, 1, rng)[0]
+    year = (mean_one_lognormal(year_cv, 1, rng)[0] if year_quantile is None
+            else float(lognormal_at(year_cv, float(ndtri(year_quantile)))))
     months = mean_one_lognormal(month_cv, 12, rng)
     lo, hi = monthly_ghi_bounds_kwh_m2_day(given, clear_sky_kwh_m2_day)
     return np.clip(given * year * months, lo, hi)
@@ -339,16 +360,18 @@ def draw_monthly_ghi_kwh_m2_day(monthly_ghi_kwh_m2_day: np.ndarray,
 def monthly_ghi_years_kwh_m2_day(site: Site, years: int, seed: int,
                                  geometry: pd.DataFrame | None = None) -> np.ndarray:
     """The drawn monthly mean GHI of weather years ``0 … years-1`` [kWh m-2 day-1], shape
-    ``(years, 12)``: year ``k`` from ``default_rng([seed, k, GHI_STREAM])``, so the first years
-    of a longer run are the same. ``geometry`` (from :func:`_site_geometry`) is computed when
-    not given."""
+    ``(years, 12)``: the year factors stratified over the years (:func:`year_quantiles`), the
+    month factors of year ``k`` from ``default_rng([seed, k, GHI_STREAM])``. ``geometry`` (from
+    :func:`_site_geometry`) is computed when not given."""
     w = site.weather
     assert w is not None and w.monthly_ghi_kwh_m2_day is not None
     given = np.asarray(w.monthly_ghi_kwh_m2_day, dtype=float)
     clear = clear_sky_monthly_kwh_m2_day(_site_geometry(site) if geometry is None else geometry)
+    where = year_quantiles(years, seed)
     return np.array([
         draw_monthly_ghi_kwh_m2_day(given, clear, w.interannual_ghi_cv_pct, w.monthly_ghi_cv_pct,
-                                    np.random.default_rng([seed, k, GHI_STREAM]))
+                                    np.random.default_rng([seed, k, GHI_STREAM]),
+                                    year_quantile=where[k])
         for k in range(years)
     ]).reshape(years, 12)
 
