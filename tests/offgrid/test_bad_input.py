@@ -138,7 +138,7 @@ def profile(cell: str, line: int = 5) -> str:
 
 
 CASES: dict[str, Case] = {
-    "inf": Case(home(("kwp = 3.0", "kwp = inf")), (CHECK, SIMULATE), "pv.kwp",
+    "inf": Case(home(("kwp = 2.4", "kwp = inf")), (CHECK, SIMULATE), "pv.kwp",
                 ("finite number",)),
     "nan-in-list": Case(home(("25.5, 26.0, 27.0, 28.5", "25.5, 26.0, 27.0, nan")), (CHECK,),
                         "weather.monthly_temp_c[3]", ("finite number",)),

@@ -140,11 +140,11 @@ def test_every_error_is_reported_at_once(tmp_path: Path) -> None:
 
 def test_toml_syntax_error_gives_line_and_column(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text(_mutate(HOME, "kwp = 3.0", "kwp = = 3.0"))
+    bad.write_text(_mutate(HOME, "kwp = 2.4", "kwp = = 2.4"))
     code, _, err = run_check(bad)
     assert code == 2
     line_no = next(i for i, line in enumerate(bad.read_text().splitlines(), 1)
-                   if "kwp = = 3.0" in line)
+                   if "kwp = = 2.4" in line)
     assert f"line {line_no}, column" in err
 
 

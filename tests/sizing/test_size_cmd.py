@@ -44,7 +44,7 @@ def test_years_in_json() -> None:
 
 def test_bad_site_file_exits_2_without_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text(HOME.read_text().replace("kwp = 3.0", "kwp = -1"))
+    bad.write_text(HOME.read_text().replace("kwp = 2.4", "kwp = -1"))
     result = runner.invoke(app, ["size", "simulate", str(bad)])
     assert result.exit_code == 2
     assert "pv.kwp" in result.stderr
