@@ -114,3 +114,19 @@ def daily_energy(conn: sqlite3.Connection, from_ts: float, to_ts: float,
                  aerator_h=r["aerator_h"], do_min_mg_l=r["do_min_mg_l"],
                  hours=max(d["hours"], r["seconds"] / 3600.0))
     return [days[k] for k in sorted(days)]
+
+
+def daily_load_energy(conn: sqlite3.Connection, meters: dict[str, str], from_ts: float,
+                      to_ts: float, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """One row per local day: each metered load's energy [kWh] and how it was measured.
+    ``meters`` maps a meter device to the load it measures."""
+    days: dict[float, dict[str, Any]] = {}
+    for e in readers.read_load_energy(conn, meters, "1d", from_ts, to_ts):
+        d = days.setdefault(e["start_ts"], {"date": local_date(e["start_ts"] + 3600.0, tz),
+                                            "start_ts": e["start_ts"], "loads": {},
+                                            "methods": {}})
+        d["loads"][e["load"]] = d["loads"].get(e["load"], 0.0) + e["wh"] / 1000.0
+        methods = d["methods"].setdefault(e["load"], [])
+        if e["method"] not in methods:
+            methods.append(e["method"])
+    return [days[k] for k in sorted(days)]

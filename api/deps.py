@@ -2,6 +2,10 @@
 
 A key comes as ``X-API-Key: KEY`` or ``Authorization: Bearer KEY``. No key or a bad key is
 401, a key whose role is too low is 403, a key over its rate is 429.
+
+A customer key passes only the dependencies that name the customer role (:data:`AnyKey`,
+:data:`ViewerOrCustomer`, :data:`OperatorOrCustomer`); the routes that take them apply the
+key's scope (:attr:`api.keys.KeyInfo.loads`) themselves.
 """
 
 from __future__ import annotations
@@ -74,18 +78,25 @@ async def authenticate(
     return info
 
 
-def require(role: Role) -> Callable[[KeyInfo], Awaitable[KeyInfo]]:
-    """A dependency that admits keys of ``role`` or above."""
+def require(*roles: Role) -> Callable[[KeyInfo], Awaitable[KeyInfo]]:
+    """A dependency that admits keys of any of ``roles`` or above (a customer key only where
+    ``roles`` names the customer role: it is below no staff role and above none)."""
 
     async def check(key: Annotated[KeyInfo, Depends(authenticate)]) -> KeyInfo:
-        if not key.role.allows(role):
-            raise Forbidden(f"this needs the {role.value} role; the key is a {key.role.value}")
+        if not any(key.role.allows(role) for role in roles):
+            needed = " or ".join(r.value for r in roles)
+            raise Forbidden(f"this needs the {needed} role; the key is a {key.role.value}")
         return key
 
-    check.__name__ = f"require_{role.value}"
+    check.__name__ = "require_" + "_or_".join(r.value for r in roles)
     return check
 
 
 Viewer = Annotated[KeyInfo, Depends(require(Role.viewer))]
 Operator = Annotated[KeyInfo, Depends(require(Role.operator))]
 Admin = Annotated[KeyInfo, Depends(require(Role.admin))]
+AnyKey = Annotated[KeyInfo, Depends(require(Role.viewer, Role.customer))]
+"""Every valid key, a customer's included (the route scopes what it shows)."""
+ViewerOrCustomer = AnyKey
+OperatorOrCustomer = Annotated[KeyInfo, Depends(require(Role.operator, Role.customer))]
+"""An operator or admin, or a customer (for its own flexible loads only: the route checks)."""

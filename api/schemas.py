@@ -40,6 +40,8 @@ Name = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[\w .\-]+$")
 class KeyCreate(In):
     role: Role
     name: Name = "api"
+    loads: list[Name] = Field(default_factory=list, max_length=32, description=(
+        "a customer key's loads (required for one, refused for a staff key)"))
 
 
 class KeyPublic(Out):
@@ -49,13 +51,16 @@ class KeyPublic(Out):
     created: datetime
     revoked: datetime | None
     last_used: datetime | None
+    loads: list[str] = Field(default_factory=list,
+                             description="a customer key's loads; empty for staff (every load)")
 
     @classmethod
     def of(cls, k: KeyInfo) -> KeyPublic:
         created = iso(k.created_ts)
         assert created is not None
         return cls(id=k.id, name=k.name, role=k.role, created=created,
-                   revoked=iso(k.revoked_ts), last_used=iso(k.last_used_ts))
+                   revoked=iso(k.revoked_ts), last_used=iso(k.last_used_ts),
+                   loads=list(k.loads))
 
 
 class KeyCreated(KeyPublic):
@@ -178,6 +183,25 @@ class DailyEnergyPublic(Out):
         description="detail: each device's energy by category [kWh]")
 
 
+class LoadEnergyDayPublic(Out):
+    """One local day of metered energy per load."""
+
+    date: str = Field(description="local day (site time zone), YYYY-MM-DD")
+    start_ts: float
+    loads: dict[str, float] = Field(
+        description="load name → energy its meter measured that day [kWh]")
+    methods: dict[str, list[str]] = Field(
+        description="per load: 'counter' (the meter's import counter) and/or 'integrated'")
+
+
+class LoadsEnergyPublic(Out):
+    """Energy of the metered loads per local day, from their meters' import counters."""
+
+    meters: dict[str, str] = Field(
+        description="load name → the meter device that measures it (site file ``measures``)")
+    days: list[LoadEnergyDayPublic]
+
+
 class ReliabilityPeriodPublic(Out):
     """SAIDI, SAIFI and MAIFI of one period (the figures of the period, not per year); an
     interruption belongs whole to the local month it starts in."""
@@ -282,3 +306,57 @@ class AuditPublic(Out):
     status: str
     result: dict[str, Any] | None
     acked_ts: float | None
+
+
+class UsagePublic(Out):
+    """A figure for today, this month and last month (local calendar, site time zone)."""
+
+    today: float | None
+    month: float | None
+    last_month: float | None
+
+
+class MeterPublic(Out):
+    device: str = Field(description="a meter whose `measures` names this load")
+    points: list[PointPublic]
+
+
+class CustomerLoadPublic(Out):
+    name: str
+    kind: str
+    critical: bool
+    flexible: bool
+    priority: int
+    switchable: bool
+    can_switch: bool = Field(description="this key may switch it (a flexible load with a "
+                             "relay: its customer, an operator or an admin)")
+    units: int
+    units_on: int | None
+    on: bool | None
+    quality: str
+    override: dict[str, Any] | None = None
+    shed_rank: int | None = Field(description="1 = the site sheds it first when the battery "
+                                  "is low; null: critical, never shed")
+    hours_on: UsagePublic = Field(description="hours its relays were closed, integrated from "
+                                  "the relay telemetry [h]")
+    hours_known: UsagePublic = Field(description="hours of relay telemetry behind `hours_on` "
+                                     "(less than the period when the controller was down or "
+                                     "old samples were pruned) [h]")
+    kwh: UsagePublic | None = Field(description="energy from the meters that measure it "
+                                    "[kWh]; null when no meter measures it")
+    meters: list[MeterPublic]
+
+
+class CustomerPublic(Out):
+    now: float = Field(description="server time, UTC epoch [s]")
+    site: str
+    timezone: str
+    role: Role
+    today: str = Field(description="local day, YYYY-MM-DD")
+    month: str = Field(description="local month, YYYY-MM")
+    last_month: str
+    loads: list[CustomerLoadPublic] = Field(description="the key's loads, in site order")
+    shed_first: list[str] = Field(description="the key's loads that the site sheds when the "
+                                  "battery is low, first shed first (flexible loads first, "
+                                  "then by priority, largest first)")
+    sheddable: int = Field(description="loads of the whole site that can be shed")

@@ -442,10 +442,13 @@ class Controller:
 
     def _telemetry(self, snap: Snapshot, plan: Plan, per_dev: dict[str, dict[str, Reading]],
                    views: dict[str, DeviceView], *, now: float, dt_s: float) -> None:
-        per_device, self.energy = energy.energy(views.values(), self.energy, dt_s, now,
-                                                energy.rated_kw(self.site))
+        rating = energy.rated_kw(self.site)
+        per_device, self.energy = energy.energy(views.values(), self.energy, dt_s, now, rating)
+        # Meters are detail (each load's energy under its meter's name), never the site's.
+        metered, self.energy = energy.meter_energy(views.values(), self.energy, dt_s, now, rating)
         aer_on = telemetry.aerators_running(self.site, plan, snap, self.state.failed_units)
-        rollup = telemetry.rollups(snap, per_device, energy.site_energy(per_device.values()),
+        rollup = telemetry.rollups(snap, {**per_device, **metered},
+                                   energy.site_energy(per_device.values()),
                                    None if aer_on is None else aer_on * dt_s / 3600.0)
         samples, latest = self.deadband.split([
             *telemetry.device_samples(per_dev),

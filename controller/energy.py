@@ -15,6 +15,9 @@ the gap is counted once, and an implausible value never becomes the base of the 
 (The hour of margin lets a simulator run faster than real time, ``offgrid sim --speed 60``.)
 A counter that has given a good value once is never replaced by integration: a gap in its reads is
 covered by the next good read's difference.
+
+Energy meters on a load's circuit (:data:`METERED`, the :class:`Meter` nature) give each
+metered load its own energy (:func:`meter_energy`), the same way, as detail beside the site's.
 """
 
 from __future__ import annotations
@@ -24,10 +27,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from controller.devices.natures import Battery, ChargeController, Generator, Inverter, Nature
+from controller.devices.natures import (
+    Battery,
+    ChargeController,
+    Generator,
+    Inverter,
+    Meter,
+    Nature,
+)
 from controller.snapshot import DeviceView
 from sitefile import Site
-from store.contract import ENERGY_CATEGORIES, EnergyCategory, EnergyMethod, EnergyStep
+from store.contract import (
+    ENERGY_CATEGORIES,
+    EnergyCategory,
+    EnergyMethod,
+    EnergyStep,
+)
 
 RESET_MARGIN_H = 1.0
 """A counter may rise by at most ``rating × (hours since its last good read + this)``."""
@@ -52,6 +67,13 @@ SOURCES: Mapping[type[Nature], tuple[Source, ...]] = MappingProxyType({
     Battery: (Source("battery_charge", None, "battery_w", 1.0),
               Source("battery_discharge", None, "battery_w", -1.0)),
 })
+
+METERED: Mapping[type[Nature], tuple[Source, ...]] = MappingProxyType({
+    Meter: (Source("load", "import_kwh", "power_w"),),
+})
+"""What an energy meter on a load's circuit measures: that load's energy, from its import
+counter. Kept apart from :data:`SOURCES`: a metered load is detail of the site's load energy,
+which the inverter already counts (:func:`meter_energy`)."""
 
 
 @dataclass(frozen=True)
@@ -96,13 +118,14 @@ def _number(nature: Nature, name: str) -> float | None:
 
 
 def device_energy(view: DeviceView, state: EnergyState, dt_s: float, now_mono: float,
-                  rating_kw: Mapping[EnergyCategory, float]
+                  rating_kw: Mapping[EnergyCategory, float], *,
+                  sources: Mapping[type[Nature], tuple[Source, ...]] = SOURCES
                   ) -> tuple[tuple[EnergyStep, ...], dict[tuple[str, EnergyCategory], Mark]]:
     """One device's energy steps this cycle [Wh], and its counters' new marks."""
     steps: list[EnergyStep] = []
     marks: dict[tuple[str, EnergyCategory], Mark] = {}
     for nature in view.natures:
-        for src in SOURCES.get(type(nature), ()):
+        for src in sources.get(type(nature), ()):
             key = (view.name, src.category)
             kwh = None if src.counter is None else _number(nature, src.counter)
             prev = state.marks.get(key)
@@ -139,6 +162,30 @@ def energy(views: Iterable[DeviceView], state: EnergyState, dt_s: float, now_mon
     out: dict[str, tuple[EnergyStep, ...]] = {}
     for view in views:
         steps, new = device_energy(view, state, dt_s, now_mono, rating_kw)
+        marks.update(new)
+        if steps:
+            out[view.name] = steps
+    return out, EnergyState(MappingProxyType(marks))
+
+
+def meter_energy(views: Iterable[DeviceView], state: EnergyState, dt_s: float,
+                 now_mono: float, rating_kw: Mapping[EnergyCategory, float]
+                 ) -> tuple[dict[str, tuple[EnergyStep, ...]], EnergyState]:
+    """Each energy meter's ``load`` energy this cycle (meter device → steps), and the new state.
+
+    A meter's import counter is read like any counter (:func:`counter_step_kwh`: a reset
+    restarts at 0, a jump beyond the load category's rating is a discontinuity); a meter that
+    never gave its counter falls back to integrating its power. The energy stays under the
+    meter's name: the site file's ``measures`` says whose load it is (a meter that measures
+    none meters the whole AC output). It is detail, never added to the site's energy, which
+    the inverter already counts.
+    """
+    marks = dict(state.marks)
+    out: dict[str, tuple[EnergyStep, ...]] = {}
+    for view in views:
+        if view.of(Meter) is None:
+            continue
+        steps, new = device_energy(view, state, dt_s, now_mono, rating_kw, sources=METERED)
         marks.update(new)
         if steps:
             out[view.name] = steps

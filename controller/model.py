@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from controller.devices.values import Reading
-from sitefile import AeratorLoad, PumpLoad, Site
+from sitefile import AeratorLoad, ApplianceLoad, PumpLoad, Site
 
 GenMode = Literal["auto", "start", "stop"]
 
@@ -238,13 +238,17 @@ class Plan:
 
 
 def motor_surge_kw(site: Site, load_name: str) -> float:
-    """Direct-on-line start surge of one unit of ``load_name`` [kW] (0 for non-motors)."""
+    """Direct-on-line start surge of one unit of ``load_name`` [kW] (0 for non-motors); an
+    appliance load switched on starts its largest compressor (``start_multiplier`` > 1)."""
     for load in site.loads:
         if load.name == load_name:
             if isinstance(load, AeratorLoad):
                 return load.kw_per_unit * load.start_multiplier
             if isinstance(load, PumpLoad):
                 return load.kw * load.start_multiplier
+            if isinstance(load, ApplianceLoad):
+                return max((a.power_w / 1000.0 * a.start_multiplier for a in load.appliances
+                            if a.start_multiplier > 1.0), default=0.0)
     return 0.0
 
 

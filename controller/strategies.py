@@ -12,7 +12,9 @@ operator override; otherwise the first soft claim. So overrides beat 4–6 but n
 Motor starts (3) do not switch anything: they grant a :class:`StartBudget`, and
 :func:`admit_starts` lets at most one motor start per cycle, spaced by
 ``control.motor_start_spacing_s`` and only when its surge plus the running load fits within
-the inverter's surge rating.
+the inverter's surge rating. Before that, each load's switching timers (``min_on_s``,
+``min_off_s``, a compressor's ``restart_delay_s``) hold units that switched too recently
+(:func:`controller.switching.hold_timers`); battery protection's switch-offs are never held.
 
 Safe states when a value is unknown (stale, frozen, invalid or missing):
 SOC and battery voltage unknown → non-critical loads off; DO unknown → all aerators on at night;
@@ -48,6 +50,7 @@ from controller.model import (
     motor_surge_kw,
     unit_kw,
 )
+from controller.switching import hold_timers
 from sitefile import AeratorLoad, PumpLoad, Site
 
 Decide = Callable[[Snapshot, State, Site, float], list[Action]]
@@ -506,7 +509,8 @@ def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudge
 def decide_all(snap: Snapshot, state: State, site: Site, now: float,
                strategies: Sequence[tuple[str, Decide]] = STRATEGIES
                ) -> tuple[Plan, dict[str, str]]:
-    """Run every strategy in order, merge, and admit motor starts.
+    """Run every strategy in order, merge, hold units by their loads' switching timers
+    (:func:`controller.switching.hold_timers`), and admit motor starts.
 
     A strategy that raises is skipped and reported in the returned ``{name: error}``.
     """
@@ -521,7 +525,7 @@ def decide_all(snap: Snapshot, state: State, site: Site, now: float,
     if budget is None:
         budget = StartBudget(0.0, False) if "motor_starts" in failed else StartBudget(
             math.inf, True)
-    return admit_starts(plan, snap, site, budget), failed
+    return admit_starts(hold_timers(plan, snap, state, site, now), snap, site, budget), failed
 
 
 def next_state(state: State, plan: Plan, snap: Snapshot, site: Site, now: float) -> State:

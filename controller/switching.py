@@ -16,14 +16,19 @@ last one has been seen in the load or has failed (:func:`controller.strategies.m
 waits while ``State.switch_checks`` is not empty); a start in a cycle where another motor
 stopped is not load-checked. The checks run on each cycle's snapshot before the strategies
 decide (:func:`check`), so a start seen at once lets the next one go in the same cycle.
+
+Switching timers (:func:`hold_timers`): a load's ``min_on_s``, ``min_off_s`` and a
+compressor's ``restart_delay_s`` hold its units where they are after a switch; only a safety
+rule's switch-off goes through at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from controller.model import Condition, Plan, Snapshot, State, SwitchCheck, Unit, unit_kw
-from sitefile import Site
+from sitefile import LoadBase, Site
 
 STEP_FRACTION = 0.5
 """The load must rise by at least half the unit's running power (other loads move too)."""
@@ -91,6 +96,52 @@ def check(state: State, snap: Snapshot, site: Site, now: float
 def switched(state: State, plan: Plan, snap: Snapshot, site: Site, now: float) -> State:
     """After writing: the state with a check for each motor unit switched on."""
     return state.evolve(switch_checks=state.switch_checks + expect(plan, snap, site, now))
+
+
+SAFETY_OFF_BY = frozenset({"battery_protection"})
+"""Strategies whose switch-off is a safety rule: it is written at once, ``min_on_s`` or not."""
+TIMERS_BY = "switching_timers"
+"""``Plan.by`` of a unit that its load's timers held where it was."""
+
+
+def hold_s(load: LoadBase, on: bool) -> float:
+    """How long a unit of ``load`` must stay as it is after it was switched [s]: ``min_on_s``
+    after a switch-on; after a switch-off the longer of ``min_off_s`` and the compressor's
+    ``restart_delay_s``."""
+    return load.min_on_s if on else max(load.min_off_s, load.restart_delay_s)
+
+
+def hold_timers(plan: Plan, snap: Snapshot, state: State, site: Site, now: float) -> Plan:
+    """The plan with each load's switching timers enforced (pure; ``now`` monotonic [s]).
+
+    A unit switched off is switched on again only once ``min_off_s`` and ``restart_delay_s``
+    (a compressor's anti-short-cycle delay) have passed since it went off, whoever switched it
+    off and whoever wants it on. A unit switched on is switched off voluntarily (load shedding,
+    deferrable loads, an operator) only once ``min_on_s`` has passed; a safety rule
+    (:data:`SAFETY_OFF_BY`: battery protection, an inverter trip) switches it off at once. A
+    unit held stays as it is (nothing is written for it), with ``Plan.by`` = :data:`TIMERS_BY`.
+    Times are those of ``state.switched_mono``; a unit never switched since the controller
+    started is not held, and neither is one whose relay state is unknown.
+    """
+    loads = {ld.name: ld for ld in site.loads}
+    units = dict(plan.units)
+    by = dict(plan.by)
+    for key, on in plan.units.items():
+        load = loads.get(key[0])
+        outs = snap.outputs.get(key[0], ())
+        current = outs[key[1]] if key[1] < len(outs) else None
+        if load is None or current is None or on is bool(current):
+            continue
+        since = state.switched_mono.get(key)
+        if since is None or now - since >= hold_s(load, bool(current)):
+            continue
+        if not on and plan.by.get(key) in SAFETY_OFF_BY:
+            continue
+        units[key] = bool(current)
+        by[key] = TIMERS_BY
+    if units == dict(plan.units):
+        return plan
+    return replace(plan, units=units, by=by)
 
 
 def acknowledged(state: State, alarm_key: str) -> State:

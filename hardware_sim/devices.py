@@ -5,6 +5,7 @@ with values taken from the plant, applies writes to the plant, and misbehaves on
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -357,6 +358,144 @@ def _sunspec_write(d: SimDevice, point: str, value: Value) -> None:
         d.plant.connect_inverter(bool(value))
 
 
+METER_PF = {"aerator": 0.82, "pump": 0.85}
+"""Power factor of a motor load kind behind a meter; other loads: ``METER_PF_OTHER``."""
+METER_PF_OTHER = 0.95
+METER_V_SAG = 3.0
+"""[V] the AC voltage falls by this much at the inverter's full rated load."""
+METER_PHASE_V = (0.4, -0.3, 0.0)
+"""[V] small offsets of the three phases' line-to-neutral voltages (SDM630)."""
+
+
+def _meter_values(d: SimDevice) -> Values:
+    """An Eastron meter on the circuit of the load its device ``measures`` (the whole AC
+    output when it measures none): the load's served power, its integrated energy as the
+    import counter, AC voltage sagging with the inverter's load, and the load kind's PF."""
+    p = d.plant
+    load_name = d.dev.measures
+    if load_name is None:
+        watts, kwh, kind = p.load_w, p.energy.served_kwh, ""
+    else:
+        watts, kwh = p.load_w_by_name[load_name], p.load_kwh_by_name[load_name]
+        kind = next(load.kind for load in p.site.loads if load.name == load_name)
+    powered = p.inverter is InverterState.ON or p.gen is GenState.RUNNING
+    inv = p.site.inverter
+    rated_w = inv.kw * 1000.0 if inv is not None else 1.0
+    volts = AC_V + 1.0 - METER_V_SAG * min(p.load_w / rated_w, 1.5) if powered else 0.0
+    pf = METER_PF.get(kind, METER_PF_OTHER) if watts > 0 else 1.0
+    phi = math.acos(pf)
+    three = d.dev.driver == "sdm630"
+    phase_v = [volts + off if powered else 0.0 for off in METER_PHASE_V] if three else [volts]
+    phase_w = [watts / len(phase_v)] * len(phase_v)
+    phase_a = [w / (v * pf) if v > 0 else 0.0 for w, v in zip(phase_w, phase_v, strict=True)]
+    amps = sum(phase_a)
+    v_avg = sum(phase_v) / len(phase_v)
+    out: Values = {
+        "voltage_v": v_avg, "current_a": amps, "power_w": watts, "power_factor": pf,
+        "frequency_hz": AC_HZ if powered else 0.0,
+        "import_kwh": kwh, "export_kwh": 0.0, "total_kwh": kwh,
+    }
+    if three:
+        for n in range(3):
+            out[f"voltage_l{n + 1}_v"] = phase_v[n]
+            out[f"current_l{n + 1}_a"] = phase_a[n]
+            out[f"power_l{n + 1}_w"] = phase_w[n]
+            out[f"power_factor_l{n + 1}"] = pf
+    else:
+        out.update(apparent_va=v_avg * amps, reactive_var=watts * math.tan(phi),
+                   phase_angle_deg=math.degrees(phi), import_kvarh=kwh * math.tan(phi),
+                   export_kvarh=0.0, total_kvarh=kwh * math.tan(phi))
+    return out
+
+
+def _meter_write(d: SimDevice, point: str, value: Value) -> None:
+    del d, point, value  # a meter's measurements are read-only
+
+
+# Hybrid inverters (issue 18): one device gives the AC output, its own MPPTs and the battery it
+# sees, all from the same plant values, each in its vendor's sign and units (the map's derived
+# points turn them back into ours).
+
+HYBRIDS = ("deye_hybrid", "growatt_spf", "srne_hybrid", "victron_gx", "victron_battery")
+
+
+@dataclass(frozen=True)
+class _Hybrid:
+    """The plant as a hybrid inverter sees it: W, V, A, % (battery W + = charging)."""
+
+    ac_w: float
+    ac_v: float
+    ac_hz: float
+    pv_w: float
+    pv_v: float
+    pv_kwh: float
+    battery_v: float
+    battery_w: float
+    soc_pct: float
+    fault: bool
+    on: bool
+
+
+def _hybrid(p: Plant) -> _Hybrid:
+    inv_on = p.inverter is InverterState.ON
+    ac_w = p.load_w if (inv_on or p.gen is GenState.RUNNING) else 0.0
+    pv_w = 0.0 if p.controllers else p.pv_w  # the MPPTs report PV when the site has them
+    pv_site = p.site.pv
+    n_series = max(1, int(pv_site.mppt_max_input_v // (pv_site.module_voc_v * 1.15))) \
+        if pv_site else 1
+    pv_v = pv_site.module_vmp_v * n_series if pv_site and pv_w > 0 else 0.0
+    ac_v = AC_V if ac_w or inv_on else 0.0
+    return _Hybrid(ac_w=ac_w, ac_v=ac_v, ac_hz=AC_HZ if ac_v else 0.0, pv_w=pv_w, pv_v=pv_v,
+                   pv_kwh=0.0 if p.controllers else p.energy.pv_kwh, battery_v=p.battery_v,
+                   battery_w=p.battery_w, soc_pct=p.soc_pct,
+                   fault=p.inverter is InverterState.FAULT, on=inv_on)
+
+
+def _hybrid_values(d: SimDevice) -> Values:
+    p = d.plant
+    h = _hybrid(p)
+    pv_a = h.pv_w / h.pv_v if h.pv_v else 0.0
+    discharge_w = -h.battery_w  # Deye, Growatt and SRNE count discharging as positive
+    driver = d.dev.driver
+    if driver == "deye_hybrid":
+        return {"running_state": 4 if h.fault else 2 if h.on else 0,
+                "load_kwh_total": p.energy.served_kwh, "pv_kwh_total": h.pv_kwh,
+                "pv1_v": h.pv_v, "pv1_a": pv_a, "pv2_v": 0.0, "pv2_a": 0.0,
+                "ac_v": h.ac_v, "ac_w": h.ac_w, "ac_hz": h.ac_hz,
+                "battery_temp_raw_c": p.battery_temp_c + 100.0, "battery_v": h.battery_v,
+                "soc_pct": round(h.soc_pct), "pv1_w": h.pv_w, "pv2_w": 0.0,
+                "battery_discharge_w": discharge_w,
+                "battery_discharge_a": discharge_w / h.battery_v}
+    if driver == "growatt_spf":
+        status = (3 if h.fault else (5 if h.battery_w > 0 else 12) if h.pv_w > 0
+                  else 2 if h.on else 0)
+        return {"system_status": status, "pv1_v": h.pv_v, "pv2_v": 0.0, "pv1_w": h.pv_w,
+                "pv2_w": 0.0, "ac_w": h.ac_w, "battery_v": h.battery_v,
+                "soc_pct": round(h.soc_pct), "ac_v": h.ac_v, "ac_hz": h.ac_hz,
+                "inverter_temp_c": p.battery_temp_c + 5.0, "pv1_kwh_total": h.pv_kwh,
+                "pv2_kwh_total": 0.0, "battery_discharge_w": discharge_w}
+    if driver == "srne_hybrid":
+        state = (10 if h.fault else 5 if h.on else 4 if p.gen is GenState.RUNNING else 1)
+        return {"soc_pct": round(h.soc_pct), "battery_v": h.battery_v,
+                "battery_discharge_a": discharge_w / h.battery_v, "pv1_v": h.pv_v,
+                "pv1_a": pv_a, "pv1_w": h.pv_w, "pv_w": h.pv_w, "machine_state": state,
+                "ac_v": h.ac_v, "ac_hz": h.ac_hz, "ac_w": h.ac_w}
+    amps = h.battery_w / h.battery_v
+    if driver == "victron_battery":
+        return {"battery_v": h.battery_v, "battery_a": amps,
+                "battery_temp_c": p.battery_temp_c, "soc_pct": h.soc_pct}
+    return {"pv_on_output_l1_w": 0.0, "pv_on_output_l2_w": 0.0, "pv_on_output_l3_w": 0.0,
+            "ac_consumption_l1_w": h.ac_w, "ac_consumption_l2_w": 0.0,
+            "ac_consumption_l3_w": 0.0, "battery_v": h.battery_v, "battery_a": amps,
+            "battery_w": h.battery_w, "soc_pct": round(h.soc_pct),
+            "battery_state": 1 if h.battery_w > 1 else 2 if h.battery_w < -1 else 0,
+            "pv_dc_w": h.pv_w}
+
+
+def _hybrid_write(d: SimDevice, point: str, value: Value) -> None:
+    del d, point, value  # the hybrid maps are read-only
+
+
 def make_device(dev: Device, plant: Plant) -> SimDevice:
     """The simulated device for a site ``[[devices]]`` entry."""
     driver = DRIVERS[dev.driver]
@@ -382,5 +521,11 @@ def make_device(dev: Device, plant: Plant) -> SimDevice:
         return SimDevice(dev, rmap, plant, _relay_values, _relay_write)
     if dev.driver == "do_sensor":
         return SimDevice(dev, rmap, plant, _do_values, _do_write)
+    if dev.driver in HYBRIDS:
+        return SimDevice(dev, rmap, plant, _hybrid_values, _hybrid_write,
+                         counters=("load_kwh_total", "pv_kwh_total", "pv1_kwh_total"))
+    if dev.driver in ("sdm120", "sdm630"):
+        return SimDevice(dev, rmap, plant, _meter_values, _meter_write,
+                         counters=("import_kwh", "total_kwh", "import_kvarh", "total_kvarh"))
     return SimDevice(dev, rmap, plant, _gen_values, _gen_write,
                      counters=("generator_kwh_total",))

@@ -209,6 +209,10 @@ class Plant:
     relays: dict[str, list[bool]] = field(default_factory=dict)
     stuck: dict[tuple[str, int], bool] = field(default_factory=dict)
     motors: dict[tuple[str, int], Motor] = field(default_factory=dict)
+    motor_load: dict[tuple[str, int], str] = field(default_factory=dict)  # (dev, ch) → load
+    load_w_by_name: dict[str, float] = field(default_factory=dict)  # each load's served power
+    load_kwh_by_name: dict[str, float] = field(default_factory=dict)  # …integrated [kWh]
+    _demand_by_load: dict[str, float] = field(init=False, default_factory=dict)  # [kW]
     controllers: dict[str, ChargeControllerState] = field(default_factory=dict)
     energy: Energy = field(default_factory=Energy)
     events: list[tuple[datetime, str]] = field(default_factory=list)
@@ -236,9 +240,12 @@ class Plant:
                 k = b.nominal_v / 12.8 if b.chemistry == "lfp" else b.nominal_v / 12.0
                 self.controllers[dev.name] = ChargeControllerState(11.1 * k, 12.6 * k)
         for load in self.site.loads:
+            self.load_w_by_name[load.name] = 0.0
+            self.load_kwh_by_name[load.name] = 0.0
             if load.switch is None:
                 continue
             for ch in load.switch.channels:
+                self.motor_load[load.switch.device, ch] = load.name
                 if isinstance(load, AeratorLoad):
                     self.motors[load.switch.device, ch] = Motor(
                         load.kw_per_unit, load.start_multiplier, aerator=True)
@@ -406,6 +413,12 @@ class Plant:
         self.pv_w = pv_used_kw * 1000.0
         self.pv_array_w = pv_array_kw * 1000.0 * (pv_used_kw / pv_avail_kw if pv_avail_kw else 0)
         self.load_w = served_kw * 1000.0
+        # Each load gets its share of what was served (a generator short of the demand
+        # serves every load in proportion; nothing when the AC bus is dead).
+        share = served_kw / demand_kw if demand_kw > 0 else 0.0
+        for name, kw in self._demand_by_load.items():
+            self.load_w_by_name[name] = kw * share * 1000.0
+            self.load_kwh_by_name[name] += kw * share * dt_h
         self.inverter_dc_w = (inverter_dc_kw - gen_charge_used_kw) * 1000.0
         self.gen_w = gen_out_kw * 1000.0
         e = self.energy
@@ -440,6 +453,7 @@ class Plant:
         """AC demand and the instantaneous demand with motor starts [kW]."""
         contacts = self.contacts
         demand = surge = 0.0
+        by_load = dict.fromkeys(self.load_w_by_name, 0.0)
         for (dev, ch), m in self.motors.items():
             on = powered and contacts[dev][ch]
             if on and not m.spinning:
@@ -447,21 +461,32 @@ class Plant:
             m.spinning = on
             if on:
                 demand += m.kw
+                name = self.motor_load[dev, ch]
+                by_load[name] += m.kw
                 surge += m.kw * (m.start_multiplier if m.start_left_s > 0 else 1.0)
                 m.start_left_s = max(0.0, m.start_left_s - dt_s)
-        other = self._other_loads_kw(local, contacts)
+        others = self._other_loads(local, contacts)
+        for name, kw in others.items():
+            by_load[name] += kw
+        self._demand_by_load = by_load
+        other = sum(others.values())
         return demand + other, surge + other
 
-    def _other_loads_kw(self, local: datetime, contacts: dict[str, list[bool]]) -> float:
-        """Loads without motors on relays: profiles, appliances, and unswitched loads."""
-        kw = 0.0
+    def _other_loads(self, local: datetime, contacts: dict[str, list[bool]]
+                     ) -> dict[str, float]:
+        """Loads without motors on relays: profiles, appliances, and unswitched loads [kW]."""
+        out: dict[str, float] = {}
         for load in self.site.loads:
             sw = load.switch
             if sw is not None and (isinstance(load, AeratorLoad | PumpLoad)):
                 continue
             if sw is None or any(contacts[sw.device][c] for c in sw.channels):
-                kw += self.inputs.load_kw(load.name, local)
-        return kw
+                out[load.name] = self.inputs.load_kw(load.name, local)
+        return out
+
+    def _other_loads_kw(self, local: datetime, contacts: dict[str, list[bool]]) -> float:
+        """Loads without motors on relays: profiles, appliances, and unswitched loads."""
+        return sum(self._other_loads(local, contacts).values())
 
     def _unpowered_demand(self, local: datetime) -> float:
         contacts = self.contacts
@@ -557,6 +582,8 @@ class Plant:
             "pv_kw": round(self.pv_w / 1000, 4),
             "pv_available_kw": round(self.pv_avail_w / 1000, 4),
             "load_kw": round(self.load_w / 1000, 4),
+            "loads_kw": {k: round(v / 1000, 4) for k, v in self.load_w_by_name.items()},
+            "loads_kwh": {k: round(v, 6) for k, v in self.load_kwh_by_name.items()},
             "demand_kw": round(self.demand_w / 1000, 4),
             "charge_stage": self.stage.name.lower(),
             "inverter": self.inverter.name.lower(),

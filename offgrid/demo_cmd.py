@@ -1,5 +1,6 @@
 """``offgrid demo``: a whole simulated site (simulator, controller, API and dashboard) from the
-bundled example, as child processes of this one."""
+bundled example, as child processes of this one; it prints an admin key and, when the site has
+a flexible load, a customer key for it."""
 
 from __future__ import annotations
 
@@ -77,11 +78,19 @@ class DemoSite:
         self.logs: list[TextIO] = []
         self.control_url = ""
         self.key = ""
+        self.customer_key = ""  # for the first flexible load with a relay, if any
+        self.customer_load = next((ld.name for ld in self.site.loads
+                                   if ld.flexible and ld.switch is not None), "")
 
     @property
     def url(self) -> str:
         """The dashboard's address."""
         return f"http://127.0.0.1:{self.api_port}/"
+
+    @property
+    def customer_url(self) -> str:
+        """The customer page's address."""
+        return f"{self.url}static/customer.html"
 
     def _spawn(self, name: str, *args: str) -> subprocess.Popen[str]:
         log = (self.workdir / f"{name}.log").open("w", encoding="utf-8")
@@ -104,7 +113,8 @@ class DemoSite:
             time.sleep(0.1)
 
     def start(self) -> None:
-        """Start the three processes and wait until each is ready; create an admin key."""
+        """Start the three processes and wait until each is ready; create an admin key, and
+        a customer key for the first flexible load when the site has one."""
         (self.workdir / "pty").mkdir(exist_ok=True)
         sim = self._spawn("sim", "sim", str(self.site_file), "--speed", f"{self.speed:g}",
                           "--pty-dir", "pty", "--control-port", "0")
@@ -125,6 +135,9 @@ class DemoSite:
 
         conn = keys.connect(self.database)
         self.key = keys.create_key(conn, Role.admin, "demo", by="demo")[0]
+        if self.customer_load:
+            self.customer_key = keys.create_key(conn, Role.customer, "demo-customer",
+                                                by="demo", loads=[self.customer_load])[0]
         conn.close()
         self._spawn("api", "serve", str(self.site_file))
         self._wait("the API", self._api_up)
@@ -186,6 +199,9 @@ def demo(
             site.start()
             typer.echo(f"Dashboard: {site.url}")
             typer.echo(f"API key: {site.key}")
+            if site.customer_key:
+                typer.echo(f"Customer page: {site.customer_url}")
+                typer.echo(f"Customer key ({site.customer_load}): {site.customer_key}")
             typer.echo(f"Simulator control: {site.control_url}   (speed {speed:g}×; "
                        "Ctrl-C stops everything)", err=True)
             while not stop.is_set() and all(p.poll() is None for _, p in site.procs):

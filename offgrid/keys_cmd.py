@@ -37,9 +37,14 @@ def _open(path: Path) -> sqlite3.Connection:
 
 
 def create(
-    role: Annotated[Role, typer.Option("--role", help="viewer, operator or admin.")],
-    site_file: SiteOpt = None, db: DbOpt = None,
+    role: Annotated[Role, typer.Option(
+        "--role", help="viewer, operator or admin (staff), or customer (its --loads only).")],
+    site_file: SiteOpt = None, *, db: DbOpt = None,
     name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")] = "api",
+    loads: Annotated[str, typer.Option(
+        "--loads", help="A customer key's loads, by name, comma-separated (checked against "
+        "the site file, which a customer key therefore needs; --db may then name another "
+        "database).")] = "",
     as_json: JsonOpt = False,
 ) -> None:
     """Create a key and print it once (only its hash is stored)."""
@@ -47,14 +52,28 @@ def create(
 
     if not 1 <= len(name) <= 60:
         fail("--name must be 1 to 60 characters")
-    conn = _open(_database(site_file, db))
-    key, info = keys.create_key(conn, role, name, by="cli")
+    names = [n.strip() for n in loads.split(",") if n.strip()]
+    if role is Role.customer:
+        if site_file is None:
+            fail("a customer key's loads are checked against the site file: give SITE")
+        site = open_site(site_file)
+        database = db or site.api.database
+        problem = keys.scope_problem(role, names, [ld.name for ld in site.loads])
+    else:
+        database = _database(site_file, db)
+        problem = keys.scope_problem(role, names, [])
+    if problem is not None:
+        fail(f"--loads: {problem}")
+    conn = _open(database)
+    key, info = keys.create_key(conn, role, name, by="cli", loads=names)
     if as_json:
-        print_json({"id": info.id, "name": info.name, "role": info.role.value, "key": key})
+        print_json({"id": info.id, "name": info.name, "role": info.role.value,
+                    "loads": list(info.loads), "key": key})
         return
     typer.echo(key)
-    typer.echo(f"{info.role.value} key {info.id} ({info.name}) created; it is shown only once.",
-               err=True)
+    scope = f" for {', '.join(info.loads)}" if info.loads else ""
+    typer.echo(f"{info.role.value} key {info.id} ({info.name}){scope} created; it is shown "
+               "only once.", err=True)
 
 
 def list_(site_file: SiteOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
@@ -64,13 +83,16 @@ def list_(site_file: SiteOpt = None, db: DbOpt = None, as_json: JsonOpt = False)
     conn = _open(_database(site_file, db))
     rows = [{"id": k.id, "name": k.name, "role": k.role.value, "active": k.active,
              "created_ts": k.created_ts, "revoked_ts": k.revoked_ts,
-             "last_used_ts": k.last_used_ts} for k in keys.list_keys(conn)]
+             "last_used_ts": k.last_used_ts, "loads": list(k.loads)}
+            for k in keys.list_keys(conn)]
     if as_json:
         print_json(rows)
         return
     for r in rows:
         state = "active" if r["active"] else "revoked"
-        out.print(f"{r['id']}  {r['role']:<8} {state:<7}  {r['name']}")
+        loads = r["loads"]
+        scope = f"  ({', '.join(loads)})" if isinstance(loads, list) and loads else ""
+        out.print(f"{r['id']}  {r['role']:<8} {state:<7}  {r['name']}{scope}")
 
 
 def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `keys list`).")],

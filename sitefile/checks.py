@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHECKS",
+    "METER_DRIVERS",
     "aerator_channel_count",
     "battery_initial_soc_within_limits",
     "battery_soc_limits_ordered",
@@ -27,6 +28,7 @@ __all__ = [
     "generator_not_zero",
     "hard_floor_not_above_min_soc",
     "load_names_unique",
+    "meter_measures_a_load",
     "night_window_not_empty",
     "quiet_hours_band_ordered",
     "rtu_bus_one_baudrate",
@@ -201,6 +203,33 @@ def switch_on_relay_board(site: Site) -> list[Problem]:
     return problems
 
 
+METER_DRIVERS = ("sdm120", "sdm630")
+"""The drivers of energy meters: the devices that may say which load they ``measures``."""
+
+
+def meter_measures_a_load(site: Site) -> list[Problem]:
+    """A device's ``measures`` names a load of the site, only meters measure, and no load is
+    measured by two meters (its metered energy would count twice)."""
+    loads = {load.name for load in site.loads}
+    problems = []
+    seen: dict[str, str] = {}
+    for i, dev in enumerate(site.devices):
+        if dev.measures is None:
+            continue
+        if dev.driver not in METER_DRIVERS:
+            problems.append(Problem(f"devices[{i}].measures",
+                                    f"only an energy meter ({', '.join(METER_DRIVERS)}) "
+                                    "measures a load", dev.measures))
+        elif dev.measures not in loads:
+            problems.append(Problem(f"devices[{i}].measures",
+                                    "no load of that name; known loads: "
+                                    + (", ".join(sorted(loads)) or "none"), dev.measures))
+        elif (first := seen.setdefault(dev.measures, dev.name)) != dev.name:
+            problems.append(Problem(f"devices[{i}].measures",
+                                    f"load already measured by device '{first}'", dev.measures))
+    return problems
+
+
 def switch_channels_free(site: Site) -> list[Problem]:
     """Relay channels are 0..7, and each switches one load only."""
     problems = []
@@ -250,6 +279,7 @@ CHECKS: tuple[Check, ...] = (
     unit_ids_unique_per_bus,
     rtu_bus_one_baudrate,
     switch_on_relay_board,
+    meter_measures_a_load,
     switch_channels_free,
     aerator_channel_count,
     generator_not_zero,

@@ -37,6 +37,7 @@ from sitefile.presets import (
     fill_generator,
     fill_inverter,
     fill_load_priority,
+    fill_restart_delay,
     fill_site_priorities,
 )
 
@@ -332,7 +333,24 @@ class TimeWindow(Section):
 
 
 class Appliance(Section):
-    """One appliance of a RAMP-style load."""
+    """One appliance of a RAMP-style load.
+
+    ``duty_cycle`` < 1 (a thermostat's compressor) runs the appliance on and off while it is in
+    use: on at full ``power_w`` for ``duty_cycle`` × ``cycle_min``, then off for the rest of each
+    cycle (:func:`sizing.loads.appliance_minutes_kw`), so its peak is ``power_w`` and its mean
+    ``power_w`` × ``duty_cycle``.
+
+    ``start_multiplier`` is the locked-rotor start of a motor started direct on line, as a
+    multiple of its running power: 1 (the default) for no surge (lights, electronics, an
+    inverter-driven "inverter" air conditioner or fridge with a soft start). Typical values, the
+    ratio of locked-rotor to rated-load current (LRA/RLA) on the compressor's nameplate or the
+    manufacturer's data sheet: about 5–7 for a reciprocating or rotary compressor of a
+    non-inverter fridge, freezer or window/split air conditioner (a 1 HP, ~850 W split unit
+    draws 4–6 kW for a fraction of a second), 3–5 with a start capacitor or a hard-start kit,
+    6–8 for a small induction motor (a pump, a fan) started direct on line. Each start counts in
+    the motor-start check against the inverter's surge rating
+    (:func:`sizing.reliability.motor_start_check`).
+    """
 
     name: str = Field(min_length=1)
     power_w: float = Field(ge=0, le=MAX_KW * 1000)
@@ -340,6 +358,12 @@ class Appliance(Section):
     minutes_per_day: float = Field(ge=0, le=1440)
     windows: list[TimeWindow] = Field(default_factory=list, max_length=3)
     duty_cycle: float = Field(default=1.0, gt=0, le=1)
+    cycle_min: float = Field(default=20.0, ge=2, le=240, description=(
+        "[min] on/off cycle of a duty-cycled appliance (a fridge or air conditioner "
+        "compressor cycles every 15–30 min)"))
+    start_multiplier: float = Field(default=1.0, ge=1, le=10, description=(
+        "locked-rotor start surge / running power (LRA/RLA): 1 = no surge, 5–7 for a "
+        "non-inverter compressor"))
     variability_pct: Pct = 20.0
 
     @property
@@ -369,6 +393,15 @@ class LoadBase(Section):
     flexible: bool = Field(default=False, description=(
         "demand response (air conditioner, ice maker, deferrable pump): its shedding is "
         "curtailment, not an interruption"))
+    min_on_s: float = Field(default=0.0, ge=0, le=86400, description=(
+        "[s] a switched load stays on this long before the controller switches it off "
+        "voluntarily (battery protection still switches it off at once)"))
+    min_off_s: float = Field(default=0.0, ge=0, le=86400, description=(
+        "[s] a switched load stays off this long before it is switched on again"))
+    restart_delay_s: float = Field(default=0.0, ge=0, le=3600, description=(
+        "[s] a compressor's anti-short-cycle delay: after any switch-off, the load is switched "
+        "on again only after this long (default 180 s for an appliance load with a compressor "
+        "start, else 0)"))
 
     @model_validator(mode="before")
     @classmethod
@@ -409,7 +442,7 @@ class ApplianceLoad(LoadBase):
     @model_validator(mode="before")
     @classmethod
     def _apply_preset(cls, data: Any) -> Any:
-        return fill_appliances(data) if isinstance(data, dict) else data
+        return fill_restart_delay(fill_appliances(data)) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _has_appliances(self) -> ApplianceLoad:
@@ -464,7 +497,9 @@ Load = Annotated[
 
 # --------------------------------------------------------------------------- devices
 
-Driver = Literal["epever_tracer", "sunspec", "relay_board", "do_sensor", "generator"]
+Driver = Literal["epever_tracer", "sunspec", "relay_board", "do_sensor", "generator", "sdm120",
+                 "sdm630", "deye_hybrid", "growatt_spf", "srne_hybrid", "victron_gx",
+                 "victron_battery"]
 
 
 class Device(Section):
@@ -484,6 +519,10 @@ class Device(Section):
     poll_s: Pos = 5.0
     timeout_s: Pos = 1.0
     request_gap_s: NonNeg = Field(description="[s] between requests; default 0.05 RTU, 0 TCP")
+    measures: str | None = Field(
+        default=None, min_length=1,
+        description="an energy meter (sdm120, sdm630): the name of the load whose circuit it "
+                    "measures; its import kWh becomes that load's metered energy")
 
     @model_validator(mode="before")
     @classmethod

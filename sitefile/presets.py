@@ -20,6 +20,7 @@ from typing import Any
 __all__ = [
     "APPLIANCE_PRESETS",
     "CHEMISTRY_PRESETS",
+    "COMPRESSOR_RESTART_DELAY_S",
     "CRITICAL_PRIORITY",
     "DEFAULT_CHEMISTRY",
     "DEFAULT_C_RATE",
@@ -34,6 +35,7 @@ __all__ = [
     "fill_generator",
     "fill_inverter",
     "fill_load_priority",
+    "fill_restart_delay",
     "fill_site_priorities",
 ]
 
@@ -76,6 +78,11 @@ SURGE_RATIO = 2.0
 IDLE_FUEL_L_PER_H_PER_KW = 0.08
 # The gap between two requests on one bus [s]: RS485 devices need 20–100 ms (DESIGN.md §4).
 REQUEST_GAP_S: Mapping[str, float] = {"rtu": 0.05, "tcp": 0.0}
+# A switched load with a compressor (an appliance with ``start_multiplier`` > 1) waits this long
+# after it was switched off before it is switched on again [s]: the usual anti-short-cycle
+# delay of air conditioners and refrigeration units (3 min), which lets the refrigerant
+# pressures equalise so that the compressor does not stall against head pressure.
+COMPRESSOR_RESTART_DELAY_S = 180.0
 # Load priorities (1 = shed last): critical loads get 1, the others 10, 11, … in file order.
 CRITICAL_PRIORITY = 1
 FIRST_OTHER_PRIORITY = 10
@@ -152,6 +159,21 @@ def fill_appliances(raw: Mapping[str, Any]) -> dict[str, Any]:
     preset = APPLIANCE_PRESETS.get(out.get("preset") or "")
     if preset is not None and not out.get("appliances"):
         out["appliances"] = [dict(a) for a in preset]
+    return out
+
+
+def fill_restart_delay(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """An appliance load with ``restart_delay_s`` filled: ``COMPRESSOR_RESTART_DELAY_S`` when
+    one of its appliances has a compressor start (``start_multiplier`` > 1), else 0."""
+    out = dict(raw)
+    apps = out.get("appliances")
+    compressor = False
+    if isinstance(apps, list):
+        for a in apps:
+            mult = a.get("start_multiplier", 1.0) if isinstance(a, Mapping) else getattr(
+                a, "start_multiplier", 1.0)
+            compressor = compressor or (isinstance(mult, int | float) and mult > 1)
+    out.setdefault("restart_delay_s", COMPRESSOR_RESTART_DELAY_S if compressor else 0.0)
     return out
 
 

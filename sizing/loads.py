@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterator, Sequence
 from datetime import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sitefile import MAX_KW, AeratorLoad, ApplianceLoad, Load, ProfileLoad, PumpLoad
+from sitefile import (
+    MAX_KW,
+    AeratorLoad,
+    Appliance,
+    ApplianceLoad,
+    Load,
+    ProfileLoad,
+    PumpLoad,
+)
 from sizing.errors import LoadProfileError
 
 
@@ -192,22 +201,53 @@ def profile_load_kw(load: ProfileLoad, index: pd.DatetimeIndex) -> np.ndarray:
     return profile_kw(read_profile_kw(load.profile).to_numpy(), load.scale, index)
 
 
-def appliance_minutes_kw(load: ApplianceLoad, rng: np.random.Generator) -> np.ndarray:
-    """A RAMP-style year of one appliance load at 1-minute resolution [kW].
-
-    Each unit of each appliance runs, every day, for its ``minutes_per_day`` (varied by
-    ``variability_pct``), split over its windows in proportion to their length, as one block
-    at a random start inside each window; ``duty_cycle`` scales the power while on.
-    """
+def _add_blocks(diff: np.ndarray, start: np.ndarray, end: np.ndarray, kw: float) -> None:
+    """Add ``kw`` from each minute ``start`` to ``end`` (exclusive) into the difference array
+    ``diff`` of a year (length ``MINUTES_PER_YEAR`` + 1); a block running past the year's end
+    continues on 1 January."""
     n = MINUTES_PER_YEAR
-    diff = np.zeros(n + 1)
+    wrap = end > n
+    np.add.at(diff, start, kw)
+    np.add.at(diff, np.where(wrap, n, end), -kw)
+    diff[0] += kw * int(wrap.sum())
+    np.add.at(diff, end[wrap] - n, -kw)
+
+
+def cycle_period_min(app: Appliance) -> int:
+    """On/off cycle of a duty-cycled appliance [min]: its ``cycle_min``, lengthened when needed
+    so that each cycle is on for at least one whole minute."""
+    return max(round(app.cycle_min), math.ceil(1.0 / app.duty_cycle - 1e-9))
+
+
+def on_fraction(minute: np.ndarray, duty_cycle: float, period_min: int,
+                phase_min: int = 0) -> np.ndarray:
+    """Fraction of each minute of the year a cycling appliance is on [0–1]: on for the first
+    ``duty_cycle`` × ``period_min`` minutes of each cycle (the last one in part), cycles
+    starting at minute ``phase_min``; its mean over a cycle is ``duty_cycle`` exactly."""
+    into = (minute - phase_min) % period_min
+    return np.clip(duty_cycle * period_min - into, 0.0, 1.0)
+
+
+def _appliance_years(load: ApplianceLoad, rng: np.random.Generator
+                     ) -> Iterator[tuple[Appliance, np.ndarray]]:
+    """Each appliance of ``load`` and its year of all its units at 1-minute resolution [kW]
+    (see :func:`appliance_minutes_kw`), drawn from ``rng`` in appliance order."""
+    n = MINUTES_PER_YEAR
     days = np.arange(365) * 1440
+    minute = np.arange(n)
     for app in load.appliances:
         windows = [(w.start_h * 60.0, w.hours * 60.0) for w in app.windows]
         windows = windows or [(0.0, 1440.0)]
         total_min = sum(length for _, length in windows)
-        kw = app.power_w * app.duty_cycle / 1000.0
+        kw = app.power_w / 1000.0
+        cycling = app.duty_cycle < 1.0
+        period = cycle_period_min(app) if cycling else 1
+        by_phase: dict[int, np.ndarray] = {}  # units in use, by the phase of their cycle
         for _unit in range(app.count):
+            phase = int(rng.integers(period)) if cycling else 0
+            if phase not in by_phase:
+                by_phase[phase] = np.zeros(n + 1)
+            diff = by_phase[phase]
             factor = 1.0 + rng.standard_normal(365) * app.variability_pct / 100.0
             on_min = np.clip(app.minutes_per_day * factor, 0.0, total_min)
             for w_start, w_len in windows:
@@ -215,12 +255,70 @@ def appliance_minutes_kw(load: ApplianceLoad, rng: np.random.Generator) -> np.nd
                 offset = rng.random(365) * (w_len - dur)
                 start = (days + w_start + offset).astype(np.int64) % n
                 end = start + np.round(dur).astype(np.int64)
-                wrap = end > n  # a block running past the year's end continues on 1 January
-                np.add.at(diff, start, kw)
-                np.add.at(diff, np.where(wrap, n, end), -kw)
-                diff[0] += kw * int(wrap.sum())
-                np.add.at(diff, end[wrap] - n, -kw)
-    return np.cumsum(diff[:n])
+                _add_blocks(diff, start, end, 1.0)
+        year = np.zeros(n)
+        for phase, diff in by_phase.items():
+            in_use = np.cumsum(diff[:n])
+            year += in_use * (on_fraction(minute, app.duty_cycle, period, phase)
+                              if cycling else 1.0)
+        yield app, year * kw
+
+
+def appliance_minutes_kw(load: ApplianceLoad, rng: np.random.Generator) -> np.ndarray:
+    """A RAMP-style year of one appliance load at 1-minute resolution [kW].
+
+    Each unit of each appliance is in use, every day, for its ``minutes_per_day`` (varied by
+    ``variability_pct``), split over its windows in proportion to their length, as one block
+    at a random start inside each window. While in use, an appliance with ``duty_cycle`` < 1
+    cycles on and off (a thermostat's compressor): on at its full ``power_w`` for
+    ``duty_cycle`` × :func:`cycle_period_min` minutes, off for the rest of each cycle, each unit
+    with its own random phase (:func:`on_fraction`). So the year's peak minute sees the full
+    power of every unit on, and its mean is ``power_w`` × ``duty_cycle`` while in use.
+    """
+    total = np.zeros(MINUTES_PER_YEAR)
+    for _app, year in _appliance_years(load, rng):
+        total += year
+    return total
+
+
+def appliance_starts(load: ApplianceLoad) -> list[tuple[str, float, float]]:
+    """The motor starts of an appliance load: for each appliance with ``start_multiplier`` > 1,
+    its motor name ``<load>/<appliance>``, one unit's running power [kW] and its start
+    multiplier [-]."""
+    return [(f"{load.name}/{a.name}", a.power_w / 1000.0, a.start_multiplier)
+            for a in load.appliances if a.start_multiplier > 1.0 and a.power_w > 0]
+
+
+def appliance_start_others_kw(load: ApplianceLoad, others_kw: np.ndarray | float = 0.0
+                              ) -> dict[str, float]:
+    """For each motor start of ``load`` (:func:`appliance_starts`), the highest load of
+    everything else running while one of its units is on [kW]: the load's other appliances and
+    the appliance's other units at the minute (its year as :func:`appliance_minutes_kw` draws
+    it from ``load.seed``), plus ``others_kw``, the site's other loads at each minute of the
+    year (an array of ``MINUTES_PER_YEAR``) or a constant [kW]. Minute peaks are kept, not
+    hourly means: a cycling compressor starts at its full power."""
+    starts = {name: kw for name, kw, _ in appliance_starts(load)}
+    if not starts:
+        return {}
+    total = appliance_minutes_kw(load, np.random.default_rng(load.seed)) + others_kw
+    out: dict[str, float] = {}
+    for app, year in _appliance_years(load, np.random.default_rng(load.seed)):
+        name = f"{load.name}/{app.name}"
+        if name in starts:
+            on = year > 1e-12
+            if on.any():
+                out[name] = max(float(total[on].max()) - starts[name], 0.0)
+    return out
+
+
+def per_minute(step_kw: np.ndarray, index: pd.DatetimeIndex) -> np.ndarray:
+    """A stepped series over ``index`` [kW] as a year of minutes [kW] (each step's value over
+    its minutes; minutes ``index`` does not cover are 0)."""
+    step = step_minutes(index)
+    out = np.zeros(MINUTES_PER_YEAR)
+    where = (_minute_of_year(index)[:, None] + np.arange(step)).ravel() % MINUTES_PER_YEAR
+    out[where] = np.repeat(np.asarray(step_kw, dtype=float), step)
+    return out
 
 
 def aerator_kw(load: AeratorLoad, index: pd.DatetimeIndex, night_start: time,
@@ -243,3 +341,30 @@ def pump_steps_left(load: PumpLoad, index: pd.DatetimeIndex) -> np.ndarray:
             same = t + 1 < len(index) and inside[t + 1] and phase[t + 1] > phase[t]
             left[t] = left[t + 1] + 1 if same else 1
     return left
+
+
+def appliance_start_others_nominal_kw(loads: Sequence[Load]) -> dict[str, float]:
+    """:func:`appliance_start_others_kw` for every appliance load of ``loads`` without a
+    simulation (the optimiser's design-time figure) [kW]: the other appliance loads at the
+    minute (their years drawn from their seeds, so coincidence is kept), the aerators at their
+    larger running fraction and the pumps at their power all the time (an upper bound). Profile
+    loads are not counted: their files are read at the sizing edge, and the simulation's check
+    (:func:`sizing.simulate.simulate`) counts them."""
+    apps = [ld for ld in loads if isinstance(ld, ApplianceLoad)]
+    if not any(appliance_starts(ld) for ld in apps):
+        return {}
+    steady = sum(ld.kw_per_unit * ld.units * max(ld.day_fraction, ld.night_fraction)
+                 for ld in loads if isinstance(ld, AeratorLoad))
+    steady += sum(ld.kw for ld in loads if isinstance(ld, PumpLoad))
+    years = {ld.name: appliance_minutes_kw(ld, np.random.default_rng(ld.seed))
+             for ld in apps if len(apps) > 1}
+    out: dict[str, float] = {}
+    for ld in apps:
+        if not appliance_starts(ld):
+            continue
+        others: np.ndarray | float = steady
+        for name, year in years.items():
+            if name != ld.name:
+                others = others + year
+        out.update(appliance_start_others_kw(ld, others))
+    return out

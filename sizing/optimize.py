@@ -37,6 +37,7 @@ from sizing.economics import (
 )
 from sizing.errors import SizingError
 from sizing.inputs import SiteInputs
+from sizing.loads import appliance_start_others_nominal_kw
 from sizing.pv import pv_kw_per_kwp
 from sizing.reliability import battery_life_years, motor_start_check
 
@@ -168,20 +169,25 @@ def constraint_values(site: Site, perf: Performance) -> dict[str, tuple[np.ndarr
 
 
 def motor_start_ratio(site: Site, designs: Designs) -> np.ndarray:
-    """Each design's largest direct-on-line motor start over its inverter's surge rating [-].
+    """Each design's largest direct-on-line motor start, plus what runs with it, over its
+    inverter's surge rating [-]: the engine's :func:`sizing.reliability.motor_start_check`.
 
-    Above 1 that motor cannot start even with every other load off: the engine's
-    :func:`sizing.reliability.motor_start_check` with nothing else running. (Starting it on top
-    of the running load is the controller's job: the report warns when that needs staggering.)
+    An aerator or a pump starts with nothing else running: above 1 it cannot start even with
+    every other load off (starting it on top of the running load is the controller's job, the
+    report warns when that needs staggering). An appliance's compressor starts on its own
+    thermostat, whatever else runs: it starts on top of the other loads' minute peak while it
+    runs (:func:`sizing.loads.appliance_start_others_nominal_kw`).
     """
     values, where = np.unique(designs.inverter_kw, return_inverse=True)
     ratios = np.zeros(len(values))
+    others = appliance_start_others_nominal_kw(site.loads)
     for k, kw in enumerate(values):
         sized = apply_design(site, {"kwp": 0.0, "kwh": 0.0, "inverter_kw": float(kw),
                                     "generator_kw": 0.0})
-        check = motor_start_check(sized, {})
+        check = motor_start_check(sized, others)
         if check is not None:
-            ratios[k] = check.start_kw / check.surge_kw if check.surge_kw > 0 else np.inf
+            ratios[k] = ((check.start_kw + check.running_kw) / check.surge_kw
+                         if check.surge_kw > 0 else np.inf)
     return ratios[where]
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from sitefile import AeratorLoad, PumpLoad, Site
+from sitefile import AeratorLoad, ApplianceLoad, PumpLoad, Site
+from sizing.loads import appliance_starts
 
 # Figures where more is better: their P90 is the value exceeded in 90 % of years (the 10th
 # percentile). For every other figure, P90 is the value not exceeded in 90 % of years.
@@ -54,8 +55,11 @@ class MotorStart:
 def motor_start_check(site: Site, others_peak_kw: Mapping[str, float]) -> MotorStart | None:
     """Check the worst DOL start plus the running load against ``inverter.surge_kw``.
 
-    ``others_peak_kw``: per motor load name, the highest load of everything else running with
-    it [kW] (an aerator's other units included). ``None`` without motors.
+    Motors are the aerators, the pumps, and the appliances with a ``start_multiplier`` above 1
+    (a compressor; named ``<load>/<appliance>``, see :func:`sizing.loads.appliance_starts`).
+    ``others_peak_kw``: per motor name, the highest load of everything else running with it
+    [kW] (an aerator's other units, an appliance's other units included). ``None`` without
+    motors.
     """
     motors: list[tuple[str, float, float, int]] = []
     for load in site.loads:
@@ -64,6 +68,8 @@ def motor_start_check(site: Site, others_peak_kw: Mapping[str, float]) -> MotorS
             motors.append((load.name, load.kw_per_unit, load.start_multiplier, switched))
         elif isinstance(load, PumpLoad):
             motors.append((load.name, load.kw, load.start_multiplier, 1))
+        elif isinstance(load, ApplianceLoad):
+            motors += [(name, kw, mult, 1) for name, kw, mult in appliance_starts(load)]
     if not motors or site.inverter is None:
         return None
     name, kw, mult, switched = max(motors,

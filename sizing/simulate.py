@@ -33,8 +33,11 @@ from sizing.inputs import SiteInputs
 from sizing.loads import (
     aerator_kw,
     appliance_minutes_kw,
+    appliance_start_others_kw,
+    appliance_starts,
     in_window,
     local_hour_mid,
+    per_minute,
     profile_kw,
     pump_steps_left,
     step_mean,
@@ -334,12 +337,20 @@ def _others_peak_kw(site: Site, loads: LoadSet, results: list[YearResult]) -> di
     """Per motor load, the highest running load when one of its motors starts [kW].
 
     An aerator unit starts with every other load and its sibling units running (the peak
-    minus one unit); a pump starts with every other load running.
+    minus one unit); a pump starts with every other load running; an appliance's compressor
+    (``start_multiplier`` > 1) starts with the other loads as run and its own load's other
+    appliances and units at the minute (:func:`sizing.loads.appliance_start_others_kw`: a
+    cycling compressor's minute peak, not its hourly mean).
     """
     peaks: dict[str, float] = {}
     for load in site.loads:
         k = loads.names.index(load.name)
-        if isinstance(load, AeratorLoad):
+        if isinstance(load, ApplianceLoad) and appliance_starts(load):
+            for y in results:
+                others = per_minute(_running_kw(loads, y) - loads.load_kw[k], y.index)
+                for name, kw in appliance_start_others_kw(load, others).items():
+                    peaks[name] = max(peaks.get(name, 0.0), kw)
+        elif isinstance(load, AeratorLoad):
             peaks[load.name] = max(float(_running_kw(loads, y).max()) for y in results) \
                 - load.kw_per_unit
         elif isinstance(load, PumpLoad):
@@ -347,6 +358,19 @@ def _others_peak_kw(site: Site, loads: LoadSet, results: list[YearResult]) -> di
                 float(np.max(_running_kw(loads, y) - y.run.served_by_load_kw[k]))
                 for y in results)
     return peaks
+
+
+def _peak_kw(site: Site, loads: LoadSet, results: list[YearResult]) -> float:
+    """The highest running load [kW]: appliance loads minute by minute (a cycling compressor
+    at its full power, not its hourly mean), the others as simulated."""
+    rows = [(loads.names.index(ld.name), ld) for ld in site.loads
+            if isinstance(ld, ApplianceLoad)]
+    if not rows:
+        return max(float(_running_kw(loads, y).max()) for y in results)
+    minutes = sum(appliance_minutes_kw(ld, np.random.default_rng(ld.seed)) for _, ld in rows)
+    hourly = sum(loads.load_kw[k] for k, _ in rows)
+    return max(float((per_minute(_running_kw(loads, y) - hourly, y.index) + minutes).max())
+               for y in results)
 
 
 @dataclass(frozen=True)
@@ -427,7 +451,7 @@ def simulate(site: Site, inputs: SiteInputs, design: Design | None = None,
             on_year(k + 1, len(weathers))
     p50, p90 = p50_p90([y.figures for y in results])
     loads = all_loads[0]
-    peak = max(float(_running_kw(loads, y).max()) for y in results)
+    peak = _peak_kw(site, loads, results)
     motor = motor_start_check(site, _others_peak_kw(site, loads, results))
     warnings = list(inputs.warnings)
     if motor is not None and not motor.ok:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ __all__ = [
     "open_database",
     "read_command",
     "read_commands",
+    "read_key_loads",
     "revoke_key",
     "touch_key",
     "validate_command",
@@ -147,14 +148,28 @@ def read_commands(conn: sqlite3.Connection, *, status: str | None = None,
 
 
 def create_key(conn: sqlite3.Connection, key_id: str, name: str, role: str, key_hash: str, *,
-               by: str, now_ts: float) -> None:
-    """Store a new API key's row (its hash only; the key itself is never stored)."""
+               by: str, now_ts: float, loads: Sequence[str] | None = None) -> None:
+    """Store a new API key's row (its hash only; the key itself is never stored).
+
+    ``loads`` is a customer key's scope (the names of its loads), given for a customer key
+    and only for one (the table's CHECK refuses anything else).
+    """
+    scope = None if loads is None else to_json(list(loads))
     try:
         with transaction(conn, durable=True) as c:
-            c.execute("INSERT INTO api_keys (id, name, role, hash, created_ts, created_by)"
-                      " VALUES (?, ?, ?, ?, ?, ?)", (key_id, name, role, key_hash, now_ts, by))
+            c.execute("INSERT INTO api_keys (id, name, role, hash, created_ts, created_by,"
+                      " loads) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      (key_id, name, role, key_hash, now_ts, by, scope))
     except sqlite3.Error as e:
         raise StoreError(f"cannot store the key {key_id}: {e}") from e
+
+
+def read_key_loads(conn: sqlite3.Connection, key_id: str) -> list[str] | None:
+    """A customer key's scope: the names of its loads (None for a staff key or an unknown
+    id). Belongs beside :func:`store.readers.read_key`, whose columns do not include it."""
+    row = conn.execute("SELECT loads FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+    loads = None if row is None else from_json(row["loads"])
+    return [str(x) for x in loads] if isinstance(loads, list) else None
 
 
 def revoke_key(conn: sqlite3.Connection, key_id: str, *, by: str, now_ts: float) -> bool:

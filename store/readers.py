@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from bisect import bisect_right
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,6 +43,7 @@ __all__ = [
     "read_keys",
     "read_last_sample_ts",
     "read_latest",
+    "read_load_energy",
     "read_open_curtailments",
     "read_open_interruptions",
     "read_planned_cut",
@@ -149,6 +151,25 @@ def read_energy(conn: sqlite3.Connection, period: str, since_ts: float,
         args.append(source)
     rows = conn.execute(sql + " ORDER BY start_ts, source, category, method", args)
     return [dict(r) for r in rows]
+
+
+def read_load_energy(conn: sqlite3.Connection, meters: Mapping[str, str], period: str,
+                     since_ts: float, until_ts: float | None = None) -> list[dict[str, Any]]:
+    """The metered energy of each load, from the ``load`` energy its meter booked: dicts
+    start_ts, load, device, method, wh, seconds, ordered by start and load. ``meters`` maps a
+    meter device to the load it measures (the site file's ``measures``)."""
+    _check_period(period)
+    if not meters:
+        return []
+    until = float("inf") if until_ts is None else until_ts
+    marks = ", ".join("?" * len(meters))
+    rows = conn.execute(
+        "SELECT start_ts, source, method, wh, seconds FROM energy WHERE period = ?"
+        f" AND start_ts >= ? AND start_ts < ? AND category = 'load' AND source IN ({marks})"
+        " ORDER BY start_ts, source, method", [period, since_ts, until, *meters])
+    out = [{"start_ts": r["start_ts"], "load": meters[r["source"]], "device": r["source"],
+            "method": r["method"], "wh": r["wh"], "seconds": r["seconds"]} for r in rows]
+    return sorted(out, key=lambda r: (r["start_ts"], r["load"]))
 
 
 def read_alarms(conn: sqlite3.Connection, *, since_ts: float = 0.0, limit: int = 500,

@@ -136,6 +136,31 @@ whether it was planned (rows of older releases: one customer, unplanned, as they
 flexible loads' curtailments are kept apart and never count in SAIDI/SAIFI."""
 
 
+SCHEMA_V4 = """
+CREATE TABLE api_keys_m004 (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin', 'customer')),
+    hash TEXT NOT NULL,
+    created_ts REAL NOT NULL,
+    created_by TEXT NOT NULL,
+    revoked_ts REAL,
+    revoked_by TEXT,
+    last_used_ts REAL,
+    loads TEXT CHECK ((role = 'customer') = (loads IS NOT NULL))
+);
+INSERT INTO api_keys_m004 (id, name, role, hash, created_ts, created_by, revoked_ts,
+    revoked_by, last_used_ts)
+    SELECT id, name, role, hash, created_ts, created_by, revoked_ts, revoked_by, last_used_ts
+    FROM api_keys;
+DROP TABLE api_keys;
+ALTER TABLE api_keys_m004 RENAME TO api_keys;
+"""
+"""Customer keys: the role ``customer`` and its scope, ``loads`` (a JSON list of load names;
+set for a customer key and only for one). SQLite cannot change a CHECK constraint, so the
+table is copied whole into its new shape (every row and column kept)."""
+
+
 @MIGRATIONS(name="m001_initial")
 def _m001_initial(db: sqlite_utils.Database) -> None:
     for statement in _statements(SCHEMA_V1):
@@ -151,6 +176,12 @@ def _m002_devices_energy(db: sqlite_utils.Database) -> None:
 @MIGRATIONS(name="m003_reliability")
 def _m003_reliability(db: sqlite_utils.Database) -> None:
     for statement in _statements(SCHEMA_V3):
+        db.execute(statement)
+
+
+@MIGRATIONS(name="m004_customer_keys")
+def _m004_customer_keys(db: sqlite_utils.Database) -> None:
+    for statement in _statements(SCHEMA_V4):
         db.execute(statement)
 
 

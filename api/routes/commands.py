@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from api import data
-from api.deps import Admin, Ctx, Operator, Viewer
-from api.errors import BadInput, Conflict, NotFound
+from api.deps import Admin, Ctx, Operator, OperatorOrCustomer, ViewerOrCustomer
+from api.errors import BadInput, Conflict, Forbidden, NotFound
 from api.keys import KeyInfo, requester
 from api.routes.site import status_now
 from api.schemas import (
@@ -79,12 +79,17 @@ def _public(cmd: Command) -> CommandPublic:
 
 
 @router.post("/commands/override-load", response_model=CommandPublic, responses=ACK,
-             summary="Switch a load on or off until the override expires (operator)")
-async def override_load(body: OverrideLoadCreate, ctx: Ctx, key: Operator,
+             summary="Switch a load on or off until the override expires (operator; a "
+                     "customer for its own flexible loads)")
+async def override_load(body: OverrideLoadCreate, ctx: Ctx, key: OperatorOrCustomer,
                         response: Response) -> CommandPublic:
+    if not key.sees(body.load):  # before the lookup: a customer learns no other load's name
+        raise Forbidden(f"{body.load!r} is not one of this key's loads")
     load = next((ld for ld in ctx.site.loads if ld.name == body.load), None)
     if load is None:
         raise NotFound(f"no load named {body.load!r}")
+    if not key.role.staff and not load.flexible:
+        raise Forbidden(f"{body.load!r} is not flexible: only the site's staff switch it")
     if load.switch is None:
         raise Conflict(f"load {body.load!r} has no relay to switch it")
     value = {"load": body.load, "on": body.on, "expires_s": body.expires_s}
@@ -159,16 +164,27 @@ async def audit_log(ctx: Ctx, _: Admin,
     return data.guarded(lambda: readers.read_api_audit(ctx.conn, limit))
 
 
-@router.get("/commands", response_model=list[CommandPublic], summary="Recent commands")
-async def commands(ctx: Ctx, _: Viewer,
+CUSTOMER_COMMANDS_SCANNED = 1000
+"""A customer's command list: its own among this many newest commands."""
+
+
+@router.get("/commands", response_model=list[CommandPublic],
+            summary="Recent commands (a customer: only its own)")
+async def commands(ctx: Ctx, key: ViewerOrCustomer,
                    limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[CommandPublic]:
-    return [_public(c)
-            for c in data.guarded(lambda: store_commands.read_commands(ctx.conn, limit=limit))]
+    if key.role.staff:
+        rows = data.guarded(lambda: store_commands.read_commands(ctx.conn, limit=limit))
+    else:
+        by = requester(key)
+        rows = [c for c in data.guarded(lambda: store_commands.read_commands(
+            ctx.conn, limit=CUSTOMER_COMMANDS_SCANNED)) if c.requested_by == by][:limit]
+    return [_public(c) for c in rows]
 
 
-@router.get("/commands/{command_id}", response_model=CommandPublic, summary="One command")
-async def command(command_id: CommandId, ctx: Ctx, _: Viewer) -> CommandPublic:
+@router.get("/commands/{command_id}", response_model=CommandPublic,
+            summary="One command (a customer: only its own)")
+async def command(command_id: CommandId, ctx: Ctx, key: ViewerOrCustomer) -> CommandPublic:
     cmd = data.guarded(lambda: store_commands.read_command(ctx.conn, command_id))
-    if cmd is None:
+    if cmd is None or (not key.role.staff and cmd.requested_by != requester(key)):
         raise NotFound(f"no command {command_id}")
     return _public(cmd)

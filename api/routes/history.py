@@ -10,7 +10,13 @@ from fastapi import APIRouter, Path, Query
 from api import data
 from api.deps import Ctx, Viewer
 from api.errors import NotFound
-from api.schemas import DailyEnergyPublic, HistoryPublic, ReliabilityPublic
+from api.schemas import (
+    DailyEnergyPublic,
+    HistoryPublic,
+    LoadEnergyDayPublic,
+    LoadsEnergyPublic,
+    ReliabilityPublic,
+)
 from api.timerange import span
 from store import readers
 
@@ -45,6 +51,20 @@ async def energy_daily(ctx: Ctx, _: Viewer, from_: From = None,
     # A local day starts up to 14 h before its UTC date; widen so the first day is whole.
     rows = data.guarded(lambda: data.daily_energy(ctx.conn, lo - 86400.0, hi, ctx.site.tz))
     return [DailyEnergyPublic(**r) for r in rows if r["start_ts"] + 86400.0 > lo]
+
+
+@router.get("/loads/energy", response_model=LoadsEnergyPublic,
+            summary="Energy of each metered load per local day, from its meter's import "
+                    "counter (the site file's [[devices]] measures = \"<load>\")")
+async def loads_energy(ctx: Ctx, _: Viewer, from_: From = None,
+                       to: To = None) -> LoadsEnergyPublic:
+    lo, hi = span(from_, to, default_s=30 * 86400.0, max_s=3 * 366 * 86400.0)
+    meters = {d.name: d.measures for d in ctx.site.devices if d.measures is not None}
+    rows = data.guarded(lambda: data.daily_load_energy(ctx.conn, meters, lo - 86400.0, hi,
+                                                       ctx.site.tz))
+    return LoadsEnergyPublic(meters={load: dev for dev, load in meters.items()},
+                             days=[LoadEnergyDayPublic(**r) for r in rows
+                                   if r["start_ts"] + 86400.0 > lo])
 
 
 @router.get("/reliability", response_model=ReliabilityPublic,

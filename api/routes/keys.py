@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api import data, keys
-from api.deps import Admin, Ctx, Viewer
-from api.keys import requester
+from api.deps import Admin, AnyKey, Ctx
+from api.keys import BadScope, requester
+from api.routes import customer
 from api.schemas import KeyCreate, KeyCreated, KeyPublic
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
@@ -15,9 +16,14 @@ router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
 me_router = APIRouter(prefix="/api/v1", tags=["keys"])
 
 
-@me_router.get("/me", response_model=KeyPublic, summary="The caller's own key (id, name, role)")
-async def me(key: Viewer) -> KeyPublic:
+@me_router.get("/me", response_model=KeyPublic,
+               summary="The caller's own key (id, name, role, a customer's loads)")
+async def me(key: AnyKey) -> KeyPublic:
     return KeyPublic.of(key)
+
+
+# /api/v1/me/loads (app.py includes me_router; the customer's routes come with it)
+me_router.include_router(customer.router)
 
 
 @router.get("", response_model=list[KeyPublic], summary="Every API key (without secrets)")
@@ -28,8 +34,11 @@ async def list_keys(ctx: Ctx, _: Admin) -> list[KeyPublic]:
 @router.post("", response_model=KeyCreated, status_code=201,
              summary="Create a key; the response holds it once")
 async def create_key(body: KeyCreate, ctx: Ctx, admin: Admin) -> KeyCreated:
+    problem = keys.scope_problem(body.role, body.loads, [ld.name for ld in ctx.site.loads])
+    if problem is not None:
+        raise BadScope(problem)
     key, info = await data.written(ctx.settings.database, lambda conn: keys.create_key(
-        conn, body.role, body.name, by=requester(admin)))
+        conn, body.role, body.name, by=requester(admin), loads=body.loads))
     return KeyCreated(key=key, **KeyPublic.of(info).model_dump())
 
 

@@ -49,6 +49,10 @@ async function login(key, remember) {
   state.me = r.body;
   (remember ? localStorage : sessionStorage).setItem("offgrid.key", key);
   $("login-error").textContent = "";
+  if (state.me.role === "customer") {  // a customer sees its own page, not the site's
+    location.replace("/static/customer.html");
+    return true;
+  }
   await start();
   return true;
 }

@@ -14,18 +14,28 @@ For the controller engineer, the whole API in one place:
   did not read are absent (→ MISSING). Derived points (``battery_w``, ``generator_running``,
   ``inverter_fault``, …) are included.
 - ``Battery.from_points(readings, ts)`` and the other natures (``ChargeController``,
-  ``Inverter``, ``RelayBank``, ``OxygenSensor``, ``Generator``) give typed views; ``driver.natures``
-  says which natures a driver provides.
+  ``Inverter``, ``RelayBank``, ``OxygenSensor``, ``Generator``, ``Meter``) give typed views;
+  ``driver.natures`` says which natures a driver provides.
 - ``encode(rmap, {point: value})`` gives :class:`Write` requests (coil → FC05, registers →
   FC16, contiguous registers merged). It raises :class:`WriteRangeError` (a
   :class:`DeviceError`) outside the allowed range, :class:`NotWritableError` for read-only
   points. ``Write.eeprom`` is True for EEPROM-backed registers: write those only when the
   value differs from the last one read.
 
+Energy meters (``sdm120``, ``sdm630``, :mod:`controller.devices.eastron`) are read-only input
+registers (FC04 float32) and provide the ``Meter`` nature; a site file ties each to the load it
+measures (``[[devices]] measures = "<load name>"``).
+
 Writable points: ``relay_<n>`` (relay_board), ``load_on`` and the battery settings
 (epever_tracer), ``start``/``stop``/``auto_mode`` coils (generator, write 1), ``salinity_ppt``
 (do_sensor), ``inverter_connect`` (sunspec model 123: 0 disconnects, 1 connects and resets a
 tripped inverter).
+
+Hybrid inverters (read-only maps): ``deye_hybrid``, ``growatt_spf``, ``srne_hybrid`` and
+``victron_gx`` (GX system service, unit 100) provide ``Inverter`` and ``Battery``;
+``victron_battery`` (GX battery service) provides ``Battery``. Their vendors count battery
+power as + discharging (Deye, Growatt, SRNE): the maps keep the vendor's value under its own
+name (``battery_discharge_w``/``_a``) and derive ``battery_w``/``battery_a`` in our sign.
 """
 
 from controller.devices.codec import (
@@ -52,6 +62,7 @@ from controller.devices.natures import (
     ChargeController,
     Generator,
     Inverter,
+    Meter,
     Nature,
     OxygenSensor,
     RelayBank,
@@ -62,7 +73,8 @@ from controller.devices.values import Quality, Reading, Value
 
 __all__ = [
     "DRIVERS", "Battery", "Block", "ChargeController", "DeviceError", "DiscoveryError", "Driver",
-    "Generator", "Inverter", "Kind", "Nature", "NotWritableError", "OxygenSensor", "Quality",
-    "ReadFn", "Reading", "Register", "RegisterMap", "RelayBank", "Table", "UnknownPointError",
-    "Value", "Write", "WriteRangeError", "decode", "encode", "image", "plan_blocks",
+    "Generator", "Inverter", "Kind", "Meter", "Nature", "NotWritableError", "OxygenSensor",
+    "Quality", "ReadFn", "Reading", "Register", "RegisterMap", "RelayBank", "Table",
+    "UnknownPointError", "Value", "Write", "WriteRangeError", "decode", "encode", "image",
+    "plan_blocks",
 ]

@@ -115,3 +115,21 @@ class Generator(Nature):
     generator_kwh_total: Reading  # [kWh] energy generated since the counter was reset
     fuel_pct: Reading  # [%] fuel level
     starter_battery_v: Reading  # [V]
+
+
+@dataclass(frozen=True)
+class Meter(Nature):
+    """An AC energy meter on one load's circuit (single or three phase).
+
+    Signs: power and current flow into the load are positive (import); a load that feeds
+    back shows as negative power and counts as export. On a three-phase meter ``voltage_v`` is
+    the average line-to-neutral voltage and ``current_a`` the sum of the line currents.
+    """
+
+    voltage_v: Reading  # [V] line-to-neutral voltage
+    current_a: Reading  # [A] line current (≥ 0)
+    power_w: Reading  # [W] active power, positive = import (into the load)
+    power_factor: Reading  # [-] −1…1, sign = direction of the current (+ import)
+    frequency_hz: Reading  # [Hz]
+    import_kwh: Reading  # [kWh] active energy imported since the counter was reset
+    export_kwh: Reading  # [kWh] active energy exported since the counter was reset

@@ -5,12 +5,24 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from controller.devices import do_sensor, epever_tracer, generator, relay_board, sunspec
+from controller.devices import (
+    deye_hybrid,
+    do_sensor,
+    eastron,
+    epever_tracer,
+    generator,
+    growatt_spf,
+    relay_board,
+    srne_hybrid,
+    sunspec,
+    victron_gx,
+)
 from controller.devices.codec import RegisterMap
 from controller.devices.natures import (
     Battery,
     ChargeController,
     Inverter,
+    Meter,
     Nature,
     OxygenSensor,
     RelayBank,
@@ -51,4 +63,19 @@ DRIVERS: dict[str, Driver] = {
     "do_sensor": Driver("do_sensor", (OxygenSensor,), do_sensor.MAP, _static(do_sensor.MAP),
                         4800),
     "generator": Driver("generator", (GeneratorNature,), generator.MAP, _static(generator.MAP)),
+    "sdm120": Driver("sdm120", (Meter,), eastron.SDM120_MAP, _static(eastron.SDM120_MAP),
+                     eastron.SDM120_BAUDRATE),
+    "sdm630": Driver("sdm630", (Meter,), eastron.SDM630_MAP, _static(eastron.SDM630_MAP),
+                     eastron.SDM630_BAUDRATE),
+    # Hybrid inverters: AC output, their own MPPTs and the battery they see (issue 18).
+    "deye_hybrid": Driver("deye_hybrid", (Inverter, Battery), deye_hybrid.MAP,
+                          _static(deye_hybrid.MAP)),
+    "growatt_spf": Driver("growatt_spf", (Inverter, Battery), growatt_spf.MAP,
+                          _static(growatt_spf.MAP)),
+    "srne_hybrid": Driver("srne_hybrid", (Inverter, Battery), srne_hybrid.MAP,
+                          _static(srne_hybrid.MAP)),
+    "victron_gx": Driver("victron_gx", (Inverter, Battery), victron_gx.MAP,
+                         _static(victron_gx.MAP)),
+    "victron_battery": Driver("victron_battery", (Battery,), victron_gx.BATTERY_MAP,
+                              _static(victron_gx.BATTERY_MAP)),
 }

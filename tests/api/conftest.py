@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from api import keys
 from api.app import create_app
-from api.roles import Role
+from api.roles import STAFF, Role
 from api.settings import ApiSettings
 from sitefile import Site, load_site
 from store.contract import SITE_SOURCE, DeviceHealth, EnergyStep, RollupDelta, Sample
@@ -28,6 +28,8 @@ from store.writer import Store
 from tests.conftest import SHRIMP
 
 DAY_S = 86400.0
+CUSTOMER_LOAD = "exchange-pump"  # flexible, on relay channel 6
+NEIGHBOUR_LOAD = "farmhouse"  # not flexible, on relay channel 7
 T0 = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC: a fixed start keeps the data reproducible
 
 
@@ -36,6 +38,8 @@ class Keys:
     viewer: str
     operator: str
     admin: str
+    customer: str  # the exchange pump's customer (a flexible load)
+    neighbour: str  # another customer: the farmhouse (not flexible)
 
     def headers(self, role: str | None) -> dict[str, str]:
         return {} if role is None else {"X-API-Key": getattr(self, role)}
@@ -142,7 +146,11 @@ def db(tmp_path: Path, filled_db: tuple[Path, float]) -> Path:
 def api_keys(db: Path) -> Keys:
     conn = keys.connect(db)
     made = {r.value: keys.create_key(conn, r, f"test-{r.value}", by="test")[0]
-            for r in Role}
+            for r in STAFF}
+    made["customer"] = keys.create_key(conn, Role.customer, "test-customer", by="test",
+                                       loads=[CUSTOMER_LOAD])[0]
+    made["neighbour"] = keys.create_key(conn, Role.customer, "test-neighbour", by="test",
+                                        loads=[NEIGHBOUR_LOAD])[0]
     conn.close()
     return Keys(**made)
 

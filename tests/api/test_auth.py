@@ -1,9 +1,10 @@
-"""The auth matrix: every route × {no key, viewer, operator, admin}; plus bearer keys,
-revocation, bad keys and rate limiting."""
+"""The auth matrix: every route × {no key, viewer, operator, admin, customer}; plus bearer
+keys, revocation, bad keys and rate limiting."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from api.settings import ApiSettings
 from sitefile import Site
 from tests.api.conftest import Keys
 
-ROLES = [None, "viewer", "operator", "admin"]
+ROLES = [None, "viewer", "operator", "admin", "customer"]
 RANK = {None: -1, "viewer": 0, "operator": 1, "admin": 2}
 FROM_TO = {"from": "2026-09-21T14:00:00Z", "to": "2026-09-22T14:00:00Z"}
 
@@ -45,6 +46,7 @@ MATRIX: dict[tuple[str, str], tuple[str | None, dict, int]] = {
     ("POST", "/api/v1/commands/threshold"):
         ("admin", {"json": {"key": "shed_soc_pct", "value": 40}}, 202),
     ("GET", "/api/v1/me"): ("viewer", {}, 200),
+    ("GET", "/api/v1/me/loads"): ("viewer", {}, 200),
     ("GET", "/api/v1/audit"): ("admin", {}, 200),
     ("GET", "/api/v1/keys"): ("admin", {}, 200),
     ("POST", "/api/v1/keys"): ("admin", {"json": {"role": "viewer", "name": "x"}}, 201),
@@ -52,9 +54,22 @@ MATRIX: dict[tuple[str, str], tuple[str | None, dict, int]] = {
 }
 
 
+# What a customer key (scoped to the exchange pump) may do: (request, success status); any
+# route not here is 403 for it. Where its request differs from the staff's, it is its own.
+CUSTOMER: dict[tuple[str, str], tuple[dict[str, Any], int]] = {
+    ("GET", "/api/v1/me"): ({}, 200),
+    ("GET", "/api/v1/me/loads"): ({}, 200),
+    ("GET", "/api/v1/commands"): ({}, 200),
+    ("GET", "/api/v1/commands/{command_id}"): ({"url": "/api/v1/commands/999"}, 404),
+    ("POST", "/api/v1/commands/override-load"):
+        ({"json": {"load": "exchange-pump", "on": True, "expires_s": 600}}, 202),
+}
+
+
 def test_matrix_covers_every_route(app: FastAPI) -> None:
     routes = {(m.upper(), path) for path, ops in app.openapi()["paths"].items() for m in ops}
     assert routes == set(MATRIX)
+    assert set(CUSTOMER) <= routes
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -63,10 +78,15 @@ async def test_auth_matrix(client: httpx.AsyncClient, api_keys: Keys, route: tup
                            role: str | None) -> None:
     method, template = route
     needed, req, ok = MATRIX[route]
+    if role == "customer":
+        req, ok = CUSTOMER.get(route, (req, ok))
     req = dict(req)
     url = req.pop("url", template)
     r = await client.request(method, url, headers=api_keys.headers(role), **req)
-    if RANK[role] >= RANK[needed]:
+    if role == "customer" and route not in CUSTOMER and needed is not None:
+        assert r.status_code == 403, r.text
+        assert r.json()["title"] == "Forbidden"
+    elif role == "customer" or RANK[role] >= RANK[needed]:
         assert r.status_code == ok, r.text
     elif role is None:
         assert r.status_code == 401

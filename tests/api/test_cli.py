@@ -49,6 +49,12 @@ def test_create_json(tmp_path: Path) -> None:
     ["keys", "create", "--db", "x.db", "--role", "root"],             # no such role
     ["keys", "create", "--db", "x.db", "--role", "viewer", "--name", ""],
     ["keys", "revoke", "0123456789ab", "--db", "x.db"],               # unknown id
+    ["keys", "create", str(SHRIMP), "--db", "x.db", "--role", "customer",
+     "--loads", "aircon,water-heater"],                               # not loads of the site
+    ["keys", "create", str(SHRIMP), "--db", "x.db", "--role", "customer"],  # no loads
+    ["keys", "create", "--db", "x.db", "--role", "customer",
+     "--loads", "farmhouse"],                                         # nothing to check them
+    ["keys", "create", "--db", "x.db", "--role", "viewer", "--loads", "farmhouse"],
     ["serve", "missing.toml"],
     ["serve", str(SHRIMP), "--port", "70000"],
 ])
@@ -67,3 +73,22 @@ def test_keys_from_the_site_file(tmp_path: Path) -> None:
     r = runner.invoke(app, ["keys", "create", str(site), "--role", "viewer"])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "farm.db").exists()
+
+
+def test_customer_key_with_its_loads(tmp_path: Path) -> None:
+    db = tmp_path / "site.db"
+    made = runner.invoke(app, ["keys", "create", str(SHRIMP), "--db", str(db), "--role",
+                               "customer", "--loads", "exchange-pump, farmhouse", "--name",
+                               "nha-ba-tu"])
+    assert made.exit_code == 0, made.output
+    assert "for exchange-pump, farmhouse" in made.stderr
+    info = keys.KeyVerifier(keys.connect(db)).verify(made.stdout.strip())
+    assert info is not None and info.role is Role.customer
+    assert info.loads == ("exchange-pump", "farmhouse")
+    listed = json.loads(runner.invoke(app, ["keys", "list", "--db", str(db), "--json"]).stdout)
+    assert [(r["role"], r["loads"]) for r in listed] == [
+        ("customer", ["exchange-pump", "farmhouse"])]
+    bad = runner.invoke(app, ["keys", "create", str(SHRIMP), "--db", str(db), "--role",
+                              "customer", "--loads", "aircon"])
+    assert bad.exit_code == 2
+    assert "no load named 'aircon'" in bad.stderr and "exchange-pump" in bad.stderr

@@ -89,6 +89,16 @@ BAD: list[tuple[C.Check, Callable[[dict[str, Any]], None], str, Any, str]] = [
      "loads[1].switch.device", "relayz", "no device of that name"),
     (C.switch_on_relay_board, _set("loads[1].switch.device", "mppt"), "loads[1].switch.device",
      "mppt", "device 'mppt' is a epever_tracer, not a relay_board"),
+    (C.meter_measures_a_load, _set("devices[1].measures", "pump"), "devices[1].measures",
+     "pump", "only an energy meter (sdm120, sdm630) measures a load"),
+    (C.meter_measures_a_load, lambda d: d["devices"].append(
+        {"name": "meter", "driver": "sdm120", "transport": "tcp", "host": "127.0.0.1",
+         "port": 5020, "unit_id": 2, "measures": "pumpp"}), "devices[3].measures", "pumpp",
+     "no load of that name; known loads: aer, pump"),
+    (C.meter_measures_a_load, lambda d: d["devices"].extend(
+        {"name": f"meter{n}", "driver": "sdm630", "transport": "tcp", "host": "127.0.0.1",
+         "port": 5020, "unit_id": 2 + n, "measures": "aer"} for n in (0, 1)),
+     "devices[4].measures", "aer", "load already measured by device 'meter0'"),
     (C.switch_channels_free, _set("loads[1].switch.channels", [1]), "loads[1].switch.channels",
      1, "channel already switches load 'aer'"),
     (C.switch_channels_free, _set("loads[1].switch.channels", [8]), "loads[1].switch.channels",

@@ -136,7 +136,7 @@ TRULY_OPTIONAL = {
     "PV": {"cec_module"},
     "LoadBase": {"switch"}, "ProfileLoad": {"switch"}, "ApplianceLoad": {"switch", "preset"},
     "AeratorLoad": {"switch"}, "PumpLoad": {"switch"},
-    "Device": {"host", "port", "serial_port"},
+    "Device": {"host", "port", "serial_port", "measures"},  # measures: meters on a load
     "Control": {"low_battery_v", "reconnect_battery_v", "max_battery_temp_c",
                 "gen_start_load_kw", "quiet_hours"},
     "Search": {"kwp", "kwh", "inverter_kw", "generator_kw"},
