@@ -69,8 +69,9 @@ def site_limits(site: Site) -> dict[str, Limits]:
     out["do_mg_l"] = (0.0, DO_MAX_MG_L)
     out["salinity_ppt"] = (0.0, 60.0)
     out.update(TEMPS_C)
-    out["ac_v"] = (0.0, AC_V_MAX)
-    out["ac_hz"] = (0.0, AC_HZ_MAX)
+    out["ac_v"] = out["voltage_v"] = (0.0, AC_V_MAX)  # voltage_v: energy meters
+    out["ac_hz"] = out["frequency_hz"] = (0.0, AC_HZ_MAX)
+    out["power_factor"] = (-1.0, 1.0)
     out["starter_battery_v"] = (0.0, 36.0)
     out["run_minutes"] = out["run_seconds"] = (0.0, 59.0)
     out["generator_run_h"] = out["run_hours"] = (0.0, COUNTER_YEARS * HOURS_PER_YEAR)
@@ -105,6 +106,12 @@ def site_limits(site: Site) -> dict[str, Limits]:
         out["ac_a"] = (0.0, ac_kw * 1000.0 / AC_V_MIN)
         ac_kwh = (site.inverter.kw + gen_kw) * COUNTER_YEARS * HOURS_PER_YEAR
         out["ac_kwh_total"] = (0.0, ac_kwh)
+        # An energy meter sits on one load's circuit (or the whole AC output) behind the
+        # inverter: its power, current and counters share the AC output's ranges.
+        out["power_w"] = out["ac_w"]
+        out["current_a"] = (0.0, 3 * ac_kw * 1000.0 / AC_V_MIN)  # sum of three phases
+        for name in ("import_kwh", "export_kwh", "total_kwh"):
+            out[name] = (0.0, ac_kwh)
         out["ac_wh_total"] = (0.0, ac_kwh * 1000.0)
     return out
 

@@ -382,6 +382,7 @@ async function loadCharts() {
 }
 
 async function loadEnergy() {
+  loadLoadEnergy();
   const r = await api("/api/v1/energy/daily?" + new URLSearchParams({
     from: new Date(Date.now() - 7 * 86400000).toISOString() }));
   const table = $("energy");
@@ -434,6 +435,38 @@ async function loadEnergy() {
     td.className = "note";
     td.textContent = t("energy_note");
     row.appendChild(td);
+    table.appendChild(row);
+  }
+}
+
+// Each metered load's energy per local day (the site file's meters: [[devices]] measures).
+async function loadLoadEnergy() {
+  const r = await api("/api/v1/loads/energy?" + new URLSearchParams({
+    from: new Date(Date.now() - 7 * 86400000).toISOString() }));
+  const box = $("load-energy-box");
+  const table = $("load-energy");
+  const loads = r.status === 200 ? Object.keys(r.body.meters).sort() : [];
+  box.hidden = !loads.length;
+  table.textContent = "";
+  if (!loads.length) return;
+  const tr = document.createElement("tr");
+  for (const h of [t("date"), ...loads]) {
+    const th = document.createElement("th");
+    th.textContent = h;
+    tr.appendChild(th);
+  }
+  table.appendChild(tr);
+  for (const d of r.body.days.slice().reverse()) {
+    const row = document.createElement("tr");
+    const cells = [[d.date, ""], ...loads.map((n) => [
+      num(d.loads[n], 2) + ((d.methods[n] || []).includes("integrated") ? " *" : ""),
+      (d.methods[n] || []).map((m) => t(`method_${m}`)).join(" + ")])];
+    for (const [text, title] of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      if (title) td.title = title;
+      row.appendChild(td);
+    }
     table.appendChild(row);
   }
 }

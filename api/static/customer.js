@@ -82,10 +82,13 @@ function hours(h) {
   return h === null || h === undefined ? "–" : t("cust_hours", { h: num(h, 1) });
 }
 
-function usageRow(label, u, fmt) {
+const PERIODS = ["today", "month", "last_month"];
+
+// A row of a figure for today, this month and last month; "–" where there is no data.
+function usageRow(label, u, fmt, known) {
   const tr = el("tr");
   tr.append(el("td", "", label));
-  for (const k of ["today", "month", "last_month"]) tr.append(el("td", "", fmt(u[k])));
+  for (const k of PERIODS) tr.append(el("td", "", known && !known[k] ? "–" : fmt(u[k])));
   return tr;
 }
 
@@ -106,10 +109,12 @@ function renderLoad(ld) {
   const table = el("table");
   const hr = el("tr");
   hr.append(el("th", "", ""));
-  for (const k of ["cust_today", "cust_month", "cust_last_month"]) hr.append(el("th", "", t(k)));
+  for (const k of PERIODS) hr.append(el("th", "", t(`cust_${k}`)));
   table.append(hr);
   if (ld.kwh) table.append(usageRow(t("cust_kwh"), ld.kwh, (x) => num(x, 1)));
-  if (ld.switchable) table.append(usageRow(t("cust_hours_on"), ld.hours_on, hours));
+  if (ld.switchable) {
+    table.append(usageRow(t("cust_hours_on"), ld.hours_on, hours, ld.hours_known));
+  }
   card.append(table);
 
   const on = ld.hours_on, known = ld.hours_known;

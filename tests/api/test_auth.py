@@ -31,6 +31,7 @@ MATRIX: dict[tuple[str, str], tuple[str | None, dict, int]] = {
     ("GET", "/api/v1/history/{device}/{point}"):
         ("viewer", {"url": "/api/v1/history/mppt-1/pv_w", "params": FROM_TO}, 200),
     ("GET", "/api/v1/energy/daily"): ("viewer", {"params": FROM_TO}, 200),
+    ("GET", "/api/v1/loads/energy"): ("viewer", {"params": FROM_TO}, 200),
     ("GET", "/api/v1/reliability"): ("viewer", {}, 200),
     ("GET", "/api/v1/alarms"): ("viewer", {}, 200),
     ("GET", "/api/v1/events"): ("viewer", {}, 200),

@@ -231,3 +231,15 @@ def test_a_database_of_the_first_release_takes_customer_keys(tmp_path: Path) -> 
     with pytest.raises(keys.BadScope):
         keys.create_key(conn, Role.customer, "c", by="test")
     conn.close()
+
+
+async def test_the_customer_page_is_public_and_fits_the_content_security_policy(
+        client: httpx.AsyncClient) -> None:
+    """Served as static files, with no inline style or script (the CSP, default-src 'self',
+    would block them)."""
+    page = await client.get("/static/customer.html")
+    assert page.status_code == 200
+    assert "<style" not in page.text and "<script>" not in page.text and " style=" not in page.text
+    for asset in ("customer.js", "customer.css", "i18n.js", "style.css"):
+        assert f"/static/{asset}" in page.text
+        assert (await client.get(f"/static/{asset}")).status_code == 200

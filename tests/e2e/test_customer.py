@@ -72,6 +72,10 @@ def test_customer_switches_its_flexible_load_on_a_phone(browser: Browser, live: 
     expect(card).to_contain_text("Số giờ bật")
     expect(page.locator(f"[data-testid=shed-{LOAD}]")).to_contain_text("thứ 1 trong 2")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # its style sheet applies (the API's CSP allows no inline style)
+    assert page.evaluate(
+        f"getComputedStyle(document.querySelector('[data-testid=appl-{LOAD}] .head')).display"
+    ) == "flex"
 
     now_on = live.sim_state()["relays"]["relays"][CHANNEL]
     page.click(f"[data-testid=switch-{LOAD}-{'off' if now_on else 'on'}]")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -163,3 +164,32 @@ def test_the_hybrids_are_announced(sim: SimProcess) -> None:
     for name, (driver, unit) in UNITS.items():
         assert any(re.search(rf"Serving {name} \({driver}, unit {unit}\)", line)
                    for line in sim.lines), sim.lines
+
+
+@pytest.mark.parametrize("unit_name", ["deye", "growatt", "srne", "gx"])
+def test_the_controller_runs_on_one_hybrid(sim: SimProcess, site: tuple[Path, int],
+                                           tmp_path: Path, unit_name: str) -> None:
+    """``offgrid run`` with a single hybrid as the site's only device: the site figures come
+    from its natures, with no change to the controller (battery W + charging)."""
+    path, _ = site
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    devices = doc["devices"]
+    assert isinstance(devices, list)
+    only = tomlkit.aot()
+    only.append(next(d for d in devices if d["name"] == unit_name))
+    doc["devices"] = only
+    one = tmp_path / "one.toml"
+    one.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    s = _state(sim)
+    db = tmp_path / "run.db"
+    done = subprocess.run([*OFFGRID, "run", str(one), "--cycles", "2", "--db", str(db)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(db) as con:
+        latest = {p: (v, q) for p, v, q in con.execute(
+            "SELECT point, value, quality FROM latest WHERE device = 'site'")}
+    assert latest["soc_pct"][1] == "good"
+    assert latest["soc_pct"][0] == pytest.approx(s["soc_pct"], abs=0.6)
+    assert latest["battery_w"][0] == pytest.approx(s["battery_w"], rel=0.01, abs=2)
+    assert latest["pv_w"][0] == pytest.approx(s["pv_kw"] * 1000, abs=1)
+    assert latest["load_w"][0] == pytest.approx(s["load_kw"] * 1000, abs=1)

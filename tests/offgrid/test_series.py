@@ -39,8 +39,12 @@ seed = 7
 name = "aircon"
 kind = "appliance"
 flexible = true
-appliances = [{ name = "ac", power_w = 700, minutes_per_day = 240,
-                windows = [{ start_h = 12, end_h = 18 }] }]
+
+[[loads.appliances]]
+name = "ac"
+power_w = 700
+minutes_per_day = 240
+windows = [{ start_h = 12, end_h = 18 }]
 
 [[maintenance]]
 name = "inverter service"
