@@ -25,7 +25,7 @@ from api.deps import ApiContext, Viewer
 from api.errors import install_handlers
 from api.middleware import BodyLimitAndMetrics
 from api.ratelimit import RateLimiter
-from api.routes import alarms, commands, history, site, stream, system
+from api.routes import alarms, commands, customer, history, site, stream, system
 from api.routes import keys as key_routes
 from api.settings import ApiSettings
 from sitefile import Site
@@ -83,7 +83,7 @@ def create_app(settings: ApiSettings, site_: Site) -> FastAPI:
                   default_response_class=FiniteJSONResponse)
     app.state.ctx = ctx
     install_handlers(app)
-    for module in (system, site, history, alarms, commands, stream, key_routes):
+    for module in (system, site, history, alarms, commands, stream, key_routes, customer):
         app.include_router(module.router)
     app.include_router(key_routes.me_router)
 

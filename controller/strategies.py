@@ -377,8 +377,8 @@ def load_shedding(snap: Snapshot, state: State, site: Site, now: float) -> list[
     soc = snap.value("soc_pct")
     floor = site.battery.min_soc_pct if site.battery else 0.0
     band = c.reconnect_soc_pct - c.shed_soc_pct
-    loads = sorted((ld for ld in _controllable(site) if not ld.critical),
-                   key=lambda ld: -ld.priority)
+    controllable = {ld.name for ld in _controllable(site)}
+    loads = [ld for ld in site.shedding_order if ld.name in controllable]
     latches = dict(state.shedding.shed)
     actions: list[Action] = []
     for k, load in enumerate(loads):

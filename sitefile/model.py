@@ -823,6 +823,14 @@ class Site(Section):
         raise KeyError(name)
 
     @property
+    def shedding_order(self) -> list[Load]:
+        """The loads shed when the battery runs low, first shed first: every load that is not
+        critical, by ``priority``, largest number first (1 = shed last). The controller sheds
+        in this order and sizing serves in the reverse; give flexible loads the largest
+        numbers to shed them first."""
+        return sorted((ld for ld in self.loads if not ld.critical), key=lambda ld: -ld.priority)
+
+    @property
     def customers_served(self) -> int:
         """Customers for SAIDI/SAIFI: the ``customers`` of every load that is not flexible."""
         return sum(load.customers for load in self.loads if not load.flexible)

@@ -31,19 +31,12 @@ from api.schemas import (
 from sitefile import Load, Site
 from store import readers
 
-router = APIRouter(prefix="/me", tags=["customer"])
+router = APIRouter(prefix="/api/v1/me", tags=["customer"])
 
 HOLD_S = 660.0
 """How long a relay sample holds its value when no newer one follows [s]: the controller
 stores a sample on every change and at least every 5 minutes, so a longer gap means it was not
 running (the time is then unknown, neither on nor off)."""
-
-
-def shedding_order(site: Site) -> list[Load]:
-    """The loads the site sheds when the battery is low, first shed first: flexible loads
-    first, then by priority, largest number first (1 = shed last); critical loads never."""
-    return sorted((ld for ld in site.loads if not ld.critical),
-                  key=lambda ld: (not ld.flexible, -ld.priority))
 
 
 def meters_of(site: Site, load: str) -> list[str]:
@@ -130,7 +123,7 @@ def own_loads(ctx: ApiContext, key: KeyInfo) -> CustomerPublic:
     now = ctx.wall()
     spans, labels = _periods(now, site)
     states = {ld.name: ld for ld in status_now(ctx).loads}
-    order = [ld.name for ld in shedding_order(site)]
+    order = [ld.name for ld in site.shedding_order]
     latest = data.guarded(lambda: readers.read_latest(ctx.conn))
     may_switch = key.role is Role.customer or key.role.allows(Role.operator)
     out = []

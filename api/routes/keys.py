@@ -7,7 +7,6 @@ from fastapi import APIRouter
 from api import data, keys
 from api.deps import Admin, AnyKey, Ctx
 from api.keys import BadScope, requester
-from api.routes import customer
 from api.schemas import KeyCreate, KeyCreated, KeyPublic
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
@@ -20,10 +19,6 @@ me_router = APIRouter(prefix="/api/v1", tags=["keys"])
                summary="The caller's own key (id, name, role, a customer's loads)")
 async def me(key: AnyKey) -> KeyPublic:
     return KeyPublic.of(key)
-
-
-# /api/v1/me/loads (app.py includes me_router; the customer's routes come with it)
-me_router.include_router(customer.router)
 
 
 @router.get("", response_model=list[KeyPublic], summary="Every API key (without secrets)")

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from api import keys
 from api.roles import STAFF, Role
-from api.routes.customer import HOLD_S, meters_of, relay_hours, shedding_order
+from api.routes.customer import HOLD_S, meters_of, relay_hours
 from sitefile import Site
 from store import readers
 from store.commands import open_database
@@ -207,8 +207,10 @@ def test_relay_hours_integrate_the_samples_and_leave_gaps_unknown() -> None:
     assert relay_hours([rows((0.0, None))], 0.0, 100.0) == (0.0, 0.0)
 
 
-def test_shedding_order_flexible_first_then_priority(site: Site) -> None:
-    assert [ld.name for ld in shedding_order(site)] == [CUSTOMER_LOAD, NEIGHBOUR_LOAD]
+def test_shedding_order_is_by_priority_largest_number_first(site: Site) -> None:
+    # the pump (priority 11, after the farmhouse's 10 in file order) goes first; the
+    # aerators, critical, never
+    assert [ld.name for ld in site.shedding_order] == [CUSTOMER_LOAD, NEIGHBOUR_LOAD]
 
 
 def test_meters_are_the_devices_that_measure_a_load() -> None:

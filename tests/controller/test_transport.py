@@ -42,11 +42,11 @@ def test_latency_adapts_within_bounds() -> None:
     ("soc_pct", 55.0, Quality.GOOD), ("soc_pct", 655.35, Quality.INVALID),
     ("soc_pct", None, Quality.INVALID), ("do_mg_l", -1.0, Quality.INVALID),
     ("charge_stage", 3, Quality.GOOD), ("load_on", True, Quality.GOOD),
-    # The shrimp site's 51.2 V LFP bank, 80 kWp, 60/45 kW battery, 30 kW surge + 10 kW genset:
+    # The shrimp site's 51.2 V LFP bank, 100 kWp, 60/45 kW battery, 30 kW surge + 10 kW genset:
     ("battery_v", 53.1, Quality.GOOD), ("battery_v", 327.68, Quality.INVALID),
     ("battery_v", 30.0, Quality.INVALID), ("battery_w", -7e9, Quality.INVALID),
-    ("battery_w", -40_000.0, Quality.GOOD), ("pv_w", 90_000.0, Quality.GOOD),
-    ("pv_w", 120_000.0, Quality.INVALID), ("mppt1_pv_w", 120_000.0, Quality.INVALID),
+    ("battery_w", -40_000.0, Quality.GOOD), ("pv_w", 110_000.0, Quality.GOOD),
+    ("pv_w", 150_000.0, Quality.INVALID), ("mppt1_pv_w", 150_000.0, Quality.INVALID),
     ("ac_w", 45_000.0, Quality.GOOD), ("ac_w", 65_000.0, Quality.INVALID),
     ("pv_kwh_total", 21_474_181.12, Quality.INVALID), ("pv_kwh_total", 1234.5, Quality.GOOD),
 ])
