@@ -85,7 +85,7 @@ def _print_table(console: Console, site_name: str, data: dict[str, Any]) -> None
     if data["motor_start"]:
         console.print(f"Motor start: {data['motor_start']['advice']}.")
     for warning in data["warnings"]:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
 
 
 def simulate_cmd(site_file: SiteArg, as_json: JsonOpt = False, years: YearsOpt = None,

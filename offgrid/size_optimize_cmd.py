@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -71,7 +72,7 @@ def _print_result(data: dict[str, Any]) -> None:
               f"{data['elapsed_s']:.2f} s")
     if best is None:
         for w in data["warnings"]:
-            out.print(f"[yellow]warning:[/] {w}")
+            out.print(f"[yellow]warning:[/] {escape(w)}")
         return
     d = best["design"]
     table = Table(title="Best design (lowest net present cost)", show_header=False)
@@ -122,7 +123,7 @@ def _print_result(data: dict[str, Any]) -> None:
                   f"{rd['inverter_kw']:g} kW gen {rd['generator_kw']:g} kW "
                   f"({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
     for w in data["warnings"]:
-        out.print(f"[yellow]warning:[/] {w}")
+        out.print(f"[yellow]warning:[/] {escape(w)}")
 
 
 def optimize_cmd(

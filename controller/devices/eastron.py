@@ -1,12 +1,15 @@
 """Eastron SDM120 (single phase) and SDM630 (three phase) energy meters (drivers ``sdm120``
 and ``sdm630``).
 
-Follows Eastron's Modbus protocol tables for the SDM family: the "SDM120-Modbus Smart Energy
-Meter – Modbus Protocol" (Eastron, V2.x; the same single-phase table as Eastron's "SDM230
-Modbus Protocol" V1.0, 06-2018) and the "SDM630-Modbus MID V2 user manual, part 1.2 Modbus
-Protocol Input Registers" (Eastron / B+G e-tech). Every measurement is an input register pair
-(read with FC04): an IEEE-754 float32, big-endian, high word first. Addresses below are the
-protocol start addresses (the manuals' 3xxxx register number − 30001).
+Follows Eastron's Modbus protocol tables of the SDM family, "Modbus Protocol Input Registers"
+(function code 04): for the SDM120, Eastron's "SDM120-Modbus protocol" (the single-phase table
+Eastron also publishes, address for address, as the "SDM230 Modbus Protocol" V1.0, 06-2018,
+which is the copy checked here); for the SDM630, the "SDM630-Modbus MID V2" user manual (Eastron
+/ B+G e-tech), part 1.2 "Modbus Protocol Input Registers". Every measurement is an input
+register pair: an IEEE-754 float32, big-endian, high word first. Addresses below are the
+protocol start addresses (the manuals' "Hi Byte / Lo Byte" column, = the 3xxxx register
+number − 30001). Open readers of these meters (Oppleo's SDM120 map, Tasmota's xnrg_08_sdm120,
+a Home Assistant SDM120 register inventory) agree; they were compared with, not copied.
 
 SDM120 (all single-phase values):
 
