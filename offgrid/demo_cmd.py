@@ -22,7 +22,7 @@ import tomlkit
 import typer
 
 from api.roles import Role
-from offgrid.common import fail
+from offgrid.common import fail, open_site
 from sitefile import load_site, relocate_files
 from store.errors import StoreError
 
@@ -183,14 +183,20 @@ def demo(
                                       min=0, max=65535)] = 8080,
     speed: Annotated[float, typer.Option(help="Simulated seconds per wall second.",
                                          min=1, max=3600)] = 60.0,
+    example: Annotated[Path, typer.Option(
+        "--site", help="The site file to play (default: the bundled shrimp farm; "
+                       "examples/smart-home-ben-tre.toml is the smart home with a customer).",
+        dir_okay=False)] = EXAMPLE,
 ) -> None:
-    """A whole simulated shrimp farm: simulator, controller, API and dashboard."""
-    if not EXAMPLE.is_file():
-        fail(f"the bundled example is missing: {EXAMPLE}", 1)
+    """A whole simulated site (by default the shrimp farm): simulator, controller, API and
+    dashboard."""
+    if not example.is_file():
+        fail(f"the site file is missing: {example}", 2 if example != EXAMPLE else 1)
+    open_site(example, "devices")  # every problem of the file, exit 2
     if port and not _port_free(port):
         fail(f"port {port} is in use on 127.0.0.1; try --port 0", 1)
     with tempfile.TemporaryDirectory(prefix="offgrid-demo-") as tmp:
-        site = DemoSite(Path(tmp), speed=speed, api_port=port)
+        site = DemoSite(Path(tmp), speed=speed, api_port=port, example=example)
         stop = threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -88,7 +88,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         site.start()
         started = time.monotonic()
         keys = {"admin": site.key, "viewer": cli_key(site, "viewer"),
-                "operator": cli_key(site, "operator")}
+                "operator": cli_key(site, "operator"), "customer": site.customer_key}
         yield Live(site, keys, started)
     finally:
         site.stop()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import typer
 from typer.core import TyperGroup
+from typer.testing import CliRunner
 
 from offgrid.cli import app
 from tests.conftest import ROOT
@@ -44,3 +46,11 @@ def test_start_up_loads_no_engine() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.split() == []
+
+
+def test_demo_of_a_bad_site_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[site]\nname = "x"\nlatitude = 100\nlongitude = 0\n', encoding="utf-8")
+    res = CliRunner().invoke(app, ["demo", "--site", str(bad), "--port", "0"])
+    assert res.exit_code == 2
+    assert "site.latitude" in res.stderr and "Traceback" not in res.output
