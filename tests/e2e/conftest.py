@@ -14,10 +14,15 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from offgrid.demo_cmd import DemoSite
 from tests.support import require_tool
 
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+"""Headless Chromium, offline: the pages are self-contained."""
 SPEED = 60.0
 POLL_TIMEOUT_S = 60.0
 LAST = "test_acceptance.py"
@@ -73,6 +78,16 @@ def cli_key(site: DemoSite, role: str) -> str:
                          capture_output=True, text=True, check=True, timeout=60)
     assert "shown only once" in out.stderr
     return out.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium (playwright) for the page tests of a module."""
+    chromium = require_tool("chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture(scope="session")

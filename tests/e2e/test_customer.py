@@ -9,30 +9,19 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Live, wait_for
-from tests.support import require_tool
 
 pytestmark = pytest.mark.slow
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 LOAD, CHANNEL = "exchange-pump", 6  # the shrimp farm's flexible load and its relay
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = require_tool("chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=ARGS)
-        yield b
-        b.close()
 
 
 def customer_key(live: Live) -> str:

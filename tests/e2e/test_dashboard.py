@@ -10,34 +10,24 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from api import keys
 from api.roles import Role
 from store.writer import Store
 from tests.conftest import SHRIMP
 from tests.e2e.conftest import Live, wait_for
-from tests.support import free_port, require_tool
+from tests.support import free_port
 
 pytestmark = pytest.mark.slow
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = require_tool("chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=ARGS)
-        yield b
-        b.close()
 
 
 def log_in(browser: Browser, live: Live, role: str) -> Page:

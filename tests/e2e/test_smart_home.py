@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from offgrid.demo_cmd import DemoSite
 from tests.e2e.conftest import wait_for
@@ -23,8 +23,6 @@ from tests.support import require_tool
 pytestmark = pytest.mark.slow
 
 SMART_HOME = Path(__file__).resolve().parents[2] / "examples" / "smart-home-ben-tre.toml"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 LOAD, CHANNEL, METER = "aircon", 0, "aircon-meter"
 
@@ -45,13 +43,6 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
         site.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = require_tool("chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=ARGS)
-        yield b
-        b.close()
 
 
 def _get(home: DemoSite, path: str) -> Any:

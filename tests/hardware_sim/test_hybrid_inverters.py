@@ -5,10 +5,8 @@ values must be those of the plant, in the vendors' signs on the wire and in ours
 from __future__ import annotations
 
 import re
-import signal
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +17,11 @@ from pymodbus.client import ModbusTcpClient
 
 from controller.devices import DRIVERS, Table, decode, plan_blocks
 from tests.conftest import HOME
-from tests.hardware_sim.test_sim_cmd import SimProcess, mbpoll
+from tests.hardware_sim.conftest import OFFGRID, SimProcess, running_sim
+from tests.hardware_sim.test_sim_cmd import mbpoll
 from tests.support import free_port, require_tool
 
 pytestmark = pytest.mark.slow
-OFFGRID = [sys.executable, "-m", "offgrid"]
 START = "2026-03-01T05:00:00Z"  # noon in Vietnam: the PV produces
 UNITS = {"deye": ("deye_hybrid", 1), "growatt": ("growatt_spf", 2), "srne": ("srne_hybrid", 3),
          "gx": ("victron_gx", 100), "shunt": ("victron_battery", 225)}
@@ -50,22 +48,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
 @pytest.fixture(scope="module")
 def sim(site: tuple[Path, int]) -> Iterator[SimProcess]:
     path, _ = site
-    proc = subprocess.Popen(
-        [*OFFGRID, "sim", str(path), "--speed", "0", "--control-port", "0", "--seed", "1",
-         "--start", START], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line.strip())
-        if line.startswith("Ready"):
-            break
-    else:
-        err = proc.stderr.read() if proc.stderr else ""
-        pytest.fail(f"offgrid sim did not start: {lines} {err}")
-    yield SimProcess(proc, lines)
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=20)
+    with running_sim(path, "--start", START) as sim:
+        yield sim
 
 
 def _state(sim: SimProcess) -> dict[str, Any]:

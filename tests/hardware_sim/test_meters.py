@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-import signal
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,7 @@ from hardware_sim.plant import Plant
 from hardware_sim.simulator import Simulator
 from sitefile import Site, SiteFileError
 from tests.conftest import SHRIMP
-from tests.hardware_sim.conftest import NOON, shrimp_data, site_with
-from tests.hardware_sim.test_sim_cmd import SimProcess
+from tests.hardware_sim.conftest import NOON, SimProcess, running_sim, shrimp_data, site_with
 from tests.support import free_port, require_tool
 
 PUMP_KW = 3.0  # examples/shrimp-bac-lieu.toml: exchange-pump kw = 3.0 on relay channel 6
@@ -157,21 +154,9 @@ def sim_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimP
             dev["port"] = port
     path = workdir / "site.toml"
     path.write_text(tomlkit.dumps(doc), encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "offgrid", "sim", str(path), "--speed", "0", "--control-port",
-         "0", "--seed", "1", "--pty-dir", str(workdir / "pty"), "--start",
-         "2026-03-01T05:00:00Z"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line.strip())
-        if line.startswith("Ready"):
-            break
-    else:
-        pytest.fail(f"offgrid sim did not start: {lines} {proc.stderr and proc.stderr.read()}")
-    yield SimProcess(proc, lines), port, str(workdir / "pty" / "ttyUSB0")
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=20)
+    with running_sim(path, "--pty-dir", str(workdir / "pty"), "--start",
+                     "2026-03-01T05:00:00Z") as sim:
+        yield sim, port, str(workdir / "pty" / "ttyUSB0")
 
 
 def mbpoll_floats(*args: str, count: int = 1) -> list[float]:

@@ -3,42 +3,23 @@ on the pty) and pysunspec2."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
 import subprocess
-import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sunspec2.modbus.client as sunspec_client
 import tomlkit
 
 from tests.conftest import HOME, SHRIMP
+from tests.hardware_sim.conftest import OFFGRID, SimProcess, running_sim
 from tests.support import free_port, require_tool
 
 pytestmark = pytest.mark.slow
-OFFGRID = [sys.executable, "-m", "offgrid"]
 START = "2026-03-01T05:00:00Z"  # noon in Bac Lieu
-
-
-class SimProcess:
-    def __init__(self, proc: subprocess.Popen[str], lines: list[str]) -> None:
-        self.proc = proc
-        self.lines = lines
-        match = next(m for line in lines if (m := re.search(r"Control: (http://\S+)", line)))
-        self.control = match.group(1).rstrip("/")
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.control + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
 
 
 @pytest.fixture(scope="module")
@@ -63,23 +44,8 @@ def sim(site_file: tuple[Path, int], workdir: Path) -> Iterator[SimProcess]:
     """One simulator process for the module; the last test stops it with Ctrl-C."""
     require_tool("socat")  # the simulator's RTU pty
     path, _ = site_file
-    proc = subprocess.Popen(
-        [*OFFGRID, "sim", str(path), "--speed", "0", "--control-port", "0", "--seed", "1",
-         "--pty-dir", str(workdir / "pty"), "--start", START],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line.strip())
-        if line.startswith("Ready"):
-            break
-    else:
-        err = proc.stderr.read() if proc.stderr else ""
-        pytest.fail(f"offgrid sim did not start: {lines} {err}")
-    yield SimProcess(proc, lines)
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=20)
+    with running_sim(path, "--pty-dir", str(workdir / "pty"), "--start", START) as sim:
+        yield sim
 
 
 def mbpoll(*args: str) -> list[int]:
