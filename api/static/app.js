@@ -11,20 +11,7 @@ const state = {
 
 const $ = (id) => document.getElementById(id);
 
-async function api(path, opts) {
-  const o = Object.assign({ headers: {} }, opts || {});
-  o.headers = Object.assign({ "X-API-Key": state.key }, o.headers);
-  if (o.json !== undefined) {
-    o.body = JSON.stringify(o.json);
-    o.headers["Content-Type"] = "application/json";
-    o.method = o.method || "POST";
-  }
-  const r = await fetch(path, o);
-  if (r.status === 401 && state.me) logout();  // the key was revoked
-  let body = null;
-  try { body = await r.json(); } catch (e) { body = null; }
-  return { status: r.status, body };
-}
+const api = apiClient(state, () => logout());
 
 // ---------------------------------------------------------------------------- login
 

@@ -10,20 +10,7 @@ const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 10 * 1000;
 const OVERRIDE_S = 3600;
 
-async function api(path, opts) {
-  const o = Object.assign({ headers: {} }, opts || {});
-  o.headers = Object.assign({ "X-API-Key": cust.key }, o.headers);
-  if (o.json !== undefined) {
-    o.body = JSON.stringify(o.json);
-    o.headers["Content-Type"] = "application/json";
-    o.method = o.method || "POST";
-  }
-  const r = await fetch(path, o);
-  if (r.status === 401 && cust.me) logout();  // the key was revoked
-  let body = null;
-  try { body = await r.json(); } catch (e) { body = null; }
-  return { status: r.status, body, location: r.headers.get("Location") };
-}
+const api = apiClient(cust, () => logout());
 
 function storedKey() {
   return sessionStorage.getItem("offgrid.key") || localStorage.getItem("offgrid.key");

@@ -242,6 +242,6 @@ async def test_the_customer_page_is_public_and_fits_the_content_security_policy(
     page = await client.get("/static/customer.html")
     assert page.status_code == 200
     assert "<style" not in page.text and "<script>" not in page.text and " style=" not in page.text
-    for asset in ("customer.js", "customer.css", "i18n.js", "style.css"):
+    for asset in ("customer.js", "customer.css", "http.js", "i18n.js", "style.css"):
         assert f"/static/{asset}" in page.text
         assert (await client.get(f"/static/{asset}")).status_code == 200

@@ -367,7 +367,7 @@ async def test_healthz_needs_no_key(client: httpx.AsyncClient) -> None:
 async def test_dashboard_is_public(client: httpx.AsyncClient) -> None:
     page = await client.get("/")
     assert page.status_code == 200 and "/static/app.js" in page.text
-    for asset in ("app.js", "charts.js", "i18n.js", "style.css"):
+    for asset in ("app.js", "charts.js", "http.js", "i18n.js", "style.css"):
         assert (await client.get(f"/static/{asset}")).status_code == 200
 
 
