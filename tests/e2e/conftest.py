@@ -63,6 +63,14 @@ class Live:
             state: dict[str, Any] = json.load(r)
         return state
 
+    def sim_step(self, seconds: float) -> None:
+        """Step the plant through ``seconds`` of simulated time (through its control port)."""
+        req = urllib.request.Request(self.site.control_url.rstrip("/") + "/step",
+                                     data=json.dumps({"seconds": seconds}).encode(),
+                                     method="POST",
+                                     headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=120).close()
+
     def sim_speed(self, speed: float) -> None:
         """Set the simulator's speed through its control port (0 pauses the plant)."""
         req = urllib.request.Request(self.site.control_url.rstrip("/") + "/speed",
