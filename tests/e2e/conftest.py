@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -63,14 +64,6 @@ class Live:
             state: dict[str, Any] = json.load(r)
         return state
 
-    def sim_step(self, seconds: float) -> None:
-        """Step the plant through ``seconds`` of simulated time (through its control port)."""
-        req = urllib.request.Request(self.site.control_url.rstrip("/") + "/step",
-                                     data=json.dumps({"seconds": seconds}).encode(),
-                                     method="POST",
-                                     headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(req, timeout=120).close()
-
     def sim_speed(self, speed: float) -> None:
         """Set the simulator's speed through its control port (0 pauses the plant)."""
         req = urllib.request.Request(self.site.control_url.rstrip("/") + "/speed",
@@ -98,8 +91,9 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-@pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+@contextmanager
+def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """The demo's site as real processes, its plant starting at 07:00 today (local)."""
     require_tool("socat")  # the simulator's RTU pty
     site = DemoSite(tmp_path_factory.mktemp("demo"), speed=SPEED, api_port=0)
     # Start the simulated day in the morning, whatever the wall clock says, so that PV and the
@@ -115,3 +109,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         yield Live(site, keys, started)
     finally:
         site.stop()
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    with live_site(tmp_path_factory) as site:
+        yield site
