@@ -30,7 +30,15 @@ from controller.devices.errors import DeviceError
 from controller.devices.values import Reading, Value
 from controller.errors import CommandError, ControllerError, TransportError
 from controller.forecast import clearsky_pv_w
-from controller.model import Condition, GeneratorMemory, Plan, Snapshot, State
+from controller.model import (
+    Condition,
+    GeneratorMemory,
+    GeneratorSetMemory,
+    Plan,
+    Snapshot,
+    State,
+    UnitMemory,
+)
 from controller.plausibility import site_limits
 from controller.snapshot import DeviceView, build_snapshot, device_view, soc_sources
 from controller.strategies import decide_all, next_state
@@ -142,6 +150,7 @@ class Controller:
         self._frozen: dict[str, str] = {}  # frozen device → the point that gave it away
         self._prev_mono: float | None = None
         self._gen_cmd: bool | None = None
+        self._unit_cmds: dict[str, bool] = {}  # several generators: the last command of each
         self._interrupted: dict[str, bool] = {}  # load → its open interruption is planned
         self._curtailed: set[str] = set()  # flexible loads with an open curtailment
         self._planned_cut: PlannedCut | None = None
@@ -188,7 +197,14 @@ class Controller:
         running = GeneratorMemory(True, now - float(gen.get("run_s", 0.0))) if gen.get(
             "on") else GeneratorMemory()
         self._gen_cmd = gen.get("cmd")
+        units = gen.get("units") or {}
+        self._unit_cmds = {name: bool(u["cmd"]) for name, u in units.items()
+                           if u.get("cmd") is not None}
+        unit_memory = GeneratorSetMemory({
+            name: UnitMemory(bool(u.get("on")), now - float(u.get("run_s", 0.0)) if u.get("on")
+                             else None, bool(u.get("failed"))) for name, u in units.items()})
         self.state = self.state.evolve(overrides=overrides, generator=running,
+                                       generator_set=unit_memory,
                                        gen_mode=gen.get("mode", "auto"))
 
     def _save_state(self, now: float, wall: float, force: bool) -> None:
@@ -196,9 +212,13 @@ class Controller:
             return
         self._saved_mono = now
         since = self.state.generator.on_since_mono
+        units = {name: {"on": u.on, "failed": u.failed, "cmd": self._unit_cmds.get(name),
+                        "run_s": 0.0 if u.on_since_mono is None else now - u.on_since_mono}
+                 for name, u in self.state.generator_set.units.items()}
         self.store.set_state(wall, "generator", {
             "mode": self.state.gen_mode, "on": self.state.generator.on,
-            "run_s": 0.0 if since is None else now - since, "cmd": self._gen_cmd})
+            "run_s": 0.0 if since is None else now - since, "cmd": self._gen_cmd,
+            "units": units})
         self.store.set_state(wall, "overrides", {
             load: {"on": on, "expires_ts": wall + exp - now}
             for load, (on, exp) in self.state.overrides.items()})
@@ -328,7 +348,9 @@ class Controller:
             for link in self.links:
                 if link.rmap is not None and "inverter_connect" in link.rmap.points:
                     await self._send(link, {"inverter_connect": 1}, now_utc, report)
-        if plan.generator is not None and plan.generator != self._gen_cmd:
+        if plan.generators:
+            await self._write_units(plan, links, now_utc, report)
+        elif plan.generator is not None and plan.generator != self._gen_cmd:
             gen = next((lk for lk in self.links if lk.device.driver == "generator"), None)
             point = "start" if plan.generator else "stop"
             if gen is not None and await self._send(gen, {point: True}, now_utc, report):
@@ -339,6 +361,23 @@ class Controller:
         self._switched_events(applied, plan, now_utc.timestamp())
         return Plan(units={**unchanged, **applied}, generator=plan.generator,
                     memory=plan.memory, by=plan.by)
+
+    async def _write_units(self, plan: Plan, links: dict[str, DeviceLink], now_utc: datetime,
+                           report: CycleReport) -> None:
+        """Several generators: start or stop each unit whose command changed, on its own
+        controller (``[[generators]] device``), with a ``generator_start``/``_stop`` event."""
+        for unit in self.site.generators:
+            want = plan.generators.get(unit.name)
+            if want is None or want[0] == self._unit_cmds.get(unit.name):
+                continue
+            run, reason = want
+            link = links.get(unit.device) if unit.device is not None else None
+            point = "start" if run else "stop"
+            if link is not None and await self._send(link, {point: True}, now_utc, report):
+                self._unit_cmds[unit.name] = run
+                self.store.event(now_utc.timestamp(), f"generator_{point}", link.name,
+                                 f"{unit.name}: {reason or point}",
+                                 {"unit": unit.name, "reason": reason})
 
     def _switched_events(self, applied: dict[tuple[str, int], bool], plan: Plan,
                          wall: float) -> None:

@@ -34,6 +34,7 @@ from controller.devices.natures import (
     Inverter,
     Meter,
     Nature,
+    WindTurbine,
 )
 from controller.snapshot import DeviceView
 from sitefile import Site
@@ -64,6 +65,7 @@ SOURCES: Mapping[type[Nature], tuple[Source, ...]] = MappingProxyType({
                        Source("load", "load_kwh_total", "load_w")),
     Inverter: (Source("load", "ac_kwh_total", "ac_w"), Source("pv", "pv_kwh_total", "pv_w")),
     Generator: (Source("generator", "generator_kwh_total", "generator_w"),),
+    WindTurbine: (Source("wind", "wind_kwh_total", "wind_w"),),
     Battery: (Source("battery_charge", None, "battery_w", 1.0),
               Source("battery_discharge", None, "battery_w", -1.0)),
 })
@@ -104,12 +106,13 @@ def counter_step_kwh(prev_kwh: float, kwh: float, max_step_kwh: float) -> float 
 
 
 def rated_kw(site: Site) -> dict[EnergyCategory, float]:
-    """The most power each counted category can carry [kW] (inf when the site does not say)."""
+    """The most power each counted category can carry [kW] (inf when the site does not say;
+    wind: a turbine library type's rating is sizing's to know, not the controller's)."""
     inverter_kw = site.inverter.kw if site.inverter is not None else math.inf
-    gen_kw = site.generator.kw if site.generator is not None else 0.0
+    gen_kw = sum(g.kw for g in site.generators)  # every unit in parallel
     return {"pv": site.pv.kwp if site.pv is not None else math.inf,
             "load": max(inverter_kw, gen_kw), "generator": gen_kw if gen_kw else math.inf,
-            "battery_charge": math.inf, "battery_discharge": math.inf}
+            "battery_charge": math.inf, "battery_discharge": math.inf, "wind": math.inf}
 
 
 def _number(nature: Nature, name: str) -> float | None:

@@ -29,8 +29,9 @@ class Snapshot:
     name of ``store.contract.SITE_FIGURES`` is a field (see :mod:`controller.snapshot`).
 
     ``outputs`` gives, per controllable load, the state of each unit's relay as read back
-    (None when unknown). ``clearsky_w`` is the clear-sky PV forecast of the local day in
-    15-minute steps [W] (index 0 = local midnight).
+    (None when unknown); ``gen_running``, per generator unit (``[[generators]] name``), whether
+    its controller reports it running (None when unknown). ``clearsky_w`` is the clear-sky PV
+    forecast of the local day in 15-minute steps [W] (index 0 = local midnight).
     """
 
     mono_s: float
@@ -42,6 +43,7 @@ class Snapshot:
     battery_w: Reading  # [W] + charging, − discharging
     battery_temp_c: Reading
     pv_w: Reading
+    wind_w: Reading  # [W] wind turbines' power (≥ 0)
     load_w: Reading
     do_mg_l: Reading
     water_temp_c: Reading
@@ -50,6 +52,7 @@ class Snapshot:
     fuel_pct: Reading
     outputs: Mapping[str, tuple[bool | None, ...]] = field(default_factory=_empty)
     clearsky_w: tuple[float, ...] = ()
+    gen_running: Mapping[str, bool | None] = field(default_factory=_empty)
 
     def value(self, name: str) -> float | None:
         """The value of point ``name`` if good, else None."""
@@ -90,6 +93,29 @@ class GeneratorMemory:
 
 
 @dataclass(frozen=True)
+class UnitMemory:
+    """One unit of several generators: whether the strategy asks it to run and since when
+    [s, monotonic]; ``failed``: it was asked and did not start (left off, the next unit takes
+    its place, until the set stops)."""
+
+    on: bool = False
+    on_since_mono: float | None = None
+    failed: bool = False
+
+
+@dataclass(frozen=True)
+class GeneratorSetMemory:
+    """Several generators (``[[generators]]``): each unit's memory by name, and since when the
+    load has been above the running units' start threshold (``up``) or below the stop threshold
+    of the units but the last started (``down``) [s, monotonic]. The set as a whole (whether
+    it runs at all) is :class:`GeneratorMemory`'s."""
+
+    units: Mapping[str, UnitMemory] = field(default_factory=_empty)
+    up_since_mono: float | None = None
+    down_since_mono: float | None = None
+
+
+@dataclass(frozen=True)
 class SheddingMemory:
     """Load shedding's latch of each non-critical load (True: shed)."""
 
@@ -127,10 +153,12 @@ class SwitchCheck:
     step_w: float
 
 
-Memory = ProtectionMemory | AerationMemory | GeneratorMemory | SheddingMemory | DeferrableMemory
+Memory = (ProtectionMemory | AerationMemory | GeneratorMemory | GeneratorSetMemory
+          | SheddingMemory | DeferrableMemory)
 MEMORY_FIELDS: Mapping[type[Any], str] = MappingProxyType({
     ProtectionMemory: "protection", AerationMemory: "aeration", GeneratorMemory: "generator",
-    SheddingMemory: "shedding", DeferrableMemory: "deferrable"})
+    GeneratorSetMemory: "generator_set", SheddingMemory: "shedding",
+    DeferrableMemory: "deferrable"})
 """The :class:`State` field that holds each strategy's memory."""
 
 
@@ -148,6 +176,7 @@ class State:
     protection: ProtectionMemory = ProtectionMemory()
     aeration: AerationMemory = AerationMemory()
     generator: GeneratorMemory = GeneratorMemory()
+    generator_set: GeneratorSetMemory = GeneratorSetMemory()
     shedding: SheddingMemory = SheddingMemory()
     deferrable: DeferrableMemory = DeferrableMemory()
     switched_mono: Mapping[tuple[str, int], float] = field(default_factory=_empty)
@@ -182,10 +211,12 @@ class Switch:
 
 @dataclass(frozen=True)
 class RunGenerator:
-    """Run (True) or stop (False) the generator."""
+    """Run (True) or stop (False) the generator; with ``unit``, that unit of several
+    (``[[generators]] name``), else the generator set as a whole."""
 
     run: bool
     reason: str = ""
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -225,11 +256,13 @@ Action = Switch | RunGenerator | ResetInverter | StartBudget | Remember | Condit
 
 @dataclass(frozen=True)
 class Plan:
-    """The merged decision of one cycle."""
+    """The merged decision of one cycle. ``generator``: run the generator (the set);
+    ``generators``: with several units, each unit's (run, reason) by unit name."""
 
     units: Mapping[tuple[str, int], bool] = field(default_factory=_empty)
     generator: bool | None = None
     generator_reason: str = ""
+    generators: Mapping[str, tuple[bool, str]] = field(default_factory=_empty)
     reset_inverter: bool = False
     memory: tuple[Memory, ...] = ()
     conditions: tuple[Condition, ...] = ()

@@ -10,9 +10,9 @@ ranges come from the site file, never from a fixed list:
   ``mppt_max_input_v``; PV current: PV power / ``mppt_min_v``;
 - battery power: ± ``POWER_MARGIN`` × the larger of ``max_charge_kw`` and
   ``max_discharge_kw``; battery current: that power / the lowest plausible voltage;
-- AC power: ``POWER_MARGIN`` × (inverter ``surge_kw`` + generator ``kw``, which the inverter
-  passes through); AC current: that power / ``AC_V_MIN``;
-- generator power: ``POWER_MARGIN`` × its ``kw``;
+- AC power: ``POWER_MARGIN`` × (inverter ``surge_kw`` + every generator's ``kw``, which the
+  inverter passes through); AC current: that power / ``AC_V_MIN``;
+- generator power: ``POWER_MARGIN`` × the largest unit's ``kw``;
 - energy counters: 0 … ``COUNTER_YEARS`` years of full power (PV: of
   ``PV_KWH_PER_KWP_YEAR``);
 - percentages 0–100, dissolved oxygen 0–``DO_MAX_MG_L``, temperatures in the range of their
@@ -96,10 +96,11 @@ def site_limits(site: Site) -> dict[str, Limits]:
         out["pv_kwh_total"] = (0.0, pv_kwh)
         out["pv_wh_total"] = (0.0, pv_kwh * 1000.0)
         out["pv_kwh_today"] = (0.0, site.pv.kwp * PV_MARGIN * 24.0)
-    gen_kw = site.generator.kw if site.generator is not None else 0.0
-    if site.generator is not None:
-        out["generator_w"] = (0.0, POWER_MARGIN * gen_kw * 1000.0)
-        out["generator_kwh_total"] = (0.0, gen_kw * COUNTER_YEARS * HOURS_PER_YEAR)
+    gen_kw = sum(g.kw for g in site.generators)  # every unit in parallel on the AC bus
+    if site.generators:
+        unit_kw = max(g.kw for g in site.generators)  # one controller reports one unit
+        out["generator_w"] = (0.0, POWER_MARGIN * unit_kw * 1000.0)
+        out["generator_kwh_total"] = (0.0, unit_kw * COUNTER_YEARS * HOURS_PER_YEAR)
     if site.inverter is not None:
         ac_kw = POWER_MARGIN * (site.inverter.surge_kw + gen_kw)
         out["ac_w"] = (-ac_kw * 1000.0, ac_kw * 1000.0)

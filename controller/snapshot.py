@@ -9,10 +9,13 @@ every site figure is computed here, once, from natures only, never from a vendor
   invalid before missing) of the :class:`Battery` and :class:`Inverter` natures;
 - ``battery_w``: the sum of the :class:`Battery` natures' power, + charging, − discharging;
 - ``pv_w``: the sum of the :class:`ChargeController` and :class:`Inverter` natures' PV power;
+- ``wind_w``: the sum of the :class:`WindTurbine` natures' power;
 - ``load_w``: the sum of the inverters' AC output and the charge controllers' DC load output;
 - ``do_mg_l``: the lowest dissolved oxygen of the :class:`OxygenSensor` natures (the pond
   that needs air first), ``water_temp_c`` the best reading;
-- ``generator_running``, ``fuel_pct``: the best reading of the :class:`Generator` natures.
+- ``generator_running``: True when any :class:`Generator` nature reports running (known
+  good), else the best reading; ``fuel_pct``: the best reading of the :class:`Generator`
+  natures; per unit of ``[[generators]]``, its controller's ``generator_running``.
 
 A sum takes the worst quality of its terms and has no value unless every term has one.
 """
@@ -32,6 +35,7 @@ from controller.devices.natures import (
     Nature,
     OxygenSensor,
     RelayBank,
+    WindTurbine,
 )
 from controller.devices.registry import DRIVERS
 from controller.devices.values import Quality, Reading
@@ -91,6 +95,12 @@ def lowest(readings: Iterable[Reading], ts: datetime) -> Reading:
     return min(same, key=lambda r: float(r.value or 0.0), default=top)
 
 
+def any_true(readings: Iterable[Reading], ts: datetime) -> Reading:
+    """The first good reading whose value is True, else the best reading."""
+    terms = list(readings)
+    return next((r for r in terms if r.ok and r.value is True), None) or best(terms, ts)
+
+
 def soc_sources(views: Iterable[DeviceView]) -> list[tuple[str, Reading]]:
     """Every device's SOC reading, by priority: the inverters' battery monitors (coulomb
     counting), then the :class:`Battery` natures (charge controllers' voltage estimates)."""
@@ -116,11 +126,12 @@ def site_figures(views: Iterable[DeviceView], ts: datetime) -> dict[str, Reading
         "battery_w": total(each(Battery, lambda b: b.battery_w), ts),
         "pv_w": total([*each(ChargeController, lambda c: c.pv_w),
                        *each(Inverter, lambda i: i.pv_w)], ts),
+        "wind_w": total(each(WindTurbine, lambda w: w.wind_w), ts),
         "load_w": total([*each(Inverter, lambda i: i.ac_w),
                          *each(ChargeController, lambda c: c.load_w)], ts),
         "do_mg_l": lowest(each(OxygenSensor, lambda o: o.do_mg_l), ts),
         "water_temp_c": best(each(OxygenSensor, lambda o: o.water_temp_c), ts),
-        "generator_running": best(each(Generator, lambda g: g.generator_running), ts),
+        "generator_running": any_true(each(Generator, lambda g: g.generator_running), ts),
         "fuel_pct": best(each(Generator, lambda g: g.fuel_pct), ts),
         "battery_temp_c": best(each(Battery, lambda b: b.battery_temp_c), ts),
         "inverter_fault": best(each(Inverter, lambda i: i.inverter_fault), ts),
@@ -144,6 +155,19 @@ def relay_outputs(site: Site, views: Mapping[str, DeviceView]
     return outputs
 
 
+def generators_running(site: Site, views: Mapping[str, DeviceView]
+                       ) -> dict[str, bool | None]:
+    """Per generator unit, whether its controller (``[[generators]] device``) reports it
+    running (None when unknown or when the unit names no controller)."""
+    out: dict[str, bool | None] = {}
+    for unit in site.generators:
+        view = views.get(unit.device) if unit.device is not None else None
+        gen = view.of(Generator) if view is not None else None
+        out[unit.name] = (bool(gen.generator_running.value)
+                          if gen is not None and gen.generator_running.ok else None)
+    return out
+
+
 def build_snapshot(site: Site, views: Mapping[str, DeviceView], mono_s: float, wall_ts: float,
                    clearsky_w: tuple[float, ...]) -> Snapshot:
     """The immutable snapshot of one cycle from the devices' natures ``views`` (name → view)."""
@@ -155,7 +179,9 @@ def build_snapshot(site: Site, views: Mapping[str, DeviceView], mono_s: float, w
         local_h=local.hour + local.minute / 60 + local.second / 3600,
         local_day=local.date().isoformat(),
         soc_pct=f["soc_pct"], battery_v=f["battery_v"], battery_w=f["battery_w"],
-        battery_temp_c=f["battery_temp_c"], pv_w=f["pv_w"], load_w=f["load_w"],
+        battery_temp_c=f["battery_temp_c"], pv_w=f["pv_w"], wind_w=f["wind_w"],
+        load_w=f["load_w"],
         do_mg_l=f["do_mg_l"], water_temp_c=f["water_temp_c"],
         inverter_fault=f["inverter_fault"], generator_running=f["generator_running"],
-        fuel_pct=f["fuel_pct"], outputs=relay_outputs(site, views), clearsky_w=clearsky_w)
+        fuel_pct=f["fuel_pct"], outputs=relay_outputs(site, views), clearsky_w=clearsky_w,
+        gen_running=generators_running(site, views))

@@ -35,6 +35,7 @@ from controller.model import (
     Condition,
     DeferrableMemory,
     GeneratorMemory,
+    GeneratorSetMemory,
     Memory,
     Plan,
     ProtectionMemory,
@@ -47,6 +48,7 @@ from controller.model import (
     StartBudget,
     State,
     Switch,
+    UnitMemory,
     motor_surge_kw,
     unit_kw,
 )
@@ -280,7 +282,99 @@ def _output(snap: Snapshot, key: tuple[str, int]) -> bool:
 # --------------------------------------------------------------------------- 4. generator
 
 
+NEXT_START_FRACTION = 0.85
+"""Several generators: the next unit starts when the load has stayed above this fraction of
+the running units' rating for ``control.gen_start_delay_s``."""
+LAST_STOP_FRACTION = 0.6
+"""… and the last unit started stops when the load has stayed below this fraction of the other
+running units' rating for ``control.gen_stop_delay_s`` (and its ``min_run_min`` has passed):
+the units left run at most 60 % loaded, well clear of the next start at 85 %."""
+
+
 def generator(snap: Snapshot, state: State, site: Site, now: float) -> list[Action]:
+    """The generator (:func:`generator_set`), and with several units each unit
+    (:func:`generator_units`): unit 1 runs on the set's rules, the others on the load."""
+    actions = generator_set(snap, state, site, now)
+    if len(site.generators) < 2:
+        return actions
+    want = next(a for a in actions if isinstance(a, RunGenerator))
+    # Each unit raises its own failure to start (the set's would say the same, once).
+    return [*(a for a in actions if not (isinstance(a, Condition)
+                                         and a.kind == "generator_failed_to_start")),
+            *generator_units(snap, state, site, now, want)]
+
+
+def generator_units(snap: Snapshot, state: State, site: Site, now: float,
+                    want: RunGenerator) -> list[Action]:
+    """Several generators, started in the order of ``[[generators]]`` and stopped in reverse.
+
+    While the set is wanted (``want``, :func:`generator_set`), the first unit that has not
+    failed runs; the next starts when the measured load exceeds :data:`NEXT_START_FRACTION`
+    of the running units' rating for ``gen_start_delay_s``; the last started stops when the
+    others would carry the load below :data:`LAST_STOP_FRACTION` of their rating for
+    ``gen_stop_delay_s`` and its own ``min_run_min`` has passed. With the load unknown the
+    running units stay as they are. A unit asked to run that its controller still reports
+    stopped after ``gen_start_timeout_s`` has failed: it raises ``generator_failed_to_start``
+    (source: the unit's name), is left off, and the next unit takes its place, until the set
+    stops (then each unit is tried again at the next start).
+    """
+    c = site.control
+    mem = state.generator_set
+    units = site.generators
+    m = {u.name: mem.units.get(u.name, UnitMemory()) for u in units}
+    reasons: dict[str, str] = {}
+    for u in units:
+        um = m[u.name]
+        if (um.on and um.on_since_mono is not None
+                and now - um.on_since_mono >= c.gen_start_timeout_s
+                and snap.gen_running.get(u.name) is False):
+            m[u.name] = UnitMemory(failed=True)
+    up = down = None
+    if not want.run:
+        on: list[str] = []
+        m = {name: UnitMemory() for name in m}
+    else:
+        usable = [u for u in units if not m[u.name].failed]
+        on = [u.name for u in usable if m[u.name].on]
+        if not on and usable:
+            on = [usable[0].name]
+            failed = [u.name for u in units if m[u.name].failed]
+            reasons[usable[0].name] = (f"{', '.join(failed)} did not start" if failed
+                                       else want.reason)
+        kw = {u.name: u.kw for u in units}
+        cap_kw = sum(kw[n] for n in on)
+        load_w = snap.value("load_w")
+        idle = [u.name for u in usable if u.name not in on]
+        if load_w is not None and idle and load_w / 1000 > NEXT_START_FRACTION * cap_kw:
+            up = mem.up_since_mono if mem.up_since_mono is not None else now
+        rest_kw = cap_kw - kw[on[-1]] if on else 0.0
+        if load_w is not None and len(on) >= 2 and load_w / 1000 < LAST_STOP_FRACTION * rest_kw:
+            down = mem.down_since_mono if mem.down_since_mono is not None else now
+        if up is not None and now - up >= c.gen_start_delay_s:
+            reasons[idle[0]] = (f"load {load_w or 0:.0f} W > {NEXT_START_FRACTION:.0%} of "
+                                f"{cap_kw:g} kW running")
+            on.append(idle[0])
+            up = None
+        elif down is not None and now - down >= c.gen_stop_delay_s:
+            last = next(u for u in units if u.name == on[-1])
+            since = m[last.name].on_since_mono
+            if since is None or now - since >= last.min_run_min * 60:
+                reasons[last.name] = (f"load {load_w or 0:.0f} W < {LAST_STOP_FRACTION:.0%} "
+                                      f"of {rest_kw:g} kW without {last.name}")
+                on.pop()
+                down = None
+    new = {u.name: (UnitMemory(True, m[u.name].on_since_mono if m[u.name].on else now)
+                    if u.name in on else UnitMemory(failed=m[u.name].failed)) for u in units}
+    actions: list[Action] = [Remember(GeneratorSetMemory(new, up, down))]
+    for u in units:
+        actions.append(RunGenerator(u.name in on, reasons.get(
+            u.name, want.reason if u.name in on else ""), unit=u.name))
+        actions.append(Condition("generator_failed_to_start", u.name, new[u.name].failed,
+                                 f"{u.name} did not start"))
+    return actions
+
+
+def generator_set(snap: Snapshot, state: State, site: Site, now: float) -> list[Action]:
     """Start and stop the generator on SOC, voltage and load, each condition with a timer.
 
     Start when a condition holds for ``gen_start_delay_s``; stop when SOC has stayed at or
@@ -476,6 +570,7 @@ def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudge
     memory: list[Memory] = []
     conditions: list[Condition] = []
     gen: RunGenerator | None = None
+    units_gen: dict[str, tuple[bool, str]] = {}
     budget: StartBudget | None = None
     reset = False
     for name, actions in results:
@@ -488,6 +583,8 @@ def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudge
                 memory.append(a.memory)
             elif isinstance(a, Condition):
                 conditions.append(a)
+            elif isinstance(a, RunGenerator) and a.unit:
+                units_gen.setdefault(a.unit, (a.run, a.reason))
             elif isinstance(a, RunGenerator):
                 gen = gen or a
             elif isinstance(a, ResetInverter):
@@ -501,7 +598,8 @@ def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudge
             units[key] = on
             by[key] = name
     plan = Plan(units=units, generator=None if gen is None else gen.run,
-                generator_reason="" if gen is None else gen.reason, reset_inverter=reset,
+                generator_reason="" if gen is None else gen.reason, generators=units_gen,
+                reset_inverter=reset,
                 memory=tuple(memory), conditions=tuple(conditions), by=by)
     return plan, budget
 

@@ -8,7 +8,9 @@ Routes:
 - ``DELETE /faults/<id>``: clear a fault;
 - ``POST /step`` ``{"seconds"}``: advance the plant by that much simulated time;
 - ``POST /speed`` ``{"speed"}``: change the speed (0 pauses the clock);
-- ``POST /reset`` ``{"what": "inverter"}``: reset a tripped inverter (the operator's button).
+- ``POST /reset`` ``{"what": "inverter"}``: reset a tripped inverter (the operator's button);
+- ``POST /load_bank`` ``{"kw"}``: switch a resistive test load bank of that power onto the AC
+  bus (0 takes it off): a load step, as generators are commissioned.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from hardware_sim.simulator import Simulator
 
 MAX_BODY = 64 * 1024
 MAX_STEP_REQUEST_S = 7 * 86400.0
+MAX_LOAD_BANK_KW = 1000.0
 
 Json = dict[str, Any]
 
@@ -54,6 +57,7 @@ class ControlServer:
             ("GET", "/faults"): self._faults, ("POST", "/faults"): self._add_fault,
             ("DELETE", "/faults/"): self._clear_fault, ("POST", "/step"): self._step,
             ("POST", "/speed"): self._speed, ("POST", "/reset"): self._reset,
+            ("POST", "/load_bank"): self._load_bank,
         }
 
     async def start(self, port: int) -> int:
@@ -160,6 +164,11 @@ class ControlServer:
         del path
         self.sim.speed = _number(body, "speed", 0, 10_000)
         return HTTPStatus.OK, {"speed": self.sim.speed}
+
+    def _load_bank(self, body: Json, path: str) -> tuple[HTTPStatus, object]:
+        del path
+        self.sim.plant.load_bank_kw = _number(body, "kw", 0, MAX_LOAD_BANK_KW)
+        return HTTPStatus.OK, {"load_bank_kw": self.sim.plant.load_bank_kw}
 
     def _reset(self, body: Json, path: str) -> tuple[HTTPStatus, object]:
         del path

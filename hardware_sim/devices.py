@@ -20,6 +20,7 @@ from controller.devices import (
     decode,
     plan_blocks,
     sunspec,
+    sunspec_wind,
 )
 from controller.devices import image as make_image
 from controller.devices.generator import RUNNING_STATE
@@ -294,16 +295,18 @@ def _do_write(d: SimDevice, point: str, value: Value) -> None:
 
 
 def _gen_values(d: SimDevice) -> Values:
-    p = d.plant
-    gen = p.site.generator
-    running = p.gen is GenState.RUNNING
-    s = int(p.gen_run_s)
+    """The generator unit this controller starts and stops (``[[generators]] device``); a
+    controller with no unit behind it reports an engine at rest with no fuel data."""
+    unit = d.plant.unit_of(d.name)
+    state = unit.state if unit is not None else GenState.STANDBY
+    s = int(unit.run_s) if unit is not None else 0
     return {
-        "fuel_pct": round(100 * p.fuel_l / gen.tank_l) if gen else None,
-        "starter_battery_v": STARTER_V[running],
-        "generator_state": RUNNING_STATE if running else int(p.gen),
+        "fuel_pct": round(100 * unit.fuel_l / unit.spec.tank_l) if unit else None,
+        "starter_battery_v": STARTER_V[state is GenState.RUNNING],
+        "generator_state": RUNNING_STATE if state is GenState.RUNNING else int(state),
         "run_hours": s // 3600, "run_minutes": s % 3600 // 60, "run_seconds": s % 60,
-        "generator_w": p.gen_w, "generator_kwh_total": p.energy.generator_kwh,
+        "generator_w": unit.w if unit else 0.0,
+        "generator_kwh_total": unit.kwh if unit else 0.0,
         "start": False, "stop": False, "auto_mode": bool(d.settings.get("auto_mode", False)),
     }
 
@@ -311,8 +314,8 @@ def _gen_values(d: SimDevice) -> Values:
 def _gen_write(d: SimDevice, point: str, value: Value) -> None:
     if point == "auto_mode":
         d.settings["auto_mode"] = bool(value)
-    elif value:
-        d.plant.generator_command(point == "start")
+    elif value and (unit := d.plant.unit_of(d.name)) is not None:
+        d.plant.generator_command(point == "start", unit)
 
 
 SUNSPEC_MODELS: dict[int, int] = {1: sunspec.MODEL_LENGTHS[1], 103: sunspec.MODEL_LENGTHS[103],
@@ -356,6 +359,46 @@ def _sunspec_values(d: SimDevice) -> Values:
 def _sunspec_write(d: SimDevice, point: str, value: Value) -> None:
     if point == "inverter_connect":
         d.plant.connect_inverter(bool(value))
+
+
+WIND_SF: dict[str, int] = {"_a_sf": -2, "_v_sf": -1, "_w_sf": 0, "_hz_sf": -2, "_wh_sf": 0,
+                           "_dcv_sf": -1, "_dcw_sf": 0, "_tmp_sf": -1}
+"""The scale factors a Windy Boy's data module serves (W and Wh unscaled, as SMA does)."""
+WIND_STATE = {True: 4, False: 2}  # SunSpec St: 4 MPPT (producing), 2 sleeping (no wind)
+WIND_DC_V = 300.0  # [V] the rectified turbine voltage at the Windy Boy's input, when producing
+WIND_INVERTER_EFF = 0.96  # the Windy Boy's conversion efficiency (DC input → AC output)
+
+
+def _wind_values(d: SimDevice) -> Values:
+    """The turbines of one ``[[wind]]`` entry as their inverter reports them (SunSpec): the
+    n-th ``sunspec_wind`` device serves the n-th entry, all of its turbines."""
+    p = d.plant
+    k = [x.name for x in p.site.devices if x.driver == "sunspec_wind"].index(d.name)
+    watts, kwh = ((p.wind_w_by_entry[k], p.wind_kwh_by_entry[k]) if k < len(p.site.wind)
+                  else (0.0, 0.0))
+    producing = watts > 0
+    v: Values = {
+        "_marker": "SunS", "_end_id": sunspec.END_ID, "_end_l": 0,
+        "manufacturer": "SMA", "model": "Windy Boy (offgrid-sim)", "version": "1.0",
+        "serial": d.name,
+        "wind_a": watts / AC_V, "wind_v": AC_V if producing else 0.0, "wind_w": watts,
+        "wind_hz": AC_HZ if producing else 0.0, "wind_wh_total": kwh * 1000.0,
+        "wind_dc_v": WIND_DC_V if producing else 0.0,
+        "wind_dc_w": watts / WIND_INVERTER_EFF,
+        "wind_cabinet_temp_c": p.inputs.at(p.local).temp_air_c + 5.0,
+        "wind_state": WIND_STATE[producing],
+    }
+    for m in WIND_CHAIN:
+        v[f"_m{m.model_id}_id"] = m.model_id
+        v[f"_m{m.model_id}_l"] = m.length
+    return v
+
+
+def _wind_write(d: SimDevice, point: str, value: Value) -> None:
+    del d, point, value  # the turbine's map is read-only here
+
+
+WIND_CHAIN = sunspec.layout(SUNSPEC_BASE, sunspec_wind.CHAIN)
 
 
 METER_PF = {"aerator": 0.82, "pump": 0.85}
@@ -503,6 +546,10 @@ def make_device(dev: Device, plant: Plant) -> SimDevice:
         return SimDevice(dev, sunspec.build_map(SUNSPEC_BASE, SUNSPEC_CHAIN), plant,
                          _sunspec_values, _sunspec_write,
                          sf=dict(SUNSPEC_SF), counters=("ac_wh_total", "mppt1_pv_wh"),
+                         serve_gap=SUNSPEC_SERVE_GAP)
+    if dev.driver == "sunspec_wind":
+        return SimDevice(dev, sunspec_wind.build_map(SUNSPEC_BASE), plant, _wind_values,
+                         _wind_write, sf=dict(WIND_SF), counters=("wind_wh_total",),
                          serve_gap=SUNSPEC_SERVE_GAP)
     assert driver.static_map is not None
     rmap = driver.static_map

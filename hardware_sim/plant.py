@@ -1,16 +1,24 @@
-"""The plant behind the simulated devices: PV, battery, charge controllers, inverter, loads,
-relays, generator and the pond's dissolved oxygen, stepped in virtual time.
+"""The plant behind the simulated devices: PV, wind turbines, battery, charge controllers,
+inverter, loads, relays, generators and the pond's dissolved oxygen, stepped in virtual time.
 
 :meth:`Plant.step` advances the plant by ``dt_s`` seconds of simulated time (no wall clock):
-tests step it directly. PV power comes from :mod:`sizing.pv` (pvlib) and battery energy from
+tests step it directly. PV power comes from :mod:`sizing.pv` (pvlib), each turbine's output
+from :mod:`sizing.wind` (windpowerlib) and battery energy from
 :func:`sizing.battery.charge_step`, through :class:`hardware_sim.inputs.Inputs`; this module
 adds what the hourly sizing model does not have: cloud flicker within the hour, charge stages,
 terminal voltage, motor starts and the inverter's surge trip, the generator's start delay and
 the pond's oxygen.
 
+Wind turbines: an AC-coupled turbine's inverter follows the AC bus (it produces only while
+the battery inverter or a generator holds the bus up) and serves the loads first, its surplus
+charging the battery through the inverter/charger; a DC-coupled turbine's controller feeds the
+battery bus beside the PV. Whatever the battery cannot take is dumped (curtailed). Generators
+(``[[generators]]``, each its own unit with its own controller) share the load in proportion
+to their ratings while they run in parallel; their spare power charges the battery.
+
 Energy balance (all kWh, checked in tests)::
 
-    pv + generator = Δstored + battery_loss + inverter_loss + charger_loss + served
+    pv + wind + generator = Δstored + battery_loss + inverter_loss + charger_loss + served
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from enum import IntEnum
 import numpy as np
 
 from hardware_sim.inputs import Inputs
-from sitefile import AeratorLoad, PumpLoad, Site
+from sitefile import AeratorLoad, Generator, PumpLoad, Site
 from sizing.battery import BatteryParams, battery_params, charge_step
 
 MOTOR_START_S = 1.0  # a direct-on-line start draws its surge for about a second
@@ -163,6 +171,8 @@ class Energy:
     pv_kwh: float = 0.0  # delivered onto the DC bus by the charge controllers
     pv_array_kwh: float = 0.0  # produced by the array (before the MPPT)
     curtailed_kwh: float = 0.0
+    wind_kwh: float = 0.0  # delivered by the turbines (AC and DC coupled)
+    wind_curtailed_kwh: float = 0.0  # available from the turbines but dumped
     generator_kwh: float = 0.0
     served_kwh: float = 0.0
     unserved_kwh: float = 0.0
@@ -173,6 +183,25 @@ class Energy:
     inverter_loss_kwh: float = 0.0
     charger_loss_kwh: float = 0.0
     fuel_l: float = 0.0
+
+
+@dataclass
+class GenUnit:
+    """One generator of ``[[generators]]`` behind its own controller."""
+
+    spec: Generator
+    fuel_l: float
+    state: GenState = GenState.STANDBY
+    cmd: bool = False
+    state_s: float = 0.0
+    run_s: float = 0.0
+    w: float = 0.0
+    kwh: float = 0.0
+
+    @property
+    def running(self) -> bool:
+        """True when running and able to take load."""
+        return self.state is GenState.RUNNING
 
 
 @dataclass
@@ -196,12 +225,12 @@ class Plant:
     inverter_dc_w: float = 0.0
     inverter: InverterState = InverterState.ON
     overload_s: float = 0.0
-    gen: GenState = GenState.STANDBY
-    gen_w: float = 0.0
-    gen_cmd: bool = False
-    gen_state_s: float = 0.0
-    gen_run_s: float = 0.0
-    fuel_l: float = 0.0
+    gens: list[GenUnit] = field(default_factory=list)
+    wind_w: float = 0.0
+    wind_avail_w: float = 0.0
+    wind_w_by_entry: list[float] = field(default_factory=list)  # each [[wind]] entry's output
+    wind_kwh_by_entry: list[float] = field(default_factory=list)  # …integrated [kWh]
+    load_bank_kw: float = 0.0  # a resistive test load bank on the AC bus (commissioning) [kW]
     stage: Stage = Stage.OFF
     do_mg_l: float = 6.0
     water_temp_c: float = 28.0
@@ -253,8 +282,9 @@ class Plant:
                     self.motors[load.switch.device, ch] = Motor(
                         load.kw / len(load.switch.channels), load.start_multiplier,
                         aerator=False)
-        if self.site.generator is not None:
-            self.fuel_l = self.site.generator.tank_l
+        self.gens = [GenUnit(g, g.tank_l) for g in self.site.generators]
+        self.wind_w_by_entry = [0.0] * len(self.site.wind)
+        self.wind_kwh_by_entry = [0.0] * len(self.site.wind)
         self.water_temp_c = self.inputs.at(self.local).temp_air_c
         self.do_mg_l = do_saturation_mg_l(self.water_temp_c, self.pond.salinity_ppt)
 
@@ -301,6 +331,27 @@ class Plant:
                 for dev, chs in self.relays.items()}
 
     @property
+    def gen(self) -> GenState:
+        """The generators as one: RUNNING when any runs, else CRANKING when any cranks."""
+        states = {u.state for u in self.gens}
+        return next((st for st in (GenState.RUNNING, GenState.CRANKING) if st in states),
+                    GenState.STANDBY)
+
+    @property
+    def gen_w(self) -> float:
+        """The generators' total output [W]."""
+        return sum(u.w for u in self.gens)
+
+    @property
+    def fuel_l(self) -> float:
+        """Fuel left in all the generators' tanks [L]."""
+        return sum(u.fuel_l for u in self.gens)
+
+    def unit_of(self, device: str) -> GenUnit | None:
+        """The generator unit that ``device`` (a generator controller) starts and stops."""
+        return next((u for u in self.gens if u.spec.device == device), None)
+
+    @property
     def aerator_kw(self) -> float:
         """Aerator power actually running [kW]."""
         return sum(m.kw for m in self.motors.values() if m.spinning and m.aerator)
@@ -332,14 +383,15 @@ class Plant:
             self.overload_s = 0.0
             self.log("inverter connected by command")
 
-    def generator_command(self, start: bool) -> None:
-        """Remote start (True) or stop (False) of the generator."""
-        if self.site.generator is None:
+    def generator_command(self, start: bool, unit: GenUnit | None = None) -> None:
+        """Remote start (True) or stop (False) of generator ``unit`` (default: the first)."""
+        unit = unit or next(iter(self.gens), None)
+        if unit is None:
             return
-        self.gen_cmd = start
-        if not start and self.gen is not GenState.STANDBY:
-            self.gen, self.gen_state_s = GenState.STANDBY, 0.0
-            self.log("generator stopped")
+        unit.cmd = start
+        if not start and unit.state is not GenState.STANDBY:
+            unit.state, unit.state_s = GenState.STANDBY, 0.0
+            self.log(f"{unit.spec.name} stopped")
 
     # ------------------------------------------------------------------ stepping
 
@@ -360,7 +412,8 @@ class Plant:
         pv_avail_kw = weather.pv_bus_kw * factor
         pv_array_kw = weather.pv_array_kw * factor
         self._generator(dt_s)
-        gen_on = self.gen is GenState.RUNNING
+        running = [u for u in self.gens if u.running]
+        gen_on = bool(running)
         powered = gen_on or self.inverter is InverterState.ON
         demand_kw, surge_kw = self._loads(local, dt_s, powered)
         self.demand_w, self.surge_w = demand_kw * 1000, surge_kw * 1000
@@ -372,46 +425,73 @@ class Plant:
         if not powered:
             demand_kw = 0.0
         inv = self.site.inverter
-        gen = self.site.generator
         assert inv is not None
         eff = inv.efficiency_pct / 100.0
+        # Wind: each entry's turbines; AC-coupled ones only while the AC bus is up.
+        entry_kw = [w.count * kw for w, kw in zip(self.site.wind, weather.wind_kw_per_turbine,
+                                                   strict=True)]
+        ac_entry = [w.coupling == "ac" for w in self.site.wind]
+        wind_avail_kw = sum(entry_kw)
+        wind_ac_kw = sum(kw for kw, ac in zip(entry_kw, ac_entry, strict=True) if ac) if (
+            powered) else 0.0
+        wind_dc_kw = sum(kw for kw, ac in zip(entry_kw, ac_entry, strict=True) if not ac)
+        wind_direct_kw = min(wind_ac_kw, demand_kw)  # AC wind serves the loads first
+        wind_charge_kw = (wind_ac_kw - wind_direct_kw) * eff  # its surplus through the charger
+        rest_kw = demand_kw - wind_direct_kw
+        cap_kw = sum(u.spec.kw for u in running)
         gen_kw = gen_charge_kw = 0.0
-        if gen_on and gen is not None:
-            gen_kw = min(demand_kw, gen.kw)
-            gen_charge_kw = (gen.kw - gen_kw) * eff  # spare generator power through the charger
+        if gen_on:
+            gen_kw = min(rest_kw, cap_kw)
+            gen_charge_kw = (cap_kw - gen_kw) * eff  # spare generator power through the charger
             inverter_dc_kw = 0.0
-            served_kw = gen_kw
+            served_kw = wind_direct_kw + gen_kw
         else:
-            inverter_dc_kw = demand_kw / eff
+            inverter_dc_kw = rest_kw / eff
             served_kw = demand_kw
-        # Charge stages limit what the battery takes from PV.
+        # Charge stages limit what the battery takes from PV and wind.
         room_frac = (self._params.max_soc_kwh - self.soc_kwh) / max(
             self._params.max_soc_kwh * (1 - ABSORPTION_SOC_FRACTION), 1e-9)
         charge_cap_kw = self._params.max_charge_kw * min(1.0, max(0.05, room_frac))
-        request = pv_avail_kw + gen_charge_kw - inverter_dc_kw
+        request = pv_avail_kw + wind_dc_kw + wind_charge_kw + gen_charge_kw - inverter_dc_kw
         request = min(request, charge_cap_kw)
         soc0 = self.soc_kwh
         new_soc, accepted, loss = charge_step(self.soc_kwh, request, dt_h, self._params)
         if request < 0 and accepted > request + 1e-12 and not gen_on:
-            # The battery cannot carry the loads: the inverter shuts down on low battery.
+            # The battery cannot carry the loads: the inverter shuts down on low battery,
+            # and the AC-coupled turbines with it.
             self.inverter = InverterState.OFF
             self.log("inverter off: low battery")
             self._stop_motors()
-            served_kw = inverter_dc_kw = 0.0
-            request = min(pv_avail_kw, charge_cap_kw)
+            served_kw = inverter_dc_kw = wind_direct_kw = wind_charge_kw = rest_kw = 0.0
+            request = min(pv_avail_kw + wind_dc_kw, charge_cap_kw)
             new_soc, accepted, loss = charge_step(soc0, request, dt_h, self._params)
         unserved_kw = max(demand_kw - served_kw, 0.0) if powered else self._unpowered_demand(
             local)
-        # Whatever the battery did not take comes off the PV first, then off the generator.
-        supply_kw = accepted + inverter_dc_kw  # power fed onto the DC bus
-        pv_used_kw = min(pv_avail_kw, max(supply_kw, 0.0))
-        gen_charge_used_kw = max(supply_kw - pv_used_kw, 0.0)
+        # Whatever the battery did not take comes off the PV first, then the DC-coupled wind,
+        # then the AC-coupled wind's surplus, then the generators (the rest is dumped).
+        supply_kw = max(accepted + inverter_dc_kw, 0.0)  # power fed onto the DC bus
+        pv_used_kw = min(pv_avail_kw, supply_kw)
+        wind_dc_used_kw = min(wind_dc_kw, supply_kw - pv_used_kw)
+        wind_charge_used_kw = min(wind_charge_kw, supply_kw - pv_used_kw - wind_dc_used_kw)
+        gen_charge_used_kw = max(supply_kw - pv_used_kw - wind_dc_used_kw
+                                 - wind_charge_used_kw, 0.0)
         gen_out_kw = gen_kw + gen_charge_used_kw / eff if gen_on else 0.0
+        wind_ac_out_kw = wind_direct_kw + wind_charge_used_kw / eff
+        wind_out_kw = wind_ac_out_kw + wind_dc_used_kw
         self.soc_kwh = new_soc
         self.battery_w = accepted * 1000.0
         self.pv_avail_w = pv_avail_kw * 1000.0
         self.pv_w = pv_used_kw * 1000.0
         self.pv_array_w = pv_array_kw * 1000.0 * (pv_used_kw / pv_avail_kw if pv_avail_kw else 0)
+        self.wind_avail_w = wind_avail_kw * 1000.0
+        self.wind_w = wind_out_kw * 1000.0
+        # Each entry delivers its share of its coupling's output.
+        wind_ac_all = sum(kw for kw, ac in zip(entry_kw, ac_entry, strict=True) if ac)
+        for k, (kw, ac) in enumerate(zip(entry_kw, ac_entry, strict=True)):
+            share_kw = (kw / wind_ac_all * wind_ac_out_kw if ac and wind_ac_all > 0 else
+                        kw / wind_dc_kw * wind_dc_used_kw if not ac and wind_dc_kw > 0 else 0.0)
+            self.wind_w_by_entry[k] = share_kw * 1000.0
+            self.wind_kwh_by_entry[k] += share_kw * dt_h
         self.load_w = served_kw * 1000.0
         # Each load gets its share of what was served (a generator short of the demand
         # serves every load in proportion; nothing when the AC bus is dead).
@@ -419,23 +499,28 @@ class Plant:
         for name, kw in self._demand_by_load.items():
             self.load_w_by_name[name] = kw * share * 1000.0
             self.load_kwh_by_name[name] += kw * share * dt_h
-        self.inverter_dc_w = (inverter_dc_kw - gen_charge_used_kw) * 1000.0
-        self.gen_w = gen_out_kw * 1000.0
+        self.inverter_dc_w = (inverter_dc_kw - gen_charge_used_kw
+                              - wind_charge_used_kw) * 1000.0
+        for u in self.gens:  # paralleled units share the load in proportion to their ratings
+            u.w = gen_out_kw * u.spec.kw / cap_kw * 1000.0 if u.running else 0.0
+            u.kwh += u.w / 1000.0 * dt_h
         e = self.energy
         e.pv_kwh += pv_used_kw * dt_h
         e.pv_array_kwh += self.pv_array_w / 1000 * dt_h
         e.curtailed_kwh += (pv_avail_kw - pv_used_kw) * dt_h
+        e.wind_kwh += wind_out_kw * dt_h
+        e.wind_curtailed_kwh += (wind_avail_kw - wind_out_kw) * dt_h
         e.generator_kwh += gen_out_kw * dt_h
         e.served_kwh += served_kw * dt_h
         e.unserved_kwh += unserved_kw * dt_h
-        e.inverter_ac_kwh += (served_kw if not gen_on else 0.0) * dt_h
+        e.inverter_ac_kwh += (served_kw - wind_direct_kw if not gen_on else 0.0) * dt_h
         e.battery_charge_kwh += max(accepted, 0.0) * dt_h
         e.battery_discharge_kwh += max(-accepted, 0.0) * dt_h
         e.battery_loss_kwh += loss
-        e.inverter_loss_kwh += (inverter_dc_kw - (0.0 if gen_on else served_kw)) * dt_h
-        e.charger_loss_kwh += gen_charge_used_kw * (1 / eff - 1) * dt_h
-        self._fuel(gen_out_kw, dt_h)
-        self._stage(pv_avail_kw)
+        e.inverter_loss_kwh += (inverter_dc_kw - (0.0 if gen_on else rest_kw)) * dt_h
+        e.charger_loss_kwh += (gen_charge_used_kw + wind_charge_used_kw) * (1 / eff - 1) * dt_h
+        self._fuel(dt_h)
+        self._stage(pv_avail_kw + wind_dc_kw + wind_charge_kw)
         self._restart_after_low_battery()
         self._charge_controllers()
         self._pond(dt_h, weather.ghi_w_m2, weather.temp_air_c)
@@ -469,7 +554,7 @@ class Plant:
         for name, kw in others.items():
             by_load[name] += kw
         self._demand_by_load = by_load
-        other = sum(others.values())
+        other = sum(others.values()) + (self.load_bank_kw if powered else 0.0)
         return demand + other, surge + other
 
     def _other_loads(self, local: datetime, contacts: dict[str, list[bool]]
@@ -491,7 +576,7 @@ class Plant:
     def _unpowered_demand(self, local: datetime) -> float:
         contacts = self.contacts
         motors = sum(m.kw for (dev, ch), m in self.motors.items() if contacts[dev][ch])
-        return motors + self._other_loads_kw(local, contacts)
+        return motors + self._other_loads_kw(local, contacts) + self.load_bank_kw
 
     def _surge_check(self, demand_kw: float, surge_kw: float, dt_s: float) -> None:
         inv = self.site.inverter
@@ -520,33 +605,34 @@ class Plant:
             self.log("inverter on: battery recovered")
 
     def _generator(self, dt_s: float) -> None:
-        gen = self.site.generator
-        if gen is None:
-            return
-        self.gen_state_s += dt_s
-        if self.gen_cmd and self.gen is GenState.STANDBY and self.fuel_l > 0:
-            self.gen, self.gen_state_s = GenState.CRANKING, 0.0
-            self.log("generator cranking")
-        elif self.gen is GenState.CRANKING and self.gen_state_s >= gen.start_delay_s:
-            self.gen, self.gen_state_s = GenState.RUNNING, 0.0
-            self.log("generator running")
-        elif self.gen is GenState.RUNNING and self.fuel_l <= 0:
-            self.gen, self.gen_cmd = GenState.STANDBY, False
-            self.log("generator stopped: out of fuel")
-        if self.gen is GenState.RUNNING:
-            self.gen_run_s += dt_s
+        for u in self.gens:
+            name = u.spec.name
+            u.state_s += dt_s
+            if u.cmd and u.state is GenState.STANDBY and u.fuel_l > 0:
+                u.state, u.state_s = GenState.CRANKING, 0.0
+                self.log(f"{name} cranking")
+            elif u.state is GenState.CRANKING and u.state_s >= u.spec.start_delay_s:
+                u.state, u.state_s = GenState.RUNNING, 0.0
+                self.log(f"{name} running")
+            elif u.state is GenState.RUNNING and u.fuel_l <= 0:
+                u.state, u.cmd = GenState.STANDBY, False
+                self.log(f"{name} stopped: out of fuel")
+            if u.running:
+                u.run_s += dt_s
 
-    def _fuel(self, gen_kw: float, dt_h: float) -> None:
-        gen = self.site.generator
-        if gen is None or self.gen is not GenState.RUNNING:
-            return
-        used = (gen.fuel_l_per_h_idle + gen.fuel_l_per_kwh * gen_kw) * dt_h
-        self.fuel_l = max(0.0, self.fuel_l - used)
-        self.energy.fuel_l += used
+    def _fuel(self, dt_h: float) -> None:
+        for u in self.gens:
+            if not u.running:
+                continue
+            g = u.spec
+            used = (g.fuel_l_per_h_idle + g.fuel_l_per_kwh * u.w / 1000.0) * dt_h
+            u.fuel_l = max(0.0, u.fuel_l - used)
+            self.energy.fuel_l += used
 
-    def _stage(self, pv_avail_kw: float) -> None:
+    def _stage(self, charge_avail_kw: float) -> None:
+        """The charge stage, from what PV and wind offer the battery [kW]."""
         p = self._params
-        if pv_avail_kw <= 0:
+        if charge_avail_kw <= 0:
             self.stage = Stage.OFF
         elif self.soc_kwh >= p.max_soc_kwh - FLOAT_MARGIN_PCT / 100 * p.kwh:
             self.stage = Stage.FLOAT
@@ -585,12 +671,18 @@ class Plant:
             "loads_kw": {k: round(v / 1000, 4) for k, v in self.load_w_by_name.items()},
             "loads_kwh": {k: round(v, 6) for k, v in self.load_kwh_by_name.items()},
             "demand_kw": round(self.demand_w / 1000, 4),
+            "load_bank_kw": self.load_bank_kw,
             "charge_stage": self.stage.name.lower(),
             "inverter": self.inverter.name.lower(),
             "inverter_tripped": self.inverter is InverterState.FAULT,
+            "wind_kw": round(self.wind_w / 1000, 4),
+            "wind_available_kw": round(self.wind_avail_w / 1000, 4),
             "generator": self.gen.name.lower(),
             "generator_kw": round(self.gen_w / 1000, 4),
             "fuel_l": round(self.fuel_l, 3),
+            "generators": {u.spec.name: {"state": u.state.name.lower(),
+                                         "kw": round(u.w / 1000, 4),
+                                         "fuel_l": round(u.fuel_l, 3)} for u in self.gens},
             "relays": self.relays,
             "contacts": self.contacts,
             "aerator_kw": round(self.aerator_kw, 3),

@@ -13,6 +13,7 @@ import typer
 from offgrid import (
     check_cmd,
     demo_cmd,
+    hub_cmd,
     keys_cmd,
     run_cmd,
     serve_cmd,
@@ -51,6 +52,11 @@ keys_app.command("create")(keys_cmd.create)
 keys_app.command("list")(keys_cmd.list_)
 keys_app.command("revoke")(keys_cmd.revoke)
 app.add_typer(keys_app)
+hub_app = typer.Typer(name="hub", help="The fleet hub: broker credentials, ingest.",
+                      no_args_is_help=True)
+hub_app.command("enroll")(hub_cmd.enroll)
+hub_app.command("run")(hub_cmd.run)
+app.add_typer(hub_app)
 app.command("demo")(demo_cmd.demo)
 
 

@@ -44,7 +44,10 @@ _ROWS: tuple[tuple[str, str, str], ...] = (
     ("maifi_count", "MAIFI [momentary/year]", "{:,.1f}"),
     ("load_curtailed_hours", "flexible loads curtailed [load-hours]", "{:,.0f}"),
     ("load_curtailed_kwh", "flexible loads curtailed [kWh]", "{:,.1f}"),
-    ("curtailed_kwh", "curtailed PV [kWh]", "{:,.0f}"),
+    ("curtailed_kwh", "curtailed PV and wind [kWh]", "{:,.0f}"),
+    ("wind_kwh", "wind energy [kWh]", "{:,.0f}"),
+    ("wind_curtailed_kwh", "  of it dumped [kWh]", "{:,.0f}"),
+    ("wind_capacity_factor", "wind capacity factor", "{:.1%}"),
     ("losses_pct", "conversion losses [% of delivered]", "{:.1f}"),
     ("battery_throughput_kwh", "battery throughput [kWh]", "{:,.0f}"),
     ("battery_equivalent_cycles", "equivalent full cycles", "{:,.0f}"),
@@ -57,8 +60,11 @@ _ROWS: tuple[tuple[str, str, str], ...] = (
 
 def _print_table(console: Console, site_name: str, data: dict[str, Any]) -> None:
     d = data["design"]
+    n_units = len(data["generator_units"])
+    units = f"{n_units} × " if n_units > 1 else ""
     console.print(f"[bold]{site_name}[/bold]: {d['kwp']:g} kWp, {d['kwh']:g} kWh, "
-                  f"inverter {d['inverter_kw']:g} kW, generator {d['generator_kw']:g} kW, "
+                  f"inverter {d['inverter_kw']:g} kW, generator {units}{d['generator_kw']:g} kW, "
+                  f"{d['turbines']:g} wind turbine(s), "
                   f"{data['years']} simulated year(s) of weather and outages")
     table = Table(show_edge=False)
     table.add_column("figure")

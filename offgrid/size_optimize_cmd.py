@@ -48,20 +48,37 @@ def _run(site: Site) -> Result:
 
 def _design_changes(site: Site, design: dict[str, float]) -> dict[str, dict[str, Any] | None]:
     """The site-file keys that the design changes, for :func:`sitefile.write_site`: the sizes,
-    the ratings that follow them, and ``[generator]`` added or removed."""
+    the ratings that follow them, and ``[generator]`` added or removed. Raises
+    :class:`SizingError` when the design changes ``[[generators]]`` or ``[[wind]]`` (arrays of
+    tables, which the writer does not rewrite)."""
     from sizing.optimize import apply_design  # noqa: PLC0415 (heavy: loaded by this command only)
 
     designed = apply_design(site, design)
     assert designed.pv is not None and designed.battery is not None
     assert designed.inverter is not None
     b, inv = designed.battery, designed.inverter
-    return {
+    changes: dict[str, dict[str, Any] | None] = {
         "pv": {"kwp": designed.pv.kwp},
         "battery": {"kwh": b.kwh, "max_charge_kw": b.max_charge_kw,
                     "max_discharge_kw": b.max_discharge_kw},
         "inverter": {"kw": inv.kw, "surge_kw": inv.surge_kw},
-        "generator": None if designed.generator is None else {"kw": designed.generator.kw},
     }
+    # Arrays of tables ([[generators]], [[wind]]) are not rewritten: say what to change.
+    by_hand = []
+    if len(site.generators) > 1 or (site.generators and site.generators[0].name != "generator"):
+        if [g.kw for g in designed.generators] != [g.kw for g in site.generators]:
+            by_hand.append("[[generators]] kw = " + ", ".join(
+                f"{g.kw:g}" for g in designed.generators) if designed.generators
+                else "remove [[generators]]")
+    else:
+        changes["generator"] = (None if designed.generator is None
+                                else {"kw": designed.generator.kw})
+    if [w.count for w in designed.wind] != [w.count for w in site.wind]:
+        by_hand.append(f"[[wind]] count = {design['turbines']:g}")
+    if by_hand:
+        raise SizingError("the chosen design changes " + "; ".join(by_hand)
+                          + ": edit the site file by hand (--write-site rewrites tables only)")
+    return changes
 
 
 def _print_result(data: dict[str, Any]) -> None:
@@ -80,6 +97,10 @@ def _print_result(data: dict[str, Any]) -> None:
     table.add_row("battery", f"{d['kwh']:g} kWh")
     table.add_row("inverter", f"{d['inverter_kw']:g} kW")
     table.add_row("generator", f"{d['generator_kw']:g} kW" if d["generator_kw"] else "none")
+    if d["turbines"] or best["wind_kwh"]:
+        table.add_row("wind turbines", f"{d['turbines']:g}: {best['wind_kwh']:,.0f} kWh/year, "
+                      f"capacity factor {100 * best['wind_capacity_factor']:.0f} %, "
+                      f"{best['wind_curtailed_kwh']:,.0f} kWh dumped")
     table.add_row("net present cost", f"{best['npc_vnd'] / 1e6:,.1f} M VND")
     table.add_row("capital", f"{best['capital_vnd'] / 1e6:,.1f} M VND")
     table.add_row("LCOE", f"{best['lcoe_vnd_per_kwh']:,.0f} VND/kWh")
@@ -116,12 +137,12 @@ def _print_result(data: dict[str, Any]) -> None:
         rd = r["design"]
         out.print(f"  cheaper, fails {', '.join(r['violates'])}: {rd['kwp']:g} kWp "
                   f"{rd['kwh']:g} kWh {rd['inverter_kw']:g} kW gen {rd['generator_kw']:g} kW "
-                  f"({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
+                  f"{rd['turbines']:g} turbines ({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
     for r in why["next_feasible"]:
         rd = r["design"]
         out.print(f"  next feasible: {rd['kwp']:g} kWp {rd['kwh']:g} kWh "
                   f"{rd['inverter_kw']:g} kW gen {rd['generator_kw']:g} kW "
-                  f"({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
+                  f"{rd['turbines']:g} turbines ({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
     for w in data["warnings"]:
         out.print(f"[yellow]warning:[/] {escape(w)}")
 
@@ -150,6 +171,8 @@ def optimize_cmd(
                        _design_changes(site, design_dict(result.grid.designs, result.best)))
         except OSError as e:
             fail(f"{write}: cannot write: {e.strerror}", code=1)
+        except SizingError as e:
+            fail(f"{write}: {e}", code=1)
         except SiteFileError as e:
             fail(f"{write}: the written site file does not validate:\n{e}", code=1)
     if as_json:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from sitefile import AeratorLoad, ApplianceLoad, ProfileLoad, PumpLoad, Site
-from sizing.loads import night_hours, nominal_daily_kwh
+from sitefile import AeratorLoad, ApplianceLoad, Load, ProfileLoad, PumpLoad, Site
+from sitefile.model import WEEKDAYS, Schedule
+from sizing.loads import (
+    after_diversity_peak_kw,
+    annual_energy_kwh,
+    diversity_factor,
+    household_step_kw,
+    night_hours,
+)
+from sizing.weather import SYNTHETIC_YEAR
 
 
 def _load_detail(load: object) -> str:
@@ -19,10 +28,58 @@ def _load_detail(load: object) -> str:
         w = load.window
         return f"{load.kw:g} kW deferrable, {w.start_h:g}–{w.end_h:g} h"
     if isinstance(load, ApplianceLoad):
-        return f"{len(load.appliances)} appliances" + (f" ({load.preset})" if load.preset else "")
+        homes = f"{load.count} households × " if load.count > 1 else ""
+        return f"{homes}{len(load.appliances)} appliances" + (
+            f" ({load.preset})" if load.preset else "")
     if isinstance(load, ProfileLoad):
-        return load.profile.name
+        varied = (f", ±{load.day_to_day_pct:g} % day to day, ±{load.timestep_pct:g} % per step"
+                  if load.day_to_day_pct or load.timestep_pct else "")
+        return load.profile.name + varied
     return ""
+
+
+def _schedule_detail(schedule: Schedule | None) -> str:
+    """A schedule in a few words: its weekdays, months and closed periods."""
+    if schedule is None:
+        return ""
+    parts = []
+    if len(schedule.weekdays) < len(WEEKDAYS):
+        parts.append(" ".join(d.capitalize() for d in WEEKDAYS if d in schedule.weekdays))
+    if len(set(schedule.months)) < 12:
+        parts.append("months " + ",".join(str(m) for m in sorted(set(schedule.months))))
+    parts += [f"closed {p.from_}–{p.to}" for p in schedule.closed]
+    return "; ".join(parts)
+
+
+def _detail(load: Load) -> str:
+    """The detail column: the kind's detail, the schedule and the load growth."""
+    growth = (f"{load.load_growth_pct_per_year:+g} %/year"
+              if load.load_growth_pct_per_year else "")
+    return "; ".join(p for p in (_load_detail(load), _schedule_detail(load.schedule), growth)
+                     if p)
+
+
+def _households_table(site: Site) -> Table | None:
+    """Loads of several households: the sum of their individual peaks, the after-diversity
+    peak (the peak of their sum) and the diversity factor, on the simulation's step; None when
+    no load has more than one household."""
+    villages = [ld for ld in site.loads if isinstance(ld, ApplianceLoad) and ld.count > 1]
+    if not villages:
+        return None
+    step = site.weather.step_min if site.weather is not None else 60
+    index = pd.date_range(f"{SYNTHETIC_YEAR}-01-01", periods=8760 * 60 // step,
+                          freq=f"{step}min", tz=site.site.timezone)
+    table = Table(title=f"Households (diversity of {step}-minute demand)", show_edge=False,
+                  title_justify="left")
+    for col in ("load", "homes", "Σ own peaks kW", "after-diversity peak kW", "kW/home",
+                "diversity factor"):
+        table.add_column(col, justify="left" if col == "load" else "right")
+    for ld in villages:
+        kw = household_step_kw(ld, index)
+        peak = after_diversity_peak_kw(kw)
+        table.add_row(ld.name, str(ld.count), f"{kw.max(axis=1).sum():.2f}", f"{peak:.2f}",
+                      f"{peak / ld.count:.2f}", f"{diversity_factor(kw):.2f}")
+    return table
 
 
 def print_site(console: Console, site: Site) -> None:
@@ -57,9 +114,14 @@ def print_site(console: Console, site: Site) -> None:
         i = site.inverter
         comp.add_row("Inverter", f"{i.kw:g} kW",
                      f"surge {i.surge_kw:g} kW, {i.efficiency_pct:g} %")
-    if site.generator:
-        g = site.generator
-        comp.add_row("Generator", f"{g.kw:g} kW", f"{g.strategy}, {g.fuel_l_per_kwh:g} L/kWh")
+    for g in site.generators:
+        comp.add_row(f"Generator {g.name}", f"{g.kw:g} kW",
+                     f"{g.strategy}, {g.fuel_l_per_kwh:g} L/kWh"
+                     + (f", device {g.device}" if g.device else ""))
+    for wt in site.wind:
+        comp.add_row(f"Wind {wt.name}", f"{wt.count} turbine(s)",
+                     f"{wt.turbine or 'own power curve'}, hub {wt.hub_height_m:g} m, "
+                     f"{wt.coupling.upper()}-coupled, {wt.availability_pct:g} % available")
     console.print(comp)
 
     loads = Table(title="Loads", show_edge=False, title_justify="left")
@@ -68,12 +130,15 @@ def print_site(console: Console, site: Site) -> None:
     night_h = night_hours(site.control.night_start, site.control.night_end)
     total = 0.0
     for load in site.loads:
-        kwh = nominal_daily_kwh(load, night_h)
+        kwh = annual_energy_kwh(load, night_h) / 365
         total += kwh
         loads.add_row(load.name, load.kind, "yes" if load.critical else "no",
-                      str(load.priority), f"{kwh:.2f}", _load_detail(load))
+                      str(load.priority), f"{kwh:.2f}", _detail(load))
     loads.add_row("[bold]total[/bold]", "", "", "", f"[bold]{total:.2f}[/bold]", "")
     console.print(loads)
+    households = _households_table(site)
+    if households is not None:
+        console.print(households)
 
     if site.devices:
         by_bus = defaultdict(list)

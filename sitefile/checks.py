@@ -33,11 +33,14 @@ __all__ = [
     "quiet_hours_band_ordered",
     "rtu_bus_one_baudrate",
     "run_checks",
+    "schedule_has_open_days",
     "search_grid_within_max_candidates",
     "shed_not_below_min_soc",
     "switch_channels_free",
     "switch_on_relay_board",
     "unit_ids_unique_per_bus",
+    "wind_has_a_wind_source",
+    "wind_heights_above_roughness",
 ]
 
 Check = Callable[["Site"], list[Problem]]
@@ -131,7 +134,8 @@ def search_grid_within_max_candidates(site: Site) -> list[Problem]:
     s = site.search
     if s is None:
         return []
-    ranges = {f"search.{dim}": r.count for dim in ("kwp", "kwh", "inverter_kw", "generator_kw")
+    ranges = {f"search.{dim}": r.count
+              for dim in ("kwp", "kwh", "inverter_kw", "generator_kw", "turbines")
               if (r := getattr(s, dim)) is not None}
     total = math.prod(ranges.values())
     if total <= s.max_candidates:
@@ -265,6 +269,90 @@ def generator_not_zero(site: Site) -> list[Problem]:
     return [Problem("generator.kw", "omit [generator] for a site without one", 0)]
 
 
+def wind_has_a_wind_source(site: Site) -> list[Problem]:
+    """A ``[[wind]]`` entry needs weather with wind: a weather file (its wind speed column)
+    or ``weather.monthly_wind_m_s``; the constant breeze of synthetic years without it only
+    cools PV cells and would say nothing about a turbine."""
+    if not site.wind:
+        return []
+    w = site.weather
+    if w is None:
+        why = "a turbine needs [weather] with wind: a weather file or monthly_wind_m_s"
+    elif w.file is None and w.monthly_wind_m_s is None:
+        why = ("a turbine needs wind: give weather.monthly_wind_m_s (12 monthly means at "
+               "weather.wind_height_m) or a weather file with wind speed")
+    else:
+        return []
+    return [Problem(f"wind[{i}]", why, wind.name) for i, wind in enumerate(site.wind)]
+
+
+def wind_heights_above_roughness(site: Site) -> list[Problem]:
+    """Hub and anemometer heights lie above ``site.roughness_length_m``, where the log-law
+    wind profile is defined."""
+    z0 = site.site.roughness_length_m
+    problems = [Problem(f"wind[{i}].hub_height_m",
+                        f"must be above site.roughness_length_m ({z0:g} m) for the log-law "
+                        "wind profile", wind.hub_height_m)
+                for i, wind in enumerate(site.wind) if wind.hub_height_m <= z0]
+    if site.wind and site.weather is not None and site.weather.wind_height_m <= z0:
+        problems.append(Problem("weather.wind_height_m",
+                                f"must be above site.roughness_length_m ({z0:g} m) for the "
+                                "log-law wind profile", site.weather.wind_height_m))
+    return problems
+
+
+def search_turbines_of_one_wind_entry(site: Site) -> list[Problem]:
+    """``search.turbines`` counts the turbines of the site's single ``[[wind]]`` entry: whole
+    numbers, and exactly one entry to vary."""
+    r = site.search.turbines if site.search else None
+    if r is None:
+        return []
+    if len(site.wind) != 1:
+        return [Problem("search.turbines", f"varies the count of the single [[wind]] entry, "
+                        f"but the site has {len(site.wind)}; keep one entry or drop the range",
+                        r.model_dump())]
+    if any(v != int(v) for v in (r.min, r.max, r.step)):
+        return [Problem("search.turbines", "min, max and step must be whole turbines",
+                        r.model_dump())]
+    return []
+
+
+def generator_devices_exist(site: Site) -> list[Problem]:
+    """A generator unit's ``device`` names a ``[[devices]]`` entry with driver ``generator``
+    (when the file lists devices: a file for sizing alone may name them before they exist)."""
+    if not site.devices:
+        return []
+    drivers = {dev.name: dev.driver for dev in site.devices}
+    return [Problem(f"generators[{i}].device", "no [[devices]] entry with driver 'generator' "
+                    "has this name", g.device)
+            for i, g in enumerate(site.generators)
+            if g.device is not None and drivers.get(g.device) != "generator"]
+
+
+_LEAP_YEAR_DAYS = tuple(
+    (month, day) for month, days in enumerate((31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31), 1)
+    for day in range(1, days + 1))
+
+
+def schedule_has_open_days(site: Site) -> list[Problem]:
+    """A load's ``schedule`` opens on some day of the year: its months and closed periods leave
+    a date open (its weekdays, at least one, fall on every date over the years)."""
+    from sitefile.model import WEEKDAYS  # noqa: PLC0415 (the model imports this module)
+
+    problems = []
+    for i, load in enumerate(site.loads):
+        sched = load.schedule
+        if sched is None:
+            continue
+        weekday = WEEKDAYS.index(sched.weekdays[0])
+        if not any(sched.is_open(m, d, weekday) for m, d in _LEAP_YEAR_DAYS):
+            problems.append(Problem(f"loads[{i}].schedule",
+                                    "its months and closed periods leave no day open: the "
+                                    "load would never draw (remove the load instead)",
+                                    sched.model_dump(mode="json")))
+    return problems
+
+
 CHECKS: tuple[Check, ...] = (
     battery_soc_limits_ordered,
     battery_initial_soc_within_limits,
@@ -283,6 +371,11 @@ CHECKS: tuple[Check, ...] = (
     switch_channels_free,
     aerator_channel_count,
     generator_not_zero,
+    wind_has_a_wind_source,
+    wind_heights_above_roughness,
+    search_turbines_of_one_wind_entry,
+    generator_devices_exist,
+    schedule_has_open_days,
 )
 
 

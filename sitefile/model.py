@@ -10,8 +10,10 @@ building a new one (``Site.with_control``, ``model_copy``), never in place.
 
 from __future__ import annotations
 
+import difflib
 import math
 from datetime import datetime, time
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,6 +37,7 @@ from sitefile.presets import (
     fill_battery,
     fill_device,
     fill_generator,
+    fill_households,
     fill_inverter,
     fill_load_priority,
     fill_restart_delay,
@@ -45,18 +48,22 @@ __all__ = [
     "MAX_APPLIANCES",
     "MAX_APPLIANCE_COUNT",
     "MAX_CANDIDATES",
+    "MAX_HOUSEHOLDS",
     "MAX_KW",
     "MAX_LOADS",
     "MAX_PRIORITY",
+    "MAX_TURBINES",
     "MAX_VND",
     "PV",
     "SETTABLE_CONTROL_KEYS",
     "SIM_START_YEARS",
+    "WEEKDAYS",
     "AeratorLoad",
     "Api",
     "Appliance",
     "ApplianceLoad",
     "Battery",
+    "ClosedPeriod",
     "Control",
     "Device",
     "Driver",
@@ -69,11 +76,13 @@ __all__ = [
     "NonNeg",
     "Pct",
     "Pos",
+    "PowerCurve",
     "ProfileLoad",
     "PumpLoad",
     "QuietHours",
     "Range",
     "Reliability",
+    "Schedule",
     "Search",
     "Section",
     "Sim",
@@ -83,7 +92,9 @@ __all__ = [
     "Switch",
     "TimeWindow",
     "Weather",
+    "Wind",
     "parse_site",
+    "turbine_types",
 ]
 
 Pct = Annotated[float, Field(ge=0, le=100)]
@@ -149,6 +160,11 @@ class SiteInfo(Section):
     longitude: float = Field(ge=-180, le=180, description="[deg] east positive")
     altitude_m: float = Field(default=0.0, ge=-430, le=8900)
     timezone: str = "Asia/Ho_Chi_Minh"
+    roughness_length_m: float = Field(default=0.1, gt=0, le=2, description=(
+        "[m] surface roughness length z0 of the log-law wind profile (windpowerlib's "
+        "logarithmic_profile): about 0.0002 open sea, 0.03 open flat land with low vegetation, "
+        "0.1 farmland with scattered hedges, 0.5-1 villages and forest (the Davenport "
+        "classification in WMO's guide to instruments)"))
 
     @field_validator("timezone")
     @classmethod
@@ -176,10 +192,16 @@ class Weather(Section):
     (2017, Global Solar Atlas). Single months of the monsoon vary more than whole years; the
     default 8 % month spread (about 9 % for a single month with the year factor) is an
     engineering estimate, not a published figure. Both 0 give every year the given means.
+
+    Wind: a file's wind speed (a NASA POWER hourly CSV's WS10M), or with monthly means
+    ``monthly_wind_m_s`` hourly speeds drawn from a Weibull distribution of shape
+    ``wind_weibull_k`` with hour-to-hour persistence and an afternoon maximum
+    (:func:`sizing.weather.synthetic_wind_m_s`); without either, synthetic years carry a
+    light constant breeze that only cools the PV cells.
     """
 
     file: Path | None = None
-    format: Literal["auto", "epw", "tmy3", "pvgis"] = "auto"
+    format: Literal["auto", "epw", "tmy3", "pvgis", "nasa_power"] = "auto"
     monthly_ghi_kwh_m2_day: list[Annotated[float, Field(ge=0, le=12)]] | None = Field(
         default=None, min_length=12, max_length=12
     )
@@ -196,6 +218,15 @@ class Weather(Section):
         default=8.0, ge=0, le=40,
         description="further independent spread of each month's mean GHI [%]")
     step_min: Literal[60, 15] = Field(default=60, description="simulation time step [min]")
+    wind_height_m: float = Field(default=10.0, gt=0, le=200, description=(
+        "[m] anemometer height of the wind speed: the file's (EPW, TMY3, PVGIS and NASA "
+        "POWER's WS10M are at 10 m) or monthly_wind_m_s's"))
+    monthly_wind_m_s: list[Annotated[float, Field(ge=0, le=30)]] | None = Field(
+        default=None, min_length=12, max_length=12,
+        description="[m/s] monthly mean wind speeds at wind_height_m for synthetic years")
+    wind_weibull_k: float = Field(default=2.0, ge=1, le=5, description=(
+        "Weibull shape factor of the hourly wind speeds of synthetic years (2, the Rayleigh "
+        "distribution, for most sites; 3-4 for steady trade winds)"))
 
     @field_validator("file", mode="before")
     @classmethod
@@ -211,6 +242,9 @@ class Weather(Section):
             raise ValueError("give file or monthly_ghi_kwh_m2_day, not both")
         if monthly and self.monthly_temp_c is None:
             raise ValueError("monthly_ghi_kwh_m2_day needs monthly_temp_c")
+        if self.monthly_wind_m_s is not None and not monthly:
+            raise ValueError("monthly_wind_m_s goes with monthly_ghi_kwh_m2_day; a weather "
+                             "file carries its own wind")
         return self
 
 
@@ -242,6 +276,82 @@ class PV(Section):
     module_vmp_temp_coeff_pct_per_c: float = Field(default=-0.35, ge=-1, le=0)
     max_cell_temp_c: float = Field(default=70.0, ge=0, le=100, description="hot design cell")
     cec_module: str | None = None
+
+
+MAX_GENERATORS = 8
+"""Generator units of one site (a village power house)."""
+MAX_TURBINES = 200
+"""Turbines of one ``[[wind]]`` entry (a village wind farm at most)."""
+MAX_CURVE_POINTS = 200
+
+
+class PowerCurve(Section):
+    """A wind turbine's power curve: electrical output [kW] at hub-height wind speed [m/s],
+    at the standard air density 1.225 kg/m³, as manufacturers certify it (IEC 61400-12-1; AWEA
+    9.1 for small turbines). Output is 0 below the first and above the last speed (the
+    cut-out), and linear between points."""
+
+    speed_m_s: list[Annotated[float, Field(ge=0, le=50)]] = Field(
+        min_length=3, max_length=MAX_CURVE_POINTS)
+    power_kw: list[Annotated[float, Field(ge=0, le=MAX_KW)]] = Field(
+        min_length=3, max_length=MAX_CURVE_POINTS)
+
+    @model_validator(mode="after")
+    def _a_curve(self) -> PowerCurve:
+        if len(self.speed_m_s) != len(self.power_kw):
+            raise ValueError(f"speed_m_s has {len(self.speed_m_s)} values and power_kw "
+                             f"{len(self.power_kw)}: give one power per speed")
+        steps = [b - a for a, b in zip(self.speed_m_s, self.speed_m_s[1:], strict=False)]
+        if any(step <= 0 for step in steps):
+            raise ValueError("speed_m_s must be strictly increasing")
+        if max(self.power_kw) <= 0:
+            raise ValueError("power_kw is 0 at every speed")
+        return self
+
+
+@cache
+def turbine_types() -> tuple[str, ...]:
+    """The turbine types with a power curve in windpowerlib's turbine library (the oedb
+    library shipped with windpowerlib, read offline)."""
+    from windpowerlib import get_turbine_types  # noqa: PLC0415 (pandas: only when named)
+
+    df = get_turbine_types(print_out=False, filter_=False)
+    return tuple(sorted(df.loc[df["has_power_curve"].fillna(False).astype(bool),
+                               "turbine_type"]))
+
+
+class Wind(Section):
+    """Identical wind turbines: a type from windpowerlib's turbine library (``turbine``) or
+    their own ``power_curve``, ``count`` of them on towers of ``hub_height_m``."""
+
+    name: str = Field(min_length=1, max_length=60)
+    turbine: str | None = Field(default=None, description=(
+        "a windpowerlib turbine library type, such as 'E-53/800'"))
+    power_curve: PowerCurve | None = None
+    count: int = Field(default=1, ge=0, le=MAX_TURBINES)
+    hub_height_m: float = Field(gt=0, le=200)
+    coupling: Literal["ac", "dc"] = "ac"
+    availability_pct: Pct = Field(default=97.0, description=(
+        "[%] of the time a turbine can run (maintenance and faults); its output is scaled by "
+        "it"))
+
+    @field_validator("turbine")
+    @classmethod
+    def _known_turbine(cls, v: str | None) -> str | None:
+        if v is None or v in turbine_types():
+            return v
+        known = turbine_types()
+        close = difflib.get_close_matches(v, known, n=5, cutoff=0.5) or list(known[:5])
+        raise ValueError(f"not in windpowerlib's turbine library ({len(known)} types with a "
+                         f"power curve; close: {', '.join(close)}); or give power_curve")
+
+    @model_validator(mode="after")
+    def _one_curve(self) -> Wind:
+        if self.turbine is not None and self.power_curve is not None:
+            raise ValueError("give turbine or power_curve, not both")
+        if self.turbine is None and self.power_curve is None:
+            raise ValueError("give turbine (a windpowerlib library type) or power_curve")
+        return self
 
 
 Efficiency = Annotated[float, Field(gt=0, le=100)]
@@ -290,8 +400,13 @@ class Inverter(Section):
 
 
 class Generator(Section):
-    """A diesel generator, optional."""
+    """A diesel generator: one unit of ``[[generators]]`` (or the single ``[generator]``)."""
 
+    name: str = Field(default="generator", min_length=1, max_length=60, description=(
+        "default: 'generator', 'generator-2', … in file order"))
+    device: str | None = Field(default=None, description=(
+        "the [[devices]] entry that starts and stops it; default: the n-th device with driver "
+        "'generator'"))
     kw: Kw
     fuel_l_per_kwh: float = Field(default=0.25, ge=0, le=10)
     fuel_l_per_h_idle: float = Field(ge=0, le=MAX_KW,
@@ -372,6 +487,64 @@ class Appliance(Section):
         return self.power_w * self.count * self.minutes_per_day / 60.0 * self.duty_cycle / 1000.0
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
+"""Day names of a load's ``schedule.weekdays``, Monday first (Python's ``date.weekday()``)."""
+MAX_HOUSEHOLDS = 500
+"""Households of one appliance load (``count``): one stochastic profile is drawn for each."""
+
+
+class ClosedPeriod(Section):
+    """Days a scheduled load is closed every year, ``from`` to ``to`` inclusive, as ``MM-DD``
+    in the site's time zone; a period whose ``to`` comes before its ``from`` runs over the new
+    year (``12-20`` to ``01-05``). ``02-29`` is a day of leap years only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+
+    from_: str = Field(alias="from", pattern=r"^\d\d-\d\d$", description="MM-DD, first day")
+    to: str = Field(pattern=r"^\d\d-\d\d$", description="MM-DD, last day")
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _real_day(cls, v: str) -> str:
+        month, day = int(v[:2]), int(v[3:])
+        if not 1 <= month <= 12:
+            raise ValueError(f"month {month:02d} does not exist (MM-DD, 01..12)")
+        if not 1 <= day <= (29 if month == 2 else _DAYS_IN_MONTH[month - 1]):
+            raise ValueError(f"month {month:02d} has no day {day:02d}")
+        return v
+
+    def covers(self, month: int, day: int) -> bool:
+        """Whether the local date ``month``-``day`` lies in this period (inclusive, wrapping
+        over the new year)."""
+        first = int(self.from_[:2]) * 100 + int(self.from_[3:])
+        last = int(self.to[:2]) * 100 + int(self.to[3:])
+        md = month * 100 + day
+        return first <= md <= last if first <= last else (md >= first or md <= last)
+
+
+class Schedule(Section):
+    """When a load may draw power, by local date: on the ``weekdays`` listed, in the
+    ``months`` listed (1 = January), and outside every ``closed`` period. Outside its schedule a
+    load draws nothing all day (a school on Sundays and in the summer holiday); inside, it
+    draws as its kind says. The per-step mask of sizing and the hardware simulator is
+    :func:`sizing.loads.schedule_mask`, built on :meth:`is_open`."""
+
+    weekdays: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1,
+                                    max_length=7)
+    closed: list[ClosedPeriod] = Field(default_factory=list, max_length=24)
+    months: list[Annotated[int, Field(ge=1, le=12)]] = Field(
+        default_factory=lambda: list(range(1, 13)), min_length=1, max_length=12)
+
+    def is_open(self, month: int, day: int, weekday: int) -> bool:
+        """Whether the load may draw on the local date ``month``-``day``, a ``weekday`` (0 =
+        Monday, as ``date.weekday()``)."""
+        return (WEEKDAYS[weekday] in self.weekdays and month in self.months
+                and not any(p.covers(month, day) for p in self.closed))
+
+
 class Switch(Section):
     """Which relay channels switch a load (on a ``relay_board`` device)."""
 
@@ -402,6 +575,11 @@ class LoadBase(Section):
         "[s] a compressor's anti-short-cycle delay: after any switch-off, the load is switched "
         "on again only after this long (default 180 s for an appliance load with a compressor "
         "start, else 0)"))
+    schedule: Schedule | None = Field(default=None, description=(
+        "days the load may draw (weekdays, months, closed periods); none: every day"))
+    load_growth_pct_per_year: float = Field(default=0.0, ge=-10, le=20, description=(
+        "[%/year] compound growth of the load's demand after the first project year "
+        "(sizing.loads.growth_factor)"))
 
     @model_validator(mode="before")
     @classmethod
@@ -419,11 +597,22 @@ class LoadBase(Section):
 
 
 class ProfileLoad(LoadBase):
-    """An hourly (or 15-minute) kW profile from a CSV file."""
+    """A kW profile from a CSV file: one typical day (24 hourly rows) or a year (8,760 or 8,784
+    hourly, 35,040 or 35,136 15-minute rows).
+
+    HOMER-style random variability (:func:`sizing.loads.varied_profile_kw`), seeded by
+    ``seed``: each day is scaled by one normal factor of standard deviation ``day_to_day_pct``
+    and each row by one of ``timestep_pct`` [%]; a typical day is repeated over the year first.
+    Both 0 (the default) use the file as it is."""
 
     kind: Literal["profile"]
     profile: Path
     scale: float = Field(default=1.0, ge=0, le=1000)
+    day_to_day_pct: float = Field(default=0.0, ge=0, le=50, description=(
+        "[%] standard deviation of one random factor per day"))
+    timestep_pct: float = Field(default=0.0, ge=0, le=50, description=(
+        "[%] standard deviation of one random factor per row of the year"))
+    seed: int = Field(default=0, ge=0)
 
     @field_validator("profile", mode="before")
     @classmethod
@@ -432,17 +621,25 @@ class ProfileLoad(LoadBase):
 
 
 class ApplianceLoad(LoadBase):
-    """A load built from appliances (RAMP-style); ``preset`` fills the list."""
+    """A load built from appliances (RAMP-style); ``preset`` fills the list.
+
+    ``count`` households of this kind each draw their own stochastic year (seeded from
+    ``seed`` and the household's index, :func:`sizing.loads.household_rngs`); the load is
+    their sum. ``customers`` defaults to ``count``."""
 
     kind: Literal["appliance"]
     preset: Literal["vn_rural_home"] | None = None
     appliances: list[Appliance] = Field(default_factory=list, max_length=MAX_APPLIANCES)
     seed: int = Field(default=0, ge=0)
+    count: int = Field(default=1, ge=1, le=MAX_HOUSEHOLDS, description=(
+        "households of this kind, each with its own stochastic profile"))
 
     @model_validator(mode="before")
     @classmethod
     def _apply_preset(cls, data: Any) -> Any:
-        return fill_restart_delay(fill_appliances(data)) if isinstance(data, dict) else data
+        if not isinstance(data, dict):
+            return data
+        return fill_households(fill_restart_delay(fill_appliances(data)))
 
     @model_validator(mode="after")
     def _has_appliances(self) -> ApplianceLoad:
@@ -499,7 +696,7 @@ Load = Annotated[
 
 Driver = Literal["epever_tracer", "sunspec", "relay_board", "do_sensor", "generator", "sdm120",
                  "sdm630", "deye_hybrid", "growatt_spf", "srne_hybrid", "victron_gx",
-                 "victron_battery"]
+                 "victron_battery", "sunspec_wind"]
 
 
 class Device(Section):
@@ -681,6 +878,14 @@ class Economics(Section):
     fuel_escalation_pct: float = Field(default=2.0, ge=-20, le=50)
     generator_om_vnd_per_h: Vnd = 15_000
     salvage: bool = True
+    wind_vnd_per_kw: Vnd = Field(default=60_000_000, description=(
+        "[VND/kW of rated power] a small turbine (1-50 kW) installed with its tower, "
+        "foundation and inverter: about USD 2,400/kW at 25,000 VND/USD, within the installed "
+        "costs of small wind that IRENA's cost analyses report (roughly USD 1,500-6,000/kW, "
+        "the low end for Chinese-made turbines); replace with a quote"))
+    wind_life_years: Years = 20.0
+    wind_om_pct_per_year: Pct = Field(default=2.0, description=(
+        "[% of the turbines' capital cost per year] service, bearings, blades"))
 
 
 class Range(Section):
@@ -711,7 +916,10 @@ class Search(Section):
     kwp: Range | None = None
     kwh: Range | None = None
     inverter_kw: Range | None = None
-    generator_kw: Range | None = None
+    generator_kw: Range | None = Field(default=None, description=(
+        "[kW] of each generator unit (identical units); absent: the units' own sizes"))
+    turbines: Range | None = Field(default=None, description=(
+        "the count of the single [[wind]] entry's turbines"))
     max_unmet_fraction: float = Field(default=0.02, ge=0, le=1)
     max_critical_unmet_fraction: float = Field(default=0.001, ge=0, le=1)
     max_saidi_minutes: NonNeg = Field(default=SAIDI_TARGET_MINUTES,
@@ -784,9 +992,10 @@ class Site(Section):
     site: SiteInfo
     weather: Weather | None = None
     pv: PV | None = None
+    wind: list[Wind] = Field(default_factory=list, max_length=20)
     battery: Battery | None = None
     inverter: Inverter | None = None
-    generator: Generator | None = None
+    generators: list[Generator] = Field(default_factory=list, max_length=MAX_GENERATORS)
     loads: list[Load] = Field(default_factory=list, max_length=MAX_LOADS)
     devices: list[Device] = Field(default_factory=list)
     control: Control = Field(default_factory=Control)
@@ -809,6 +1018,43 @@ class Site(Section):
         if isinstance(out.get("loads"), list):
             out["loads"] = fill_site_priorities(out["loads"], _CRITICAL_DEFAULT)
         return out
+
+    @model_validator(mode="before")
+    @classmethod
+    def _generator_units(cls, data: Any) -> Any:
+        """The single ``[generator]`` becomes ``generators = [it]``; each unit gets its default
+        ``name`` (``generator``, ``generator-2``, … in order) and ``device`` (the n-th device
+        with driver ``generator``)."""
+        if not isinstance(data, dict) or not isinstance(data.get("generators", []), list):
+            return data
+        out = dict(data)
+        if "generator" in out:
+            if out.get("generators"):
+                raise ValueError("give [generator] (one unit) or [[generators]], not both")
+            single = out.pop("generator")
+            out["generators"] = [] if single is None else [single]
+        controllers = [d.get("name") for d in out.get("devices") or []
+                       if isinstance(d, dict) and d.get("driver") == "generator"]
+        units = []
+        for n, given in enumerate(out.get("generators") or []):
+            unit = dict(given) if isinstance(given, dict) else given
+            if isinstance(unit, dict):
+                unit.setdefault("name", "generator" if n == 0 else f"generator-{n + 1}")
+                if n < len(controllers):
+                    unit.setdefault("device", controllers[n])
+            units.append(unit)
+        out["generators"] = units
+        names = [u.get("name") for u in units if isinstance(u, dict)]
+        twice = sorted({str(n) for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"generators: the name {', '.join(twice)} is used more than "
+                             f"once; give each unit its own name")
+        return out
+
+    @property
+    def generator(self) -> Generator | None:
+        """The first generator unit, or None (the callers that know one unit only)."""
+        return self.generators[0] if self.generators else None
 
     @property
     def source(self) -> Path | str:

@@ -33,6 +33,7 @@ __all__ = [
     "fill_battery",
     "fill_device",
     "fill_generator",
+    "fill_households",
     "fill_inverter",
     "fill_load_priority",
     "fill_restart_delay",
@@ -159,6 +160,17 @@ def fill_appliances(raw: Mapping[str, Any]) -> dict[str, Any]:
     preset = APPLIANCE_PRESETS.get(out.get("preset") or "")
     if preset is not None and not out.get("appliances"):
         out["appliances"] = [dict(a) for a in preset]
+    return out
+
+
+def fill_households(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """An appliance load with ``customers`` filled: its ``count`` of households (1 when the
+    file gives none), each a customer for SAIDI/SAIFI. An invalid ``count`` fills 1; validation
+    reports the count."""
+    out = dict(raw)
+    count = out.get("count", 1)
+    valid = isinstance(count, int) and not isinstance(count, bool) and count >= 1
+    out.setdefault("customers", count if valid else 1)
     return out
 
 

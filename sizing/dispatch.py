@@ -5,20 +5,31 @@ Rules per step (the same ``[control]`` thresholds as the on-site controller):
 1. **Shedding** (hysteresis on the SOC at the start of the step): below ``shed_soc_pct`` every
    non-critical load is shed; it reconnects at ``reconnect_soc_pct``. Loads are served in
    priority order (critical first, then ``priority`` 1, 2, …) whenever supply is short.
-2. **Generator** (start and stop SOC, ``quiet_hours`` thresholds inside their window, a minimum
-   run time): ``load_following`` covers the net load and charges the battery only with what its
-   minimum load forces out; ``cycle_charging`` runs at full power and charges the battery with
-   the rest. Without a battery it runs whenever PV falls short.
-3. **Order of supply**: PV → loads, generator → loads, battery → loads (critical loads down to
-   ``min_soc_pct``, the others down to ``shed_soc_pct``), then PV surplus → deferrable pumps
-   (first when the SOC is at or above ``reconnect_soc_pct``) and the battery, generator surplus →
-   battery, and the rest of the PV is curtailed.
+2. **Generators** (start and stop SOC, ``quiet_hours`` thresholds inside their window, a
+   minimum run time): ``load_following`` covers the net load and charges the battery only with
+   what its minimum load forces out; ``cycle_charging`` runs at full power and charges the
+   battery with the rest. Without a battery the set runs whenever the renewables fall short.
+   Several units run in order: the first unit in service (the lead) follows these rules; each
+   further unit starts when the load the set must carry (the connected loads less the
+   renewables that reach them) exceeds the running units ahead of it, and stops when they carry
+   it again, after its own minimum run. Running units share the load in proportion to their
+   ratings, so the set burns one unit's fuel curve scaled by the running kW.
+3. **Order of supply**: renewables (PV and wind) → loads, generators → loads, battery → loads
+   (critical loads down to ``min_soc_pct``, the others down to ``shed_soc_pct``), then the
+   renewables' surplus → deferrable pumps (first when the SOC is at or above
+   ``reconnect_soc_pct``) and the battery, generator surplus → battery, and the rest of the
+   renewables is curtailed (dumped). On each bus PV and wind are used together; the wind's
+   share of what is curtailed is pro rata to its share of that bus's renewables.
 4. **Deferrable pumps** deliver a daily energy within their window: they take PV surplus, and
    run at the power they still need when the window is about to close. What is left when the
    window closes is unmet.
 5. **Topology**: DC coupling puts PV (after its MPPT) on the battery bus, so PV to the loads
    goes through the inverter; AC coupling puts PV on the AC bus, so PV to the battery goes
-   through the inverter. The inverter's kW limit bounds its output (and its charger input).
+   through the inverter. Wind has its own coupling (``wind_dc_coupled``): a DC-coupled turbine
+   sits on the battery bus behind its own controller like DC PV, an AC-coupled one feeds the AC
+   bus through its own inverter like AC PV. The loads take the AC bus's renewables first, then
+   the battery bus's; the battery takes the battery bus's surplus first, then the AC bus's
+   through the charger. The inverter's kW limit bounds its output (and its charger input).
 6. **Battery wear**: the SOC at the end of each step is rainflow-counted as it goes (ASTM
    E1049, as the ``rainflow`` package counts it; half cycles for what is left at the end), and
    each cycle of depth ``DoD`` uses ``(DoD / DoD_ref)^k / N_ref`` of the battery's cycle life
@@ -37,14 +48,17 @@ Rules per step (the same ``[control]`` thresholds as the on-site controller):
 8. **Outages**: the inputs say, step by step, whether the inverter, the battery and the PV
    converter work (forced outages sampled by :mod:`sizing.outages`) and whether a planned cut
    is on (the loads are then not supplied; PV may still charge the battery). Without the
-   inverter neither the battery nor DC-coupled PV reaches the loads, and AC-coupled PV has no
-   grid to follow; the generator then runs on the shortfall (staff switch the loads to it).
-   The generator fails to start, or fails while running, with the configured probabilities
-   (one uniform draw per step from the inputs), and is then out for ``repair_steps``.
+   inverter neither the battery nor DC-coupled PV or wind reaches the loads, and AC-coupled PV
+   and wind have no grid to follow; the generators then run on the shortfall (staff switch the
+   loads to them). Each generator unit fails to start, or fails while running, with the
+   configured probabilities (its own uniform draw per step from the inputs), and is then out
+   for ``repair_steps``; the next unit in service takes the lead. The turbines' own downtime is
+   in their series (their availability), not sampled here.
 
-Energy balance per step [kWh]: ``pv + generator + battery_discharge + unmet + load_curtailed =
-load + battery_charge + curtailed + losses``, where battery energies are SOC changes and losses
-are inverter and battery conversion losses.
+Energy balance per step [kWh]: ``pv + wind + generator + battery_discharge + unmet +
+load_curtailed = load + battery_charge + curtailed + losses``, where battery energies are SOC
+changes, ``curtailed`` is PV and wind left unused, and losses are inverter and battery
+conversion losses.
 
 Entry points: :func:`dispatch` (one design, full time series) and :func:`dispatch_many`
 (``prange`` over designs, summary figures). Both run the same kernel :func:`_run`.
@@ -87,10 +101,13 @@ class DispatchConfig(NamedTuple):
     quiet_start_soc_frac: float
     quiet_stop_soc_frac: float
     gen_min_run_steps: int
+    """Minimum run of the plant, and of each further unit once started [steps]."""
     gen_min_load_frac: float
     gen_cycle_charging: bool
     fuel_l_per_kwh: float
     fuel_idle_l_per_h_per_kw: float
+    """The fuel curve of every generator unit: ``idle × kW rating + fuel_l_per_kwh × max(out,
+    min load)`` [L/h] (one curve per kW of rating, shared by the units)."""
     cycle_life: float
     """Cycles to end of life at ``cycle_life_dod_frac`` [-]."""
     cycle_life_dod_frac: float
@@ -102,7 +119,10 @@ class DispatchConfig(NamedTuple):
     gen_run_fail_prob: float = 0.0
     """Probability that the running generator fails within one step [0–1]."""
     repair_steps: int = 0
-    """Steps a failed generator stays out of service."""
+    """Steps a failed generator unit stays out of service."""
+    wind_dc_coupled: bool = False
+    """The turbines feed the battery bus through their own charge controller (else the AC
+    bus, through their own grid-following inverter)."""
 
 
 class DispatchInputs(NamedTuple):
@@ -141,7 +161,10 @@ class DispatchInputs(NamedTuple):
     planned_cut: np.ndarray
     """[T] bool: a planned cut of the loads' supply."""
     gen_draw: np.ndarray
-    """[T] uniform draws in [0, 1) that decide the generator's failures."""
+    """[G, T] uniform draws in [0, 1) that decide each generator unit's failures ([T] for a
+    single unit)."""
+    wind_kw_per_turbine: np.ndarray = np.zeros(0)
+    """[T] the wind series' power per turbine onto its bus [kW]; empty: no wind."""
 
 
 # The summary figures of one design-year: the columns of :func:`dispatch_many`, in this order.
@@ -152,23 +175,27 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "battery_throughput_kwh", "battery_equivalent_cycles", "generator_kwh", "generator_hours",
     "generator_starts", "generator_fuel_l", "losses_kwh", "shed_hours", "final_soc_kwh",
     "battery_cycle_damage", "load_curtailed_kwh", "load_curtailed_hours", "outage_hours",
-    "generator_failures",
+    "generator_failures", "wind_kwh", "wind_curtailed_kwh",
     *ACC_KEYS, *(f"forced_{k}" for k in ACC_KEYS),
 )
 """``load_curtailed_*``: flexible loads' shortfalls (load-hours); ``outage_hours``: hours with a
-component failed; then the interruptions' accumulator (:data:`ieee1366.ACC_KEYS`, all of them)
-and the same for the interruptions that started while a component was failed."""
+component failed; ``generator_hours`` and ``generator_starts`` are summed over the units;
+``wind_kwh``: the turbines' output as it reaches their bus (``curtailed_kwh`` includes
+``wind_curtailed_kwh``); then the interruptions' accumulator (:data:`ieee1366.ACC_KEYS`, all
+of them) and the same for the interruptions that started while a component was failed."""
 
 
 class Step(NamedTuple):
     """What one step did: the rows of :func:`dispatch`'s series, in this order.
 
-    Each is [kW] averaged over the step, except ``soc_kwh`` (end of step) and the 0/1 flags. A
+    Each is [kW] averaged over the step, except ``soc_kwh`` (end of step), the 0/1 flags and
+    ``generator_on``. A
     pump's energy still owed when its window closes is booked in that step, as load and as
     unmet.
     """
 
     pv_kw: float
+    wind_kw: float
     load_kw: float
     served_kw: float
     unmet_kw: float
@@ -178,9 +205,13 @@ class Step(NamedTuple):
     battery_kw: float
     soc_kwh: float
     curtailed_kw: float
+    """Renewables left unused, PV and wind [kW]."""
+    wind_curtailed_kw: float
+    """The wind's share of ``curtailed_kw``, pro rata on each bus [kW]."""
     losses_kw: float
     shed: float
     generator_on: float
+    """The number of generator units running [-]."""
     interrupted: float
 
 
@@ -190,6 +221,8 @@ N_SERIES = len(SERIES_KEYS)
 _S = {name: i for i, name in enumerate(SUMMARY_KEYS)}
 # Summary columns as compile-time constants of the kernel, derived from the key list.
 _S_PV_KWH = _S["pv_kwh"]
+_S_WIND_KWH = _S["wind_kwh"]
+_S_WIND_CURTAILED_KWH = _S["wind_curtailed_kwh"]
 _S_LOAD_KWH = _S["load_kwh"]
 _S_SERVED_KWH = _S["served_kwh"]
 _S_UNMET_KWH = _S["unmet_kwh"]
@@ -222,7 +255,10 @@ _S_BATTERY_CYCLE_DAMAGE = _S["battery_cycle_damage"]
 class _Served(NamedTuple):
     """The loads' phase of a step (see :func:`_serve_loads`)."""
 
-    pv_ac_used_kw: float
+    ac_used_kw: float
+    """AC-bus renewables used by the loads [kW]."""
+    dc_ac_used_kw: float
+    """Battery-bus renewables used by the loads, at the inverter's AC output [kW]."""
     gen_left_kw: float
     dis_dc_kw: float
     inv_left_kw: float
@@ -278,7 +314,7 @@ def _generator_state(  # noqa: PLR0917
         quiet = quiet_steps[t]
         start = cfg.quiet_start_soc_frac if quiet else cfg.gen_start_soc_frac
         stop = cfg.quiet_stop_soc_frac if quiet else cfg.gen_stop_soc_frac
-        if not gen_on and soc_frac <= start:
+        if not gen_on and soc_frac <= start + 1e-9:  # the shed test's tolerance
             return True, 0, True
         if gen_on and gen_steps >= cfg.gen_min_run_steps and soc_frac >= stop:
             return False, gen_steps, False
@@ -294,25 +330,113 @@ def _generator_state(  # noqa: PLR0917
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
+def _set_kw(  # noqa: PLR0917
+        load_kw: np.ndarray, t: int, re_to_loads: float, shed: bool, cut: bool,
+        need: np.ndarray, critical: np.ndarray, load_slots: tuple[int, ...],
+        pump_slots: tuple[int, ...]) -> float:
+    """The load the generator set must carry: what the connected loads (not shed, no planned
+    cut) and the pumps need, less the renewables that reach them (``re_to_loads``) [kW]."""
+    n_loads = len(load_slots)
+    short = -re_to_loads
+    for k in range(n_loads + len(pump_slots)):
+        if k >= n_loads:
+            short += need[k]
+        elif not (cut or (shed and not critical[k])):
+            short += load_kw[k, t]
+    return short
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
+def _generator_units(  # noqa: PLR0917
+        load_kw: np.ndarray, quiet: np.ndarray, gen_draw: np.ndarray, cfg: DispatchConfig,
+        t: int, unit_kw: np.ndarray, soc_frac: float, re_to_loads: float, on_battery: bool,
+        shed: bool, cut: bool, plant_on: bool, plant_steps: int, on: np.ndarray,
+        steps: np.ndarray, out_until: np.ndarray, unit_figures: np.ndarray, need: np.ndarray,
+        critical: np.ndarray, summary: np.ndarray, load_slots: tuple[int, ...],
+        pump_slots: tuple[int, ...]) -> tuple[bool, int, float, bool]:
+    """Start and stop the generator units in order (``unit_kw`` [G] kW each).
+
+    The plant runs on :func:`_generator_state`'s rules, which the first unit in service
+    (the lead) follows; each further unit starts when the load the set must carry
+    (:func:`_set_kw`) exceeds the running units ahead of it, and stops when they carry it
+    again, after its minimum run. A unit fails to start, or fails while running, on its own
+    draw (``gen_draw[j, t]``) and is then out for ``repair_steps``; the plant stops when no
+    other unit is in service. ``on``, ``steps``, ``out_until`` and ``unit_figures``: the units'
+    state (:class:`_Scratch`). Returns ``(plant_on, plant_steps, running_kw, failed)``.
+    """
+    n_units = unit_kw.size
+    lead = -1
+    for j in range(n_units):
+        if unit_kw[j] > 0.0 and t >= out_until[j]:
+            lead = j
+            break
+    if lead < 0:
+        for j in range(n_units):
+            on[j] = False
+        return False, plant_steps, 0.0, False
+    plant_on, plant_steps, _ = _generator_state(
+        load_kw, quiet, cfg, t, soc_frac, re_to_loads, on_battery, plant_on, plant_steps,
+        need, load_slots, pump_slots)
+    set_kw = 0.0
+    if n_units > 1 and plant_on:
+        set_kw = _set_kw(load_kw, t, re_to_loads, shed, cut, need, critical, load_slots,
+                         pump_slots)
+    running_kw = 0.0
+    in_service = 0  # units up that did not fail this step
+    failed = False
+    for j in range(n_units):
+        was = on[j]
+        if unit_kw[j] <= 0.0 or t < out_until[j]:
+            on[j] = False
+            continue
+        if j == lead:
+            now = plant_on
+        else:
+            now = (plant_on and set_kw > running_kw) or (was and steps[j] < cfg.gen_min_run_steps)
+        started = now and not was
+        if started:
+            steps[j] = 0
+        if now:
+            fail_prob = cfg.gen_start_fail_prob if started else cfg.gen_run_fail_prob
+            if gen_draw[j, t] < fail_prob:
+                now = False
+                out_until[j] = t + cfg.repair_steps
+                failed = True
+                summary[_S_GENERATOR_FAILURES] += 1.0
+                on[j] = False
+                continue
+            if started:
+                summary[_S_GENERATOR_STARTS] += 1.0
+                unit_figures[j, _U_STARTS] += 1.0
+            running_kw += unit_kw[j]
+        in_service += 1
+        on[j] = now
+    if running_kw == 0.0 and in_service == 0:
+        plant_on = False
+    return plant_on, plant_steps, running_kw, failed
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _serve_loads(  # noqa: PLR0917
-        load_kw: np.ndarray, cfg: DispatchConfig, bp: BatteryParams, t: int, pv: float,
-        soc: float, shed: bool, cut: bool, shed_floor: float, has_batt: bool, gen_kw: float,
-        inverter_kw: float, need: np.ndarray, served: np.ndarray, demand: np.ndarray,
-        critical: np.ndarray, load_slots: tuple[int, ...],
+        load_kw: np.ndarray, cfg: DispatchConfig, bp: BatteryParams, t: int, re_ac: float,
+        re_dc: float, soc: float, shed: bool, cut: bool, shed_floor: float, has_batt: bool,
+        gen_kw: float, inverter_kw: float, need: np.ndarray, served: np.ndarray,
+        demand: np.ndarray, critical: np.ndarray, load_slots: tuple[int, ...],
         pump_slots: tuple[int, ...]) -> _Served:
-    """Each load in serving order takes PV, then the generator (``gen_kw`` available), then
-    the battery (its floor: min SOC if critical, else the shed SOC). PV is used up before the
-    generator, and the generator before the battery, exactly as if each source served all
-    loads. Writes ``served`` [kW] and, for the continuous loads, ``demand`` [kW]; during a
-    planned cut (``cut``) no load is supplied."""
+    """Each load in serving order takes the renewables on the AC bus (``re_ac`` [kW]: AC-coupled
+    PV and wind), then those on the battery bus through the inverter (``re_dc`` [kW]), then
+    the generators (``gen_kw`` running), then the battery (its floor: min SOC if critical, else
+    the shed SOC). Renewables are used up before the generators, and the generators before the
+    battery, exactly as if each source served all loads. Writes ``served`` [kW] and, for the
+    continuous loads, ``demand`` [kW]; during a planned cut (``cut``) no load is supplied."""
     n_loads = len(load_slots)
     dt = cfg.dt_h
     eta = cfg.inverter_eff
     inv_eta = 1.0 / eta
-    dc_coupled = cfg.dc_coupled
     inv_left = inverter_kw  # inverter output budget this step [kW]
-    pv_ac = pv * eta if dc_coupled else pv
-    pv_ac_used = 0.0
+    dc_ac = re_dc * eta  # the battery bus's renewables as they reach the loads [kW]
+    ac_used = 0.0
+    dc_ac_used = 0.0
     gen_left = gen_kw
     dis_dc = 0.0
     for k in range(n_loads + len(pump_slots)):
@@ -324,11 +448,12 @@ def _serve_loads(  # noqa: PLR0917
             r = need[k]
         got = 0.0
         if r > 0.0:
-            take = min(r, pv_ac - pv_ac_used)
-            if dc_coupled:
-                take = min(take, inv_left)
-                inv_left -= take
-            pv_ac_used += take
+            # the AC bus's renewables first, then the battery bus's through the inverter
+            ac_take = min(r, re_ac - ac_used)
+            take = min(r, ac_take + min(dc_ac - dc_ac_used, inv_left))
+            ac_used += ac_take
+            dc_ac_used += take - ac_take
+            inv_left -= take - ac_take
             r -= take
             got += take
             if r > 0.0 and gen_left > 0.0:
@@ -346,56 +471,62 @@ def _serve_loads(  # noqa: PLR0917
                     inv_left -= take
                     dis_dc += take * inv_eta
         served[k] = got
-    return _Served(pv_ac_used, gen_left, dis_dc, inv_left)
+    return _Served(ac_used, dc_ac_used, gen_left, dis_dc, inv_left)
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _pumps_on_surplus(  # noqa: PLR0917
         steps_left: np.ndarray, pump_kw: np.ndarray, cfg: DispatchConfig, t: int,
         served: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray, shed: bool, cut: bool,
-        pv_left: float,
-        inv_left: float, loss: float, load_slots: tuple[int, ...],
-        pump_slots: tuple[int, ...]) -> tuple[float, float, float]:
-    """Run the pumps in their window on PV surplus ``pv_left`` [kW] (on the PV bus).
+        ac_left: float, dc_left: float, inv_left: float, loss: float,
+        load_slots: tuple[int, ...],
+        pump_slots: tuple[int, ...]) -> tuple[float, float, float, float]:
+    """Run the pumps in their window on the renewables' surplus: ``ac_left`` [kW] on the AC
+    bus first, then ``dc_left`` [kW] on the battery bus through the inverter.
 
-    Returns the PV left, the inverter budget left [kW] and the losses so far [kWh].
+    Returns the AC and battery-bus surplus left, the inverter budget left [kW] and the losses
+    so far [kWh].
     """
     n_loads = len(load_slots)
     eta = cfg.inverter_eff
     for j in range(len(pump_slots)):
         i = n_loads + j
-        if (steps_left[j, t] == 0 or pv_left <= 0.0 or cut
+        if (steps_left[j, t] == 0 or (ac_left <= 0.0 and dc_left <= 0.0) or cut
                 or (shed and not critical[i])):
             continue
         want = min(pump_kw[j] - served[i], max(pump_rem[j] / cfg.dt_h - served[i], 0.0))
         if want <= 0.0:
             continue
-        if cfg.dc_coupled:
-            ac = min(want, pv_left * eta, inv_left)
+        if ac_left > 0.0:
+            ac = min(want, ac_left)
+            ac_left -= ac
+            want -= ac
+            served[i] += ac
+        if dc_left > 0.0 and want > 0.0:
+            ac = min(want, dc_left * eta, inv_left)
             inv_left -= ac
-            pv_left -= ac / eta
+            dc_left -= ac / eta
             loss += (ac / eta - ac) * cfg.dt_h
-        else:
-            ac = min(want, pv_left)
-            pv_left -= ac
-        served[i] += ac
-    return pv_left, inv_left, loss
+            served[i] += ac
+    return ac_left, dc_left, inv_left, loss
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _use_surplus(  # noqa: PLR0917
         steps_left: np.ndarray, pump_kw: np.ndarray, cfg: DispatchConfig, bp: BatteryParams,
         t: int, soc: float, soc_frac: float, shed: bool, cut: bool, has_batt: bool,
-        gen_on: bool, generator_kw: float, gen_out: float, pv_left: float, inv_left: float,
-        dis_dc: float, loss: float,
+        gen_on: bool, generator_kw: float, gen_out: float, ac_left: float, dc_left: float,
+        inv_left: float, dis_dc: float, loss: float,
         served: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray,
         load_slots: tuple[int, ...], pump_slots: tuple[int, ...]
-        ) -> tuple[float, float, float, float]:
-    """The surplus: PV to the pumps (first when the SOC is at or above ``reconnect_soc``) and
-    the battery, the generator's spare power (all of it when cycle charging, else what its
-    minimum load forces out) to the battery. Returns ``(pv_left, chg_dc, gen_out, loss)``:
-    PV left to curtail [kW], battery charge at its terminals [kW], generator output [kW],
-    losses so far [kWh]."""
+        ) -> tuple[float, float, float, float, float]:
+    """The surplus: renewables to the pumps (first when the SOC is at or above
+    ``reconnect_soc``) and the battery (the battery bus's directly, the AC bus's through the
+    inverter's charger), the running generators' spare power (``generator_kw`` running; all of
+    it when cycle charging, else what their minimum load forces out) to the battery. Returns
+    ``(ac_left, dc_left, chg_dc, gen_out, loss)``: AC-bus and battery-bus renewables left to
+    curtail [kW], battery charge at its terminals [kW], generator output [kW], losses so far
+    [kWh]."""
     dt = cfg.dt_h
     eta = cfg.inverter_eff
     inv_eta = 1.0 / eta
@@ -404,24 +535,25 @@ def _use_surplus(  # noqa: PLR0917
     chg_room = max_charge_kw(soc, dt, bp) if (has_batt and dis_dc == 0.0) else 0.0
     pumps_first = soc_frac >= cfg.reconnect_soc_frac
     if n_pumps > 0 and pumps_first:
-        pv_left, inv_left, loss = _pumps_on_surplus(steps_left, pump_kw, cfg, t, served,
-                                                    pump_rem, critical, shed, cut, pv_left,
-                                                    inv_left, loss, load_slots, pump_slots)
-    if chg_room > 0.0 and pv_left > 0.0:
-        if cfg.dc_coupled:
-            dc = min(pv_left, chg_room)
-            pv_left -= dc
-        else:
-            dc = min(pv_left * eta, chg_room, inv_left * eta)
-            pv_left -= dc * inv_eta
-            inv_left -= dc * inv_eta
-            loss += (dc * inv_eta - dc) * dt
+        ac_left, dc_left, inv_left, loss = _pumps_on_surplus(
+            steps_left, pump_kw, cfg, t, served, pump_rem, critical, shed, cut, ac_left,
+            dc_left, inv_left, loss, load_slots, pump_slots)
+    if chg_room > 0.0 and dc_left > 0.0:
+        dc = min(dc_left, chg_room)
+        dc_left -= dc
+        chg_dc += dc
+        chg_room -= dc
+    if chg_room > 0.0 and ac_left > 0.0:
+        dc = min(ac_left * eta, chg_room, inv_left * eta)
+        ac_left -= dc * inv_eta
+        inv_left -= dc * inv_eta
+        loss += (dc * inv_eta - dc) * dt
         chg_dc += dc
         chg_room -= dc
     if n_pumps > 0 and not pumps_first:
-        pv_left, inv_left, loss = _pumps_on_surplus(steps_left, pump_kw, cfg, t, served,
-                                                    pump_rem, critical, shed, cut, pv_left,
-                                                    inv_left, loss, load_slots, pump_slots)
+        ac_left, dc_left, inv_left, loss = _pumps_on_surplus(
+            steps_left, pump_kw, cfg, t, served, pump_rem, critical, shed, cut, ac_left,
+            dc_left, inv_left, loss, load_slots, pump_slots)
     if gen_on:
         spare = generator_kw - gen_out
         if not cfg.gen_cycle_charging:
@@ -431,7 +563,7 @@ def _use_surplus(  # noqa: PLR0917
             gen_out += dc * inv_eta
             loss += (dc * inv_eta - dc) * dt
             chg_dc += dc
-    return pv_left, chg_dc, gen_out, loss
+    return ac_left, dc_left, chg_dc, gen_out, loss
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
@@ -540,6 +672,8 @@ def _account(  # noqa: PLR0917 (numba kernels take positional arguments)
     """Add one step to the year's figures ``summary`` [N_SUMMARY] (the battery's energies are
     added where the battery is applied, interruptions as they end)."""
     summary[_S_PV_KWH] += step.pv_kw * dt
+    summary[_S_WIND_KWH] += step.wind_kw * dt
+    summary[_S_WIND_CURTAILED_KWH] += step.wind_curtailed_kw * dt
     summary[_S_LOAD_KWH] += b.demand_kwh
     summary[_S_SERVED_KWH] += step.served_kw * dt
     summary[_S_UNMET_KWH] += step.unmet_kw * dt
@@ -550,8 +684,7 @@ def _account(  # noqa: PLR0917 (numba kernels take positional arguments)
     summary[_S_GENERATOR_KWH] += step.generator_kw * dt
     summary[_S_GENERATOR_FUEL_L] += gen_fuel_l
     summary[_S_LOSSES_KWH] += loss_kwh
-    if step.generator_on:
-        summary[_S_GENERATOR_HOURS] += dt
+    summary[_S_GENERATOR_HOURS] += step.generator_on * dt
     if b.cont_unmet:
         summary[_S_LOSS_OF_LOAD_HOURS] += dt
     if step.shed:
@@ -670,17 +803,32 @@ class _Scratch(NamedTuple):
     """[L + P] bool: the ongoing interruption started while a component was failed."""
     stack: np.ndarray
     """[T + 2] the rainflow count's stack [0–1]."""
+    unit_on: np.ndarray
+    """[G] bool: each generator unit runs."""
+    unit_steps: np.ndarray
+    """[G] int: steps each unit has run since it started."""
+    unit_out_until: np.ndarray
+    """[G] int: each unit is out of service (failed) before this step."""
+    unit_figures: np.ndarray
+    """[G, 4] each unit's hours, kWh, fuel [L] and starts (columns :data:`UNIT_KEYS`)."""
+
+
+UNIT_KEYS: tuple[str, ...] = ("hours", "kwh", "fuel_l", "starts")
+"""The per-unit figures of :attr:`DispatchResult.generator_units`."""
+_U_HOURS, _U_KWH, _U_FUEL, _U_STARTS = range(4)
 
 
 @njit(cache=True, error_model="numpy", fastmath=True)
-def _scratch(n_steps: int, n_loads: int, n_pumps: int) -> _Scratch:
+def _scratch(n_steps: int, n_loads: int, n_pumps: int, n_units: int) -> _Scratch:
     """Fresh working arrays for one run (the stack is written before it is read)."""
     n_all = n_loads + n_pumps
     return _Scratch(np.zeros(n_pumps), np.zeros(n_all), np.zeros(n_all), np.zeros(n_all),
                     np.zeros(n_all, dtype=np.bool_), np.zeros(n_all, dtype=np.bool_),
                     np.zeros(n_all), np.zeros(n_all, dtype=np.int64),
                     np.zeros(n_all, dtype=np.bool_), np.zeros(n_all, dtype=np.bool_),
-                    np.empty(n_steps + 2))
+                    np.empty(n_steps + 2), np.zeros(n_units, dtype=np.bool_),
+                    np.zeros(n_units, dtype=np.int64), np.zeros(n_units, dtype=np.int64),
+                    np.zeros((n_units, len(UNIT_KEYS))))
 
 
 # Without numba's reference counting (``_nrt=False``): the kernel allocates nothing (its
@@ -690,13 +838,14 @@ def _scratch(n_steps: int, n_loads: int, n_pumps: int) -> _Scratch:
 @njit(cache=True, error_model="numpy", fastmath=True, _nrt=False)  # type: ignore[call-overload,untyped-decorator]
 def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, inverter_kw: float,
-        generator_kw: float, summary: np.ndarray, unmet_by_load: np.ndarray,
+        unit_kw: np.ndarray, turbines: float, summary: np.ndarray, unmet_by_load: np.ndarray,
         series: np.ndarray, load_series: np.ndarray, demand_series: np.ndarray, record: bool,
         work: _Scratch, load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> None:
-    """Simulate one design over the inputs; writes ``summary`` [N_SUMMARY], ``unmet_by_load``
-    [L + P] [kWh] and, when ``record``, ``series`` [N_SERIES, T], ``load_series`` and
-    ``demand_series`` [L + P, T] (served and demanded kW per load). ``work``: fresh working
-    arrays (:func:`_scratch`).
+    """Simulate one design over the inputs (``unit_kw`` [G] the generator units' ratings
+    [kW], ``turbines`` the count of the wind series' turbines); writes ``summary``
+    [N_SUMMARY], ``unmet_by_load`` [L + P] [kWh], the units' figures into ``work`` and, when
+    ``record``, ``series`` [N_SERIES, T], ``load_series`` and ``demand_series`` [L + P, T]
+    (served and demanded kW per load). ``work``: fresh working arrays (:func:`_scratch`).
 
     ``load_slots`` and ``pump_slots`` (see :func:`_slots`) carry L and P in their types, so the
     kernel is compiled once per site layout with L and P as constants: the compiler unrolls the
@@ -713,14 +862,19 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     has_batt = kwh > MIN_BATTERY_KWH
     inv_kwh = 1.0 / kwh if has_batt else 0.0
     shed_floor = kwh * max(cfg.shed_soc_frac, cfg.min_soc_frac)
-    gen_min_kw = generator_kw * cfg.gen_min_load_frac
-    gen_idle_l_per_h = generator_kw * cfg.fuel_idle_l_per_h_per_kw
+    has_gen = unit_kw.sum() > 0.0
+    has_wind = turbines > 0.0 and inp.wind_kw_per_turbine.size > 0
+    n_units = unit_kw.size
+    unit_on = work.unit_on
+    unit_steps = work.unit_steps
+    unit_out_until = work.unit_out_until
+    unit_figures = work.unit_figures
 
     soc = kwh * cfg.initial_soc_frac
     shed = False
-    gen_on = False
-    gen_steps = 0
-    gen_failed_until = 0  # the generator is out of service before this step
+    plant_on = False
+    plant_steps = 0
+    all_back = 0  # every generator unit is in service from this step on
     pump_rem = work.pump_rem
     need = work.need
     served = work.served
@@ -752,6 +906,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     pv_per_kwp = inp.pv_kw_per_kwp
     load_kw = inp.load_kw
     quiet_steps = inp.quiet
+    gen_draw = inp.gen_draw
     steps_left = inp.pump_steps_left
     pump_kw = inp.pump_kw
     pump_daily_kwh = inp.pump_daily_kwh
@@ -759,51 +914,55 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     battery_ok = inp.battery_ok
     pv_ok = inp.pv_ok
     planned_cut = inp.planned_cut
-    gen_draw = inp.gen_draw
+    wind_per_turbine = inp.wind_kw_per_turbine
     for t in range(pv_per_kwp.size):
         soc_frac = soc * inv_kwh if has_batt else 1.0
         shed = _shed_state(soc_frac, shed, cfg)
         cut = planned_cut[t]
         inv_up = inverter_ok[t]
         batt_on = has_batt and battery_ok[t]
-        gen_up = t >= gen_failed_until
         pv = kwp * pv_per_kwp[t] if pv_ok[t] and (inv_up or cfg.dc_coupled) else 0.0
+        wind = 0.0
+        if has_wind and (inv_up or cfg.wind_dc_coupled):
+            wind = turbines * wind_per_turbine[t]
+        re_ac = (0.0 if cfg.dc_coupled else pv) + (0.0 if cfg.wind_dc_coupled else wind)
+        re_dc = (pv if cfg.dc_coupled else 0.0) + (wind if cfg.wind_dc_coupled else 0.0)
         inv_kw = inverter_kw if inv_up else 0.0
-        forced = not (inv_up and battery_ok[t] and pv_ok[t] and gen_up)
+        forced = not (inv_up and battery_ok[t] and pv_ok[t] and t >= all_back)
         _pump_needs(steps_left, pump_kw, pump_daily_kwh, t, dt, shed, cut, need, pump_rem,
                     critical, load_slots, pump_slots)
-        if generator_kw > 0.0:
-            if not gen_up:
-                gen_on = False
-            else:
-                pv_to_loads = (pv * eta if cfg.dc_coupled else pv) if inv_up else 0.0
-                gen_on, gen_steps, started = _generator_state(
-                    load_kw, quiet_steps, cfg, t, soc_frac, pv_to_loads, batt_on and inv_up,
-                    gen_on, gen_steps, need, load_slots, pump_slots)
-                fails = (cfg.gen_start_fail_prob if started else cfg.gen_run_fail_prob) \
-                    if gen_on else 0.0
-                if gen_draw[t] < fails:
-                    gen_on = False
-                    gen_failed_until = t + cfg.repair_steps
-                    forced = True
-                    summary[_S_GENERATOR_FAILURES] += 1.0
-                elif started:
-                    summary[_S_GENERATOR_STARTS] += 1.0
-        s = _serve_loads(load_kw, cfg, bp, t, pv, soc, shed, cut, shed_floor, batt_on,
-                         generator_kw if gen_on else 0.0, inv_kw, need, served, demand,
-                         critical, load_slots, pump_slots)
-        gen_out = generator_kw - s.gen_left_kw if gen_on else 0.0
+        running_kw = 0.0
+        if has_gen:
+            re_to_loads = (re_ac + re_dc * eta) if inv_up else 0.0
+            plant_on, plant_steps, running_kw, failed = _generator_units(
+                load_kw, quiet_steps, gen_draw, cfg, t, unit_kw, soc_frac, re_to_loads,
+                batt_on and inv_up, shed, cut, plant_on, plant_steps, unit_on, unit_steps,
+                unit_out_until, unit_figures, need, critical, summary, load_slots, pump_slots)
+            if failed:
+                forced = True
+                for j in range(n_units):
+                    all_back = max(all_back, unit_out_until[j])
+        gen_on = running_kw > 0.0
+        s = _serve_loads(load_kw, cfg, bp, t, re_ac, re_dc, soc, shed, cut, shed_floor,
+                         batt_on, running_kw, inv_kw, need, served, demand, critical,
+                         load_slots, pump_slots)
+        gen_out = running_kw - s.gen_left_kw if gen_on else 0.0
         loss = 0.0
-        if cfg.dc_coupled:
-            pv_used = s.pv_ac_used_kw * (1.0 / eta)
-            loss += (pv_used - s.pv_ac_used_kw) * dt
-        else:
-            pv_used = s.pv_ac_used_kw
+        dc_used = s.dc_ac_used_kw * (1.0 / eta)
+        loss += (dc_used - s.dc_ac_used_kw) * dt
         loss += s.dis_dc_kw * (1.0 - eta) * dt
-        pv_left, chg_dc, gen_out, loss = _use_surplus(
+        ac_left, dc_left, chg_dc, gen_out, loss = _use_surplus(
             steps_left, pump_kw, cfg, bp, t, soc, soc_frac, shed, cut, batt_on, gen_on,
-            generator_kw, gen_out, pv - pv_used, s.inv_left_kw, s.dis_dc_kw, loss, served,
-            pump_rem, critical, load_slots, pump_slots)
+            running_kw, gen_out, re_ac - s.ac_used_kw, re_dc - dc_used, s.inv_left_kw,
+            s.dis_dc_kw, loss, served, pump_rem, critical, load_slots, pump_slots)
+        # -- what is curtailed, and the wind's share of it (pro rata on each bus)
+        wind_left = 0.0
+        if wind > 0.0:
+            wind_left = (ac_left * ((0.0 if cfg.wind_dc_coupled else wind) / re_ac)
+                         if ac_left > 0.0 else 0.0) + \
+                        (dc_left * ((wind if cfg.wind_dc_coupled else 0.0) / re_dc)
+                         if dc_left > 0.0 else 0.0)
+        pv_left = ac_left + dc_left
         # -- apply the battery
         batt_kw = 0.0
         if batt_on:
@@ -825,12 +984,28 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
                         runs, run_planned, run_forced, cut, forced, load_slots, pump_slots)
         # -- accounting
         gen_fuel = 0.0
+        n_on = 0.0
         if gen_on:
-            gen_fuel = (gen_idle_l_per_h + cfg.fuel_l_per_kwh * max(gen_out, gen_min_kw)) * dt
-            gen_steps += 1
-        step = Step(pv, b.demand_kwh * (1.0 / dt), b.served_kw, b.unmet_kw, b.crit_unmet_kw,
-                    b.curtailed_kw, gen_out, batt_kw, soc, pv_left, loss * (1.0 / dt),
-                    1.0 if shed else 0.0, 1.0 if gen_on else 0.0,
+            # Paralleled units share the load in proportion to their ratings, so the set's
+            # fuel is one unit's curve scaled by the running kW.
+            gen_fuel = (running_kw * cfg.fuel_idle_l_per_h_per_kw + cfg.fuel_l_per_kwh
+                        * max(gen_out, running_kw * cfg.gen_min_load_frac)) * dt
+            n_on = 1.0  # one unit: the set's figures are its own (kept when recording)
+            if n_units > 1 or record:
+                n_on = 0.0
+            for j in range(n_units if (n_units > 1 or record) else 0):
+                if unit_on[j]:
+                    n_on += 1.0
+                    unit_steps[j] += 1
+                    share = unit_kw[j] / running_kw
+                    unit_figures[j, _U_HOURS] += dt
+                    unit_figures[j, _U_KWH] += gen_out * share * dt
+                    unit_figures[j, _U_FUEL] += gen_fuel * share
+        if plant_on:
+            plant_steps += 1
+        step = Step(pv, wind, b.demand_kwh * (1.0 / dt), b.served_kw, b.unmet_kw,
+                    b.crit_unmet_kw, b.curtailed_kw, gen_out, batt_kw, soc, pv_left, wind_left,
+                    loss * (1.0 / dt), 1.0 if shed else 0.0, n_on,
                     1.0 if b.interrupted else 0.0)
         _account(summary, step, dt, b, gen_fuel, loss, forced)
         if record:
@@ -853,14 +1028,14 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
 @njit(cache=True, parallel=True, error_model="numpy", fastmath=True)
 def _run_many(  # noqa: PLR0917
         inp: DispatchInputs, cfg: DispatchConfig, kwp: np.ndarray, kwh: np.ndarray,
-              inverter_kw: np.ndarray, generator_kw: np.ndarray, summary: np.ndarray,
-              unmet_by_load: np.ndarray, load_slots: tuple[int, ...],
-              pump_slots: tuple[int, ...]) -> None:
+        inverter_kw: np.ndarray, unit_kw: np.ndarray, turbines: np.ndarray,
+        summary: np.ndarray, unmet_by_load: np.ndarray, load_slots: tuple[int, ...],
+        pump_slots: tuple[int, ...]) -> None:
     empty = np.zeros((0, 0))
     n_steps = inp.pv_kw_per_kwp.size
     for i in prange(kwp.size):
-        work = _scratch(n_steps, len(load_slots), len(pump_slots))
-        _run(inp, cfg, kwp[i], kwh[i], inverter_kw[i], generator_kw[i], summary[i],
+        work = _scratch(n_steps, len(load_slots), len(pump_slots), unit_kw.shape[1])
+        _run(inp, cfg, kwp[i], kwh[i], inverter_kw[i], unit_kw[i], turbines[i], summary[i],
              unmet_by_load[i], empty, empty, empty, False, work, load_slots, pump_slots)
 
 
@@ -892,14 +1067,19 @@ class DispatchResult:
     demand_by_load_kw: np.ndarray
     """[L + P, T] demanded power per load [kW] (a pump: what it ran, plus in the step its
     window closes what it still owed)."""
+    generator_units: np.ndarray
+    """[G, 4] each generator unit's hours [h], energy [kWh], fuel [L] and starts (columns
+    :data:`UNIT_KEYS`)."""
 
 
-def no_outages(n_steps: int) -> dict[str, np.ndarray]:
+def no_outages(n_steps: int, n_units: int = 1) -> dict[str, np.ndarray]:
     """The outage fields of :class:`DispatchInputs` for ``n_steps`` steps in which everything
-    works and nothing is planned (``DispatchInputs(..., **no_outages(T))``)."""
+    works and nothing is planned (``DispatchInputs(..., **no_outages(T))``), for ``n_units``
+    generator units."""
     ok = np.ones(n_steps, dtype=np.bool_)
+    draw = np.ones(n_steps) if n_units == 1 else np.ones((n_units, n_steps))
     return {"inverter_ok": ok, "battery_ok": ok, "pv_ok": ok,
-            "planned_cut": np.zeros(n_steps, dtype=np.bool_), "gen_draw": np.ones(n_steps)}
+            "planned_cut": np.zeros(n_steps, dtype=np.bool_), "gen_draw": draw}
 
 
 def _slots(inp: DispatchInputs) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -913,40 +1093,69 @@ def _as_array(value: float | np.ndarray, n: int) -> np.ndarray:
     return np.full(n, float(arr)) if arr.ndim == 0 else np.ascontiguousarray(arr)
 
 
+def _kernel_inputs(inp: DispatchInputs, n_units: int) -> DispatchInputs:
+    """``inp`` with ``gen_draw`` as [G, T] rows, one per unit (a [T] draw serves one unit).
+
+    Raises ValueError when the draws are not one row per unit (units sharing a draw would
+    fail together)."""
+    draw = np.atleast_2d(np.asarray(inp.gen_draw, dtype=np.float64))
+    if draw.shape[0] != n_units:
+        raise ValueError(f"gen_draw has {draw.shape[0]} rows for {n_units} generator units: "
+                         "give one row of draws per unit")
+    if inp.wind_kw_per_turbine.size not in {0, inp.pv_kw_per_kwp.size}:
+        raise ValueError(f"wind_kw_per_turbine has {inp.wind_kw_per_turbine.size} steps, the "
+                         f"PV {inp.pv_kw_per_kwp.size}")
+    return inp._replace(gen_draw=np.ascontiguousarray(draw),
+                        wind_kw_per_turbine=np.ascontiguousarray(inp.wind_kw_per_turbine,
+                                                                 dtype=np.float64))
+
+
 def dispatch_many(inp: DispatchInputs, cfg: DispatchConfig, kwp: np.ndarray, kwh: np.ndarray,
                   *, inverter_kw: np.ndarray | float,
-                  generator_kw: np.ndarray | float = 0.0) -> ManyResult:
+                  generator_kw: np.ndarray | float = 0.0,
+                  turbines: np.ndarray | float = 0.0) -> ManyResult:
     """Run many designs (arrays of equal length, scalars broadcast) in parallel.
 
-    ``kwp`` [kWp], ``kwh`` [kWh], ``inverter_kw`` [kW], ``generator_kw`` [kW] (0 = none).
+    ``kwp`` [kWp], ``kwh`` [kWh], ``inverter_kw`` [kW], ``generator_kw`` [kW] (0 = none): one
+    unit's rating per design ([n]), or each unit's ([n, G]); ``turbines`` [-] the count of the
+    wind series' turbines.
     """
     kwp_a = np.atleast_1d(np.asarray(kwp, dtype=np.float64))
     n = kwp_a.size
+    gen = np.asarray(generator_kw, dtype=np.float64)
+    units = np.ascontiguousarray(gen if gen.ndim == 2 else _as_array(gen, n)[:, None])
     summary = np.zeros((n, N_SUMMARY))
     unmet = np.zeros((n, inp.load_kw.shape[0] + inp.pump_kw.size))
-    _run_many(inp, cfg, np.ascontiguousarray(kwp_a), _as_array(kwh, n), _as_array(inverter_kw, n),
-              _as_array(generator_kw, n), summary, unmet, *_slots(inp))
+    _run_many(_kernel_inputs(inp, units.shape[1]), cfg, np.ascontiguousarray(kwp_a),
+              _as_array(kwh, n), _as_array(inverter_kw, n), units, _as_array(turbines, n),
+              summary, unmet, *_slots(inp))
     return ManyResult(summary, unmet)
 
 
 def dispatch(inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, *,
-             inverter_kw: float, generator_kw: float = 0.0) -> DispatchResult:
-    """Run one design and record every step."""
+             inverter_kw: float, generator_kw: float | np.ndarray = 0.0,
+             turbines: float = 0.0) -> DispatchResult:
+    """Run one design and record every step (``generator_kw``: one unit's rating, or each
+    unit's [G] [kW], dispatched in this order; ``turbines``: the count of the wind series'
+    turbines)."""
     n_steps = inp.pv_kw_per_kwp.size
     n_all = inp.load_kw.shape[0] + inp.pump_kw.size
+    units = np.ascontiguousarray(np.atleast_1d(np.asarray(generator_kw, dtype=np.float64)))
     summary = np.zeros(N_SUMMARY)
     unmet = np.zeros(n_all)
     series = np.zeros((N_SERIES, n_steps))
     per_load = np.zeros((n_all, n_steps))
     demand = np.zeros((n_all, n_steps))
     loads, pumps = _slots(inp)
-    work = _scratch(n_steps, len(loads), len(pumps))
-    _run(inp, cfg, float(kwp), float(kwh), float(inverter_kw), float(generator_kw), summary,
-         unmet, series, per_load, demand, True, work, loads, pumps)
+    work = _scratch(n_steps, len(loads), len(pumps), units.size)
+    _run(_kernel_inputs(inp, units.size), cfg, float(kwp), float(kwh), float(inverter_kw),
+         units, float(turbines), summary, unmet, series, per_load, demand, True, work, loads,
+         pumps)
     return DispatchResult(
         summary=dict(zip(SUMMARY_KEYS, summary.tolist(), strict=True)),
         unmet_by_load_kwh=unmet,
         series={k: series[i] for i, k in enumerate(SERIES_KEYS)},
         served_by_load_kw=per_load,
         demand_by_load_kw=demand,
+        generator_units=work.unit_figures.copy(),
     )

@@ -6,11 +6,18 @@ each year), discounted at ``discount_rate_pct``; components are replaced at the 
 and the remaining life at the end of the project is credited as salvage (linear depreciation).
 
 - Capital cost = equipment × (1 + balance of system + installation).
-- O&M per year = ``om_pct_per_year`` of the capital cost
-  + generator hours × ``generator_om_vnd_per_h``.
+- O&M per year = ``om_pct_per_year`` of the capital cost of all but the turbines
+  + ``wind_om_pct_per_year`` of the turbines' + generator hours × ``generator_om_vnd_per_h``.
 - Fuel escalates by ``fuel_escalation_pct`` a year from the first year's price.
-- Replacements (battery, inverter, generator, PV modules) cost equipment × (1 + installation).
-- LCOE = NPC × capital recovery factor / energy served per year [VND/kWh].
+- Replacements (battery, inverter, generator, PV modules, turbines) cost equipment ×
+  (1 + installation). Several generator units wear out together: their life is the rated hours
+  over each unit's mean yearly hours (the set's hours over the units).
+- Load growth (:func:`sizing.loads.load_growth_factors`): the energy served, the fuel and the
+  generator hours of project year ``y`` are the simulated year's × ``growth[y - 1]`` (fuel in
+  proportion to demand: an approximation, low when the growth falls mostly on the generator;
+  the optimiser's last-year check simulates the last year itself).
+- LCOE = NPC / the discounted energy served over the project [VND/kWh] (with no growth: NPC ×
+  capital recovery factor / energy served per year).
 """
 
 from __future__ import annotations
@@ -32,12 +39,19 @@ DIESEL_ONLY_MARGIN = 1.25
 
 @dataclass(frozen=True)
 class Designs:
-    """Candidate designs as parallel arrays [kWp, kWh, kW, kW]; generator_kw 0 = none."""
+    """Candidate designs as parallel arrays [kWp, kWh, kW, kW, -]; ``generator_kw``: the lead
+    generator unit's rating (0 = none; the others keep their ratio to it, :class:`Plant`),
+    ``turbines``: the count of the wind turbines (default none)."""
 
     kwp: np.ndarray
     kwh: np.ndarray
     inverter_kw: np.ndarray
     generator_kw: np.ndarray
+    turbines: np.ndarray = None  # type: ignore[assignment]  # filled with zeros when absent
+
+    def __post_init__(self) -> None:
+        if self.turbines is None:
+            object.__setattr__(self, "turbines", np.zeros(len(self.kwp)))
 
     def __len__(self) -> int:
         return len(self.kwp)
@@ -46,7 +60,21 @@ class Designs:
         """The designs at ``index`` (always arrays)."""
         idx = np.atleast_1d(np.asarray(index))
         return Designs(self.kwp[idx], self.kwh[idx], self.inverter_kw[idx],
-                       self.generator_kw[idx])
+                       self.generator_kw[idx], self.turbines[idx])
+
+
+@dataclass(frozen=True)
+class Plant:
+    """What a design's sizes leave to the site: how many lead-unit ratings of generators it
+    installs, one turbine's rating, and the demand's growth."""
+
+    generator_units: float = 1.0
+    """Installed generator kW per kW of the lead unit (the number of units when they are
+    identical) [-]."""
+    turbine_kw: float = 0.0
+    """Rated power of one turbine [kW]."""
+    growth: np.ndarray | None = None
+    """[lifetime_years] demand of each project year relative to year 1 (None: no growth)."""
 
 
 @dataclass(frozen=True)
@@ -77,19 +105,24 @@ class Costs:
         return Costs(**{k: np.asarray(v)[[index]] for k, v in vars(self).items()})
 
 
-def equipment_vnd(econ: Economics, d: Designs) -> dict[str, np.ndarray]:
+PLANT = Plant()
+"""One generator unit, no wind, no growth."""
+
+
+def equipment_vnd(econ: Economics, d: Designs, plant: Plant = PLANT) -> dict[str, np.ndarray]:
     """Equipment price of each component [VND], before balance of system and installation."""
     return {
         "pv": d.kwp * econ.pv_vnd_per_kwp,
         "battery": d.kwh * econ.battery_vnd_per_kwh,
         "inverter": d.inverter_kw * econ.inverter_vnd_per_kw,
-        "generator": d.generator_kw * econ.generator_vnd_per_kw,
+        "generator": d.generator_kw * plant.generator_units * econ.generator_vnd_per_kw,
+        "wind": d.turbines * plant.turbine_kw * econ.wind_vnd_per_kw,
     }
 
 
-def capital_vnd(econ: Economics, d: Designs) -> np.ndarray:
+def capital_vnd(econ: Economics, d: Designs, plant: Plant = PLANT) -> np.ndarray:
     """Initial capital cost [VND]: equipment × (1 + BOS + installation)."""
-    total = sum(equipment_vnd(econ, d).values())
+    total = sum(equipment_vnd(econ, d, plant).values())
     return np.asarray(total, dtype=float) * (1 + (econ.bos_pct + econ.installation_pct) / 100)
 
 
@@ -139,18 +172,21 @@ def generator_life_years(generator: Generator | None, hours_per_year: np.ndarray
     return np.minimum(by_hours, GENERATOR_CALENDAR_LIFE_YEARS)
 
 
-def costs(econ: Economics, d: Designs, op: Operation, generator: Generator | None) -> Costs:
+def costs(econ: Economics, d: Designs, op: Operation, generator: Generator | None, *,
+          plant: Plant = PLANT) -> Costs:
     """Net present cost, LCOE and the yearly cash flow of each design [VND]."""
     n_years = econ.lifetime_years
     install = 1 + econ.installation_pct / 100
-    capital = capital_vnd(econ, d)
-    equipment = equipment_vnd(econ, d)
+    capital = capital_vnd(econ, d, plant)
+    equipment = equipment_vnd(econ, d, plant)
     n = len(d)
     lives = {
         "pv": np.full(n, econ.pv_life_years),
         "battery": np.broadcast_to(op.battery_life_years, (n,)),
         "inverter": np.full(n, econ.inverter_life_years),
-        "generator": generator_life_years(generator, op.generator_hours),
+        "generator": generator_life_years(
+            generator, op.generator_hours / max(plant.generator_units, 1.0)),
+        "wind": np.full(n, econ.wind_life_years),
     }
     replacement = np.zeros((n, n_years + 1))
     salvage_end = np.zeros(n)
@@ -162,11 +198,16 @@ def costs(econ: Economics, d: Designs, op: Operation, generator: Generator | Non
             salvage_end += left * price
 
     years = np.arange(n_years + 1, dtype=float)
-    running = (years >= 1).astype(float)[None, :]
+    grows = np.ones(n_years + 1)
+    if plant.growth is not None:
+        grows[1:] = plant.growth[:n_years]
+    running = ((years >= 1) * grows)[None, :]
     escalation = (1 + econ.fuel_escalation_pct / 100) ** np.maximum(years - 1, 0)
     fuel = (op.fuel_l * econ.fuel_vnd_per_l)[:, None] * escalation[None, :] * running
-    om = (capital * econ.om_pct_per_year / 100
-          + op.generator_hours * econ.generator_om_vnd_per_h)[:, None] * running
+    wind_capital = equipment["wind"] * (1 + (econ.bos_pct + econ.installation_pct) / 100)
+    om = ((capital - wind_capital) * econ.om_pct_per_year / 100
+          + wind_capital * econ.wind_om_pct_per_year / 100)[:, None] * (years >= 1)[None, :] \
+        + (op.generator_hours * econ.generator_om_vnd_per_h)[:, None] * running
     salvage = np.zeros((n, n_years + 1))
     salvage[:, -1] = -salvage_end
 
@@ -174,10 +215,13 @@ def costs(econ: Economics, d: Designs, op: Operation, generator: Generator | Non
     cash[:, 0] += capital
     df = discount_factors(econ)
     npc = cash @ df
+    if plant.growth is None:
+        served_years = 1.0 / capital_recovery_factor(econ)  # Σ df over years 1..N
+    else:
+        served_years = float(grows[1:] @ df[1:])
     with np.errstate(divide="ignore", invalid="ignore"):
         lcoe = np.where(op.served_kwh > 0,
-                        npc * capital_recovery_factor(econ) / np.maximum(op.served_kwh, 1e-12),
-                        np.inf)
+                        npc / (np.maximum(op.served_kwh, 1e-12) * served_years), np.inf)
     return Costs(
         capital_vnd=capital,
         npc_vnd=npc,

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sitefile import ProfileLoad, Site
 from sizing.errors import InputError, LoadProfileError
-from sizing.loads import read_profile_kw
+from sizing.loads import profile_year_kw
 from sizing.weather import check_monthly_ghi, load_weather
 
 
@@ -29,17 +29,20 @@ class SiteInputs:
     """One frame per simulated year (columns of :mod:`sizing.weather`); a weather file's one
     year is the same frame in every simulated year (its outages differ)."""
     profiles_kw: dict[str, np.ndarray]
-    """Each profile load's CSV year, by load name (hourly or 15-minute rows, unscaled) [kW]."""
+    """Each profile load's year, by load name (hourly or 15-minute rows, a typical day repeated
+    over 365 days, with the load's random variability; unscaled) [kW]:
+    :func:`sizing.loads.profile_year_kw`."""
     warnings: list[str] = field(default_factory=list)
     """What could not be given as asked."""
 
 
 def _read_profile(site: Site, i: int) -> np.ndarray:
-    """The CSV year of ``site.loads[i]``, a profile load [kW]; errors name its key."""
+    """The year of ``site.loads[i]``, a profile load, from its CSV file
+    (:func:`sizing.loads.profile_year_kw`) [kW]; errors name its key."""
     load = site.loads[i]
     assert isinstance(load, ProfileLoad)
     try:
-        return read_profile_kw(load.profile).to_numpy()
+        return profile_year_kw(load)
     except LoadProfileError as e:
         raise e.at_key(f"loads[{i}].profile") from e
 
@@ -49,8 +52,8 @@ def _profile_indices(site: Site) -> list[int]:
 
 
 def read_profiles(site: Site) -> dict[str, np.ndarray]:
-    """The CSV year of each profile load [kW], by load name (see
-    :func:`sizing.loads.read_profile_kw`)."""
+    """The year of each profile load [kW], by load name (see
+    :func:`sizing.loads.profile_year_kw`)."""
     return {site.loads[i].name: _read_profile(site, i) for i in _profile_indices(site)}
 
 

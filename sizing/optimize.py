@@ -1,6 +1,7 @@
 """The design optimiser: every candidate of the ``[search]`` grid, dispatched and costed.
 
-Candidates are kWp × battery kWh × inverter kW × generator kW (0 = none). All of them run
+Candidates are kWp × battery kWh × inverter kW × generator kW (the lead unit's; 0 = none) ×
+wind turbines (the count of the single ``[[wind]]`` entry). All of them run
 through the sizing engine's compiled dispatch kernel (:func:`sizing.dispatch.dispatch_many`) for
 each simulated year (weather and forced outages); the winner is the feasible design of lowest
 net present cost. Feasible means every constraint of ``[search]`` holds at its
@@ -31,19 +32,21 @@ from sizing.economics import (
     Designs,
     DieselOnly,
     Operation,
+    Plant,
     costs,
     diesel_only,
     diesel_only_kw,
 )
 from sizing.errors import SizingError
 from sizing.inputs import SiteInputs
-from sizing.loads import appliance_start_others_nominal_kw
+from sizing.loads import appliance_start_others_nominal_kw, load_growth_factors
 from sizing.pv import pv_kw_per_kwp
 from sizing.reliability import battery_life_years, motor_start_check
+from sizing.wind import capacity_factor
 
-DIMENSIONS = ("kwp", "kwh", "inverter_kw", "generator_kw")
+DIMENSIONS = ("kwp", "kwh", "inverter_kw", "generator_kw", "turbines")
 LABELS = {"kwp": "PV kWp", "kwh": "battery kWh", "inverter_kw": "inverter kW",
-          "generator_kw": "generator kW"}
+          "generator_kw": "generator kW", "turbines": "wind turbines"}
 # Memory per candidate while searching (design arrays, per-year summaries, costs) [bytes].
 BYTES_PER_CANDIDATE = 3000
 MAX_SEARCH_BYTES = 1_500_000_000
@@ -78,6 +81,8 @@ def _fixed_value(site: Site, dim: str) -> float | None:
         return site.battery.kwh if site.battery else None
     if dim == "inverter_kw":
         return site.inverter.kw if site.inverter else None
+    if dim == "turbines":
+        return simulate.site_turbines(site)
     return site.generator.kw if site.generator else 0.0
 
 
@@ -113,9 +118,9 @@ def build_grid(site: Site) -> Grid:
     if axes["inverter_kw"].max() <= 0:
         raise SearchError("search.inverter_kw: every candidate has a 0 kW inverter, so no load "
                           "can be served; raise its max")
-    if axes["kwp"].max() <= 0 and axes["generator_kw"].max() <= 0:
-        raise SearchError("search.kwp and search.generator_kw are both 0 for every candidate: "
-                          "nothing would produce energy")
+    if axes["kwp"].max() <= 0 and axes["generator_kw"].max() <= 0 and axes["turbines"].max() <= 0:
+        raise SearchError("search.kwp, search.generator_kw and search.turbines are all 0 for "
+                          "every candidate: nothing would produce energy")
     counts = {d: len(v) for d, v in axes.items()}
     total = int(np.prod(list(counts.values())))
     detail = " × ".join(f"{counts[d]} {d}" for d in DIMENSIONS)
@@ -148,6 +153,8 @@ class Performance:
     unmet_kwh: np.ndarray  # mean year [kWh/year]
     operation: Operation  # mean year, for the economics
     motor_start_ratio: np.ndarray  # largest DOL start / inverter surge rating [-]
+    wind_kwh: np.ndarray  # mean year: the turbines' output [kWh/year]
+    wind_curtailed_kwh: np.ndarray  # mean year: of it left unused [kWh/year]
     saidi_by_level: dict[str, np.ndarray]  # "p50", "p90" → [min/year]
     saifi_by_level: dict[str, np.ndarray]  # "p50", "p90" → [1/year]
 
@@ -183,7 +190,7 @@ def motor_start_ratio(site: Site, designs: Designs) -> np.ndarray:
     others = appliance_start_others_nominal_kw(site.loads)
     for k, kw in enumerate(values):
         sized = apply_design(site, {"kwp": 0.0, "kwh": 0.0, "inverter_kw": float(kw),
-                                    "generator_kw": 0.0})
+                                    "generator_kw": 0.0, "turbines": 0.0})
         check = motor_start_check(sized, others)
         if check is not None:
             ratios[k] = ((check.start_kw + check.running_kw) / check.surge_kw
@@ -245,7 +252,9 @@ def range_edges(grid: Grid, design: Designs) -> list[Edge]:
 
 def apply_design(site: Site, design: dict[str, float]) -> Site:
     """``site`` with the sizes of ``design``: the battery keeps its C-rates, the inverter its
-    surge ratio; generator 0 removes ``[generator]`` (a new one takes the model's defaults)."""
+    surge ratio; the generator units keep their ratio to the lead unit (generator 0 removes
+    them; a new one takes the model's defaults); the single ``[[wind]]`` entry gets the
+    ``turbines`` count (0 removes it)."""
     assert site.pv is not None and site.battery is not None and site.inverter is not None
     b, inv = site.battery, site.inverter
     kwh = design["kwh"]
@@ -253,10 +262,16 @@ def apply_design(site: Site, design: dict[str, float]) -> Site:
     c_discharge = b.max_discharge_kw / b.kwh if b.kwh > 0 else DEFAULT_C_RATE
     surge_ratio = inv.surge_kw / inv.kw if inv.kw > 0 else SURGE_RATIO
     gen_kw = design["generator_kw"]
-    generator = None
+    generators: list[Generator] = []
     if gen_kw > 0:
-        generator = (site.generator.model_copy(update={"kw": gen_kw}) if site.generator
-                     else Generator.model_validate({"kw": gen_kw}))
+        ratings = simulate.units_kw(site, gen_kw)
+        generators = ([g.model_copy(update={"kw": round(float(kw), 6)})
+                       for g, kw in zip(site.generators, ratings, strict=True)]
+                      if site.generators else [Generator.model_validate({"kw": gen_kw})])
+    wind = site.wind
+    if len(site.wind) == 1:
+        count = round(design.get("turbines", site.wind[0].count))
+        wind = [site.wind[0].model_copy(update={"count": count})] if count > 0 else []
     return site.model_copy(update={
         "pv": site.pv.model_copy(update={"kwp": design["kwp"]}),
         "battery": b.model_copy(update={"kwh": kwh, "max_charge_kw": round(c_charge * kwh, 6),
@@ -264,7 +279,8 @@ def apply_design(site: Site, design: dict[str, float]) -> Site:
         "inverter": inv.model_copy(update={"kw": design["inverter_kw"],
                                            "surge_kw": round(surge_ratio * design["inverter_kw"],
                                                              6)}),
-        "generator": generator,
+        "generators": generators,
+        "wind": wind,
     })
 
 
@@ -315,10 +331,14 @@ CHUNK = 2048  # designs per kernel call, so the progress bar moves
 HOURS_PER_YEAR = 8760.0  # battery wear is reported per year of this length [h]
 
 
-def run_designs(inp: DispatchInputs, cfg: DispatchConfig, d: Designs) -> ManyResult:
-    """The sizing engine's compiled kernel over the designs ``d``."""
-    return dispatch_many(inp, cfg, d.kwp, d.kwh, inverter_kw=d.inverter_kw,
-                         generator_kw=d.generator_kw)
+def run_designs(inp: DispatchInputs, cfg: DispatchConfig, d: Designs,
+                units: np.ndarray | None = None) -> ManyResult:
+    """The sizing engine's compiled kernel over the designs ``d``; ``units``: each unit's kW
+    per kW of the lead unit ([G], :func:`sizing.simulate.units_kw`; default one unit)."""
+    gen = d.generator_kw if units is None or units.size == 1 else np.multiply.outer(
+        d.generator_kw, units)
+    return dispatch_many(inp, cfg, d.kwp, d.kwh, inverter_kw=d.inverter_kw, generator_kw=gen,
+                         turbines=d.turbines)
 
 
 def at_level(values: np.ndarray, level: Level) -> np.ndarray:
@@ -339,15 +359,17 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
     level = level or (site.search.reliability_level if site.search else "p90")
     n, n_years = len(designs), len(years)
     keys = ("unmet_kwh", "load_kwh", "critical_unmet_kwh", "critical_load_kwh", "served_kwh",
-            "generator_fuel_l", "generator_hours", "battery_cycle_damage",
+            "generator_fuel_l", "generator_hours", "battery_cycle_damage", "wind_kwh",
+            "wind_curtailed_kwh",
             *ACC_KEYS, *(f"forced_{k}" for k in ACC_KEYS))
     out = {k: np.zeros((n_years, n)) for k in keys}
     fractions = np.ones(n_years)
+    units = simulate.units_kw(site, 1.0)
     done = 0
     for y, (inp, cfg) in enumerate(years):
         for start in range(0, n, CHUNK):
             part = slice(start, min(start + CHUNK, n))
-            res = run_designs(inp, cfg, designs.take(np.arange(part.start, part.stop)))
+            res = run_designs(inp, cfg, designs.take(np.arange(part.start, part.stop)), units)
             for k in keys:
                 out[k][y, part] = res.column(k)
             done += part.stop - part.start
@@ -376,6 +398,8 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
                                       level),
         unmet_kwh=mean["unmet_kwh"],
         motor_start_ratio=motor_start_ratio(site, designs),
+        wind_kwh=mean["wind_kwh"],
+        wind_curtailed_kwh=mean["wind_curtailed_kwh"],
         operation=Operation(
             served_kwh=mean["served_kwh"],
             fuel_l=mean["generator_fuel_l"],
@@ -394,9 +418,21 @@ def engine_site(site: Site) -> Site:
     """The site as the engine should see it during a search: a site without ``[generator]``
     gets the generator model's defaults (fuel curve, minimum load), so that generator
     candidates burn fuel."""
-    if site.generator is not None:
+    if site.generators:
         return site
-    return site.model_copy(update={"generator": Generator.model_validate({"kw": 1.0})})
+    return site.model_copy(update={"generators": [Generator.model_validate({"kw": 1.0})]})
+
+
+def site_plant(site: Site, profiles_kw: Mapping[str, np.ndarray]) -> Plant:
+    """What the economics need beyond the designs' sizes: the generator units per kW of the
+    lead unit, one turbine's rating and the demand's growth over the project (None when no
+    load grows)."""
+    growth = None
+    if any(ld.load_growth_pct_per_year for ld in site.loads):
+        growth = load_growth_factors(site, site.economics.lifetime_years, profiles_kw)
+    return Plant(generator_units=simulate.generator_units(site),
+                 turbine_kw=simulate.wind_rated_kw(site, 1.0) if site.wind else 0.0,
+                 growth=growth)
 
 
 def year_inputs(site: Site, weather: list[pd.DataFrame],
@@ -421,6 +457,7 @@ class Result:
     grid: Grid
     perf: Performance
     costs: Costs
+    plant: Plant
     feasible: np.ndarray
     best: int | None
     pareto: np.ndarray
@@ -447,7 +484,9 @@ def diesel_baseline(site: Site, years: list[YearInputs]) -> DieselOnly:
     peak = max(float(inp.load_kw.sum(axis=0).max() + inp.pump_kw.sum()) for inp, _ in years)
     kw = diesel_only_kw(peak)
     alone = Designs(np.zeros(1), np.zeros(1), np.zeros(1), np.full(1, kw))
-    figures = [run_designs(inp, cfg, alone) for inp, cfg in years]
+    # One generator: the first unit's failure draws.
+    figures = [run_designs(inp._replace(gen_draw=np.atleast_2d(inp.gen_draw)[:1]), cfg, alone)
+               for inp, cfg in years]
     mean = {k: float(np.mean([f.column(k)[0] for f in figures]))
             for k in ("generator_fuel_l", "generator_hours", "served_kwh")}
     return diesel_only(site.economics, site.generator, kw, fuel_l=mean["generator_fuel_l"],
@@ -482,7 +521,7 @@ def _case(site: Site, designs: Designs, perf: Performance, c: Costs, *, best: in
 
 
 def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performance, *,
-                npc: np.ndarray, winner: int | None, load_growth_pct: float = 20.0,
+                npc: np.ndarray, winner: int | None, plant: Plant, load_growth_pct: float = 20.0,
                 rival_npc_factor: float = 1.2,
                 progress: Progress | None = None) -> dict[str, Any]:
     """How the answer moves with the fuel price (±25 %) and the load (+``load_growth_pct``).
@@ -496,7 +535,7 @@ def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performan
     for factor in (0.75, 1.25):
         econ = site.economics.model_copy(
             update={"fuel_vnd_per_l": site.economics.fuel_vnd_per_l * factor})
-        c = costs(econ, d, perf.operation, site.generator)
+        c = costs(econ, d, perf.operation, site.generator, plant=plant)
         best = _winner(c.npc_vnd, feasible_mask(site, perf))
         out["fuel_price"][f"{factor:.2f}"] = _case(site, d, perf, c, best=best, winner=winner)
     if winner is None:
@@ -507,7 +546,7 @@ def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performan
     more = None if progress is None else (
         lambda done, total: progress(base + done, base + total))
     grown = evaluate(site, _scaled_load(years, 1 + load_growth_pct / 100), sub, more)
-    c = costs(site.economics, sub, grown.operation, site.generator)
+    c = costs(site.economics, sub, grown.operation, site.generator, plant=plant)
     best = _winner(c.npc_vnd, feasible_mask(site, grown))
     case = _case(site, sub, grown, c, best=best, winner=int(np.searchsorted(subset, winner)))
     case["designs_simulated"] = len(sub)
@@ -574,10 +613,12 @@ def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None
     """
     grid = build_grid(site)
     years = year_inputs(site, inputs.weather, inputs.profiles_kw)
-    run_designs(*years[0], grid.designs.take(0))  # compile or load the kernel before timing
+    # compile or load the kernel before timing
+    run_designs(*years[0], grid.designs.take(0), simulate.units_kw(site, 1.0))
     start = time.perf_counter()
     perf = evaluate(site, years, grid.designs, progress)
-    c = costs(site.economics, grid.designs, perf.operation, site.generator)
+    plant = site_plant(site, inputs.profiles_kw)
+    c = costs(site.economics, grid.designs, perf.operation, site.generator, plant=plant)
     ok = feasible_mask(site, perf)
     best = _winner(c.npc_vnd, ok)
     front = pareto_front(c.npc_vnd, perf.unmet_fraction)
@@ -592,11 +633,12 @@ def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None
         edges = range_edges(grid, grid.designs.take(best))
         explanation = explain(site, grid.designs, perf, npc=c.npc_vnd, ok=ok, best=best)
         warnings.extend(target_warnings(target_check(perf, best)))
-    sens = sensitivity(site, grid, years, perf, npc=c.npc_vnd, winner=best, progress=progress)
+    sens = sensitivity(site, grid, years, perf, npc=c.npc_vnd, winner=best, plant=plant,
+                       progress=progress)
     diesel = diesel_baseline(site, years)
     elapsed = time.perf_counter() - start
     evaluated = len(grid.designs) * len(years) + sens.pop("design_years") + len(years)
-    return Result(grid=grid, perf=perf, costs=c, feasible=ok, best=best, pareto=front,
+    return Result(grid=grid, perf=perf, costs=c, plant=plant, feasible=ok, best=best, pareto=front,
                   explanation=explanation, warnings=warnings, edges=edges, diesel=diesel,
                   sensitivity=sens, evaluated=evaluated, elapsed_s=elapsed, inputs=inputs)
 
@@ -621,6 +663,11 @@ def design_summary(result: Result, i: int) -> dict[str, Any]:
         "generator_fuel_l": float(p.operation.fuel_l[i]),
         "generator_hours": float(p.operation.generator_hours[i]),
         "battery_life_years": float(min(p.operation.battery_life_years[i], 1e6)),
+        "wind_kwh": float(p.wind_kwh[i]),
+        "wind_curtailed_kwh": float(p.wind_curtailed_kwh[i]),
+        "wind_capacity_factor": capacity_factor(
+            float(p.wind_kwh[i]),
+            float(result.grid.designs.turbines[i]) * result.plant.turbine_kw, HOURS_PER_YEAR),
     }
 
 

@@ -7,9 +7,10 @@ component's failure rate (``[reliability] *_failures_per_year``), and each failu
 component out of service for the site's ``repair_days``. Each simulated year ``k`` draws its
 own outages from ``[seed, k]``, so the years differ and the same site gives the same years.
 
-The generator's failures depend on when it runs, so they are decided in the kernel; here each
-step only gets a uniform draw, and the configured probabilities are turned into per-attempt and
-per-step ones (:func:`generator_failure_probs`).
+The generators' failures depend on when they run, so they are decided in the kernel; here each
+unit gets its own uniform draw per step (its own row: units fail independently), and the
+configured probabilities are turned into per-attempt and per-step ones
+(:func:`generator_failure_probs`).
 
 Planned cuts (``[[maintenance]]``) recur every year at the same local date and hour.
 """
@@ -68,9 +69,10 @@ def generator_failure_probs(r: Reliability, dt_h: float) -> tuple[float, float, 
 
 
 def year_outages(r: Reliability, cuts: list[Maintenance], index: pd.DatetimeIndex,
-                 dt_h: float, year: int) -> dict[str, np.ndarray]:
+                 dt_h: float, year: int, *, n_units: int = 1) -> dict[str, np.ndarray]:
     """The outage fields of the kernel's inputs for simulated year ``year`` over ``index``
-    (see :class:`sizing.dispatch.DispatchInputs`)."""
+    (see :class:`sizing.dispatch.DispatchInputs`), for ``n_units`` generator units (one
+    row of draws each; one unit: the same draws as a [T] row)."""
     rng = np.random.default_rng([r.seed, year])
     n = len(index)
     repair_h = r.repair_days * 24.0
@@ -81,5 +83,5 @@ def year_outages(r: Reliability, cuts: list[Maintenance], index: pd.DatetimeInde
         "battery_ok": outage_mask(rng, n, dt_h, r.battery_failures_per_year, repair_h),
         "pv_ok": outage_mask(rng, n, dt_h, r.charge_controller_failures_per_year, repair_h),
         "planned_cut": planned_cut_mask(index, cuts),
-        "gen_draw": rng.random(n),
+        "gen_draw": rng.random(n) if n_units == 1 else rng.random((n_units, n)),
     }

@@ -29,7 +29,8 @@ from sizing.report_assets.i18n import TEXT
 from sizing.strings import StringDesign, size_strings
 
 Lang = Literal["vi", "en"]
-COLORS = {"pv": "#f2b701", "gen": "#7f5539", "batt": "#3a86ff", "load": "#1d2b36",
+COLORS = {"pv": "#f2b701", "wind": "#8ecae6", "gen": "#7f5539", "batt": "#3a86ff",
+          "load": "#1d2b36",
           "unmet": "#d62828", "curtailed": "#c9c9c9", "soc": "#0f7b6c", "front": "#0f7b6c",
           "grey": "#b8c4cc", "diesel": "#7f5539", "rep": "#219ebc",
           "capital": "#023047", "salvage": "#90be6d"}
@@ -56,8 +57,8 @@ class ReportData:
 
     site_name: str
     design: dict[str, float]
-    hourly: pd.DataFrame  # one year: pv, load, unmet, critical_unmet, generator, battery,
-    #                       curtailed [kW] and soc_pct [%]
+    hourly: pd.DataFrame  # one year: pv, wind, load, unmet, critical_unmet, generator,
+    #                       battery, curtailed, wind_curtailed [kW] and soc_pct [%]
     dt_h: float
     load_kwh: dict[str, float]  # [kWh/year] by load name
     figures: dict[str, float]  # saidi_minutes, saifi_count, unmet_fraction, …
@@ -76,6 +77,8 @@ class ReportData:
     warnings: list[str]  # in English, from the engine
     edges: list[tuple[str, float, str]]  # (dimension, value, "top" | "bottom"), localised
     sensitivity: dict[str, Any]  # as in the optimiser's JSON
+    generator_units: list[dict[str, Any]]  # name, kw, hours, kwh, fuel_l, starts per unit
+    turbine_kw: float  # one turbine's rating [kW] (0: no wind)
 
 
 # --------------------------------------------------------------------------- charts
@@ -100,24 +103,52 @@ def _figure(width: float = 6.4, height: float = 3.4) -> tuple[Figure, Any]:
     return fig, ax
 
 
-def chart_monthly(hourly: pd.DataFrame, dt_h: float, t: dict[str, str]) -> str:
-    """Monthly energy: PV used and generator (the supply; the battery only shifts it in time),
-    demand not served, and PV curtailed, against the load."""
+def monthly_sources_kwh(hourly: pd.DataFrame, dt_h: float) -> pd.DataFrame:
+    """Energy by source in each month [kWh]: ``pv`` and ``wind`` used (their output less
+    what was curtailed), ``generator``, ``unmet``, ``curtailed`` and ``load``."""
     e = hourly.groupby(hourly.index.month).sum() * dt_h
+    pv_curtailed = e["curtailed_kw"] - e["wind_curtailed_kw"]
+    return pd.DataFrame({
+        "pv": (e["pv_kw"] - pv_curtailed).clip(lower=0),
+        "wind": (e["wind_kw"] - e["wind_curtailed_kw"]).clip(lower=0),
+        "generator": e["generator_kw"], "unmet": e["unmet_kw"],
+        "curtailed": e["curtailed_kw"], "load": e["load_kw"]})
+
+
+def monthly_table(hourly: pd.DataFrame, dt_h: float, worst: int, t: dict[str, str]) -> str:
+    """The monthly energy by source as an HTML table, the worst month marked."""
+    e = monthly_sources_kwh(hourly, dt_h)
+    months = t["months"].split(",")
+    cols = [("pv", t["s_pv"]), ("wind", t["s_wind"]), ("generator", t["s_gen"]),
+            ("unmet", t["s_unmet"]), ("curtailed", t["s_curtailed"]), ("load", t["s_load"])]
+    head = "".join(f"<th class='n'>{html.escape(label)}</th>" for _, label in cols)
+    rows = "".join(
+        f"<tr{' class=worst' if m == worst else ''}><td>{html.escape(months[m - 1])}"
+        f"{' ◀' if m == worst else ''}</td>"
+        + "".join(f"<td class='n'>{_num(float(e.loc[m, k]))}</td>" for k, _ in cols) + "</tr>"
+        for m in e.index)
+    return (f"<h3>{html.escape(t['monthly_table'])}</h3><table id='monthly'><thead><tr><th></th>"
+            f"{head}</tr></thead><tbody>{rows}</tbody></table>")
+
+
+def chart_monthly(hourly: pd.DataFrame, dt_h: float, t: dict[str, str]) -> str:
+    """Monthly energy: PV and wind used and generator (the supply; the battery only shifts it
+    in time), demand not served, and PV and wind curtailed, against the load."""
+    e = monthly_sources_kwh(hourly, dt_h)
     months = t["months"].split(",")
     x = np.arange(len(e))
-    pv_used = (e["pv_kw"] - e["curtailed_kw"]).clip(lower=0)
     fig, ax = _figure()
     bottom = np.zeros(len(e))
     for values, color, label in (
-        (pv_used, COLORS["pv"], t["s_pv"]),
-        (e["generator_kw"], COLORS["gen"], t["s_gen"]),
-        (e["unmet_kw"], COLORS["unmet"], t["s_unmet"]),
-        (e["curtailed_kw"], COLORS["curtailed"], t["s_curtailed"]),
+        (e["pv"], COLORS["pv"], t["s_pv"]),
+        (e["wind"], COLORS["wind"], t["s_wind"]),
+        (e["generator"], COLORS["gen"], t["s_gen"]),
+        (e["unmet"], COLORS["unmet"], t["s_unmet"]),
+        (e["curtailed"], COLORS["curtailed"], t["s_curtailed"]),
     ):
         ax.bar(x, np.asarray(values), bottom=bottom, color=color, label=label, width=0.7)
         bottom = bottom + np.asarray(values)
-    ax.plot(x, e["load_kw"].to_numpy(), "o-", color=COLORS["load"], label=t["s_load"], lw=1.5,
+    ax.plot(x, e["load"].to_numpy(), "o-", color=COLORS["load"], label=t["s_load"], lw=1.5,
             ms=4)
     ax.set_xticks(x, [months[m - 1] for m in e.index])
     ax.set_ylabel(t["energy_kwh"])
@@ -151,12 +182,16 @@ def worst_month(hourly: pd.DataFrame) -> int:
 
 
 def chart_typical_day(hourly: pd.DataFrame, month: int, t: dict[str, str]) -> str:
-    """Mean hour-by-hour profile of ``month``: PV, load, generator, battery, unmet, SOC."""
+    """Mean hour-by-hour profile of ``month``: PV (wind stacked on it), load, generator,
+    battery, unmet, SOC."""
     m = hourly[hourly.index.month == month]
     day = m.groupby(m.index.hour).mean()
     fig, ax = _figure()
     h = day.index.to_numpy()
     ax.fill_between(h, day["pv_kw"], color=COLORS["pv"], alpha=0.5, label=t["s_pv"], step="mid")
+    if day["wind_kw"].max() > 0:
+        ax.fill_between(h, day["pv_kw"], day["pv_kw"] + day["wind_kw"], color=COLORS["wind"],
+                        alpha=0.6, label=t["s_wind"], step="mid")
     ax.step(h, day["load_kw"], where="mid", color=COLORS["load"], lw=2, label=t["s_load"])
     ax.step(h, day["generator_kw"], where="mid", color=COLORS["gen"], lw=1.5, label=t["s_gen"])
     ax.step(h, -day["battery_kw"], where="mid", color=COLORS["batt"], lw=1.5,
@@ -296,7 +331,7 @@ def _why(data: ReportData, t: dict[str, str]) -> str:
             broken = ", ".join(t["constraint_" + c] for c in r["violates"]) if show_broken else ""
             out.append(
                 f"<tr><td>{d['kwp']:g} kWp · {d['kwh']:g} kWh · {d['inverter_kw']:g} kW"
-                f" · {d['generator_kw']:g} kW</td>"
+                f" · {d['generator_kw']:g} kW{_turbines_text(d, t)}</td>"
                 f"<td class='n'>{_vnd_m(r['npc_vnd'])} {t['mvnd']}</td>"
                 f"<td class='n'>{r['npc_delta_vnd'] / 1e6:+,.1f}</td>"
                 f"<td class='n'>{100 * r['unmet_fraction']:.2f} %</td>"
@@ -326,7 +361,8 @@ def _sensitivity(data: ReportData, t: dict[str, str]) -> str:
         d = best["design"]
         same = all(abs(d[k] - data.design[k]) < 1e-9 for k in d)
         text = (f"{d['kwp']:g} kWp · {d['kwh']:g} kWh · {d['inverter_kw']:g} kW · "
-                f"{d['generator_kw']:g} kW ({_vnd_m(best['npc_vnd'])} {t['mvnd']})")
+                f"{d['generator_kw']:g} kW{_turbines_text(d, t)} "
+                f"({_vnd_m(best['npc_vnd'])} {t['mvnd']})")
         return t["sens_same"] if same else text
 
     rows = []
@@ -360,8 +396,20 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
         (t["pv"], f"{d['kwp']:g} kWp"),
         (t["battery"], f"{d['kwh']:g} kWh" if d["kwh"] > 0 else none),
         (t["inverter"], f"{d['inverter_kw']:g} kW"),
-        (t["generator"], f"{d['generator_kw']:g} kW" if d["generator_kw"] > 0 else none),
+        (t["generator"], _generator_text(data, t) if d["generator_kw"] > 0 else none),
+        *([(t["wind"], f"{d['turbines']:g} × {data.turbine_kw:g} kW")]
+          if data.turbine_kw > 0 else []),
     ])
+    energy_rows = [(t["pv_energy"], f"{_num(f['pv_kwh'])} kWh / {t['per_year']}")]
+    if data.turbine_kw > 0:
+        energy_rows += [
+            (t["wind_energy"],
+             f"{_num(f['wind_kwh'])} kWh ({100 * f['wind_capacity_factor']:.0f} %)"),
+            (t["wind_curtailed"], f"{_num(f['wind_curtailed_kwh'])} kWh")]
+    energy_rows += [(t["per_unit"].format(name=u["name"]),
+                     t["unit_hours"].format(hours=_num(u["hours"]), fuel=_num(u["fuel_l"])))
+                    for u in data.generator_units if len(data.generator_units) > 1]
+    energy_card = _card(t["energy"], energy_rows)
     cost_card = _card(t["cost"], [
         (t["capital"], f"{_vnd_m(c.capital_vnd[0])} {t['mvnd']}"),
         (t["npc"].format(years=econ.lifetime_years, rate=f"{econ.discount_rate_pct:g}"),
@@ -451,7 +499,7 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
 </header>
 <section id="summary">
 <h2>{html.escape(t['summary'])}</h2>
-<div class="cards">{design_card}{cost_card}{rel_card}{diesel_card}</div>
+<div class="cards">{design_card}{energy_card}{cost_card}{rel_card}{diesel_card}</div>
 <h3>{html.escape(t['why'])}</h3>
 {_why(data, t)}
 {_sensitivity(data, t)}
@@ -459,6 +507,7 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
 <section id="charts">
 <h2>{html.escape(t['charts'])}</h2>
 <div class="charts">{figures_html}</div>
+{monthly_table(data.hourly, data.dt_h, worst, t)}
 </section>
 <section id="bom">
 <h2>{html.escape(t['bom'])}</h2>
@@ -484,9 +533,25 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
 """
 
 
+def _turbines_text(d: dict[str, float], t: dict[str, str]) -> str:
+    """`` · n turbines`` for a design with wind, else nothing."""
+    return f" · {d['turbines']:g} {t['turbine_units']}" if d.get("turbines") else ""
+
+
+def _generator_text(data: ReportData, t: dict[str, str]) -> str:
+    """The generator units: ``n × kW`` when identical, else each rating."""
+    kws = [u["kw"] for u in data.generator_units] or [data.design["generator_kw"]]
+    if len(set(kws)) == 1:
+        return (t["generator_units"].format(n=len(kws), kw=f"{kws[0]:g}") if len(kws) > 1
+                else f"{kws[0]:g} kW")
+    return " + ".join(f"{kw:g} kW" for kw in kws)
+
+
 def bill_of_materials(econ: Economics, design: dict[str, float], strings: StringDesign | None,
-                      module_w: float) -> list[BomLine]:
-    """The priced parts list: modules, battery, inverter, generator, BOS and installation."""
+                      module_w: float, *, generator_units: float = 1.0,
+                      turbine_kw: float = 0.0) -> list[BomLine]:
+    """The priced parts list: modules, battery, inverter, generators (``generator_units``
+    lead-unit ratings), turbines (of ``turbine_kw`` each), BOS and installation."""
     lines: list[BomLine] = []
     if design["kwp"] > 0:
         if strings is not None:
@@ -498,8 +563,11 @@ def bill_of_materials(econ: Economics, design: dict[str, float], strings: String
         lines.append(BomLine("battery", "", design["kwh"], "kWh", econ.battery_vnd_per_kwh))
     lines.append(BomLine("inverter", "", design["inverter_kw"], "kW", econ.inverter_vnd_per_kw))
     if design["generator_kw"] > 0:
-        lines.append(BomLine("generator", "", design["generator_kw"], "kW",
+        lines.append(BomLine("generator", "", design["generator_kw"] * generator_units, "kW",
                              econ.generator_vnd_per_kw))
+    if design.get("turbines", 0.0) > 0 and turbine_kw > 0:
+        lines.append(BomLine("wind", f"{turbine_kw:g} kW", design["turbines"], "turbine_units",
+                             turbine_kw * econ.wind_vnd_per_kw))
     equipment = sum(line.total_vnd for line in lines)
     lines.append(BomLine("bos", f"{econ.bos_pct:g} %", 1, "", equipment * econ.bos_pct / 100))
     lines.append(BomLine("installation", f"{econ.installation_pct:g} %", 1, "",
@@ -520,7 +588,9 @@ def report_data(site: Site, result: Result) -> ReportData:
     dt_h = float(len(year.index) and (year.index[1] - year.index[0]) / pd.Timedelta(hours=1))
     kwh = design["kwh"]
     hourly = pd.DataFrame({
-        "pv_kw": series["pv_kw"], "load_kw": series["load_kw"], "unmet_kw": series["unmet_kw"],
+        "pv_kw": series["pv_kw"], "wind_kw": series["wind_kw"],
+        "wind_curtailed_kw": series["wind_curtailed_kw"],
+        "load_kw": series["load_kw"], "unmet_kw": series["unmet_kw"],
         "critical_unmet_kw": series["critical_unmet_kw"],
         "generator_kw": series["generator_kw"], "battery_kw": series["battery_kw"],
         "soc_pct": 100 * series["soc_kwh"] / kwh if kwh > 0 else np.zeros(len(year.index)),
@@ -541,6 +611,10 @@ def report_data(site: Site, result: Result) -> ReportData:
         "renewable_fraction": sim.p50["renewable_fraction"],
         "generator_fuel_l": sim.p50["generator_fuel_l"],
         "battery_life_years": sim.p50["battery_life_years"],
+        "pv_kwh": sim.p50["pv_ac_kwh"],
+        "wind_kwh": sim.p50["wind_kwh"],
+        "wind_curtailed_kwh": sim.p50["wind_curtailed_kwh"],
+        "wind_capacity_factor": sim.p50["wind_capacity_factor"],
     }
     assert designed.pv is not None
     strings = size_strings(designed.pv, design["kwp"]) if design["kwp"] > 0 else None
@@ -553,5 +627,8 @@ def report_data(site: Site, result: Result) -> ReportData:
         search_unmet_fraction=result.perf.unmet_fraction, search_feasible=result.feasible,
         pareto=result.pareto, winner=result.best, explanation=result.explanation,
         strings=strings, pv=designed.pv,
-        bom=bill_of_materials(site.economics, design, strings, designed.pv.module_w),
-        warnings=warnings, edges=edges, sensitivity=result.sensitivity)
+        bom=bill_of_materials(site.economics, design, strings, designed.pv.module_w,
+                              generator_units=result.plant.generator_units,
+                              turbine_kw=result.plant.turbine_kw),
+        warnings=warnings, edges=edges, sensitivity=result.sensitivity,
+        generator_units=sim.to_json()["generator_units"], turbine_kw=result.plant.turbine_kw)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -25,9 +25,10 @@ from sitefile import (
     ApplianceLoad,
     ProfileLoad,
     PumpLoad,
+    Search,
     Site,
 )
-from sizing.dispatch import DispatchConfig, DispatchInputs, DispatchResult, dispatch
+from sizing.dispatch import UNIT_KEYS, DispatchConfig, DispatchInputs, DispatchResult, dispatch
 from sizing.errors import SizingError
 from sizing.inputs import SiteInputs
 from sizing.loads import (
@@ -40,12 +41,16 @@ from sizing.loads import (
     per_minute,
     profile_kw,
     pump_steps_left,
+    scaled_for_year,
     step_mean,
     step_minutes,
 )
 from sizing.outages import generator_failure_probs, year_outages
 from sizing.pv import pv_kw_per_kwp
 from sizing.reliability import battery_life_years, motor_start_check, p50_p90
+from sizing.wind import capacity_factor, rated_kw, wind_kw_per_turbine
+
+HOURS_PER_YEAR = 8760.0
 
 # The keys of ``size simulate --json`` (DESIGN.md §2), then the extra figures.
 JSON_KEYS = (
@@ -56,22 +61,64 @@ JSON_KEYS = (
     "maifi_count", "saidi_planned_minutes", "saifi_planned_count", "saidi_forced_minutes",
     "saifi_forced_count", "load_curtailed_kwh", "load_curtailed_hours", "outage_hours",
     "generator_kwh", "generator_starts", "generator_failures", "shed_hours", "losses_kwh",
-    "losses_pct", "battery_life_years",
+    "losses_pct", "battery_life_years", "wind_kwh", "wind_curtailed_kwh", "wind_capacity_factor",
 )
 """``losses_pct``: conversion losses as a share of the energy delivered to loads (the
 programme's definition, :func:`ieee1366.losses_pct`); ``curtailed_kwh`` is PV left unused and
 ``load_curtailed_*`` flexible loads' shortfalls, each on its own line. ``saidi_forced_*``: the
-part of the figures from interruptions that began while a component was failed."""
+part of the figures from interruptions that began while a component was failed.
+``wind_kwh``: the turbines' output at their bus (after their availability), of which
+``wind_curtailed_kwh`` was left unused (part of ``curtailed_kwh``); ``wind_capacity_factor``:
+``wind_kwh`` over the turbines' rating × hours; ``renewable_fraction``: the share of the served
+energy not from the generators (PV and wind); ``generator_hours``: summed over the units."""
 
 
 @dataclass(frozen=True)
 class Design:
-    """The sizes that the optimizer varies."""
+    """The sizes that the optimizer varies: ``generator_kw`` is the lead unit's rating (the
+    other units keep their ratio to it, :func:`units_kw`), ``turbines`` the count of the wind
+    series' turbines (:func:`wind_series`)."""
 
     kwp: float
     kwh: float
     inverter_kw: float
     generator_kw: float
+    turbines: float = 0.0
+
+
+def units_kw(site: Site, lead_kw: float | np.ndarray) -> np.ndarray:
+    """Each generator unit's rating [kW] for a lead unit of ``lead_kw`` [kW] ([n] → [n, G]):
+    the site's units in order, scaled together (identical units: each ``lead_kw``). A site
+    without a generator has one unit."""
+    ratings = np.array([g.kw for g in site.generators] or [1.0])
+    ratio = ratings / ratings[0] if ratings[0] > 0 else np.ones_like(ratings)
+    return np.multiply.outer(np.asarray(lead_kw, dtype=float), ratio)
+
+
+def generator_units(site: Site) -> float:
+    """Installed generator kW per kW of the lead unit [-] (the units' count when identical)."""
+    return float(units_kw(site, 1.0).sum())
+
+
+def wind_series(site: Site, weather: pd.DataFrame) -> tuple[np.ndarray, float]:
+    """The kernel's wind: ``(kW per turbine [T], turbines)`` (:func:`sizing.wind.
+    wind_kw_per_turbine`). One ``[[wind]]`` entry: its turbine's output and its ``count``;
+    several: their sum, count × per turbine, as one series of 1 turbine. No wind: an empty
+    series."""
+    if not site.wind:
+        return np.zeros(0), 0.0
+    per_turbine = wind_kw_per_turbine(site, weather)
+    if len(site.wind) == 1:
+        return per_turbine[0], float(site.wind[0].count)
+    counts = np.array([w.count for w in site.wind], dtype=float)
+    return counts @ per_turbine, 1.0
+
+
+def wind_rated_kw(site: Site, turbines: float) -> float:
+    """The rating of ``turbines`` of the wind series [kW] (see :func:`wind_series`)."""
+    if len(site.wind) == 1:
+        return turbines * rated_kw(site.wind[0])
+    return sum(w.count * rated_kw(w) for w in site.wind) * min(turbines, 1.0)
 
 
 def site_design(site: Site) -> Design:
@@ -83,7 +130,16 @@ def site_design(site: Site) -> Design:
         kwh=site.battery.kwh if site.battery else 0.0,
         inverter_kw=site.inverter.kw,
         generator_kw=site.generator.kw if site.generator else 0.0,
+        turbines=site_turbines(site),
     )
+
+
+def site_turbines(site: Site) -> float:
+    """The site file's turbines as the kernel counts them (:func:`wind_series`): the single
+    entry's ``count``, 1 for the summed series of several entries, 0 without wind."""
+    if len(site.wind) == 1:
+        return float(site.wind[0].count)
+    return 1.0 if site.wind else 0.0
 
 
 def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
@@ -101,6 +157,10 @@ def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
     kwh = b.kwh if b else 0.0
     quiet = c.quiet_hours
     start_fail, run_fail, repair_steps = generator_failure_probs(site.reliability, dt_h)
+    couplings = {w.coupling for w in site.wind}
+    if len(couplings) > 1:
+        raise SizingError("the [[wind]] entries are coupled differently (ac and dc); the "
+                          "simulation sums them into one series: give them one coupling")
     return DispatchConfig(
         dt_h=dt_h,
         dc_coupled=site.pv.coupling == "dc",
@@ -129,6 +189,7 @@ def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
         gen_start_fail_prob=start_fail,
         gen_run_fail_prob=run_fail,
         repair_steps=repair_steps,
+        wind_dc_coupled=couplings == {"dc"},
     )
 
 
@@ -202,9 +263,13 @@ def build_loads(site: Site, index: pd.DatetimeIndex,
 
 
 def dispatch_inputs(loads: LoadSet, pv_per_kwp: np.ndarray,
-                    outages: dict[str, np.ndarray]) -> DispatchInputs:
-    """The kernel's time series (``outages``: :func:`sizing.outages.year_outages`)."""
+                    outages: dict[str, np.ndarray],
+                    wind_per_turbine: np.ndarray | None = None) -> DispatchInputs:
+    """The kernel's time series (``outages``: :func:`sizing.outages.year_outages`;
+    ``wind_per_turbine``: :func:`wind_series`, [kW])."""
     return DispatchInputs(
+        wind_kw_per_turbine=(np.zeros(0) if wind_per_turbine is None
+                             else np.ascontiguousarray(wind_per_turbine, dtype=np.float64)),
         pv_kw_per_kwp=np.ascontiguousarray(pv_per_kwp, dtype=np.float64),
         load_kw=loads.load_kw, load_critical=loads.critical, load_customers=loads.customers,
         load_flexible=loads.flexible,
@@ -244,8 +309,27 @@ def dispatch_setup(site: Site, weather: pd.DataFrame, loads: LoadSet, year: int,
     index = pd.DatetimeIndex(weather.index)
     dt_h = _dt_h(index)
     pv = pv_kw_per_kwp(site, weather) if pv_per_kwp is None else pv_per_kwp
-    outages = year_outages(site.reliability, site.maintenance, index, dt_h, year)
-    return dispatch_inputs(loads, pv, outages), dispatch_config(site, dt_h)
+    outages = year_outages(site.reliability, site.maintenance, index, dt_h, year,
+                           n_units=max(len(site.generators), 1))
+    wind, _ = wind_series(site, weather)
+    return dispatch_inputs(loads, pv, outages, wind), dispatch_config(site, dt_h)
+
+
+def last_year_loads(site: Site, loads: LoadSet, dt_h: float) -> LoadSet:
+    """``loads`` as they are in the project's last year (``[economics] lifetime_years``): each
+    load × its own growth (:func:`sizing.loads.scaled_for_year`); a pump's daily energy is
+    capped by what its window can deliver."""
+    year = site.economics.lifetime_years
+    by_name = {ld.name: ld for ld in site.loads}
+    n = loads.load_kw.shape[0]
+    load_kw = np.ascontiguousarray(np.array(
+        [scaled_for_year(loads.load_kw[k], by_name[loads.names[k]], year) for k in range(n)]
+    ).reshape(loads.load_kw.shape))
+    window_kwh = loads.pump_kw * loads.pump_steps_left.max(axis=1, initial=0) * dt_h
+    daily = np.array([float(scaled_for_year(loads.pump_daily_kwh[j],
+                                            by_name[loads.names[n + j]], year))
+                      for j in range(loads.pump_kw.size)])
+    return replace(loads, load_kw=load_kw, pump_daily_kwh=np.minimum(daily, window_kwh))
 
 
 @dataclass(frozen=True)
@@ -260,10 +344,12 @@ class YearResult:
     """[T] bool: the steps of a planned cut."""
 
 
-def year_figures(site: Site, run: DispatchResult, years_fraction: float = 1.0) -> dict[str, float]:
+def year_figures(site: Site, run: DispatchResult, years_fraction: float = 1.0,
+                 wind_kw: float = 0.0) -> dict[str, float]:
     """The reported figures of one simulated year from the kernel's summary (SAIDI, SAIFI and
     MAIFI from its interruption accumulators by :func:`ieee1366.indices_from`, over the site's
-    ``customers_served``)."""
+    ``customers_served``); ``wind_kw``: the turbines' rating [kW], for their capacity
+    factor."""
     s = run.summary
     customers = site.customers_served
     every = indices_from([s[k] for k in ACC_KEYS], customers, years_fraction)
@@ -309,6 +395,10 @@ def year_figures(site: Site, run: DispatchResult, years_fraction: float = 1.0) -
         "losses_kwh": s["losses_kwh"],
         "losses_pct": losses_pct(s["losses_kwh"], served),
         "battery_life_years": life,
+        "wind_kwh": s["wind_kwh"],
+        "wind_curtailed_kwh": s["wind_curtailed_kwh"],
+        "wind_capacity_factor": capacity_factor(s["wind_kwh"], wind_kw,
+                                                years_fraction * HOURS_PER_YEAR),
     }
 
 
@@ -319,11 +409,13 @@ def simulate_year(site: Site, weather: pd.DataFrame, loads: LoadSet, year: int =
     design = design or site_design(site)
     inp, cfg = dispatch_setup(site, weather, loads, year)
     run = dispatch(inp, cfg, design.kwp, design.kwh, inverter_kw=design.inverter_kw,
-                   generator_kw=design.generator_kw)
+                   generator_kw=units_kw(site, design.generator_kw),
+                   turbines=design.turbines)
     index = pd.DatetimeIndex(weather.index)
-    fraction = len(index) * cfg.dt_h / 8760.0
+    fraction = len(index) * cfg.dt_h / HOURS_PER_YEAR
     unmet = dict(zip(loads.names, run.unmet_by_load_kwh.tolist(), strict=True))
-    return YearResult(year_figures(site, run, fraction), unmet, run, index, inp.planned_cut)
+    figures = year_figures(site, run, fraction, wind_rated_kw(site, design.turbines))
+    return YearResult(figures, unmet, run, index, inp.planned_cut)
 
 
 def _running_kw(loads: LoadSet, year: YearResult) -> np.ndarray:
@@ -384,6 +476,11 @@ class Simulation:
     warnings: list[str]
     motor_start: dict[str, Any] | None
     customers_served: int
+    generator_units: list[dict[str, Any]]
+    """Each generator unit: ``name``, ``kw`` and the median year's :data:`UNIT_KEYS`."""
+    last_year: dict[str, Any] | None
+    """The design in the project's last year (loads grown): ``year``, ``growth``, the
+    median year's ``unmet_load_fraction`` and ``saidi_minutes`` (None: no load grows)."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``size simulate --json`` object (DESIGN.md §2 keys, P50 with ``p90``)."""
@@ -400,7 +497,10 @@ class Simulation:
             "years": len(self.years),
             "design": {"kwp": self.design.kwp, "kwh": self.design.kwh,
                        "inverter_kw": self.design.inverter_kw,
-                       "generator_kw": self.design.generator_kw},
+                       "generator_kw": self.design.generator_kw,
+                       "turbines": self.design.turbines},
+            "generator_units": self.generator_units,
+            "last_year": self.last_year,
             "motor_start": self.motor_start,
             "warnings": self.warnings,
             "per_year": [{k: y.figures[k] for k in JSON_KEYS} for y in self.years],
@@ -409,7 +509,8 @@ class Simulation:
 
 def series_frame(sim: Simulation) -> pd.DataFrame:
     """The step series the figures come from, every simulated year one after the other:
-    ``year``, local ``time`` (start of step), ``pv_kw``, ``generator_kw``, ``battery_kw``
+    ``year``, local ``time`` (start of step), ``pv_kw``, ``wind_kw``, ``generator_kw``,
+    ``battery_kw``
     (positive charging), ``soc_pct``, ``planned_cut`` (0/1), then for each load
     ``<name>_demand_kw`` and ``<name>_served_kw`` (a pump's demand is what it ran, plus in the
     step its window closes what it still owed) [kW]."""
@@ -421,6 +522,7 @@ def series_frame(sim: Simulation) -> pd.DataFrame:
             "year": k + 1,
             "time": y.index.strftime("%Y-%m-%dT%H:%M%z"),
             "pv_kw": run.series["pv_kw"],
+            "wind_kw": run.series["wind_kw"],
             "generator_kw": run.series["generator_kw"],
             "battery_kw": run.series["battery_kw"],
             "soc_pct": 100.0 * run.series["soc_kwh"] / kwh if kwh > 0 else 0.0,
@@ -461,5 +563,51 @@ def simulate(site: Site, inputs: SiteInputs, design: Design | None = None,
     if p50["losses_pct"] > LOSSES_TARGET_PCT:
         warnings.append(f"conversion losses {p50['losses_pct']:.1f} % of the energy delivered "
                         f"exceed the {LOSSES_TARGET_PCT:g} % target")
+    last = last_year_check(site, weathers, all_loads, design)
+    if last is not None:
+        warnings.extend(last.pop("warnings"))
     return Simulation(design, results, p50, p90, warnings,
-                      motor.as_dict() if motor is not None else None, site.customers_served)
+                      motor.as_dict() if motor is not None else None, site.customers_served,
+                      _unit_figures(site, design, results), last)
+
+
+def _unit_figures(site: Site, design: Design, results: list[YearResult]) -> list[dict[str, Any]]:
+    """Each generator unit's name, rating and median-year figures (:data:`UNIT_KEYS`)."""
+    ratings = units_kw(site, design.generator_kw)
+    if design.generator_kw <= 0:
+        return []
+    per_year = np.array([y.run.generator_units for y in results])  # [years, G, 4]
+    median = np.median(per_year, axis=0)
+    return [{"name": g.name, "kw": float(kw),
+             **{k: float(median[j, i]) for i, k in enumerate(UNIT_KEYS)}}
+            for j, (g, kw) in enumerate(zip(site.generators, ratings, strict=True))]
+
+
+def last_year_check(site: Site, weathers: Sequence[pd.DataFrame], all_loads: list[LoadSet],
+                    design: Design) -> dict[str, Any] | None:
+    """The design with every load grown to the project's last year (:func:`last_year_loads`),
+    over the same weather and outage years: its median unmet fraction and SAIDI, and a
+    warning for each ``[search]`` limit (or programme target) it breaks. None when no load
+    grows."""
+    if not any(ld.load_growth_pct_per_year for ld in site.loads):
+        return None
+    figures = []
+    for k, (weather, loads) in enumerate(zip(weathers, all_loads, strict=True)):
+        dt_h = _dt_h(pd.DatetimeIndex(weather.index))
+        figures.append(simulate_year(site, weather, last_year_loads(site, loads, dt_h), k,
+                                     design).figures)
+    p50, _ = p50_p90(figures)
+    year = site.economics.lifetime_years
+    search = site.search
+    max_unmet = search.max_unmet_fraction if search else Search().max_unmet_fraction
+    max_saidi = search.max_saidi_minutes if search else Search().max_saidi_minutes
+    warnings = []
+    if p50["unmet_load_fraction"] > max_unmet + 1e-12:
+        warnings.append(f"in project year {year}, with the loads grown, "
+                        f"{100 * p50['unmet_load_fraction']:.1f} % of the demand is unmet "
+                        f"(limit {100 * max_unmet:g} %): plan to extend the system")
+    if p50["saidi_minutes"] > max_saidi + 1e-9:
+        warnings.append(f"in project year {year}, with the loads grown, SAIDI reaches "
+                        f"{p50['saidi_minutes']:.0f} min/year (limit {max_saidi:g})")
+    return {"year": year, "unmet_load_fraction": p50["unmet_load_fraction"],
+            "saidi_minutes": p50["saidi_minutes"], "warnings": warnings}

@@ -2,7 +2,8 @@
 
 Every frame has a tz-aware hourly index in the site's time zone, each row labelled at the
 *start* of its hour, and the columns ``ghi, dni, dhi`` [W m-2], ``temp_air`` [°C] and
-``wind_speed`` [m s-1].
+``wind_speed`` [m s-1] at ``[weather] wind_height_m`` (EPW, TMY3, PVGIS and NASA POWER's WS10M:
+10 m); a NASA POWER file with WS50M adds ``wind_speed_50m`` [m s-1] at 50 m.
 
 Synthetic years (offline, from 12 monthly means):
 
@@ -32,14 +33,18 @@ import numpy as np
 import pandas as pd
 import pvlib
 from scipy.signal import lfilter
-from scipy.special import ndtri
+from scipy.special import gamma, log_ndtr, ndtri
 
 from sitefile import Site
 from sizing.errors import WeatherError
+from sizing.weather_nasa import is_nasa_power, parse_nasa_power
 
 COLUMNS = ["ghi", "dni", "dhi", "temp_air", "wind_speed"]
+OPTIONAL_COLUMNS = ["wind_speed_50m"]  # kept when the file has them
 SYNTHETIC_YEAR = 2025  # a non-leap calendar year carrying every synthetic weather year
-WIND_SPEED_M_S = 2.0  # synthetic years have no wind input: a light, constant breeze
+WIND_SPEED_M_S = 2.0  # synthetic years without monthly wind: a light breeze cooling the PV
+FORMATS = ("offgrid reads EPW, TMY3, PVGIS TMY (CSV or JSON) and NASA POWER hourly CSV "
+           "weather files")
 _MTM_FILE = Path(__file__).with_name("data") / "aguiar_mtm.json"
 
 
@@ -51,10 +56,10 @@ HOURS_PER_YEAR = 8760
 # (irradiance), 99.9 (temperature) or 999 (wind speed), which must not pass as weather.
 VALUE_RANGES: dict[str, tuple[float, float]] = {
     "ghi": (-100.0, 1500.0), "dni": (-100.0, 1500.0), "dhi": (-100.0, 1500.0),
-    "temp_air": (-90.0, 70.0), "wind_speed": (0.0, 100.0),
+    "temp_air": (-90.0, 70.0), "wind_speed": (0.0, 100.0), "wind_speed_50m": (0.0, 100.0),
 }
 # Line of the first data row of each text format (EPW: 8 header lines; TMY3: 2); None where
-# rows have no fixed line (PVGIS).
+# rows have no fixed line (PVGIS; NASA POWER's header varies, its parser finds the line).
 FIRST_DATA_LINE: dict[str, int | None] = {"epw": 9, "tmy3": 3, "pvgis": None}
 
 
@@ -76,12 +81,13 @@ def _parse_file_frame(data: pd.DataFrame, tz: str, hour_ending: bool, path: Path
     is not."""
     missing = [c for c in COLUMNS if c not in data.columns]
     if missing:
-        raise WeatherError(f"weather file lacks {', '.join(missing)}", file=path)
+        raise WeatherError(f"weather file lacks {', '.join(missing)} ({FORMATS})", file=path)
+    columns = COLUMNS + [c for c in OPTIONAL_COLUMNS if c in data.columns]
     if len(data) != HOURS_PER_YEAR:
         last = None if first_line is None else first_line + len(data) - 1
         raise WeatherError(f"{len(data)} hourly rows where a year has {HOURS_PER_YEAR}: "
                            "a truncated file?", file=path, line=last)
-    for col in COLUMNS:
+    for col in columns:
         values = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
         lo, hi = VALUE_RANGES[col]
         bad = ~((values >= lo) & (values <= hi))  # NaN is bad too
@@ -93,7 +99,7 @@ def _parse_file_frame(data: pd.DataFrame, tz: str, hour_ending: bool, path: Path
             line, column = _where(data, row, col, first_line)
             raise WeatherError(f"{col}{hour} must be a number from {lo:g} to {hi:g} "
                                f"(got {shown})", file=path, line=line, column=column)
-    frame = data[COLUMNS].astype(float).copy()
+    frame = data[columns].astype(float).copy()
     index = pd.DatetimeIndex(frame.index)
     if hour_ending:
         index = index - pd.Timedelta(hours=1)
@@ -104,22 +110,30 @@ def _parse_file_frame(data: pd.DataFrame, tz: str, hour_ending: bool, path: Path
 
 
 def _detect_format(path: Path) -> str:
-    """A weather file's format from its name (and a PVGIS CSV from its first line)."""
+    """A weather file's format from its first line (NASA POWER's header, a PVGIS CSV's
+    latitude) or else its name."""
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with path.open(encoding="utf-8", errors="replace") as f:
-            if f.readline().lower().startswith(("latitude", "lat")):
-                return "pvgis"
+    with path.open(encoding="utf-8", errors="replace") as f:
+        first = f.readline()
+    if is_nasa_power(first):
+        return "nasa_power"
+    if suffix == ".csv" and first.lower().startswith(("latitude", "lat")):
+        return "pvgis"
     return "epw" if suffix == ".epw" else "pvgis" if suffix == ".json" else "tmy3"
 
 
 def read_weather_file(path: Path, fmt: str, tz: str) -> pd.DataFrame:
-    """Read an EPW, TMY3 or PVGIS TMY file (``fmt``: epw, tmy3, pvgis or auto) with pvlib.
+    """Read an EPW, TMY3 or PVGIS TMY file with pvlib, or a NASA POWER hourly CSV
+    (:mod:`sizing.weather_nasa`); ``fmt``: epw, tmy3, pvgis, nasa_power or auto.
 
-    Raises :class:`WeatherError` naming the file, and the line and column where known."""
+    Raises :class:`WeatherError` naming the file, and the line and column where known; one
+    that cannot be read at all also names the formats that can."""
     try:
         if fmt == "auto":
             fmt = _detect_format(path)
+        if fmt == "nasa_power":
+            data, nasa_line = parse_nasa_power(path, SYNTHETIC_YEAR)
+            return _parse_file_frame(data, tz, False, path, nasa_line)
         first_line = FIRST_DATA_LINE[fmt]
         if fmt == "epw":
             data, _ = pvlib.iotools.read_epw(path, coerce_year=SYNTHETIC_YEAR)
@@ -140,7 +154,8 @@ def read_weather_file(path: Path, fmt: str, tz: str) -> pd.DataFrame:
     except (OSError, ValueError, KeyError, IndexError, TypeError) as e:
         reason = (e.strerror if isinstance(e, OSError) and e.strerror
                   else f"no {e.args[0]!r} field" if isinstance(e, KeyError) else str(e))
-        raise WeatherError(f"cannot read as {fmt} weather file: {reason}", file=path) from e
+        raise WeatherError(f"cannot read as {fmt} weather file: {reason}; {FORMATS} (set "
+                           "[weather] format when its name misleads)", file=path) from e
 
 
 # --------------------------------------------------------------------------- synthetic years
@@ -428,11 +443,58 @@ def synthetic_year(geometry: pd.DataFrame, monthly_ghi: np.ndarray, monthly_temp
     }, index=index)
 
 
+# --------------------------------------------------------------------------- synthetic wind
+
+# The random stream of the wind of year k: ``default_rng([seed, k, WIND_STREAM])``, apart from
+# the GHI and temperature streams, so that giving monthly wind changes no sunshine.
+WIND_STREAM = 2
+WIND_LAG1_AUTOCORRELATION = 0.9
+"""Hour-to-hour autocorrelation of the Gaussian process under the wind speeds [-]: measured
+hourly wind speeds have lag-1 autocorrelations of about 0.85-0.95. A Gaussian autoregressive
+process transformed to the wind speeds' distribution is the model of Brown, Katz & Murphy,
+"Time series models to simulate and forecast wind speed and wind power", J. Climate Appl.
+Meteor. 23 (1984); HOMER's synthetic wind works alike (default autocorrelation factor 0.85)."""
+WIND_DIURNAL_AMPLITUDE = 0.15
+"""Half the day's swing of the mean wind speed, as a fraction of the mean [-]: near the ground
+the wind is strongest in the afternoon, when the sun mixes the boundary layer, and on coasts the
+sea breeze adds to it (HOMER's default diurnal pattern strength is 0.25, its hour of peak wind
+15; 0.15 is our milder choice for monsoon coasts, an engineering estimate). Peak at
+:data:`WIND_PEAK_HOUR`."""
+WIND_PEAK_HOUR = 15.0  # [h] local time of the strongest mean wind
+
+
+def synthetic_wind_m_s(index: pd.DatetimeIndex, monthly_wind_m_s: np.ndarray, weibull_k: float,
+                       rng: np.random.Generator) -> np.ndarray:
+    """Hourly wind speeds [m s-1] over ``index`` (hour-start labels, local time).
+
+    A stationary Gaussian AR(1) process (lag-1 autocorrelation
+    :data:`WIND_LAG1_AUTOCORRELATION`) mapped through the Weibull quantile of shape
+    ``weibull_k`` [-], times a diurnal cycle (:data:`WIND_DIURNAL_AMPLITUDE`, peak at
+    :data:`WIND_PEAK_HOUR`), each month then scaled to its mean ``monthly_wind_m_s``
+    [m s-1] (12 values) exactly."""
+    phi = WIND_LAG1_AUTOCORRELATION
+    shocks = rng.standard_normal(len(index))
+    shocks[1:] *= np.sqrt(1.0 - phi**2)  # the first value already has the stationary variance
+    z = lfilter([1.0], [1.0, -phi], shocks)
+    # Weibull quantile of Φ(z), with 1 - Φ(z) = Φ(-z) kept accurate in the upper tail
+    unit = (-log_ndtr(-z)) ** (1.0 / weibull_k) / gamma(1.0 + 1.0 / weibull_k)
+    hour = index.hour.to_numpy() + index.minute.to_numpy() / 60.0 + 0.5
+    speed = unit * (1.0 + WIND_DIURNAL_AMPLITUDE
+                    * np.cos(2.0 * np.pi * (hour - WIND_PEAK_HOUR) / 24.0))
+    month = index.month.to_numpy() - 1
+    drawn = np.bincount(month, weights=speed, minlength=12) / np.bincount(month, minlength=12)
+    factor = np.divide(np.asarray(monthly_wind_m_s, dtype=float), drawn, out=np.zeros(12),
+                       where=drawn > 0)
+    return np.asarray(speed * factor[month])
+
+
 def synthetic_years(site: Site, years: int, seed: int) -> list[pd.DataFrame]:
     """``years`` synthetic hourly years for the site's monthly weather; same seed, same years.
 
     Year ``k`` reproduces its own drawn monthly GHI (:func:`monthly_ghi_years_kwh_m2_day`),
-    its days and hours come from ``default_rng([seed, k])``."""
+    its days and hours come from ``default_rng([seed, k])``; with ``monthly_wind_m_s`` its wind
+    from ``default_rng([seed, k, WIND_STREAM])`` (:func:`synthetic_wind_m_s`), else the
+    constant breeze :data:`WIND_SPEED_M_S`."""
     w = site.weather
     assert w is not None and w.monthly_ghi_kwh_m2_day is not None
     assert w.monthly_temp_c is not None
@@ -440,11 +502,16 @@ def synthetic_years(site: Site, years: int, seed: int) -> list[pd.DataFrame]:
     check_monthly_ghi(site, geometry)
     monthly_ghi = monthly_ghi_years_kwh_m2_day(site, years, seed, geometry)
     monthly_temp = np.asarray(w.monthly_temp_c, dtype=float)
-    return [
-        synthetic_year(geometry, monthly_ghi[k], monthly_temp, w.daily_temp_range_c,
-                       np.random.default_rng([seed, k]))
-        for k in range(years)
-    ]
+    frames = []
+    for k in range(years):
+        frame = synthetic_year(geometry, monthly_ghi[k], monthly_temp, w.daily_temp_range_c,
+                               np.random.default_rng([seed, k]))
+        if w.monthly_wind_m_s is not None:
+            frame["wind_speed"] = synthetic_wind_m_s(
+                pd.DatetimeIndex(frame.index), np.asarray(w.monthly_wind_m_s, dtype=float),
+                w.wind_weibull_k, np.random.default_rng([seed, k, WIND_STREAM]))
+        frames.append(frame)
+    return frames
 
 
 def to_step(hourly: pd.DataFrame, step_min: int) -> pd.DataFrame:
@@ -455,7 +522,7 @@ def to_step(hourly: pd.DataFrame, step_min: int) -> pd.DataFrame:
     per_hour = 60 // step_min
     index = pd.date_range(hourly.index[0], periods=len(hourly) * per_hour,
                           freq=f"{step_min}min")
-    out = pd.DataFrame({c: np.repeat(hourly[c].to_numpy(), per_hour) for c in COLUMNS},
+    out = pd.DataFrame({c: np.repeat(hourly[c].to_numpy(), per_hour) for c in hourly.columns},
                        index=index)
     mid_h = (np.arange(len(index)) + 0.5) / per_hour - 0.5
     out["temp_air"] = np.interp(mid_h, np.arange(len(hourly)), hourly["temp_air"].to_numpy())

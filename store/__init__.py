@@ -93,11 +93,11 @@ Schema (migration ``m002_devices_energy``)
 ``energy(period TEXT, start_ts REAL, source TEXT, category TEXT, method TEXT, wh REAL,
     seconds REAL)``
     Energy rollups by category (:data:`~store.contract.ENERGY_CATEGORIES`: ``pv``, ``load``,
-    ``battery_charge``, ``battery_discharge``, ``generator``) and method (``counter``: from a
-    device's own counter; ``integrated``: polled power × time) [Wh]. ``source`` ``site`` holds
-    the site's energy as the controller computed it once; device sources are detail. Periods
-    as in ``rollups``; ``seconds`` is the time the cycles covered. Primary key (period,
-    start_ts, source, category, method).
+    ``battery_charge``, ``battery_discharge``, ``generator``, ``wind``) and method
+    (``counter``: from a device's own counter; ``integrated``: polled power × time) [Wh].
+    ``source`` ``site`` holds the site's energy as the controller computed it once; device
+    sources are detail. Periods as in ``rollups``; ``seconds`` is the time the cycles
+    covered. Primary key (period, start_ts, source, category, method).
 
 Schema (migration ``m003_reliability``)
 ---------------------------------------

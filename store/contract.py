@@ -25,6 +25,7 @@ SITE_FIGURES: tuple[str, ...] = (
     "battery_v",          # [V]
     "battery_w",          # [W] positive = charging, negative = discharging (DESIGN.md §2)
     "pv_w",               # [W] PV power into the site
+    "wind_w",             # [W] wind turbines' power into the site
     "load_w",             # [W] power to the loads
     "do_mg_l",            # [mg/L] lowest dissolved oxygen of the pond probes
     "water_temp_c",       # [°C]
@@ -33,9 +34,10 @@ SITE_FIGURES: tuple[str, ...] = (
 )
 """Every figure the controller computes once per cycle and publishes as ``site/<name>``."""
 
-EnergyCategory = Literal["pv", "load", "battery_charge", "battery_discharge", "generator"]
+EnergyCategory = Literal["pv", "load", "battery_charge", "battery_discharge", "generator",
+                         "wind"]
 ENERGY_CATEGORIES: tuple[EnergyCategory, ...] = (
-    "pv", "load", "battery_charge", "battery_discharge", "generator")
+    "pv", "load", "battery_charge", "battery_discharge", "generator", "wind")
 EnergyMethod = Literal["counter", "integrated"]
 """``counter``: from a device's own energy counter; ``integrated``: polled power × time."""
 

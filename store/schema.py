@@ -104,14 +104,16 @@ CREATE TABLE IF NOT EXISTS api_audit (
 """The first release's schema: the controller's tables, then the API's ``api_keys`` and
 ``api_audit`` (which the API created on its own until migrations existed)."""
 
-_CATEGORIES = ", ".join(f"'{c}'" for c in ENERGY_CATEGORIES)
+_V2_CATEGORIES = "'pv', 'load', 'battery_charge', 'battery_discharge', 'generator'"
+"""The energy categories of migration 2, as that release had them (frozen: a migration's
+schema never changes after its release; later categories come with later migrations)."""
 SCHEMA_V2 = f"""
 CREATE TABLE devices (
     device TEXT PRIMARY KEY, online INTEGER NOT NULL CHECK (online IN (0, 1)),
     last_poll_ts REAL, last_ok_ts REAL, error TEXT, updated_ts REAL NOT NULL);
 CREATE TABLE energy (
     period TEXT NOT NULL, start_ts REAL NOT NULL, source TEXT NOT NULL,
-    category TEXT NOT NULL CHECK (category IN ({_CATEGORIES})),
+    category TEXT NOT NULL CHECK (category IN ({_V2_CATEGORIES})),
     method TEXT NOT NULL CHECK (method IN ('counter', 'integrated')),
     wh REAL NOT NULL, seconds REAL NOT NULL,
     PRIMARY KEY (period, start_ts, source, category, method)) WITHOUT ROWID;
@@ -161,6 +163,24 @@ set for a customer key and only for one). SQLite cannot change a CHECK constrain
 table is copied whole into its new shape (every row and column kept)."""
 
 
+_CATEGORIES = ", ".join(f"'{c}'" for c in ENERGY_CATEGORIES)
+SCHEMA_V5 = f"""
+CREATE TABLE energy_m005 (
+    period TEXT NOT NULL, start_ts REAL NOT NULL, source TEXT NOT NULL,
+    category TEXT NOT NULL CHECK (category IN ({_CATEGORIES})),
+    method TEXT NOT NULL CHECK (method IN ('counter', 'integrated')),
+    wh REAL NOT NULL, seconds REAL NOT NULL,
+    PRIMARY KEY (period, start_ts, source, category, method)) WITHOUT ROWID;
+INSERT INTO energy_m005 (period, start_ts, source, category, method, wh, seconds)
+    SELECT period, start_ts, source, category, method, wh, seconds FROM energy;
+DROP TABLE energy;
+ALTER TABLE energy_m005 RENAME TO energy;
+"""
+"""Wind energy (issue 15): the category ``wind`` (every one of
+:data:`store.contract.ENERGY_CATEGORIES`) in ``energy``'s CHECK; SQLite cannot change a
+CHECK constraint, so the table is copied whole into its new shape (every row kept)."""
+
+
 @MIGRATIONS(name="m001_initial")
 def _m001_initial(db: sqlite_utils.Database) -> None:
     for statement in _statements(SCHEMA_V1):
@@ -182,6 +202,12 @@ def _m003_reliability(db: sqlite_utils.Database) -> None:
 @MIGRATIONS(name="m004_customer_keys")
 def _m004_customer_keys(db: sqlite_utils.Database) -> None:
     for statement in _statements(SCHEMA_V4):
+        db.execute(statement)
+
+
+@MIGRATIONS(name="m005_wind_energy")
+def _m005_wind_energy(db: sqlite_utils.Database) -> None:
+    for statement in _statements(SCHEMA_V5):
         db.execute(statement)
 
 

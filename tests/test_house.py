@@ -22,6 +22,8 @@ from tests.conftest import ROOT
 # imports the controller's runtime.
 # `ieee1366` (the reliability indices and the programme's targets) is the floor under
 # `sitefile`: everyone may import it, it imports nothing of ours.
+# `fleetwire` (the wire format between sites and the hub) is a ground floor too; `hub` reads
+# it and the site file's definitions, and only the command line imports the hub.
 ALLOWED: dict[str, tuple[str, ...]] = {
     "ieee1366": (),
     "sitefile": ("ieee1366",),
@@ -32,10 +34,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "hardware_sim": ("sitefile", "sizing", "controller.devices"),
     "api": ("sitefile", "ieee1366", "store.readers", "store.commands", "store.contract",
             "store.errors"),
-    "offgrid": ("sitefile", "ieee1366", "sizing", "controller", "store", "hardware_sim", "api"),
+    "offgrid": ("sitefile", "ieee1366", "sizing", "controller", "store", "hardware_sim", "api",
+                "fleetwire", "hub"),
+    "fleetwire": (),
+    "hub": ("fleetwire", "ieee1366", "sitefile"),
 }
 PACKAGES = ("ieee1366", "sitefile", "sizing", "controller", "store", "hardware_sim", "api",
-            "offgrid")
+            "fleetwire", "hub", "offgrid")
 
 
 def within(name: str, prefix: str) -> bool:

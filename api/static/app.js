@@ -147,7 +147,7 @@ function render(status) {
   state.status = status;
   const c = state.site.control;
   drawFlow($("flow"), {
-    pv_w: fig("pv_w"), load_w: fig("load_w"), battery_w: fig("battery_w"),
+    pv_w: fig("pv_w"), wind_w: fig("wind_w"), load_w: fig("load_w"), battery_w: fig("battery_w"),
     soc_pct: fig("soc_pct"), generator_running: fig("generator_running"),
   }, state.site.generator_kw);
   drawGauge($("gauge-soc"), {

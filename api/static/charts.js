@@ -160,6 +160,11 @@ const ICONS = {
       stroke: c, "stroke-width": 2.5, "stroke-linejoin": "round" }));
     g.appendChild(el("rect", { x: -3, y: 4, width: 6, height: 9, fill: c }));
   },
+  wind: (g, c) => {  // a three-bladed rotor on its tower
+    g.appendChild(el("path", { d: "M0 -2 L0 16 M-5 16 L5 16", stroke: c, "stroke-width": 2.5 }));
+    g.appendChild(el("path", { d: "M0 -2 L0 -16 M0 -2 L-12 5 M0 -2 L12 5", stroke: c,
+      "stroke-width": 2.5, "stroke-linecap": "round" }));
+  },
   gen: (g, c) => {
     g.appendChild(el("rect", { x: -15, y: -9, width: 30, height: 20, rx: 3, fill: "none",
       stroke: c, "stroke-width": 2.5 }));
@@ -168,7 +173,8 @@ const ICONS = {
   },
 };
 
-// f: {pv_w, load_w, battery_w, soc_pct, generator_running}; values may be null.
+// f: {pv_w, wind_w, load_w, battery_w, soc_pct, generator_running}; values may be null
+// (wind_w is null on a site without turbines: no wind node then).
 function drawFlow(svg, f, genKw) {
   clear(svg);
   const kw = (w) => (w === null || w === undefined ? "–" : `${num(w / 1000, 1)} kW`);
@@ -179,6 +185,9 @@ function drawFlow(svg, f, genKw) {
       value: f.soc_pct === null ? "–" : `${num(f.soc_pct, 0)} %` },
     load: { x: 470, y: 60, color: "#2f6fd6", label: t("loads_node"), value: kw(f.load_w) },
   };
+  if (f.wind_w !== null && f.wind_w !== undefined) {
+    nodes.wind = { x: 280, y: 255, color: "#3aa6a0", label: t("wind"), value: kw(f.wind_w) };
+  }
   if (genKw) {
     nodes.gen = { x: 470, y: 215, color: f.generator_running ? "#d0452f" : "#8a94a6",
       label: t("generator"), value: f.generator_running ? t("running") : t("stopped") };
@@ -192,6 +201,7 @@ function drawFlow(svg, f, genKw) {
       "data-flow": id }));
   };
   link(nodes.pv, f.pv_w, true, "pv");
+  if (nodes.wind) link(nodes.wind, f.wind_w, true, "wind");
   const bw = f.battery_w;
   link(nodes.bat, bw === null ? null : Math.abs(bw), bw !== null && bw < 0, "battery");
   link(nodes.load, f.load_w, false, "load");

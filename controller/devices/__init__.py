@@ -31,6 +31,9 @@ Writable points: ``relay_<n>`` (relay_board), ``load_on`` and the battery settin
 (do_sensor), ``inverter_connect`` (sunspec model 123: 0 disconnects, 1 connects and resets a
 tripped inverter).
 
+A wind turbine's inverter (``sunspec_wind``, :mod:`controller.devices.sunspec_wind`: SMA
+Windy Boy over SunSpec) provides ``WindTurbine``: ``wind_w``, ``wind_kwh_total``, its state.
+
 Hybrid inverters (read-only maps): ``deye_hybrid``, ``growatt_spf``, ``srne_hybrid`` and
 ``victron_gx`` (GX system service, unit 100) provide ``Inverter`` and ``Battery``;
 ``victron_battery`` (GX battery service) provides ``Battery``. Their vendors count battery
@@ -66,6 +69,7 @@ from controller.devices.natures import (
     Nature,
     OxygenSensor,
     RelayBank,
+    WindTurbine,
 )
 from controller.devices.registry import DRIVERS, Driver
 from controller.devices.sunspec import ReadFn
@@ -75,6 +79,6 @@ __all__ = [
     "DRIVERS", "Battery", "Block", "ChargeController", "DeviceError", "DiscoveryError", "Driver",
     "Generator", "Inverter", "Kind", "Meter", "Nature", "NotWritableError", "OxygenSensor",
     "Quality", "ReadFn", "Reading", "Register", "RegisterMap", "RelayBank", "Table",
-    "UnknownPointError", "Value", "Write", "WriteRangeError", "decode", "encode", "image",
-    "plan_blocks",
+    "UnknownPointError", "Value", "WindTurbine", "Write", "WriteRangeError", "decode", "encode",
+    "image", "plan_blocks",
 ]

@@ -118,6 +118,16 @@ class Generator(Nature):
 
 
 @dataclass(frozen=True)
+class WindTurbine(Nature):
+    """A wind turbine behind its own inverter (AC coupled) or charge controller (DC coupled)."""
+
+    wind_w: Reading  # [W] electrical output power (≥ 0)
+    wind_kwh_total: Reading  # [kWh] energy generated since the counter was reset
+    wind_state: Reading  # int: the inverter's operating state (SunSpec model 103 St)
+    wind_fault: Reading  # bool: the turbine's inverter reports a fault
+
+
+@dataclass(frozen=True)
 class Meter(Nature):
     """An AC energy meter on one load's circuit (single or three phase).
 

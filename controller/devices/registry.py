@@ -15,6 +15,7 @@ from controller.devices import (
     relay_board,
     srne_hybrid,
     sunspec,
+    sunspec_wind,
     victron_gx,
 )
 from controller.devices.codec import RegisterMap
@@ -26,6 +27,7 @@ from controller.devices.natures import (
     Nature,
     OxygenSensor,
     RelayBank,
+    WindTurbine,
 )
 from controller.devices.natures import Generator as GeneratorNature
 from controller.devices.sunspec import ReadFn
@@ -78,4 +80,6 @@ DRIVERS: dict[str, Driver] = {
                          _static(victron_gx.MAP)),
     "victron_battery": Driver("victron_battery", (Battery,), victron_gx.BATTERY_MAP,
                               _static(victron_gx.BATTERY_MAP)),
+    # A wind turbine's inverter over SunSpec (SMA Windy Boy; issue 15).
+    "sunspec_wind": Driver("sunspec_wind", (WindTurbine,), None, sunspec_wind.discover),
 }

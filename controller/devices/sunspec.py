@@ -3,8 +3,10 @@
 Follows the SunSpec Information Model Specification (SunSpec Alliance, v1.9) and the model
 definitions of github.com/sunspec/models (JSON): the marker 0x5375 0x6E53 at 40000 (or 0, or
 50000), then a chain of models (ID, L, L registers), ending with ID 0xFFFF. Supported models:
-1 (common), 103 (three-phase inverter), 123 (immediate controls: ``Conn``, written 1 to connect,
-which also clears a trip), 160 (multiple MPPT), 124 (basic storage). Values are
+1 (common), 101/102/103 (single-, split- and three-phase inverter: one integer layout for the
+points read; the first of them in the chain is read), 123 (immediate controls: ``Conn``,
+written 1 to connect, which also clears a trip), 160 (multiple MPPT), 124 (basic storage).
+Values are
 raw × 10^SF; not-implemented values are int16 0x8000, uint16/enum16 0xFFFF, acc32 0 and
 sunssf 0x8000, and decode to None. Other models in the chain are skipped.
 """
@@ -49,7 +51,21 @@ def _sf(point: str, offset: int) -> Field:
     return Field(point, offset, Kind.S16, invalid=_S16_NA)
 
 
+INVERTER_MODELS = (101, 102, 103)
+"""Single-, split- and three-phase inverter models: the same integer layout up to ``St``."""
+
 # Offsets from model_<id>.json (ID at 0, L at 1). Scale-factor points are internal ("_").
+_INVERTER_FIELDS = (
+    Field("ac_a", 2, sf="_a_sf", unit="A"), _sf("_a_sf", 6),
+    Field("ac_v", 10, sf="_v_sf", unit="V"), _sf("_v_sf", 13),
+    Field("ac_w", 14, Kind.S16, "_w_sf", "W", _S16_NA), _sf("_w_sf", 15),
+    Field("ac_hz", 16, sf="_hz_sf", unit="Hz"), _sf("_hz_sf", 17),
+    Field("ac_wh_total", 24, Kind.U32, "_wh_sf", "Wh", _ACC_NA), _sf("_wh_sf", 26),
+    Field("dc_v", 29, sf="_dcv_sf", unit="V"), _sf("_dcv_sf", 30),
+    Field("dc_w", 31, Kind.S16, "_dcw_sf", "W", _S16_NA), _sf("_dcw_sf", 32),
+    Field("cabinet_temp_c", 33, Kind.S16, "_tmp_sf", "°C", _S16_NA), _sf("_tmp_sf", 37),
+    Field("inverter_state", 38),
+)
 MODEL_FIELDS: dict[int, tuple[Field, ...]] = {
     1: (
         Field("manufacturer", 2, Kind.STR, invalid=(), size=16),
@@ -57,17 +73,7 @@ MODEL_FIELDS: dict[int, tuple[Field, ...]] = {
         Field("version", 42, Kind.STR, invalid=(), size=8),
         Field("serial", 50, Kind.STR, invalid=(), size=16),
     ),
-    103: (
-        Field("ac_a", 2, sf="_a_sf", unit="A"), _sf("_a_sf", 6),
-        Field("ac_v", 10, sf="_v_sf", unit="V"), _sf("_v_sf", 13),
-        Field("ac_w", 14, Kind.S16, "_w_sf", "W", _S16_NA), _sf("_w_sf", 15),
-        Field("ac_hz", 16, sf="_hz_sf", unit="Hz"), _sf("_hz_sf", 17),
-        Field("ac_wh_total", 24, Kind.U32, "_wh_sf", "Wh", _ACC_NA), _sf("_wh_sf", 26),
-        Field("dc_v", 29, sf="_dcv_sf", unit="V"), _sf("_dcv_sf", 30),
-        Field("dc_w", 31, Kind.S16, "_dcw_sf", "W", _S16_NA), _sf("_dcw_sf", 32),
-        Field("cabinet_temp_c", 33, Kind.S16, "_tmp_sf", "°C", _S16_NA), _sf("_tmp_sf", 37),
-        Field("inverter_state", 38),
-    ),
+    **dict.fromkeys(INVERTER_MODELS, _INVERTER_FIELDS),
     123: (
         Field("inverter_connect", 4, write_range=(0, 1)),
     ),
@@ -82,7 +88,8 @@ MODEL_FIELDS: dict[int, tuple[Field, ...]] = {
         Field("mppt_count", 8),
     ),
 }
-MODEL_LENGTHS: dict[int, int] = {1: 66, 103: 50, 123: 24, 124: 24}  # L; model 160: 8 + 20 × modules
+MODEL_LENGTHS: dict[int, int] = {1: 66, 101: 50, 102: 50, 103: 50, 123: 24, 124: 24}
+"""L of each model; model 160: 8 + 20 × modules."""
 
 
 def _module_fields(k: int) -> tuple[Field, ...]:
@@ -180,7 +187,9 @@ async def discover(read: ReadFn) -> RegisterMap:
         model_id, length = await read(addr, 2)
         if model_id == END_ID:
             return build_map(base, models)
-        if model_id not in {m.model_id for m in models}:
+        seen = {m.model_id for m in models}
+        if model_id not in seen and not (model_id in INVERTER_MODELS
+                                         and seen & set(INVERTER_MODELS)):
             models.append(Model(model_id, addr, length))
         addr += 2 + length
     raise DiscoveryError(f"SunSpec chain at {base} does not end within 64 models")

@@ -224,7 +224,7 @@ def test_a_database_of_the_first_release_takes_customer_keys(tmp_path: Path) -> 
     path = tmp_path / "v1.db"
     shutil.copyfile(V1_FIXTURE, path)
     conn = open_database(path)
-    assert readers.applied_migrations(conn)[-1] == "m004_customer_keys"
+    assert readers.applied_migrations(conn)[-1] == "m005_wind_energy"
     old = readers.read_key(conn, "0123456789ab")
     assert old is not None and old["role"] == "admin"
     key, _ = keys.create_key(conn, Role.customer, "c", by="test", loads=[CUSTOMER_LOAD])

@@ -361,7 +361,7 @@ async def test_metrics_text(client: httpx.AsyncClient, api_keys: Keys) -> None:
 async def test_healthz_needs_no_key(client: httpx.AsyncClient) -> None:
     body = (await client.get("/healthz")).json()
     assert body["status"] == "ok" and body["last_sample_age_s"] > 0
-    assert body["schema_version"] == "m004_customer_keys"
+    assert body["schema_version"] == "m005_wind_energy"
 
 
 async def test_dashboard_is_public(client: httpx.AsyncClient) -> None:

@@ -62,7 +62,8 @@ def snap(*, h: float = 12.0, soc: float | None = 70.0, do: float | None = 5.0,
     return Snapshot(
         mono_s=now, wall_ts=TS.timestamp() + now, local_h=h, local_day=day,
         soc_pct=opt(soc), battery_v=opt(volts), battery_w=UNKNOWN, battery_temp_c=opt(temp),
-        pv_w=opt(pv_w), load_w=opt(load_w), do_mg_l=opt(do), water_temp_c=UNKNOWN,
+        pv_w=opt(pv_w), wind_w=UNKNOWN, load_w=opt(load_w), do_mg_l=opt(do),
+        water_temp_c=UNKNOWN,
         inverter_fault=r(False), generator_running=opt(gen_running), fuel_pct=opt(fuel),
         outputs=outputs if outputs is not None else all_outputs(False),
         clearsky_w=clearsky)

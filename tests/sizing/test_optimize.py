@@ -54,7 +54,8 @@ def test_grid_is_full_factorial() -> None:
     assert set(grid.designs.inverter_kw) == {site.inverter.kw}
     assert set(grid.designs.generator_kw) == {site.generator.kw}
     assert grid.searched == {"kwp": True, "kwh": True, "inverter_kw": False,
-                             "generator_kw": False}
+                             "generator_kw": False, "turbines": False}
+    assert set(grid.designs.turbines) == {0.0}  # the farm has no wind
 
 
 def test_float_steps_hit_max() -> None:

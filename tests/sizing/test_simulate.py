@@ -29,7 +29,7 @@ def test_shrimp_without_generator_and_small_battery_misses_aerators_at_night_in_
 ) -> None:
     site = load_site(SHRIMP)
     assert site.battery is not None
-    site = site.model_copy(update={"generator": None,
+    site = site.model_copy(update={"generators": [],
                                    "battery": site.battery.model_copy(update={"kwh": 160.0})})
     year = first_year(site)
     crit = year.run.series["critical_unmet_kw"]

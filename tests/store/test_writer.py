@@ -93,7 +93,7 @@ def test_energy_by_category_and_method(st: Store) -> None:
     assert readers.read_rollups(st.conn, "1d", 0) == []  # energy only: no empty rollup rows
     with pytest.raises(StoreError, match="cannot write telemetry"):
         st.write_cycle(T0, [], {SITE_SOURCE: RollupDelta(
-            energy=(EnergyStep("wind", 1.0, "counter"),))}, 1.0)  # type: ignore[arg-type]
+            energy=(EnergyStep("tidal", 1.0, "counter"),))}, 1.0)  # type: ignore[arg-type]
 
 
 def test_device_health_upserts_one_row_per_device(st: Store) -> None:

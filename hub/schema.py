@@ -1,0 +1,166 @@
+"""The hub's PostgreSQL schema: sites and their groups, and the time series, partitioned by time.
+
+The time-series tables (``records``, ``alarms``, ``interruptions``) are declared
+``PARTITION BY RANGE`` on their time, one partition a month, created ahead by the hub
+(:func:`ensure_partitions`), plus a default partition that takes a time outside them (a site
+whose clock is far off). A partition created later for a month that already has rows in the
+default partition takes those rows over.
+
+A record's key is ``(site, boot, seq)``. PostgreSQL's unique index on a partitioned table must
+contain the partition key, so the index is ``(site, boot, seq, ts)``; it still refuses a second
+copy because a record's ``ts`` is a pure function of the record and its boot's clock offset,
+which is fixed the first time the hub sees it (see :mod:`hub.writer`). Site ids are plain
+ASCII (:data:`fleetwire.topics.SITE_ID`), so their columns use the "C" collation: byte order,
+the fastest comparison for the keys' indexes whatever the cluster's locale.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+import psycopg
+from psycopg import sql
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+"""A PostgreSQL connection whose rows are tuples."""
+
+VERSION: Final = 1
+SERIES: Final[dict[str, str]] = {"records": "ts", "alarms": "ts", "interruptions": "start_ts"}
+"""Each time-series table and the column its partitions are cut on."""
+
+DDL: Final = """
+CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);
+CREATE TABLE IF NOT EXISTS groups (
+    id serial PRIMARY KEY,
+    kind text NOT NULL CHECK (kind IN ('province', 'group')),
+    name text NOT NULL,
+    UNIQUE (kind, name)
+);
+CREATE TABLE IF NOT EXISTS sites (
+    site text COLLATE "C" PRIMARY KEY,
+    name text,
+    province_id integer REFERENCES groups (id),
+    first_contact timestamptz NOT NULL DEFAULT now(),
+    last_contact timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS site_groups (
+    site text COLLATE "C" NOT NULL REFERENCES sites (site) ON DELETE CASCADE,
+    group_id integer NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    PRIMARY KEY (site, group_id)
+);
+-- A boot's clock offset: wall time = offset_ms + mono_ms, from its first trusted record.
+CREATE TABLE IF NOT EXISTS boots (
+    site text COLLATE "C" NOT NULL REFERENCES sites (site) ON DELETE CASCADE,
+    boot bigint NOT NULL,
+    offset_ms bigint NOT NULL,
+    PRIMARY KEY (site, boot)
+);
+CREATE TABLE IF NOT EXISTS channel_sets (
+    id serial PRIMARY KEY,
+    names text[] NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS records (
+    site text COLLATE "C" NOT NULL,
+    boot bigint NOT NULL,
+    seq bigint NOT NULL,
+    ts timestamptz NOT NULL,
+    mono_ms bigint NOT NULL,
+    wall_ms bigint NOT NULL,
+    clock_trusted boolean NOT NULL,
+    repaired boolean NOT NULL,
+    channel_set integer NOT NULL,
+    vals double precision[] NOT NULL,
+    received timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (site, boot, seq, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE IF NOT EXISTS alarms (
+    site text COLLATE "C" NOT NULL,
+    boot bigint NOT NULL,
+    seq bigint NOT NULL,
+    ts timestamptz NOT NULL,
+    mono_ms bigint NOT NULL,
+    wall_ms bigint NOT NULL,
+    clock_trusted boolean NOT NULL,
+    repaired boolean NOT NULL,
+    kind text NOT NULL,
+    active boolean NOT NULL,
+    severity text NOT NULL,
+    detail text NOT NULL,
+    received timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (site, boot, seq, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE IF NOT EXISTS interruptions (
+    site text COLLATE "C" NOT NULL,
+    boot bigint NOT NULL,
+    seq bigint NOT NULL,
+    start_ts timestamptz NOT NULL,
+    end_ts timestamptz,
+    customers_interrupted integer NOT NULL,
+    customers_served integer NOT NULL,
+    planned boolean NOT NULL,
+    cause text NOT NULL,
+    received timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (site, boot, seq, start_ts)
+) PARTITION BY RANGE (start_ts);
+-- the few records still waiting for their boot's clock offset (see hub.writer)
+CREATE INDEX IF NOT EXISTS records_unrepaired ON records (site, boot)
+    WHERE NOT clock_trusted AND NOT repaired;
+CREATE TABLE IF NOT EXISTS records_default PARTITION OF records DEFAULT;
+CREATE TABLE IF NOT EXISTS alarms_default PARTITION OF alarms DEFAULT;
+CREATE TABLE IF NOT EXISTS interruptions_default PARTITION OF interruptions DEFAULT;
+"""
+
+
+def create_schema(conn: Conn) -> None:
+    """Create the hub's tables where they are missing, and record the schema's version."""
+    with conn.transaction():
+        conn.execute(DDL)
+        if conn.execute("SELECT count(*) FROM schema_version").fetchone() == (0,):
+            conn.execute("INSERT INTO schema_version VALUES (%s)", (VERSION,))
+
+
+def _month(d: date, ahead: int) -> date:
+    months = d.year * 12 + d.month - 1 + ahead
+    return date(months // 12, months % 12 + 1, 1)
+
+
+def partition_name(table: str, month: date) -> str:
+    """``records`` and 2026-12 → ``records_y2026m12``."""
+    return f"{table}_y{month.year:04d}m{month.month:02d}"
+
+
+def ensure_partitions(conn: Conn, now: datetime,
+                      months_behind: int = 1, months_ahead: int = 2) -> list[str]:
+    """Create each time-series table's monthly partitions from ``months_behind`` before the
+    month of ``now`` to ``months_ahead`` after it, where missing; rows of those months that sat
+    in the default partition move into the new one. Returns the partitions created."""
+    made = []
+    first = now.astimezone(UTC).date().replace(day=1)
+    for table, column in SERIES.items():
+        for k in range(-months_behind, months_ahead + 1):
+            lo, hi = _month(first, k), _month(first, k + 1)
+            name = partition_name(table, lo)
+            with conn.transaction():
+                exists = conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()
+                if exists is not None and exists[0] is not None:
+                    continue
+                bounds = (datetime(lo.year, lo.month, 1, tzinfo=UTC),
+                          datetime(hi.year, hi.month, 1, tzinfo=UTC))
+                default = sql.Identifier(f"{table}_default")
+                conn.execute(sql.SQL(
+                    "CREATE TEMP TABLE moving (LIKE {default})").format(
+                        default=default))
+                conn.execute(sql.SQL(
+                    "WITH gone AS (DELETE FROM {default} WHERE {col} >= %s AND {col} < %s "
+                    "RETURNING *) INSERT INTO moving SELECT * FROM gone").format(
+                        default=default, col=sql.Identifier(column)), bounds)
+                conn.execute(sql.SQL(
+                    "CREATE TABLE {name} PARTITION OF {table} FOR VALUES FROM ({lo}) TO ({hi})"
+                ).format(name=sql.Identifier(name), table=sql.Identifier(table),
+                         lo=sql.Literal(bounds[0]), hi=sql.Literal(bounds[1])))
+                conn.execute(sql.SQL("INSERT INTO {table} SELECT * FROM moving").format(
+                    table=sql.Identifier(table)))
+                conn.execute("DROP TABLE moving")
+                made.append(name)
+    return made

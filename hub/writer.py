@@ -1,0 +1,251 @@
+"""Batches into PostgreSQL: ``COPY`` into a staging table, then one set-based, de-duplicating
+``INSERT … ON CONFLICT DO NOTHING``, several batches in one transaction.
+
+**Clocks.** A record's time ``ts`` is its wall time when the site's clock was trusted. A boot's
+clock offset (wall = offset + monotonic) is fixed, once, by the first trusted record of that
+boot the hub sees (the lowest ``seq`` among the trusted records of that transaction). A record
+taken before its site trusted its clock gets ``offset + mono_ms`` as soon as the offset is known
+(``repaired``); until then it keeps the wall time the site read. Since ``ts`` is thus a function
+of the record and a value that never changes once set, a copy sent again lands on the same
+``(site, boot, seq, ts)`` and is refused by the key.
+
+Each transaction takes a per-site advisory lock (sites in sorted order, so two workers never
+deadlock): two workers never fix one boot's offset or repair its records at the same time.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from fleetwire.batch import Columns
+from hub.schema import Conn
+
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_MS: Final = int((datetime(9999, 1, 1, tzinfo=UTC) - EPOCH).total_seconds() * 1000)
+PG_EPOCH_MS: Final = 946_684_800_000
+"""PostgreSQL's binary timestamps count microseconds from 2000-01-01 UTC [ms after 1970]."""
+FLOAT8_OID: Final = 701
+COPY_HEADER: Final = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+COPY_TRAILER: Final = struct.pack(">h", -1)
+NULL: Final = struct.pack(">i", -1)
+VALUE: Final = struct.Struct(">id")
+NO_OFFSET: Final = np.iinfo(np.int64).min
+STAGING: Final = """
+CREATE TEMP TABLE IF NOT EXISTS staging_records (
+    site text COLLATE "C", boot bigint, seq bigint, ts timestamptz, mono_ms bigint, wall_ms bigint,
+    clock_trusted boolean, repaired boolean, channel_set integer, vals double precision[]
+) ON COMMIT DELETE ROWS
+"""
+COLUMNS: Final = ("site", "boot", "seq", "ts", "mono_ms", "wall_ms", "clock_trusted", "repaired",
+                  "channel_set", "vals")
+COPY_SQL: Final = (f"COPY staging_records ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)")
+INSERT_SQL: Final = (f"INSERT INTO records ({', '.join(COLUMNS)}) "
+                     f"SELECT {', '.join(COLUMNS)} FROM staging_records "
+                     "ON CONFLICT DO NOTHING RETURNING site, boot, seq")
+LOCK_SQL: Final = """
+SELECT count(pg_advisory_xact_lock(hashtext('offgrid.site'), hashtext(site)))
+FROM (SELECT site FROM unnest(%s::text[]) AS site ORDER BY site) AS sorted_sites
+"""
+"""Lock each site of a transaction, in order (so that two workers never deadlock)."""
+REPAIR_SQL: Final = """
+UPDATE records AS r SET ts = %s + (f.offset_ms + r.mono_ms) * interval '1 millisecond',
+                        repaired = true
+FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS f(site, boot, offset_ms)
+WHERE r.site = f.site AND r.boot = f.boot AND NOT r.clock_trusted AND NOT r.repaired
+"""
+
+
+def timestamp(ms: int) -> datetime:
+    """``ms`` since the Unix epoch [ms, UTC] as a datetime, clamped to years 1970–9998 (a
+    site's clock that is far off still gives a storable time)."""
+    return EPOCH + timedelta(milliseconds=min(max(ms, 0), MAX_MS))
+
+
+def prepare(conn: Conn) -> None:
+    """Make this connection's staging table (once per connection: a pool's ``configure``),
+    with room in memory for a full group of batches."""
+    conn.execute("SET temp_buffers = '64MB'")
+    conn.execute(STAGING)
+    conn.commit()
+
+
+@dataclass
+class ChannelSets:
+    """The ids of channel-name lists (``channel_sets``), cached: each site sends the same few."""
+
+    ids: dict[tuple[str, ...], int]
+
+    def resolve(self, conn: Conn, wanted: set[tuple[str, ...]]) -> dict[tuple[str, ...], int]:
+        """The ids of ``wanted``, inserting the new ones inside the caller's transaction (cache
+        them with :meth:`remember` only once it has committed)."""
+        found = {names: self.ids[names] for names in wanted if names in self.ids}
+        for names in sorted(wanted - found.keys()):
+            conn.execute("INSERT INTO channel_sets (names) VALUES (%s) ON CONFLICT DO NOTHING",
+                         (list(names),))
+            row = conn.execute("SELECT id FROM channel_sets WHERE names = %s",
+                               (list(names),)).fetchone()
+            assert row is not None
+            found[names] = int(row[0])
+        return found
+
+    def remember(self, ids: dict[tuple[str, ...], int]) -> None:
+        """Cache ids that are now committed."""
+        self.ids.update(ids)
+
+
+def _offsets(conn: Conn, batches: Sequence[Columns]) -> tuple[dict[tuple[str, int], int],
+                                                               dict[tuple[str, int], int]]:
+    """The known clock offsets of the boots in ``batches``, and the ones these batches fix."""
+    pairs = sorted({(b.site, boot) for b in batches for boot in set(b.boot.tolist())})
+    rows = conn.execute(
+        "SELECT b.site, b.boot, b.offset_ms FROM boots b "
+        "JOIN unnest(%s::text[], %s::bigint[]) AS k(site, boot) USING (site, boot)",
+        ([p[0] for p in pairs], [p[1] for p in pairs])).fetchall()
+    known = {(str(s), int(bt)): int(o) for s, bt, o in rows}
+    first: dict[tuple[str, int], tuple[int, int]] = {}
+    for b in batches:
+        for i in np.flatnonzero(b.clock_trusted).tolist():
+            key, seq = (b.site, int(b.boot[i])), int(b.seq[i])
+            if key not in known and (key not in first or seq < first[key][0]):
+                first[key] = (seq, int(b.wall_ms[i] - b.mono_ms[i]))
+    fixed = {key: offset for key, (_, offset) in first.items()}
+    return known, fixed
+
+
+def _array_field(values: npt.NDArray[np.float64]) -> bytes:
+    """One ``float8[]`` in PostgreSQL's binary COPY format, its length first; NaN is NULL."""
+    k = len(values)
+    if k == 0:
+        return struct.pack(">iiii", 12, 0, 0, FLOAT8_OID)
+    nulls = np.isnan(values)
+    body = b"".join(NULL if null else VALUE.pack(8, v)
+                    for v, null in zip(values.tolist(), nulls.tolist(), strict=True))
+    head = struct.pack(">iiiii", 1, int(nulls.any()), FLOAT8_OID, k, 1)
+    return struct.pack(">i", len(head) + len(body)) + head + body
+
+
+@cache
+def _head_dtype(site_bytes: int) -> np.dtype[np.void]:
+    """A row's fields before its array, in binary COPY layout (each field's length first)."""
+    fields = [("nf", ">i2"), ("l_site", ">i4"), ("site", f"S{site_bytes}")]
+    for column in ("boot", "seq", "ts", "mono_ms", "wall_ms"):
+        fields += [(f"l_{column}", ">i4"), (column, ">i8")]
+    fields += [("l_trusted", ">i4"), ("trusted", "u1"), ("l_repaired", ">i4"), ("repaired", "u1"),
+               ("l_set", ">i4"), ("set", ">i4")]
+    return np.dtype(fields)
+
+
+@cache
+def _array_dtype(k: int) -> np.dtype[np.void]:
+    """A ``float8[]`` of ``k`` values without NULL, in binary COPY layout."""
+    return np.dtype([("len", ">i4"), ("ndim", ">i4"), ("flags", ">i4"), ("oid", ">i4"),
+                     ("dim", ">i4"), ("lb", ">i4"), ("vals", [("l", ">i4"), ("v", ">f8")], (k,))])
+
+
+def _heads(batches: Sequence[Columns], set_ids: Sequence[int],
+           ts_ms: Sequence[npt.NDArray[np.int64]],
+           repaired: Sequence[npt.NDArray[np.bool_]], site_bytes: int) -> npt.NDArray[np.void]:
+    """The fields before the array of every row of ``batches`` (sites of ``site_bytes``)."""
+    counts = [len(b) for b in batches]
+    head = np.zeros(sum(counts), dtype=_head_dtype(site_bytes))
+    head["nf"], head["l_site"] = len(COLUMNS), site_bytes
+    head["site"] = np.repeat(np.array([b.site.encode() for b in batches],
+                                      dtype=f"S{site_bytes}"), counts)
+    for column in ("boot", "seq", "ts", "mono_ms", "wall_ms"):
+        head[f"l_{column}"] = 8
+    head["l_trusted"] = head["l_repaired"] = 1
+    head["l_set"], head["set"] = 4, np.repeat(np.array(set_ids, dtype=np.int32), counts)
+    head["boot"] = np.concatenate([b.boot for b in batches])
+    head["seq"] = np.concatenate([b.seq for b in batches])
+    head["ts"] = (np.clip(np.concatenate(ts_ms), 0, MAX_MS) - PG_EPOCH_MS) * 1000
+    head["mono_ms"] = np.concatenate([b.mono_ms for b in batches])
+    head["wall_ms"] = np.concatenate([b.wall_ms for b in batches])
+    head["trusted"] = np.concatenate([b.clock_trusted for b in batches])
+    head["repaired"] = np.concatenate(repaired)
+    return head
+
+
+def copy_rows(batches: Sequence[Columns], set_ids: Sequence[int],
+              ts_ms: Sequence[npt.NDArray[np.int64]],
+              repaired: Sequence[npt.NDArray[np.bool_]]) -> bytes:
+    """The rows of ``batches`` in PostgreSQL's binary COPY format (:data:`COLUMNS`, without
+    the header and trailer), each batch with its channel set's id, its rows' times [ms, UTC]
+    and repaired flags. Batches without a missing value are packed together, column-wise, by
+    numpy; a batch with one is packed row by row (NULL elements make rows of varying length).
+    """
+    together: dict[tuple[int, int], list[int]] = {}
+    alone: list[int] = []
+    for i, b in enumerate(batches):
+        k = b.values.shape[1]
+        if k and not np.isnan(b.values).any():
+            together.setdefault((len(b.site), k), []).append(i)
+        else:
+            alone.append(i)
+    out = []
+    for (site_bytes, k), idx in together.items():
+        head = _heads([batches[i] for i in idx], [set_ids[i] for i in idx],
+                      [ts_ms[i] for i in idx], [repaired[i] for i in idx], site_bytes)
+        array = np.zeros(len(head), dtype=_array_dtype(k))
+        array["len"], array["ndim"], array["oid"] = 20 + 12 * k, 1, FLOAT8_OID
+        array["dim"], array["lb"] = k, 1
+        array["vals"]["l"] = 8
+        array["vals"]["v"] = np.concatenate([batches[i].values for i in idx])
+        rows = np.empty((len(head), head.itemsize + array.itemsize), dtype=np.uint8)
+        rows[:, :head.itemsize] = head.view(np.uint8).reshape(len(head), head.itemsize)
+        rows[:, head.itemsize:] = array.view(np.uint8).reshape(len(head), array.itemsize)
+        out.append(rows.tobytes())
+    for i in alone:
+        b = batches[i]
+        head = _heads([b], [set_ids[i]], [ts_ms[i]], [repaired[i]], len(b.site))
+        out += [head[r].tobytes() + _array_field(b.values[r]) for r in range(len(b))]
+    return b"".join(out)
+
+
+def store_batches(conn: Conn, batches: Sequence[Columns], channel_sets: ChannelSets) -> list[int]:
+    """Store ``batches`` in one transaction; returns, for each batch, how many of its records
+    were new (a record also in an earlier batch of ``batches`` counts for the first).
+
+    The connection must have been :func:`prepare`-d. Commits on success, rolls back and raises
+    on any error: the caller acknowledges only after this returns.
+    """
+    sites = sorted({b.site for b in batches})
+    with conn.transaction():
+        conn.execute(LOCK_SQL, (sites,))
+        conn.execute("INSERT INTO sites (site) SELECT unnest(%s::text[]) "
+                     "ON CONFLICT (site) DO UPDATE SET last_contact = now()", (sites,))
+        known, fixed = _offsets(conn, batches)
+        if fixed:
+            columns = ([s for s, _ in fixed], [bt for _, bt in fixed], list(fixed.values()))
+            conn.execute("INSERT INTO boots (site, boot, offset_ms) "
+                         "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[])", columns)
+            # repair what was stored before, so that the copies below meet their keys
+            conn.execute(REPAIR_SQL, (EPOCH, *columns))
+        offsets = known | fixed
+        set_ids = channel_sets.resolve(conn, {b.channels for b in batches})
+        times, repairs = [], []
+        for b in batches:
+            boot_ms = np.array([offsets.get((b.site, boot), NO_OFFSET) for boot in b.boot.tolist()],
+                               dtype=np.int64)
+            repaired = ~b.clock_trusted & (boot_ms != NO_OFFSET)
+            times.append(np.where(repaired, b.mono_ms + np.where(repaired, boot_ms, 0), b.wall_ms))
+            repairs.append(repaired)
+        rows = copy_rows(batches, [set_ids[b.channels] for b in batches], times, repairs)
+        with conn.cursor() as cur, cur.copy(COPY_SQL) as copy:
+            copy.write(COPY_HEADER + rows + COPY_TRAILER)
+        new = {(str(s), int(bt), int(q)) for s, bt, q in conn.execute(INSERT_SQL).fetchall()}
+    channel_sets.remember(set_ids)
+    inserted = []
+    for b in batches:
+        keys = {(b.site, boot, seq) for boot, seq in zip(b.boot.tolist(), b.seq.tolist(),
+                                                         strict=True)}
+        inserted.append(len(keys & new))
+        new -= keys
+    return inserted
