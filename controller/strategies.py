@@ -282,13 +282,6 @@ def _output(snap: Snapshot, key: tuple[str, int]) -> bool:
 # --------------------------------------------------------------------------- 4. generator
 
 
-NEXT_START_FRACTION = 0.85
-"""Several generators: the next unit starts when the load has stayed above this fraction of
-the running units' rating for ``control.gen_start_delay_s``."""
-LAST_STOP_FRACTION = 0.6
-"""… and the last unit started stops when the load has stayed below this fraction of the other
-running units' rating for ``control.gen_stop_delay_s`` (and its ``min_run_min`` has passed):
-the units left run at most 60 % loaded, well clear of the next start at 85 %."""
 
 
 def generator(snap: Snapshot, state: State, site: Site, now: float) -> list[Action]:
@@ -309,9 +302,9 @@ def generator_units(snap: Snapshot, state: State, site: Site, now: float,
     """Several generators, started in the order of ``[[generators]]`` and stopped in reverse.
 
     While the set is wanted (``want``, :func:`generator_set`), the first unit that has not
-    failed runs; the next starts when the measured load exceeds :data:`NEXT_START_FRACTION`
-    of the running units' rating for ``gen_start_delay_s``; the last started stops when the
-    others would carry the load below :data:`LAST_STOP_FRACTION` of their rating for
+    failed runs; the next starts when the measured load exceeds
+    ``control.gen_next_start_pct`` of the running units' rating for ``gen_start_delay_s``;
+    the last started stops when the others would carry the load below ``control.gen_next_stop_pct`` of their rating for
     ``gen_stop_delay_s`` and its own ``min_run_min`` has passed. With the load unknown the
     running units stay as they are. A unit asked to run that its controller still reports
     stopped after ``gen_start_timeout_s`` has failed: it raises ``generator_failed_to_start``
@@ -345,13 +338,14 @@ def generator_units(snap: Snapshot, state: State, site: Site, now: float,
         cap_kw = sum(kw[n] for n in on)
         load_w = snap.value("load_w")
         idle = [u.name for u in usable if u.name not in on]
-        if load_w is not None and idle and load_w / 1000 > NEXT_START_FRACTION * cap_kw:
+        if load_w is not None and idle and load_w / 1000 > c.gen_next_start_pct / 100 * cap_kw:
             up = mem.up_since_mono if mem.up_since_mono is not None else now
         rest_kw = cap_kw - kw[on[-1]] if on else 0.0
-        if load_w is not None and len(on) >= 2 and load_w / 1000 < LAST_STOP_FRACTION * rest_kw:
+        if (load_w is not None and len(on) >= 2
+                and load_w / 1000 < c.gen_next_stop_pct / 100 * rest_kw):
             down = mem.down_since_mono if mem.down_since_mono is not None else now
         if up is not None and now - up >= c.gen_start_delay_s:
-            reasons[idle[0]] = (f"load {load_w or 0:.0f} W > {NEXT_START_FRACTION:.0%} of "
+            reasons[idle[0]] = (f"load {load_w or 0:.0f} W > {c.gen_next_start_pct:g} % of "
                                 f"{cap_kw:g} kW running")
             on.append(idle[0])
             up = None
@@ -359,7 +353,7 @@ def generator_units(snap: Snapshot, state: State, site: Site, now: float,
             last = next(u for u in units if u.name == on[-1])
             since = m[last.name].on_since_mono
             if since is None or now - since >= last.min_run_min * 60:
-                reasons[last.name] = (f"load {load_w or 0:.0f} W < {LAST_STOP_FRACTION:.0%} "
+                reasons[last.name] = (f"load {load_w or 0:.0f} W < {c.gen_next_stop_pct:g} % "
                                       f"of {rest_kw:g} kW without {last.name}")
                 on.pop()
                 down = None

@@ -785,6 +785,12 @@ class Control(Section):
     gen_start_load_kw: NonNeg | None = None
     gen_on_comm_loss: Literal["keep", "start", "stop"] = "keep"
     gen_start_timeout_s: Pos = 120.0
+    gen_next_start_pct: Pct = Field(default=85.0, description=(
+        "[%] several generators: the next unit starts when the load exceeds this share of "
+        "the running units' rating (sizing and the controller)"))
+    gen_next_stop_pct: Pct = Field(default=60.0, description=(
+        "[%] the last unit started stops when the load falls below this share of the other "
+        "running units' rating (after its min_run_min)"))
     quiet_hours: QuietHours | None = None
     night_start: time = time(18, 0)
     night_end: time = time(6, 0)

@@ -11,9 +11,10 @@ Rules per step (the same ``[control]`` thresholds as the on-site controller):
    battery with the rest. Without a battery the set runs whenever the renewables fall short.
    Several units run in order: the first unit in service (the lead) follows these rules; each
    further unit starts when the load the set must carry (the connected loads less the
-   renewables that reach them) exceeds the running units ahead of it, and stops when they carry
-   it again, after its own minimum run. Running units share the load in proportion to their
-   ratings, so the set burns one unit's fuel curve scaled by the running kW.
+   renewables that reach them) exceeds ``control.gen_next_start_pct`` of the running units
+   ahead of it, and stops when it falls below ``gen_next_stop_pct`` of them, after its own
+   minimum run (the controller's rule and thresholds). Running units share the load in
+   proportion to their ratings, so the set burns one unit's fuel curve scaled by the running kW.
 3. **Order of supply**: renewables (PV and wind) → loads, generators → loads, battery → loads
    (critical loads down to ``min_soc_pct``, the others down to ``shed_soc_pct``), then the
    renewables' surplus → deferrable pumps (first when the SOC is at or above
@@ -120,6 +121,12 @@ class DispatchConfig(NamedTuple):
     """Probability that the running generator fails within one step [0–1]."""
     repair_steps: int = 0
     """Steps a failed generator unit stays out of service."""
+    gen_next_start_frac: float = 1.0
+    """Several units: the next starts when the load the set must carry exceeds this fraction
+    of the running units ahead of it (``control.gen_next_start_pct``) [0–1]."""
+    gen_next_stop_frac: float = 1.0
+    """… and a further unit stops when that load falls to this fraction of the units ahead of
+    it, after its minimum run (``control.gen_next_stop_pct``) [0–1]."""
     wind_dc_coupled: bool = False
     """The turbines feed the battery bus through their own charge controller (else the AC
     bus, through their own grid-following inverter)."""
@@ -358,9 +365,10 @@ def _generator_units(  # noqa: PLR0917
 
     The plant runs on :func:`_generator_state`'s rules, which the first unit in service
     (the lead) follows; each further unit starts when the load the set must carry
-    (:func:`_set_kw`) exceeds the running units ahead of it, and stops when they carry it
-    again, after its minimum run. A unit fails to start, or fails while running, on its own
-    draw (``gen_draw[j, t]``) and is then out for ``repair_steps``; the plant stops when no
+    (:func:`_set_kw`) exceeds ``gen_next_start_frac`` of the running units ahead of it, and
+    stops when it falls to ``gen_next_stop_frac`` of them, after its minimum run (the
+    controller's rule, ``control.gen_next_start_pct`` and ``gen_next_stop_pct``). A unit
+    fails to start, or fails while running, on its own draw (``gen_draw[j, t]``) and is then out for ``repair_steps``; the plant stops when no
     other unit is in service. ``on``, ``steps``, ``out_until`` and ``unit_figures``: the units'
     state (:class:`_Scratch`). Returns ``(plant_on, plant_steps, running_kw, failed)``.
     """
@@ -392,7 +400,9 @@ def _generator_units(  # noqa: PLR0917
         if j == lead:
             now = plant_on
         else:
-            now = (plant_on and set_kw > running_kw) or (was and steps[j] < cfg.gen_min_run_steps)
+            carry = cfg.gen_next_stop_frac if was else cfg.gen_next_start_frac
+            now = (plant_on and set_kw > carry * running_kw) or (
+                was and steps[j] < cfg.gen_min_run_steps)
         started = now and not was
         if started:
             steps[j] = 0

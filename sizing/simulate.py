@@ -23,7 +23,6 @@ from sitefile import (
     DEFAULT_C_RATE,
     AeratorLoad,
     ApplianceLoad,
-    ProfileLoad,
     PumpLoad,
     Search,
     Site,
@@ -32,17 +31,16 @@ from sizing.dispatch import UNIT_KEYS, DispatchConfig, DispatchInputs, DispatchR
 from sizing.errors import SizingError
 from sizing.inputs import SiteInputs
 from sizing.loads import (
-    aerator_kw,
     appliance_minutes_kw,
     appliance_start_others_kw,
     appliance_starts,
     in_window,
+    load_step_kw,
     local_hour_mid,
     per_minute,
-    profile_kw,
     pump_steps_left,
     scaled_for_year,
-    step_mean,
+    schedule_mask,
     step_minutes,
 )
 from sizing.outages import generator_failure_probs, year_outages
@@ -189,6 +187,8 @@ def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
         gen_start_fail_prob=start_fail,
         gen_run_fail_prob=run_fail,
         repair_steps=repair_steps,
+        gen_next_start_frac=c.gen_next_start_pct / 100.0,
+        gen_next_stop_frac=c.gen_next_stop_pct / 100.0,
         wind_dc_coupled=couplings == {"dc"},
     )
 
@@ -218,7 +218,6 @@ def build_loads(site: Site, index: pd.DatetimeIndex,
 
     ``profiles_kw``: each profile load's year as read by :func:`sizing.inputs.read_profiles`
     [kW]. Raises :class:`SizingError` when a profile load has none."""
-    step = step_minutes(index)
     c = site.control
     continuous: list[tuple[int, int, str, np.ndarray, bool, int, bool]] = []
     pumps: list[PumpLoad] = []
@@ -226,17 +225,7 @@ def build_loads(site: Site, index: pd.DatetimeIndex,
         if isinstance(load, PumpLoad):
             pumps.append(load)
             continue
-        if isinstance(load, ProfileLoad):
-            if load.name not in profiles_kw:
-                raise SizingError(f"load {load.name!r}: its profile {load.profile} was not read")
-            kw = profile_kw(profiles_kw[load.name], load.scale, index)
-        elif isinstance(load, ApplianceLoad):
-            minutes = appliance_minutes_kw(load, np.random.default_rng(load.seed))
-            kw = step_mean(minutes, index, step)
-        elif isinstance(load, AeratorLoad):
-            kw = aerator_kw(load, index, c.night_start, c.night_end)
-        else:  # pragma: no cover - the site model admits no other kinds
-            raise SizingError(f"unknown load kind {load.kind}")
+        kw = load_step_kw(load, index, profiles_kw, c.night_start, c.night_end)
         rank = 0 if load.critical else load.priority
         continuous.append((rank, order, load.name, kw, load.critical, load.customers,
                            load.flexible))
@@ -459,10 +448,16 @@ def _peak_kw(site: Site, loads: LoadSet, results: list[YearResult]) -> float:
             if isinstance(ld, ApplianceLoad)]
     if not rows:
         return max(float(_running_kw(loads, y).max()) for y in results)
-    minutes = sum(appliance_minutes_kw(ld, np.random.default_rng(ld.seed)) for _, ld in rows)
+    minutes = [(appliance_minutes_kw(ld, np.random.default_rng(ld.seed)), ld.schedule)
+               for _, ld in rows]
     hourly = sum(loads.load_kw[k] for k, _ in rows)
-    return max(float((per_minute(_running_kw(loads, y) - hourly, y.index) + minutes).max())
-               for y in results)
+
+    def year_peak_kw(y: YearResult) -> float:
+        own = sum(kw * per_minute(schedule_mask(sched, y.index), y.index)
+                  for kw, sched in minutes)
+        return float((per_minute(_running_kw(loads, y) - hourly, y.index) + own).max())
+
+    return max(year_peak_kw(y) for y in results)
 
 
 @dataclass(frozen=True)

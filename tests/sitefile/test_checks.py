@@ -56,6 +56,10 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+WIND = {"name": "t1", "power_curve": {"speed_m_s": [2, 8, 20], "power_kw": [0, 3.6, 12.6]},
+        "hub_height_m": 24}
+
+
 # (check, change to the good site, key named, value named, words of the reason)
 BAD: list[tuple[C.Check, Callable[[dict[str, Any]], None], str, Any, str]] = [
     (C.battery_soc_limits_ordered, _set("battery.min_soc_pct", 95), "battery.min_soc_pct", 95,
@@ -114,6 +118,21 @@ BAD: list[tuple[C.Check, Callable[[dict[str, Any]], None], str, Any, str]] = [
                      "kwh": {"min": 0, "max": 100, "step": 1}, "max_candidates": 10_000}),
      "search", 10_201, "the ranges hold 10,201 candidates (101 search.kwp × 101 search.kwh), "
      "more than search.max_candidates = 10,000"),
+    (C.wind_has_a_wind_source, _set("wind", [WIND]), "wind[0]", "t1",
+     "a turbine needs [weather] with wind"),
+    (C.wind_heights_above_roughness, _set("wind", [{**WIND, "hub_height_m": 0.05}]),
+     "wind[0].hub_height_m", 0.05, "must be above site.roughness_length_m (0.1 m)"),
+    (C.search_turbines_of_one_wind_entry,
+     _set("search", {"turbines": {"min": 0, "max": 2, "step": 0.5}}), "search.turbines",
+     {"min": 0.0, "max": 2.0, "step": 0.5},
+     "varies the count of the single [[wind]] entry, but the site has 0"),
+    (C.generator_devices_exist, _set("generator.device", "relays"), "generators[0].device",
+     "relays", "no [[devices]] entry with driver 'generator' has this name"),
+    (C.schedule_has_open_days,
+     _set("loads[1].schedule", {"months": [7], "closed": [{"from": "07-01", "to": "07-31"}]}),
+     "loads[1].schedule",
+     {"weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+      "closed": [{"from": "07-01", "to": "07-31"}], "months": [7]}, "leave no day open"),
 ]
 
 

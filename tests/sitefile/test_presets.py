@@ -119,7 +119,7 @@ def test_a_bad_input_is_the_only_problem_reported(battery: dict[str, Any], key: 
 
 @pytest.mark.parametrize(("sections", "key"), [
     ({"inverter": {"kw": -1}}, "inverter.kw"),
-    ({"generator": {"kw": "ten"}}, "generator.kw"),
+    ({"generator": {"kw": "ten"}}, "generators[0].kw"),
     ({"battery": {"kwh": -5}}, "battery.kwh"),
     ({"battery": {"kwh": 5, "max_soc_pct": 150}}, "battery.max_soc_pct"),
 ])
@@ -132,17 +132,20 @@ def test_a_bad_rating_is_the_only_problem_reported(sections: dict[str, Any], key
 # The fields that may be None in a validated site, each because None means "not at this
 # site" or "not used"; every other field is resolved.
 TRULY_OPTIONAL = {
-    "Weather": {"file", "monthly_ghi_kwh_m2_day", "monthly_temp_c"},
+    "Weather": {"file", "monthly_ghi_kwh_m2_day", "monthly_temp_c", "monthly_wind_m_s"},
+    "Wind": {"turbine", "power_curve"},
+    "Generator": {"device"},
     "PV": {"cec_module"},
-    "LoadBase": {"switch"}, "ProfileLoad": {"switch"}, "ApplianceLoad": {"switch", "preset"},
-    "AeratorLoad": {"switch"}, "PumpLoad": {"switch"},
+    "LoadBase": {"switch", "schedule"}, "ProfileLoad": {"switch", "schedule"},
+    "ApplianceLoad": {"switch", "preset", "schedule"},
+    "AeratorLoad": {"switch", "schedule"}, "PumpLoad": {"switch", "schedule"},
     "Device": {"host", "port", "serial_port", "measures"},  # measures: meters on a load
     "Control": {"low_battery_v", "reconnect_battery_v", "max_battery_temp_c",
                 "gen_start_load_kw", "quiet_hours"},
-    "Search": {"kwp", "kwh", "inverter_kw", "generator_kw"},
+    "Search": {"kwp", "kwh", "inverter_kw", "generator_kw", "turbines"},
     "SimFault": {"duration_s"},
     "Sim": {"start"},
-    "Site": {"weather", "pv", "battery", "inverter", "generator", "search"},
+    "Site": {"weather", "pv", "battery", "inverter", "search"},
 }
 
 
