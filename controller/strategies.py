@@ -304,7 +304,8 @@ def generator_units(snap: Snapshot, state: State, site: Site, now: float,
     While the set is wanted (``want``, :func:`generator_set`), the first unit that has not
     failed runs; the next starts when the measured load exceeds
     ``control.gen_next_start_pct`` of the running units' rating for ``gen_start_delay_s``;
-    the last started stops when the others would carry the load below ``control.gen_next_stop_pct`` of their rating for
+    the last started stops when the others would carry the load below ``control.gen_next_stop_pct``
+    of their rating for
     ``gen_stop_delay_s`` and its own ``min_run_min`` has passed. With the load unknown the
     running units stay as they are. A unit asked to run that its controller still reports
     stopped after ``gen_start_timeout_s`` has failed: it raises ``generator_failed_to_start``

@@ -368,7 +368,8 @@ def _generator_units(  # noqa: PLR0917
     (:func:`_set_kw`) exceeds ``gen_next_start_frac`` of the running units ahead of it, and
     stops when it falls to ``gen_next_stop_frac`` of them, after its minimum run (the
     controller's rule, ``control.gen_next_start_pct`` and ``gen_next_stop_pct``). A unit
-    fails to start, or fails while running, on its own draw (``gen_draw[j, t]``) and is then out for ``repair_steps``; the plant stops when no
+    fails to start, or fails while running, on its own draw (``gen_draw[j, t]``) and is then out for
+    ``repair_steps``; the plant stops when no
     other unit is in service. ``on``, ``steps``, ``out_until`` and ``unit_figures``: the units'
     state (:class:`_Scratch`). Returns ``(plant_on, plant_steps, running_kw, failed)``.
     """
