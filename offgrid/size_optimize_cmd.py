@@ -137,12 +137,12 @@ def _print_result(data: dict[str, Any]) -> None:
         rd = r["design"]
         out.print(f"  cheaper, fails {', '.join(r['violates'])}: {rd['kwp']:g} kWp "
                   f"{rd['kwh']:g} kWh {rd['inverter_kw']:g} kW gen {rd['generator_kw']:g} kW "
-                  f"{rd['turbines']:g} turbines ({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
+                  f"{rd['turbines']:g} turbine(s) ({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
     for r in why["next_feasible"]:
         rd = r["design"]
         out.print(f"  next feasible: {rd['kwp']:g} kWp {rd['kwh']:g} kWh "
                   f"{rd['inverter_kw']:g} kW gen {rd['generator_kw']:g} kW "
-                  f"{rd['turbines']:g} turbines ({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
+                  f"{rd['turbines']:g} turbine(s) ({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
     for w in data["warnings"]:
         out.print(f"[yellow]warning:[/] {escape(w)}")
 

@@ -124,7 +124,7 @@ TEXT: dict[str, dict[str, str]] = {
         "dim_generator_kw": "generator size (kW)",
         "dim_turbines": "wind turbines",
         "wind": "Wind turbines",
-        "turbine_units": "turbines",
+        "turbine_units": "turbine(s)",
         "generator_units": "{n} × {kw} kW",
         "s_wind": "Wind",
         "wind_energy": "Wind energy (capacity factor)",
