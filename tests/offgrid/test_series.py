@@ -92,8 +92,8 @@ def test_saidi_saifi_by_hand_from_the_series_equal_the_json(tmp_path: Path) -> N
     customers = {ld.name: ld.customers for ld in site.loads if not ld.flexible}
     assert data["customers_served"] == sum(customers.values()) == 4
     series = pd.read_csv(out)
-    assert list(series.columns[:7]) == ["year", "time", "pv_kw", "generator_kw", "battery_kw",
-                                        "soc_pct", "planned_cut"]
+    assert list(series.columns[:8]) == ["year", "time", "pv_kw", "wind_kw", "generator_kw",
+                                        "battery_kw", "soc_pct", "planned_cut"]
     assert series["planned_cut"].sum() == 3 * 3  # 3 hours a year
     assert sorted(series["year"].unique()) == [1, 2, 3]
     for k, year in enumerate(data["per_year"]):
