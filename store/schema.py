@@ -19,7 +19,6 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from store.contract import ENERGY_CATEGORIES
 from store.errors import StoreError
 
 __all__ = [
@@ -163,11 +162,12 @@ set for a customer key and only for one). SQLite cannot change a CHECK constrain
 table is copied whole into its new shape (every row and column kept)."""
 
 
-_CATEGORIES = ", ".join(f"'{c}'" for c in ENERGY_CATEGORIES)
+_V5_CATEGORIES = _V2_CATEGORIES + ", 'wind'"
+"""The energy categories of migration 5 (frozen, as :data:`_V2_CATEGORIES`)."""
 SCHEMA_V5 = f"""
 CREATE TABLE energy_m005 (
     period TEXT NOT NULL, start_ts REAL NOT NULL, source TEXT NOT NULL,
-    category TEXT NOT NULL CHECK (category IN ({_CATEGORIES})),
+    category TEXT NOT NULL CHECK (category IN ({_V5_CATEGORIES})),
     method TEXT NOT NULL CHECK (method IN ('counter', 'integrated')),
     wh REAL NOT NULL, seconds REAL NOT NULL,
     PRIMARY KEY (period, start_ts, source, category, method)) WITHOUT ROWID;

@@ -13,7 +13,7 @@ import pytest
 
 from store import readers, schema
 from store.commands import open_database, read_command, read_commands
-from store.contract import SITE_SOURCE, EnergyStep, RollupDelta
+from store.contract import ENERGY_CATEGORIES, SITE_SOURCE, EnergyStep, RollupDelta
 from store.errors import StoreError
 from store.writer import Store
 
@@ -129,3 +129,15 @@ def test_two_processes_opening_a_new_database_together_migrate_it_once(tmp_path:
     assert sorted(name for names in applied for name in names) == ALL
     conn = readers.connect(path, readonly=True)
     assert readers.applied_migrations(conn) == ALL
+
+
+def test_the_latest_schema_takes_every_energy_category_and_no_other(tmp_path: Path) -> None:
+    """The migrations' frozen category lists end where ``ENERGY_CATEGORIES`` is today."""
+    open_database(tmp_path / "s.db").close()
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        for n, category in enumerate(ENERGY_CATEGORIES):
+            conn.execute("INSERT INTO energy VALUES ('1d', ?, 'site', ?, 'counter', 1.0, 1.0)",
+                         (float(n), category))
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            conn.execute("INSERT INTO energy VALUES ('1d', 99.0, 'site', 'tidal', 'counter', "
+                         "1.0, 1.0)")
