@@ -29,7 +29,19 @@ VERSION: Final = 1
 SERIES: Final[dict[str, str]] = {"records": "ts", "alarms": "ts", "interruptions": "start_ts"}
 """Each time-series table and the column its partitions are cut on."""
 
-DDL: Final = """
+_STAMPED: Final = """site text COLLATE "C" NOT NULL,
+    boot bigint NOT NULL,
+    seq bigint NOT NULL,
+    ts timestamptz NOT NULL,
+    mono_ms bigint NOT NULL,
+    wall_ms bigint NOT NULL,
+    clock_trusted boolean NOT NULL,
+    repaired boolean NOT NULL,"""
+"""The columns of a record or an alarm as a site stamped it: its key ``(site, boot, seq)``, its
+time ``ts`` (repaired from the monotonic clock when the wall clock was not trusted), both
+clocks, and whether ``ts`` was repaired."""
+
+DDL: Final = f"""
 CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);
 CREATE TABLE IF NOT EXISTS groups (
     id serial PRIMARY KEY,
@@ -61,28 +73,14 @@ CREATE TABLE IF NOT EXISTS channel_sets (
     names text[] NOT NULL UNIQUE
 );
 CREATE TABLE IF NOT EXISTS records (
-    site text COLLATE "C" NOT NULL,
-    boot bigint NOT NULL,
-    seq bigint NOT NULL,
-    ts timestamptz NOT NULL,
-    mono_ms bigint NOT NULL,
-    wall_ms bigint NOT NULL,
-    clock_trusted boolean NOT NULL,
-    repaired boolean NOT NULL,
+    {_STAMPED}
     channel_set integer NOT NULL,
     vals double precision[] NOT NULL,
     received timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (site, boot, seq, ts)
 ) PARTITION BY RANGE (ts);
 CREATE TABLE IF NOT EXISTS alarms (
-    site text COLLATE "C" NOT NULL,
-    boot bigint NOT NULL,
-    seq bigint NOT NULL,
-    ts timestamptz NOT NULL,
-    mono_ms bigint NOT NULL,
-    wall_ms bigint NOT NULL,
-    clock_trusted boolean NOT NULL,
-    repaired boolean NOT NULL,
+    {_STAMPED}
     kind text NOT NULL,
     active boolean NOT NULL,
     severity text NOT NULL,

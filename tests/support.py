@@ -17,6 +17,7 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -24,6 +25,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def on_local_ports(data: dict[str, Any], tmp_path: Path) -> None:
+    """Point a site mapping's devices at this machine: TCP devices on free ports, the RS485
+    bus on a pty under ``tmp_path`` (the simulator makes it with socat) with a 5 ms gap, and
+    0.5 s timeouts."""
+    for dev in data["devices"]:
+        dev["timeout_s"] = 0.5
+        if dev["transport"] == "tcp":
+            dev["port"] = free_port()
+        else:
+            dev["serial_port"] = str(tmp_path / "ttyUSB0")
+            dev["request_gap_s"] = 0.005
 
 
 def require_tool(name: str) -> str:

@@ -24,7 +24,7 @@ from store import commands, readers
 from store.schema import connect
 from store.writer import Store
 from tests.conftest import SHRIMP
-from tests.support import free_port, require_tool
+from tests.support import on_local_ports, require_tool
 
 NIGHT = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)  # 20:00 in Bac Lieu
 NOON = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)  # 12:00
@@ -37,13 +37,7 @@ def make_site(tmp_path: Path, edit: Callable[[dict[str, Any]], None] | None = No
     simulator makes the pty with socat)."""
     require_tool("socat")
     data = tomllib.loads(SHRIMP.read_text(encoding="utf-8"))
-    for dev in data["devices"]:
-        dev["timeout_s"] = 0.5
-        if dev["transport"] == "tcp":
-            dev["port"] = free_port()
-        else:
-            dev["serial_port"] = str(tmp_path / "ttyUSB0")
-            dev["request_gap_s"] = 0.005
+    on_local_ports(data, tmp_path)
     if edit is not None:
         edit(data)
     return parse_site(data, SHRIMP.parent, SHRIMP)

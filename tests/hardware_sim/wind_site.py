@@ -10,7 +10,7 @@ from typing import Any
 
 from sitefile import Site, parse_site
 from tests.conftest import SHRIMP
-from tests.support import free_port
+from tests.support import free_port, on_local_ports
 
 BERGEY_EXCEL_10 = {  # as /tmp/island's draft gives it (Bergey's certified curve, 0.1 kW)
     "speed_m_s": [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20],
@@ -32,14 +32,9 @@ def wind_site_data(tmp_path: Path, *, coupling: str = "ac") -> dict[str, Any]:
     single = data.pop("generator")
     data["generators"] = [{**single, "kw": GEN_KW, "name": f"gen-{k}", "device": f"genset-{k}",
                            "min_run_min": 30} for k in (1, 2)]
+    on_local_ports(data, tmp_path)
     devices = []
     for dev in data["devices"]:
-        dev["timeout_s"] = 0.5
-        if dev["transport"] == "tcp":
-            dev["port"] = free_port()
-        else:
-            dev["serial_port"] = str(tmp_path / "ttyUSB0")
-            dev["request_gap_s"] = 0.005
         if dev["name"] == "genset":
             devices.append({**dev, "name": "genset-1"})
             devices.append({**dev, "name": "genset-2", "unit_id": 6})
