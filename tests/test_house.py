@@ -23,24 +23,28 @@ from tests.conftest import ROOT
 # `ieee1366` (the reliability indices and the programme's targets) is the floor under
 # `sitefile`: everyone may import it, it imports nothing of ours.
 # `fleetwire` (the wire format between sites and the hub) is a ground floor too; `hub` reads
-# it and the site file's definitions, and only the command line imports the hub.
+# it and the site file's definitions, and only the command line imports the hub. The site's
+# uplink (in `controller`) speaks `fleetwire`; the hub reuses the site API's roles and key
+# tokens (`api.roles`, `api.tokens`: no I/O); `fleetsim` (light simulated sites for load tests)
+# speaks only `fleetwire`.
 ALLOWED: dict[str, tuple[str, ...]] = {
     "ieee1366": (),
     "sitefile": ("ieee1366",),
     "sizing": ("sitefile", "ieee1366"),
     "controller.devices": ("sitefile", "controller.errors"),
     "store": ("sitefile", "ieee1366"),
-    "controller": ("sitefile", "store", "ieee1366"),
+    "controller": ("sitefile", "store", "ieee1366", "fleetwire"),
     "hardware_sim": ("sitefile", "sizing", "controller.devices"),
     "api": ("sitefile", "ieee1366", "store.readers", "store.commands", "store.contract",
             "store.errors"),
     "offgrid": ("sitefile", "ieee1366", "sizing", "controller", "store", "hardware_sim", "api",
-                "fleetwire", "hub"),
+                "fleetwire", "hub", "fleetsim"),
     "fleetwire": (),
-    "hub": ("fleetwire", "ieee1366", "sitefile"),
+    "hub": ("fleetwire", "ieee1366", "sitefile", "api.roles", "api.tokens"),
+    "fleetsim": ("fleetwire",),
 }
 PACKAGES = ("ieee1366", "sitefile", "sizing", "controller", "store", "hardware_sim", "api",
-            "fleetwire", "hub", "offgrid")
+            "fleetwire", "hub", "fleetsim", "offgrid")
 
 
 def within(name: str, prefix: str) -> bool:

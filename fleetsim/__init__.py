@@ -1,0 +1,1 @@
+"""Light simulated sites for the fleet's load tests."""
