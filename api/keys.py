@@ -4,17 +4,12 @@ Keys live in the site database's ``api_keys`` table (documented in :mod:`store`)
 makes and checks them, and the store's :mod:`~store.commands` and :mod:`~store.readers` write
 and read the rows.
 
-A key reads ``ogk_<id>_<secret>`` with 32 random bytes of secret, so a plain SHA-256 is enough
-(the secret cannot be guessed, so a slow hash would add nothing but latency). The key itself is
-returned once, by :func:`create_key`, and never stored.
+A key reads ``ogk_<id>_<secret>`` (made, hashed and checked by :mod:`api.tokens`, which the
+fleet hub shares). The key itself is returned once, by :func:`create_key`, and never stored.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-import secrets
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -26,13 +21,13 @@ import fastapi
 
 from api.errors import BadInput, NotFound
 from api.roles import Role
+from api.tokens import KEY_ID_PATTERN, hash_key, key_id_of, make_key, matches
 from store import commands, readers
 
-_KEY_RE = re.compile(r"^ogk_([0-9a-f]{12})_[A-Za-z0-9_\-]{43}$")
 LAST_USED_EVERY_S = 60.0
 
 
-KeyId = Annotated[str, fastapi.Path(pattern=r"^[0-9a-f]{12}$", description="a key's public id")]
+KeyId = Annotated[str, fastapi.Path(pattern=KEY_ID_PATTERN, description="a key's public id")]
 
 
 class UnknownKey(NotFound):
@@ -109,10 +104,6 @@ def requester(key: KeyInfo) -> str:
     return f"{key.name}#{key.id} ({key.role.value})"
 
 
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def connect(path: Path | str) -> sqlite3.Connection:
     """Open the site database for the API (created or migrated first)."""
     return commands.open_database(path)
@@ -129,10 +120,9 @@ def create_key(conn: sqlite3.Connection, role: Role, name: str, by: str,
     problem = scope_problem(role, list(loads), list(loads))
     if problem is not None:
         raise BadScope(problem)
-    key_id = secrets.token_hex(6)
-    key = f"ogk_{key_id}_{secrets.token_urlsafe(32)}"
+    key_id, key = make_key()
     ts = time.time() if now_s is None else now_s
-    commands.create_key(conn, key_id, name, role.value, _hash(key), by=by, now_ts=ts,
+    commands.create_key(conn, key_id, name, role.value, hash_key(key), by=by, now_ts=ts,
                         loads=None if role.staff else list(loads))
     return key, KeyInfo(key_id, name, role, ts, None, None, tuple(loads))
 
@@ -165,12 +155,11 @@ class KeyVerifier:
 
     def verify(self, key: str, now_s: float | None = None) -> KeyInfo | None:
         """The active key matching ``key``, or None."""
-        m = _KEY_RE.match(key)
-        if m is None:
+        key_id = key_id_of(key)
+        if key_id is None:
             return None
-        row = readers.read_key(self._conn, m.group(1))
-        if row is None or not hmac.compare_digest(row["hash"], _hash(key)) \
-                or row["revoked_ts"] is not None:
+        row = readers.read_key(self._conn, key_id)
+        if row is None or not matches(key, row["hash"]) or row["revoked_ts"] is not None:
             return None
         self._used[str(row["id"])] = time.time() if now_s is None else now_s
         return KeyInfo.read(self._conn, row)

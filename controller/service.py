@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from controller.cycle import Controller, CycleReport, build_links
 from controller.transport import quiet_pymodbus_logs
+from controller.uplink import Uplink
 from controller.watchdog import Notifier
 from sitefile import Site
 from store.lock import writer_lock
@@ -117,8 +118,9 @@ async def serve(site: Site, store: WriteQueue | Store, ports: dict[str, str],
 
 def run_site(site: Site, db: Path, *, pty_dir: Path | None = None, cycles: int | None = None,
              verbose: bool = False, notify_socket: str | None = None) -> None:
-    """Take the database's writer lock, open the store (degraded when it cannot be written)
-    and run the controller in a new event loop. Raises :class:`~store.lock.WriterLocked` when
+    """Take the database's writer lock, open the store (degraded when it cannot be written),
+    start the uplink to the hub when ``[uplink] enabled`` (:mod:`controller.uplink`) and run
+    the controller in a new event loop. Raises :class:`~store.lock.WriterLocked` when
     another controller runs on ``db``."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(message)s", force=True)
@@ -132,4 +134,11 @@ def run_site(site: Site, db: Path, *, pty_dir: Path | None = None, cycles: int |
         if not store.writable:
             log.error("DEGRADED: %s; controlling without storage, records wait in memory",
                       store.error)
-        asyncio.run(serve(site, store, ports, Notifier(notify_socket), cycles))
+        uplink = Uplink(site, db) if site.uplink is not None and site.uplink.enabled else None
+        if uplink is not None:
+            uplink.start()  # its own thread and database connection: never holds the loop up
+        try:
+            asyncio.run(serve(site, store, ports, Notifier(notify_socket), cycles))
+        finally:
+            if uplink is not None:
+                uplink.stop()

@@ -16,15 +16,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeGuard
+from typing import TYPE_CHECKING, Any, Final, TypeGuard
 
 import msgpack
-import numpy as np
-import numpy.typing as npt
 import zstandard
 
 from fleetwire.errors import WireError
 from fleetwire.topics import check_site_id
+
+if TYPE_CHECKING:  # numpy is imported where it is used: the site's uplink encodes without it
+    import numpy as np
+    import numpy.typing as npt
 
 FORMAT: Final = 1
 DEFAULT_DECIMALS: Final = 3
@@ -58,7 +60,9 @@ class Record:
 @dataclass(frozen=True, slots=True)
 class Batch:
     """Records of one site, sent together; ``id`` is the site's own number for it (its outbox
-    row), returned in the hub's acknowledgement."""
+    row), returned in the hub's acknowledgement. A negative ``id`` is a coarse copy of row
+    ``-id`` (a subset of its records, sent first after an outage; see
+    :mod:`fleetwire.session`)."""
 
     site: str
     id: int
@@ -105,7 +109,7 @@ def encode_batch(batch: Batch, decimals: Mapping[str, int] | None = None) -> byt
     value that is not finite or too large.
     """
     check_site_id(batch.site)
-    _check_int("batch id", batch.id)
+    _check_int("batch id", batch.id, lo=-MAX_SCALED)  # negative: a coarse copy of a row
     records = batch.records
     channels = channels_of(records)
     places = [(decimals or {}).get(name, DEFAULT_DECIMALS) for name in channels]
@@ -137,6 +141,8 @@ def encode_batch(batch: Batch, decimals: Mapping[str, int] | None = None) -> byt
 def _int_table(value: Any, what: str, rows: int, n: int) -> npt.NDArray[np.int64]:
     """The ``rows`` × ``n`` integers of ``value`` (a list of lists), undone from differences
     along each row."""
+    import numpy as np  # noqa: PLC0415 (the hub's side only: the site never loads numpy)
+
     try:
         raw = np.array(value)
     except (ValueError, OverflowError) as e:
@@ -190,6 +196,8 @@ class Columns:
 def decode_columns(payload: bytes) -> Columns:
     """The batch in ``payload`` (from :func:`encode_batch`) as :class:`Columns`. Raises
     :class:`WireError` on anything malformed."""
+    import numpy as np  # noqa: PLC0415 (the hub's side only: the site never loads numpy)
+
     body = unpack(payload, "batch")
     if body.get("v") != FORMAT:
         raise WireError(f"batch format {body.get('v')!r}: this reader knows {FORMAT}")
@@ -199,7 +207,8 @@ def decode_columns(payload: bytes) -> Columns:
     check_site_id(site)
     n, batch_id = body.get("n"), body.get("id")
     _check_int("batch n", n if isinstance(n, int) else -1)
-    _check_int("batch id", batch_id if isinstance(batch_id, int) else -1)
+    _check_int("batch id", batch_id if isinstance(batch_id, int) else -MAX_SCALED - 1,
+               lo=-MAX_SCALED)
     assert isinstance(n, int) and isinstance(batch_id, int)
     channels, places, nul = body.get("ch"), body.get("dp"), body.get("nul")
     if not (_only(channels, str) and _only(places, int) and len(channels) == len(places)

@@ -14,14 +14,15 @@ from typing import Final, Literal
 from fleetwire.errors import WireError
 
 PREFIX: Final = "offgrid/v1"
-UpKind = Literal["batch", "alarm", "state", "result"]
+UpKind = Literal["batch", "event", "state"]
 DownKind = Literal["ack", "cmd", "live"]
-UP_KINDS: Final[tuple[UpKind, ...]] = ("batch", "alarm", "state", "result")
-"""Site → hub: ``batch`` (records, :mod:`fleetwire.batch`), ``alarm`` (alarms and events, at
-once), ``state`` (current values while someone watches), ``result`` (a command's outcome)."""
+UP_KINDS: Final[tuple[UpKind, ...]] = ("batch", "event", "state")
+"""Site → hub: ``batch`` (records, :mod:`fleetwire.batch`), ``event`` (alarms, interruptions
+and command results, at once: :class:`fleetwire.messages.Events`), ``state`` (current values,
+retained: :class:`fleetwire.messages.State`)."""
 DOWN_KINDS: Final[tuple[DownKind, ...]] = ("ack", "cmd", "live")
-"""Hub → site: ``ack`` (a batch committed), ``cmd`` (an operator's command, with an expiry),
-``live`` (a keep-alive: send live values while someone watches)."""
+"""Hub → site: ``ack`` (a batch or an Events committed), ``cmd`` (an operator's command, with
+an expiry), ``live`` (a keep-alive: send State while someone watches)."""
 SHARE_GROUP: Final = "hub"
 SITE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 """A site id: lower-case letters, digits and hyphens, 1–63 characters (no MQTT wildcard, no

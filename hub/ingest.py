@@ -1,13 +1,17 @@
-"""Ingest: MQTT workers that take sites' batches from a shared subscription, store them, and
-acknowledge each to its site only after the commit.
+"""Ingest: MQTT workers that take sites' batches, events and states from shared subscriptions,
+store them, and acknowledge each to its site only after the commit.
 
 Each worker is one paho-mqtt client (MQTT 5, a persistent session, manual acknowledgement) in
 the broker's shared group, so several workers, in one hub or in several, split the sites'
 batches. A worker drains what has arrived (up to ``max_group`` batches), stores it in one
 transaction (:func:`hub.writer.store_batches`), and then, for each batch, publishes a
 :class:`fleetwire.BatchAck` to the site (QoS 1) and only then acknowledges the message to the
-broker. A hub killed between its commit and its acknowledgements loses nothing: the site still
-holds the batch in its outbox and sends it again, and the key refuses the second copy.
+broker. Events and states of the group are stored in a second transaction
+(:func:`hub.events.store_events`), and each :class:`fleetwire.messages.Events` is acknowledged
+the same way (``BatchAck(batch_id=Events.id)``); a State needs no acknowledgement (the broker
+retains it and the site sends a newer one). A hub killed between its commit and its
+acknowledgements loses nothing: the site still holds the batch in its outbox and sends it
+again, and the key refuses the second copy.
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ import queue
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 import psycopg
@@ -33,12 +37,17 @@ from psycopg_pool import ConnectionPool
 from fleetwire import topics
 from fleetwire.batch import Columns, decode_columns
 from fleetwire.errors import WireError
-from fleetwire.messages import BatchAck, encode
+from fleetwire.messages import BatchAck, Events, State, decode_events, decode_state, encode
+from fleetwire.topics import UpKind
 from hub.errors import HubError
+from hub.events import Stored, store_events
 from hub.schema import Conn, create_schema, ensure_partitions
 from hub.writer import ChannelSets, prepare, store_batches
 
 log = logging.getLogger("hub.ingest")
+SUBSCRIBED: tuple[UpKind, ...] = ("batch", "event", "state")
+"""The up kinds the workers take (all of :data:`fleetwire.topics.UP_KINDS`)."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +87,8 @@ class Counters:
     records: int = 0
     inserted: int = 0
     rejected: int = 0
+    events: int = 0
+    states: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, batches: int, records: int, inserted: int, rejected: int) -> None:
@@ -85,6 +96,12 @@ class Counters:
             self.batches += batches
             self.records += records
             self.inserted += inserted
+            self.rejected += rejected
+
+    def add_events(self, events: int, states: int, rejected: int) -> None:
+        with self.lock:
+            self.events += events
+            self.states += states
             self.rejected += rejected
 
 
@@ -142,15 +159,16 @@ class Worker:
         if reason.is_failure:
             log.error("broker refused the connection: %s", reason)
             return
-        client.subscribe(topics.shared("batch"), qos=1)
+        client.subscribe([(topics.shared(kind), 1) for kind in SUBSCRIBED])
 
     def _on_subscribe(self, _client: mqtt.Client, _userdata: Any, _mid: int,
                       reasons: list[Any], _props: Any) -> None:
         if any(r.is_failure for r in reasons):
-            log.error("the broker refused the subscription %s: %s", topics.shared("batch"),
-                      reasons)
+            log.error("the broker refused a subscription of %s: %s",
+                      [topics.shared(k) for k in SUBSCRIBED], reasons)
         else:
-            log.info("subscribed to %s as %s", topics.shared("batch"), self.client_id)
+            log.info("subscribed to %s as %s", ", ".join(topics.shared(k) for k in SUBSCRIBED),
+                     self.client_id)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any,
                     message: mqtt.MQTTMessage) -> None:
@@ -184,51 +202,100 @@ class Worker:
                 break
         return group
 
-    def _decode(self, message: mqtt.MQTTMessage) -> Columns | None:
-        """The batch in ``message``, or ``None`` (logged) when it is malformed or claims
-        another site than its topic's."""
+    def _decode(self, message: mqtt.MQTTMessage) -> Columns | Events | State | None:
+        """The batch, events or state in ``message``, or ``None`` (logged) when it is
+        malformed or claims another site than its topic's."""
         try:
-            site, _ = topics.parse(message.topic)
-            batch = decode_columns(bytes(message.payload))
+            site, kind = topics.parse(message.topic)
+            payload = bytes(message.payload)
+            decoded: Columns | Events | State
+            if kind == "batch":
+                decoded = decode_columns(payload)
+            elif kind == "event":
+                decoded = decode_events(payload)
+            elif kind == "state":
+                decoded = decode_state(payload)
+            else:
+                raise WireError(f"kind {kind!r} is not an up kind the hub takes")
         except WireError as e:
             log.warning("rejected a message on %s: %s", message.topic, e)
             return None
-        if batch.site != site:
-            log.warning("rejected a batch on %s: it claims site %r", message.topic, batch.site)
+        if decoded.site != site:
+            log.warning("rejected a %s on %s: it claims site %r", kind, message.topic,
+                        decoded.site)
             return None
-        return batch
+        return decoded
+
+    def _retrying(self, what: str, store: Callable[[Conn], T]) -> T:
+        """``store`` on a pooled connection, retried with a capped back-off while the database
+        is unreachable (raises once the worker is stopping)."""
+        delay = 0.5
+        while True:
+            try:
+                with self.pool.connection() as conn:
+                    return store(conn)
+            except psycopg.OperationalError as e:
+                if self.stopping.is_set():
+                    raise
+                log.error("storing %s failed, retrying in %.1f s: %s", what, delay, e)
+                time.sleep(delay)
+                delay = min(delay * 2, self.config.retry_max_s)
 
     def _store(self, batches: list[Columns]) -> list[int | None]:
         """Store ``batches``: how many records of each were new, or ``None`` for a batch that
         the database refuses even on its own (logged; never acknowledged to its site, which
         keeps it). Retries with a capped back-off while the database is unreachable."""
-        delay = 0.5
-        while True:
-            try:
-                with self.pool.connection() as conn:
-                    return list(store_batches(conn, batches, self.channel_sets))
-            except psycopg.OperationalError as e:
-                if self.stopping.is_set():
-                    raise
-                log.error("storing %d batches failed, retrying in %.1f s: %s",
-                          len(batches), delay, e)
-                time.sleep(delay)
-                delay = min(delay * 2, self.config.retry_max_s)
-            except psycopg.Error as e:
-                if len(batches) == 1:
-                    log.error("the database refuses batch %d of %s: %s", batches[0].id,
-                              batches[0].site, e)
-                    return [None]
-                return [n for b in batches for n in self._store([b])]
+        try:
+            return list(self._retrying(f"{len(batches)} batches", lambda conn: store_batches(
+                conn, batches, self.channel_sets)))
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error as e:
+            if len(batches) == 1:
+                log.error("the database refuses batch %d of %s: %s", batches[0].id,
+                          batches[0].site, e)
+                return [None]
+            return [n for b in batches for n in self._store([b])]
+
+    def _store_events(self, events: Sequence[Events], states: Sequence[State]
+                      ) -> tuple[list[Stored | None], int]:
+        """Store ``events`` and ``states``: what each of ``events`` changed, or ``None`` for
+        one the database refuses even on its own (logged, never acknowledged), and how many
+        states were stored. Retries while the database is unreachable."""
+        try:
+            stored = self._retrying(f"{len(events)} events and {len(states)} states",
+                                    lambda conn: store_events(conn, events, states))
+            return list(stored), len(states)
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error as e:
+            if len(events) + len(states) == 1:
+                what = (f"events {events[0].id} of {events[0].site}" if events
+                        else f"the state of {states[0].site}")
+                log.error("the database refuses %s: %s", what, e)
+                return [None] * len(events), 0
+            out: list[Stored | None] = []
+            kept = 0
+            for e1 in events:
+                one, _ = self._store_events([e1], [])
+                out += one
+            for s1 in states:
+                kept += self._store_events([], [s1])[1]
+            return out, kept
 
     def _run(self) -> None:
         while not self.stopping.is_set():
             group = self._drain()
             if not group:
                 continue
-            good = [b for b in map(self._decode, group) if b is not None]
+            decoded = [d for d in map(self._decode, group) if d is not None]
+            good = [d for d in decoded if isinstance(d, Columns)]
+            events = [d for d in decoded if isinstance(d, Events)]
+            states = [d for d in decoded if isinstance(d, State)]
             try:
                 inserted = self._store(good) if good else []
+                changed, kept = (self._store_events(events, states) if events or states
+                                 else ([], 0))
             except psycopg.Error:
                 return  # stopping: the broker redelivers these to the next session
             stored = [(b, new) for b, new in zip(good, inserted, strict=True) if new is not None]
@@ -236,14 +303,22 @@ class Worker:
                 ack = BatchAck(site=batch.site, batch_id=batch.id, records=len(batch),
                                inserted=new)
                 self.client.publish(topics.topic(batch.site, "ack"), encode(ack), qos=1)
+            done = [(e, c) for e, c in zip(events, changed, strict=True) if c is not None]
+            for e, c in done:
+                ack = BatchAck(site=e.site, batch_id=e.id, records=c.items, inserted=c.changed)
+                self.client.publish(topics.topic(e.site, "ack"), encode(ack), qos=1)
             for message in group:
                 self.client.ack(message.mid, message.qos)
             self.counters.add(len(stored), sum(len(b) for b, _ in stored),
-                              sum(new for _, new in stored), len(group) - len(stored))
+                              sum(new for _, new in stored),
+                              len(group) - len(decoded) + len(good) - len(stored))
+            self.counters.add_events(len(done), kept,
+                                     len(events) - len(done) + len(states) - kept)
 
 
 def open_pool(dsn: str, size: int) -> ConnectionPool[Conn]:
-    """A pool of ``size`` connections to the hub's database, each with its staging table."""
+    """A pool of ``size`` connections to the hub's database, each set up by
+    :func:`hub.writer.prepare`."""
     pool: ConnectionPool[Conn] = ConnectionPool(dsn, min_size=size, max_size=size,
                                                 configure=prepare, open=False)
     pool.open(wait=True, timeout=30)

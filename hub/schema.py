@@ -1,5 +1,15 @@
 """The hub's PostgreSQL schema: sites and their groups, and the time series, partitioned by time.
 
+Versions: :data:`DDL` is version 1 as first released, frozen; each later version is a step of
+:data:`UPGRADES`, run in order by :func:`create_schema` on a new database and on an older one
+alike (so a new database and an upgraded one are the same, by construction). Version 2 adds each
+site's customers served, its latest :class:`fleetwire.messages.State` (``site_state``), the
+operators' ``commands``, an interruption's ``load``, and an index for the latest alarm of a kind.
+
+An interruption's ``customers_served`` is the site's customers served (its latest State's
+``customers``) when the hub first stored the interruption; a month's SAIDI and SAIFI divide by the
+site's customers served as its latest State says (``sites.customers``, see :mod:`hub.fleet`).
+
 The time-series tables (``records``, ``alarms``, ``interruptions``) are declared
 ``PARTITION BY RANGE`` on their time, one partition a month, created ahead by the hub
 (:func:`ensure_partitions`), plus a default partition that takes a time outside them (a site
@@ -22,10 +32,12 @@ from typing import Any, Final
 import psycopg
 from psycopg import sql
 
+from hub.errors import HubError
+
 Conn = psycopg.Connection[tuple[Any, ...]]
 """A PostgreSQL connection whose rows are tuples."""
 
-VERSION: Final = 1
+VERSION: Final = 2
 SERIES: Final[dict[str, str]] = {"records": "ts", "alarms": "ts", "interruptions": "start_ts"}
 """Each time-series table and the column its partitions are cut on."""
 
@@ -110,12 +122,83 @@ CREATE TABLE IF NOT EXISTS interruptions_default PARTITION OF interruptions DEFA
 """
 
 
+UPGRADE_2: Final = """
+ALTER TABLE sites ADD COLUMN customers integer NOT NULL DEFAULT 0;
+ALTER TABLE interruptions ADD COLUMN load text NOT NULL DEFAULT '';
+-- a site's latest State: current values, not history (the records are the history)
+CREATE TABLE site_state (
+    site text COLLATE "C" PRIMARY KEY REFERENCES sites (site) ON DELETE CASCADE,
+    boot bigint NOT NULL,
+    measured timestamptz NOT NULL,
+    clock_trusted boolean NOT NULL,
+    vals jsonb NOT NULL,
+    outbox_rows integer NOT NULL,
+    outbox_oldest timestamptz,
+    free_disk_bytes bigint NOT NULL,
+    received timestamptz NOT NULL DEFAULT now()
+);
+-- an operator's command, from its issue to the site's answer
+CREATE TABLE commands (
+    id text PRIMARY KEY,
+    site text COLLATE "C" NOT NULL REFERENCES sites (site) ON DELETE CASCADE,
+    name text NOT NULL,
+    args jsonb NOT NULL,
+    issued timestamptz NOT NULL,
+    expires timestamptz NOT NULL,
+    issued_by text NOT NULL,
+    status text NOT NULL DEFAULT 'sent'
+        CHECK (status IN ('sent', 'done', 'failed', 'expired', 'rejected')),
+    detail text NOT NULL DEFAULT '',
+    result_at timestamptz
+);
+CREATE INDEX commands_of_site ON commands (site, issued DESC);
+CREATE INDEX alarms_latest ON alarms (site, kind, ts DESC);
+-- the fleet API's keys (hub.keys): a staff role, a scope, the key's SHA-256; never the key
+CREATE TABLE hub_keys (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    role text NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+    scope_kind text NOT NULL CHECK (scope_kind IN ('all', 'province', 'group')),
+    scope_names text[] NOT NULL,
+    hash text NOT NULL,
+    created timestamptz NOT NULL,
+    revoked timestamptz,
+    last_used timestamptz
+);
+"""
+
+UPGRADES: Final[tuple[str, ...]] = (UPGRADE_2,)
+"""The step from version ``i + 1`` to ``i + 2`` at index ``i``."""
+
+
+def schema_version(conn: Conn) -> int:
+    """The version of the schema in the database (0: none)."""
+    exists = conn.execute("SELECT to_regclass('schema_version')").fetchone()
+    if exists is None or exists[0] is None:
+        return 0
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return 0 if row is None or row[0] is None else int(row[0])
+
+
 def create_schema(conn: Conn) -> None:
-    """Create the hub's tables where they are missing, and record the schema's version."""
+    """Create the hub's tables where they are missing, or bring an older schema up to
+    :data:`VERSION`, and record the version. Raises :class:`HubError` on a database of a newer
+    hub."""
     with conn.transaction():
-        conn.execute(DDL)
-        if conn.execute("SELECT count(*) FROM schema_version").fetchone() == (0,):
-            conn.execute("INSERT INTO schema_version VALUES (%s)", (VERSION,))
+        # one hub process at a time upgrades; the others wait and find it done
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('offgrid.schema'))")
+        version = schema_version(conn)
+        if version > VERSION:
+            raise HubError(f"the hub database has schema version {version}; this hub knows "
+                           f"versions up to {VERSION}: upgrade the hub")
+        if version == 0:
+            conn.execute(DDL)
+            conn.execute("INSERT INTO schema_version VALUES (1)")
+            version = 1
+        for step in range(version, VERSION):
+            conn.execute(UPGRADES[step - 1])
+        if version < VERSION:
+            conn.execute("UPDATE schema_version SET version = %s", (VERSION,))
 
 
 def _month(d: date, ahead: int) -> date:

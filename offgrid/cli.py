@@ -13,6 +13,7 @@ import typer
 from offgrid import (
     check_cmd,
     demo_cmd,
+    fleetsim_cmd,
     hub_cmd,
     keys_cmd,
     run_cmd,
@@ -52,12 +53,21 @@ keys_app.command("create")(keys_cmd.create)
 keys_app.command("list")(keys_cmd.list_)
 keys_app.command("revoke")(keys_cmd.revoke)
 app.add_typer(keys_app)
-hub_app = typer.Typer(name="hub", help="The fleet hub: broker credentials, ingest.",
-                      no_args_is_help=True)
+hub_app = typer.Typer(name="hub", help="The fleet hub: broker credentials, ingest, API and "
+                      "dashboard.", no_args_is_help=True)
 hub_app.command("enroll")(hub_cmd.enroll)
 hub_app.command("run")(hub_cmd.run)
+hub_app.command("serve")(hub_cmd.serve)
+hub_keys_app = typer.Typer(name="keys", help="The fleet API's keys: create (shown once), list, "
+                           "revoke.", no_args_is_help=True)
+hub_keys_app.command("create")(hub_cmd.keys_create)
+hub_keys_app.command("list")(hub_cmd.keys_list)
+hub_keys_app.command("revoke")(hub_cmd.keys_revoke)
+hub_app.add_typer(hub_keys_app)
 app.add_typer(hub_app)
 app.command("demo")(demo_cmd.demo)
+app.command("fleetsim")(fleetsim_cmd.fleetsim)
+app.command("fleet-demo")(fleetsim_cmd.fleet_demo)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from controller.errors import ControllerError
 from offgrid.common import SiteArg, fail, open_site
 from store.errors import StoreError
 
@@ -53,5 +54,5 @@ def run(
     try:
         run_site(site, db or site.api.database, pty_dir=pty_dir, cycles=cycles, verbose=verbose,
                  notify_socket=os.environ.get("NOTIFY_SOCKET"))
-    except StoreError as e:
+    except (StoreError, ControllerError) as e:
         fail(str(e), 1)

@@ -39,6 +39,7 @@ __all__ = [
     "switch_channels_free",
     "switch_on_relay_board",
     "unit_ids_unique_per_bus",
+    "uplink_intervals_ordered",
     "wind_has_a_wind_source",
     "wind_heights_above_roughness",
 ]
@@ -353,6 +354,25 @@ def schedule_has_open_days(site: Site) -> list[Problem]:
     return problems
 
 
+def uplink_intervals_ordered(site: Site) -> list[Problem]:
+    """``uplink.reconnect_min_s`` ≤ ``reconnect_max_s``; ``resolution_s`` ≤
+    ``coarse_step_s`` and ≤ ``batch_interval_s``."""
+    u = site.uplink
+    if u is None:
+        return []
+    out = []
+    if u.reconnect_min_s > u.reconnect_max_s:
+        out.append(Problem("uplink.reconnect_min_s", "must not be above "
+                           f"uplink.reconnect_max_s ({u.reconnect_max_s:g})", u.reconnect_min_s))
+    if u.resolution_s > u.batch_interval_s:
+        out.append(Problem("uplink.resolution_s", "must not be above "
+                           f"uplink.batch_interval_s ({u.batch_interval_s})", u.resolution_s))
+    if u.resolution_s > u.coarse_step_s:
+        out.append(Problem("uplink.coarse_step_s", "must not be below "
+                           f"uplink.resolution_s ({u.resolution_s})", u.coarse_step_s))
+    return out
+
+
 CHECKS: tuple[Check, ...] = (
     battery_soc_limits_ordered,
     battery_initial_soc_within_limits,
@@ -376,6 +396,7 @@ CHECKS: tuple[Check, ...] = (
     search_turbines_of_one_wind_entry,
     generator_devices_exist,
     schedule_has_open_days,
+    uplink_intervals_ordered,
 )
 
 

@@ -29,6 +29,8 @@ from pydantic import (
     model_validator,
 )
 
+from fleetwire.errors import WireError
+from fleetwire.topics import check_site_id
 from ieee1366 import SAIDI_TARGET_MINUTES, SAIFI_TARGET_COUNT
 from sitefile.checks import run_checks
 from sitefile.errors import Problem, SiteFileError, problems_from
@@ -91,6 +93,7 @@ __all__ = [
     "SiteInfo",
     "Switch",
     "TimeWindow",
+    "Uplink",
     "Weather",
     "Wind",
     "parse_site",
@@ -165,6 +168,8 @@ class SiteInfo(Section):
         "logarithmic_profile): about 0.0002 open sea, 0.03 open flat land with low vegetation, "
         "0.1 farmland with scattered hedges, 0.5-1 villages and forest (the Davenport "
         "classification in WMO's guide to instruments)"))
+    province: str = Field(default="", max_length=120, description=(
+        "the province the site belongs to, for the hub's reports per province (\"\": none)"))
 
     @field_validator("timezone")
     @classmethod
@@ -953,6 +958,66 @@ class Api(Section):
         return v if v.is_absolute() or base is None else Path(base) / v
 
 
+# --------------------------------------------------------------------------- uplink
+
+
+class Uplink(Section):
+    """The site's uplink to the fleet's hub through an MQTT broker (``controller.uplink``); off
+    unless ``enabled``. Files are relative to the site file and read when the uplink starts.
+    ``site_id`` must be a fleet site id (lower-case letters, digits, hyphens: the wire's one
+    definition, :func:`fleetwire.topics.check_site_id`)."""
+
+    enabled: bool = False
+    host: str = Field(min_length=1, max_length=253)
+    port: int = Field(default=8883, ge=1, le=65535)
+    site_id: str = Field(min_length=1, max_length=63)
+    username: str = Field(min_length=1, max_length=120, description="default: site_id")
+    password_file: Path = Field(description="a file holding the broker password")
+    ca_file: Path | None = Field(default=None, description=(
+        "the CA certificate that signed the broker's (None: no TLS, for a local broker)"))
+    batch_interval_s: int = Field(default=900, ge=10, le=86_400, description=(
+        "[s] how often the samples since the last batch are packed and sent"))
+    resolution_s: int = Field(default=60, ge=1, le=3600, description=(
+        "[s] one record per interval: each channel's mean of its good samples"))
+    max_in_flight: int = Field(default=4, ge=1, le=100)
+    ack_timeout_s: float = Field(default=60.0, gt=0, le=3600, description=(
+        "[s] a message not acknowledged in this time is sent again"))
+    live_interval_s: float = Field(default=5.0, gt=0, le=3600, description=(
+        "[s] State interval while the hub says someone watches"))
+    reconnect_min_s: float = Field(default=1.0, gt=0, le=3600)
+    reconnect_max_s: float = Field(default=300.0, gt=0, le=86_400)
+    coarse_step_s: int = Field(default=900, ge=1, le=86_400, description=(
+        "[s] after an outage the backlog goes first at this resolution, then in full"))
+    clock: Literal["rtc", "ntp"] = Field(default="rtc", description=(
+        "rtc: the wall clock is trusted from boot; ntp: once the kernel says it is "
+        "synchronised"))
+    groups: tuple[Annotated[str, Field(min_length=1, max_length=60)], ...] = Field(
+        default=(), max_length=20)
+    outbox_max_mb: float = Field(default=100.0, gt=0, le=100_000, description=(
+        "[MB] beyond this the oldest full-detail rows are dropped (an event says so)"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _username_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "username" not in data and "site_id" in data:
+            return {**data, "username": data["site_id"]}
+        return data
+
+    @field_validator("password_file", "ca_file", mode="after")
+    @classmethod
+    def _relative_to_site(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        base = (info.context or {}).get("base_dir")
+        return v if v is None or v.is_absolute() or base is None else Path(base) / v
+
+    @field_validator("site_id", mode="after")
+    @classmethod
+    def _fleet_site_id(cls, v: str) -> str:
+        try:
+            return check_site_id(v)
+        except WireError as e:
+            raise ValueError(str(e).removeprefix(f"site id {v!r}: ")) from e
+
+
 # --------------------------------------------------------------------------- simulator
 
 
@@ -1011,6 +1076,7 @@ class Site(Section):
     reliability: Reliability = Field(default_factory=Reliability)
     api: Api = Field(default_factory=Api)
     sim: Sim = Field(default_factory=Sim)
+    uplink: Uplink | None = None
     _source: Path | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")

@@ -114,6 +114,26 @@ Schema (migration ``m003_reliability``)
     deferrable pump) held off by shedding, protection or an inverter trip: curtailed, not
     interrupted; it never counts in SAIDI/SAIFI/MAIFI. At most one open per load.
 
+Schema (migration ``m006_uplink_outbox``)
+----------------------------------------
+``outbox(id INTEGER PK AUTOINCREMENT, kind TEXT, created_ts REAL, payload BLOB, records INTEGER)``
+    What the site's uplink has for the hub and the hub has not yet acknowledged
+    (:mod:`store.outbox`): ``kind`` ``batch`` (a :mod:`fleetwire.batch` payload of ``records``
+    records) or ``events`` (a ``fleetwire.messages.Events`` of ``records`` items). Made in the
+    transaction that moves the uplink's cursors, deleted when the hub acknowledges it after
+    its commit; ids are never reused. Over ``[uplink] outbox_max_mb`` the oldest batch rows are
+    dropped with an event ``records_dropped`` (source ``uplink``); events rows never are.
+``uplink_state(key TEXT PK, value TEXT JSON)``
+    The uplink's own state: ``epoch`` (random, once per database: the key of its alarms and
+    interruptions on the wire), ``boot`` (its starts), ``seq`` (records of this boot),
+    ``offset_ms``, ``trusted_from_ms``, ``cursor_ts`` (samples packed before it), ``alarm_id``,
+    ``interruption_id``, ``open_alarms``, ``open_interruptions`` (what was sent).
+``hub_commands(hub_id TEXT PK, command_id INTEGER NULL → commands.id, received_ts REAL,
+    status TEXT NULL, detail TEXT, result_sent INTEGER 0/1)``
+    Each hub command received, once: the site command it became (``requested_by``
+    ``hub:<by>``), or ``status`` ``expired``/``rejected`` on arrival; ``result_sent`` once its
+    result is in the outbox.
+
 Reliability (:func:`store.readers.read_reliability`)
     SAIDI, SAIFI and MAIFI per local month and year to date, planned and unplanned apart, each
     :func:`ieee1366.interruption_indices` over the period's interruptions (weighted by their

@@ -181,6 +181,28 @@ ALTER TABLE energy_m005 RENAME TO energy;
 CHECK constraint, so the table is copied whole into its new shape (every row kept)."""
 
 
+SCHEMA_V6 = """
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('batch', 'events')),
+    created_ts REAL NOT NULL, payload BLOB NOT NULL, coarse BLOB,
+    records INTEGER NOT NULL CHECK (records >= 0));
+CREATE TABLE uplink_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE hub_commands (
+    hub_id TEXT PRIMARY KEY, command_id INTEGER REFERENCES commands(id),
+    received_ts REAL NOT NULL, status TEXT CHECK (status IN ('expired', 'rejected')),
+    detail TEXT NOT NULL DEFAULT '',
+    result_sent INTEGER NOT NULL DEFAULT 0 CHECK (result_sent IN (0, 1)),
+    CHECK ((command_id IS NULL) != (status IS NULL)));
+"""
+"""The site's uplink to the hub (issue 14): the ``outbox`` (what the hub has not yet
+acknowledged; ids never reused, so an old acknowledgement never deletes a new row; a batch's
+``coarse`` copy, a subset of its records sent first after an outage, beside it), the
+uplink's own small state (``uplink_state``: JSON values by key) and the hub's commands received
+(``hub_commands``: each hub command id once, with the site command it became, or the status it
+got on arrival)."""
+
+
 @MIGRATIONS(name="m001_initial")
 def _m001_initial(db: sqlite_utils.Database) -> None:
     for statement in _statements(SCHEMA_V1):
@@ -208,6 +230,12 @@ def _m004_customer_keys(db: sqlite_utils.Database) -> None:
 @MIGRATIONS(name="m005_wind_energy")
 def _m005_wind_energy(db: sqlite_utils.Database) -> None:
     for statement in _statements(SCHEMA_V5):
+        db.execute(statement)
+
+
+@MIGRATIONS(name="m006_uplink_outbox")
+def _m006_uplink_outbox(db: sqlite_utils.Database) -> None:
+    for statement in _statements(SCHEMA_V6):
         db.execute(statement)
 
 

@@ -22,14 +22,15 @@ from tests.conftest import ROOT
 # imports the controller's runtime.
 # `ieee1366` (the reliability indices and the programme's targets) is the floor under
 # `sitefile`: everyone may import it, it imports nothing of ours.
-# `fleetwire` (the wire format between sites and the hub) is a ground floor too; `hub` reads
+# `fleetwire` (the wire format between sites and the hub) is a ground floor too (the site
+# file checks an uplink's site id with its one definition); `hub` reads
 # it and the site file's definitions, and only the command line imports the hub. The site's
 # uplink (in `controller`) speaks `fleetwire`; the hub reuses the site API's roles and key
 # tokens (`api.roles`, `api.tokens`: no I/O); `fleetsim` (light simulated sites for load tests)
-# speaks only `fleetwire`.
+# speaks `fleetwire` and takes the site figures from `store.contract` (pure data).
 ALLOWED: dict[str, tuple[str, ...]] = {
     "ieee1366": (),
-    "sitefile": ("ieee1366",),
+    "sitefile": ("ieee1366", "fleetwire.topics", "fleetwire.errors"),
     "sizing": ("sitefile", "ieee1366"),
     "controller.devices": ("sitefile", "controller.errors"),
     "store": ("sitefile", "ieee1366"),
@@ -41,7 +42,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
                 "fleetwire", "hub", "fleetsim"),
     "fleetwire": (),
     "hub": ("fleetwire", "ieee1366", "sitefile", "api.roles", "api.tokens"),
-    "fleetsim": ("fleetwire",),
+    "fleetsim": ("fleetwire", "store.contract"),
 }
 PACKAGES = ("ieee1366", "sitefile", "sizing", "controller", "store", "hardware_sim", "api",
             "fleetwire", "hub", "fleetsim", "offgrid")

@@ -26,7 +26,7 @@ records = st.builds(
     values=st.dictionaries(NAMES, VALUES, max_size=6))
 
 
-@given(st.lists(records, max_size=40), st.integers(0, 2**40),
+@given(st.lists(records, max_size=40), st.integers(-2**40, 2**40),
        st.dictionaries(NAMES, st.integers(0, 6)))
 def test_decode_undoes_encode_within_the_resolution(
         rs: list[Record], batch_id: int, decimals: dict[str, int]) -> None:
@@ -73,7 +73,7 @@ def test_the_columns_are_differences_of_scaled_integers() -> None:
 @pytest.mark.parametrize(("bad", "match"), [
     (Batch("A", 0, ()), "site id"),
     (Batch("a/b", 0, ()), "site id"),
-    (Batch("a", -1, ()), "batch id"),
+    (Batch("a", -2**62 - 1, ()), "batch id"),
     (Batch("a", 0, (Record(-1, 0, 0, 0, True),)), "boot"),
     (Batch("a", 0, (Record(0, 0, 0, 0, True, {"x": math.inf}),)), "'x'.*not finite"),
     (Batch("a", 0, (Record(0, 0, 0, 0, True, {"x": 1e300}),)), "'x'.*too large"),

@@ -3,13 +3,22 @@ session (see :mod:`tests.hub.servers`), and a fresh database for each test."""
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
+import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 
+from fleetwire import topics
+from fleetwire.messages import BatchAck, Events, State, decode_ack, encode
+from hub.ingest import BrokerConfig, Counters, IngestConfig, connect, mqtt_client, run
 from hub.schema import create_schema, ensure_partitions
 from tests.hub.servers import Broker, mosquitto, postgres
 
@@ -52,3 +61,128 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     folder: Path = tmp_path_factory.mktemp("broker")
     with mosquitto(folder, SITES, [HUB_USER]) as b:
         yield b
+
+
+# --- H2: the ingest in this process, and a test site that speaks the wire's up and down kinds
+
+WAIT_S = 60.0
+
+
+class _Subscribed(logging.Handler):
+    """Counts the ingest workers' "subscribed to" log lines."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.count = 0
+        self.seen = threading.Condition()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("subscribed to"):
+            with self.seen:
+                self.count += 1
+                self.seen.notify_all()
+
+
+@dataclass
+class RunningHub:
+    """:func:`hub.ingest.run` in a thread of the test, on ``dsn`` and the test broker."""
+
+    dsn: str
+    broker: Broker
+    counters: Counters
+    stop: threading.Event
+    thread: threading.Thread
+    errors: list[BaseException]
+
+    def publisher(self) -> mqtt.Client:
+        """A connected client with the hub's credentials (to publish commands and keep-alives)."""
+        config = BrokerConfig("127.0.0.1", self.broker.port, HUB_USER,
+                              self.broker.credentials[HUB_USER].password, self.broker.ca_file)
+        client = mqtt_client(config, f"hub-pub-{uuid.uuid4().hex[:8]}", clean_start=True)
+        ready = threading.Event()
+        client.on_connect = lambda *_: ready.set()
+        connect(client, config, clean_start=True)
+        client.loop_start()
+        assert ready.wait(WAIT_S)
+        return client
+
+
+@pytest.fixture
+def running_hub(broker: Broker, hub_dsn: str) -> Iterator[RunningHub]:
+    """The ingest (one worker) running in this process until the test ends."""
+    config = IngestConfig(dsn=hub_dsn, workers=1, client_prefix=f"hub-{uuid.uuid4().hex[:8]}",
+                          broker=BrokerConfig("127.0.0.1", broker.port, HUB_USER,
+                                              broker.credentials[HUB_USER].password,
+                                              broker.ca_file))
+    counters, stop, errors = Counters(), threading.Event(), []
+    handler = _Subscribed()
+    logger = logging.getLogger("hub.ingest")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    def body() -> None:
+        try:
+            run(config, stop, counters=counters)
+        except Exception as e:  # noqa: BLE001 (reported by the fixture)
+            errors.append(e)
+
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+    with handler.seen:
+        assert handler.seen.wait_for(lambda: handler.count >= 1 or not thread.is_alive(), WAIT_S)
+    assert not errors, errors
+    try:
+        yield RunningHub(hub_dsn, broker, counters, stop, thread, errors)
+    finally:
+        stop.set()
+        thread.join(WAIT_S)
+        logger.removeHandler(handler)
+    assert not errors, errors
+
+
+class TestSite:
+    """A site's MQTT client (its own credentials, over TLS): publishes Events and States, and
+    collects what the hub sends down (acknowledgements, commands with their properties, live)."""
+
+    __test__ = False
+
+    def __init__(self, broker: Broker, site: str) -> None:
+        self.site = site
+        self.down: dict[str, queue.Queue[mqtt.MQTTMessage]] = {
+            "ack": queue.Queue(), "cmd": queue.Queue(), "live": queue.Queue()}
+        self.ready = threading.Event()
+        self.config = BrokerConfig("127.0.0.1", broker.port, site,
+                                   broker.credentials[site].password, broker.ca_file)
+        self.client = mqtt_client(self.config, f"{site}-{uuid.uuid4().hex[:6]}",
+                                  clean_start=True)
+        self.client.on_connect = lambda c, *_: c.subscribe(
+            [(topics.topic(site, k), 1) for k in self.down])
+        self.client.on_subscribe = lambda *_: self.ready.set()
+        self.client.on_message = lambda _c, _u, m: self.down[topics.parse(m.topic)[1]].put(m)
+
+    def __enter__(self) -> TestSite:
+        connect(self.client, self.config, clean_start=True)
+        self.client.loop_start()
+        assert self.ready.wait(WAIT_S)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def publish(self, message: Events | State, retain: bool = False) -> None:
+        kind: Literal["event", "state"] = "event" if isinstance(message, Events) else "state"
+        info = self.client.publish(topics.topic(self.site, kind), encode(message), qos=1,
+                                   retain=retain)
+        info.wait_for_publish(WAIT_S)
+
+    def next(self, kind: str) -> mqtt.MQTTMessage:
+        return self.down[kind].get(timeout=WAIT_S)
+
+    def acked(self, events: Events) -> BatchAck:
+        """Send ``events`` and return the hub's acknowledgement of it."""
+        self.publish(events)
+        while True:
+            ack = decode_ack(self.next("ack").payload)
+            if ack.batch_id == events.id:
+                return ack

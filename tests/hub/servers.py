@@ -145,3 +145,14 @@ def mosquitto(folder: Path, sites: list[str], hubs: list[str]) -> Iterator[Broke
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def restart_broker(broker: Broker) -> None:
+    """Kill ``broker`` with SIGKILL (no clean shutdown) and start it again on its port with its
+    configuration; returns once it listens. It kept nothing (``persistence false``)."""
+    broker.process.kill()
+    broker.process.wait()
+    broker.process = subprocess.Popen(
+        [require_tool("mosquitto"), "-c", str(broker.log_file.parent / "mosquitto.conf")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_listening(broker.port, broker.process, broker.log_file)

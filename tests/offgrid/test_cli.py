@@ -24,12 +24,12 @@ ENGINES = ("fastapi", "uvicorn", "sqlite_utils", "numpy", "pandas", "scipy", "pv
 def test_every_command_is_registered() -> None:
     root = typer.main.get_command(app)
     assert isinstance(root, TyperGroup)
-    assert sorted(root.commands) == ["check", "demo", "hub", "keys", "run", "serve", "sim",
-                                     "size"]
+    assert sorted(root.commands) == ["check", "demo", "fleet-demo", "fleetsim", "hub", "keys",
+                                     "run", "serve", "sim", "size"]
     groups = {name: cmd for name, cmd in root.commands.items() if isinstance(cmd, TyperGroup)}
     assert sorted(groups["size"].commands) == ["optimize", "report", "simulate"]
     assert sorted(groups["keys"].commands) == ["create", "list", "revoke"]
-    assert sorted(groups["hub"].commands) == ["enroll", "run"]
+    assert sorted(groups["hub"].commands) == ["enroll", "keys", "run", "serve"]
 
 
 def test_command_modules_do_not_import_the_registry() -> None:

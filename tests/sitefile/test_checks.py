@@ -60,6 +60,9 @@ WIND = {"name": "t1", "power_curve": {"speed_m_s": [2, 8, 20], "power_kw": [0, 3
         "hub_height_m": 24}
 
 
+UPLINK = {"enabled": True, "host": "hub.example", "site_id": "site-1",
+          "password_file": "secret"}
+
 # (check, change to the good site, key named, value named, words of the reason)
 BAD: list[tuple[C.Check, Callable[[dict[str, Any]], None], str, Any, str]] = [
     (C.battery_soc_limits_ordered, _set("battery.min_soc_pct", 95), "battery.min_soc_pct", 95,
@@ -133,6 +136,12 @@ BAD: list[tuple[C.Check, Callable[[dict[str, Any]], None], str, Any, str]] = [
      "loads[1].schedule",
      {"weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
       "closed": [{"from": "07-01", "to": "07-31"}], "months": [7]}, "leave no day open"),
+    (C.uplink_intervals_ordered, _set("uplink", {**UPLINK, "reconnect_min_s": 600}),
+     "uplink.reconnect_min_s", 600, "must not be above uplink.reconnect_max_s (300)"),
+    (C.uplink_intervals_ordered, _set("uplink", {**UPLINK, "resolution_s": 1200}),
+     "uplink.resolution_s", 1200, "must not be above uplink.batch_interval_s (900)"),
+    (C.uplink_intervals_ordered, _set("uplink", {**UPLINK, "coarse_step_s": 30}),
+     "uplink.coarse_step_s", 30, "must not be below uplink.resolution_s (60)"),
 ]
 
 

@@ -145,7 +145,8 @@ TRULY_OPTIONAL = {
     "Search": {"kwp", "kwh", "inverter_kw", "generator_kw", "turbines"},
     "SimFault": {"duration_s"},
     "Sim": {"start"},
-    "Site": {"weather", "pv", "battery", "inverter", "search"},
+    "Site": {"weather", "pv", "battery", "inverter", "search", "uplink"},
+    "Uplink": {"ca_file"},
 }
 
 

@@ -21,7 +21,7 @@ FIXTURE = Path(__file__).with_name("fixtures") / "v1_site.db"
 T0 = 1_780_000_000.0  # as in make_v1_db.py
 KEY = "ogk_0123456789ab_" + "s" * 43
 ALL = ["m001_initial", "m002_devices_energy", "m003_reliability", "m004_customer_keys",
-       "m005_wind_energy"]
+       "m005_wind_energy", "m006_uplink_outbox"]
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def test_previous_release_refuses_wind(tmp_path: Path) -> None:
 def test_previous_release_migrates_keeps_rows_and_takes_wind(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     previous_release_db(path)
-    assert schema.migrate(path) == ["m005_wind_energy"]
+    assert schema.migrate(path)[0] == "m005_wind_energy"
     conn = readers.connect(path, readonly=True)
     rows = readers.read_energy(conn, "1d", 0)
     assert [(r["source"], r["category"], r["method"], r["wh"], r["seconds"]) for r in rows] == [

@@ -1,0 +1,131 @@
+"""The uplink's MQTT side against a real Mosquitto (TLS, ACL), the test playing the hub: State
+retained at connection and repeated while someone watches, rows deleted only on the hub's
+acknowledgement, a stale command answered ``expired`` on ``event``."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from controller.uplink import Uplink
+from fleetwire import topics
+from fleetwire.batch import decode_batch
+from fleetwire.messages import (
+    BatchAck,
+    Command,
+    Live,
+    decode_events,
+    decode_state,
+    encode,
+)
+from fleetwire.topics import DownKind
+from hub.ingest import BrokerConfig, connect, mqtt_client
+from sitefile import parse_site
+from store import outbox
+from store.contract import Sample
+from store.schema import connect as connect_site
+from store.writer import Store
+from tests.hub.conftest import broker  # noqa: F401 (the fixture)
+from tests.hub.servers import Broker
+
+SITE = "site-b"
+WAIT_S = 60.0
+
+
+def wait_for(what: str, ok: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not ok():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {WAIT_S:g} s for {what}")
+        time.sleep(0.05)
+
+
+class FakeHub:
+    """A client with the hub's credentials that collects every site's up messages."""
+
+    def __init__(self, b: Broker) -> None:
+        self.up: dict[str, queue.Queue[mqtt.MQTTMessage]] = {
+            k: queue.Queue() for k in topics.UP_KINDS}
+        self.config = BrokerConfig("127.0.0.1", b.port, "hub", b.credentials["hub"].password,
+                                   b.ca_file)
+        self.client = mqtt_client(self.config, f"fake-hub-{uuid.uuid4().hex[:6]}",
+                                  clean_start=True)
+        self.ready = threading.Event()
+        self.client.on_connect = lambda c, *_: c.subscribe(
+            [(topics.topic(SITE, k), 1) for k in topics.UP_KINDS])
+        self.client.on_subscribe = lambda *_: self.ready.set()
+        self.client.on_message = lambda _c, _u, m: self.up[topics.parse(m.topic)[1]].put(m)
+
+    def get(self, kind: str) -> bytes:
+        return bytes(self.up[kind].get(timeout=WAIT_S).payload)
+
+    def send(self, kind: DownKind, payload: bytes) -> None:
+        self.client.publish(topics.topic(SITE, kind), payload, qos=1).wait_for_publish(WAIT_S)
+
+
+@pytest.fixture
+def hub(broker: Broker) -> Iterator[FakeHub]:  # noqa: F811
+    h = FakeHub(broker)
+    connect(h.client, h.config, clean_start=True)
+    h.client.loop_start()
+    assert h.ready.wait(WAIT_S)
+    yield h
+    h.client.disconnect()
+    h.client.loop_stop()
+
+
+def test_state_batches_acks_live_and_a_stale_command(tmp_path: Path, broker: Broker,  # noqa: F811
+                                                     hub: FakeHub) -> None:
+    (tmp_path / "password").write_text(broker.credentials[SITE].password)
+    site = parse_site({
+        "site": {"name": "Trạm B", "latitude": 10, "longitude": 106, "province": "Cà Mau"},
+        "uplink": {"enabled": True, "host": "localhost", "port": broker.port, "site_id": SITE,
+                   "password_file": "password", "ca_file": str(broker.ca_file),
+                   "live_interval_s": 0.2, "reconnect_min_s": 0.2, "reconnect_max_s": 1}},
+        base_dir=tmp_path)
+    db = tmp_path / "site.db"
+    now = time.time()
+    store = Store(db)
+    for i in range(30):
+        ts = now - 1800 + 60 * i
+        store.write_cycle(ts, [Sample("site", "soc_pct", 60.0, "good", ts)], {}, 0)
+    store.close()
+    up = Uplink(site, db, poll_s=0.05)
+    up.start()
+    try:
+        state = decode_state(hub.get("state"))
+        assert (state.site, state.name, state.province) == (SITE, "Trạm B", "Cà Mau")
+        # the batches come; nothing is deleted before the hub acknowledges
+        batch = decode_batch(hub.get("batch"))
+        assert batch.id > 0  # a backlog of one window: sent in full at once
+        conn = connect_site(db)
+        assert outbox.payload(conn, batch.id) is not None
+        hub.send("ack", encode(BatchAck(SITE, batch.id, len(batch.records),
+                                        len(batch.records))))
+        wait_for("the row to go after its ack", lambda: outbox.payload(conn, batch.id) is None)
+        # someone watches: State again and again until the end
+        hub.send("live", encode(Live(SITE, round(time.time() * 1000) + 60_000)))
+        before = up.sent_states
+        wait_for("three more States", lambda: up.sent_states >= before + 3)
+        # a command that arrives after its expiry: answered expired, on `event`
+        t = round(time.time() * 1000)
+        hub.send("cmd", encode(Command("stale-1", SITE, "generator", t - 120_000, t - 60_000,
+                                       "op", {"action": "start"})))
+        while True:
+            events = decode_events(hub.get("event"))
+            if events.results:
+                break
+        assert [(r.id, r.status) for r in events.results] == [("stale-1", "expired")]
+        assert conn.execute("SELECT count(*) FROM commands").fetchone()[0] == 0
+        hub.send("ack", encode(BatchAck(SITE, events.id, 1, 1)))
+        wait_for("the Events row to go", lambda: outbox.payload(conn, events.id) is None)
+        conn.close()
+    finally:
+        up.stop()
