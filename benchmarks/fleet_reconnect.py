@@ -36,8 +36,7 @@ import psycopg
 from fleetsim.fleet import Fleet, FleetConfig
 from fleetsim.model import fleet_specs
 from hub.broker import enroll
-from tests.fleetsim.stack import HUB_USER, broker_with_sites, new_database
-from tests.hub.servers import postgres
+from offgrid.localservers import HUB_USER, broker_with_sites, new_database, postgres
 
 TARGET_SITES = 10_000
 TARGET_STATE_S = 120.0

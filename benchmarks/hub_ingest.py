@@ -74,7 +74,7 @@ from hub.writer import (
     store_batches,
     timestamp,
 )
-from tests.hub.servers import Broker, mosquitto, postgres
+from offgrid.localservers import Broker, mosquitto, postgres
 
 PER_BATCH, CHANNELS, GROUP = 15, 40, 200
 T0_MS = int(datetime(2026, 12, 1, tzinfo=UTC).timestamp() * 1000)

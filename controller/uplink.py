@@ -14,7 +14,11 @@ Down: ``ack`` deletes a row; ``cmd`` becomes a site command (``requested_by`` ``
 with its expiry; once per command id), or is answered ``expired`` (it arrived at or after its
 expiry: never executed) or ``rejected`` (invalid); the result goes up once the controller has
 acknowledged it; ``live`` has State sent every ``live_interval_s`` until its end. State is
-published retained at each connection and after each batch.
+published retained at each connection, while someone watches and when the site's meta changes,
+not after each batch (the hub's records are the history; issue #14's bandwidth budget).
+A batch's payload is kept with its channel names; they are dropped as it is published once the
+hub has acknowledged their set (:meth:`fleetwire.session.Session.names_for`), and sent again
+when the hub answers ``names_needed``. The MQTT keep-alive is ``[uplink] keepalive_s``.
 
 Everything runs in the uplink's own thread (the MQTT client's network loop too), on its own
 database connection: SQLite's WAL lets the controller write meanwhile.
@@ -52,7 +56,7 @@ from controller.uplink_pack import (
     records_of,
 )
 from fleetwire import topics
-from fleetwire.batch import Batch, Record, encode_batch
+from fleetwire.batch import Batch, Record, encode_batch, without_names
 from fleetwire.errors import WireError
 from fleetwire.messages import (
     Alarm,
@@ -82,7 +86,6 @@ INITIAL_BACKLOG_S: Final = 7 * 86400.0
 """How far back an uplink enabled for the first time starts [s]."""
 MAX_EVENT_ITEMS: Final = 500
 """The most alarms, interruptions and results in one Events row."""
-KEEPALIVE_S: Final = 60
 
 
 class UplinkError(ControllerError):
@@ -292,6 +295,12 @@ class Uplink:
                      outbox_oldest_ms=None if st.oldest_ts is None else ms(st.oldest_ts),
                      free_disk_bytes=free)
 
+    def meta(self) -> tuple[str, str, tuple[str, ...], int]:
+        """What State tells the hub of the site that the hub keeps: name, province, groups,
+        customers served (a change sends State)."""
+        return (self.site.site.name, self.site.site.province, tuple(self.config.groups),
+                self.site.customers_served)
+
     # --- MQTT ------------------------------------------------------------------------------
 
     def _client(self) -> mqtt.Client:
@@ -311,7 +320,8 @@ class Uplink:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         try:
-            self.client.connect(self.config.host, self.config.port, keepalive=KEEPALIVE_S,
+            self.client.connect(self.config.host, self.config.port,
+                                keepalive=self.config.keepalive_s,
                                 clean_start=False, properties=props)
         except (OSError, ssl.SSLError) as e:
             self._failed(f"cannot connect to {self.config.host}:{self.config.port}: {e}")
@@ -350,7 +360,7 @@ class Uplink:
             payload = bytes(message.payload)
             if kind == "ack":
                 ack = decode_ack(payload)
-                row = self.session.on_ack(ack.batch_id)
+                row = self.session.on_ack(ack.batch_id, ack.names_needed)
                 if row is not None:
                     outbox.delete(self.conn, row)
             elif kind == "cmd":
@@ -387,6 +397,10 @@ class Uplink:
         if payload is None:
             return  # acknowledged or pruned meanwhile
         kind: UpKind = "event" if send.kind == "events" else "batch"
+        if kind == "batch":
+            digest, bare = without_names(payload)
+            if not self.session.names_for(send.message_id, digest):
+                payload = bare
         self.client.publish(topics.topic(self.site_id, kind), payload, qos=1)
 
     # --- the loop --------------------------------------------------------------------------
@@ -403,8 +417,8 @@ class Uplink:
             self._save({"trusted_from_ms": ms(self.wall())})
         if now_s >= self.next_batch_s:
             self.next_batch_s = now_s + self.config.batch_interval_s
-            if self._pack_until(self._align(self.wall())):
-                self.session.request_state()
+            self._pack_until(self._align(self.wall()))
+        self.session.note_meta(self.meta())
         self._collect_events()
         if not self.socket_open and now_s >= self.next_attempt_s:
             self._connect()

@@ -4,7 +4,9 @@ Each :class:`LightSite` has a :class:`fleetsim.model.SiteModel`, an in-memory ou
 encoded batches and Events it has not yet had acknowledged), a
 :class:`fleetwire.session.Session` (the same protocol state machine as the real site's uplink:
 State first after a connection, then Events, then a backlog coarse, then in full, at most
-``max_in_flight`` unacknowledged) and a paho-mqtt client that publishes as the site's own
+``max_in_flight`` unacknowledged; channel names only until the hub has acknowledged their
+set; State at a connection and while someone watches, not after each batch) and a paho-mqtt
+client that publishes as the site's own
 broker user. No thread per client: :class:`Fleet` registers every client's socket in one
 ``selectors`` selector and calls paho's external-loop functions (``loop_read``,
 ``loop_write``, ``loop_misc``) itself; a connection is opened with paho's blocking connect (a
@@ -41,7 +43,7 @@ from paho.mqtt.properties import Properties
 
 from fleetsim.model import MINUTE_MS, SiteModel, SiteSpec
 from fleetwire import topics
-from fleetwire.batch import Batch, Record, encode_batch
+from fleetwire.batch import Batch, Record, encode_batch, without_names
 from fleetwire.errors import WireError
 from fleetwire.messages import (
     BatchAck,
@@ -92,7 +94,7 @@ class FleetConfig:
     ack_timeout_s: float = 60.0
     reconnect_min_s: float = 1.0
     reconnect_max_s: float = 300.0
-    keepalive_s: int = 120
+    keepalive_s: int = 300
     session_expiry_s: int = 4 * 86_400
     connects_per_step: int = 100
     events: bool = True
@@ -190,7 +192,7 @@ class LightSite:
 
     def seal(self) -> None:
         """Put the records made since the last batch, and the events since the last Events, in
-        the outbox; ask for a State."""
+        the outbox (State follows only a change of the site's meta)."""
         config = self.fleet.config
         if self.buffer:
             records, self.buffer = tuple(self.buffer), []
@@ -205,7 +207,8 @@ class LightSite:
         alarms, cuts = self.model.take_events()
         if config.events and (alarms or cuts):
             self._events(Events(self.site, 0, alarms=tuple(alarms), interruptions=tuple(cuts)))
-        self.session.request_state()
+        self.session.note_meta((self.spec.name, self.spec.province, self.spec.groups,
+                                self.spec.customers))
         self.fleet._dirty(self)
 
     def _new_row(self) -> int:
@@ -296,7 +299,7 @@ class LightSite:
         self.fleet._dirty(self)
 
     def _on_ack(self, ack: BatchAck) -> None:
-        row = self.session.on_ack(ack.batch_id)
+        row = self.session.on_ack(ack.batch_id, ack.names_needed)
         if row is not None and row in self.outbox:
             done = self.outbox.pop(row)
             if done.pending.kind == "batch":
@@ -326,12 +329,14 @@ class LightSite:
                 self._publish("state", encode(self.state()), retain=True)
                 continue
             row = self.outbox[send.row]
-            if send.kind == "coarse" and row.coarse is not None:
-                self._publish("batch", row.coarse)
-            elif send.kind == "events":
+            if send.kind == "events":
                 self._publish("event", row.payload)
-            else:
-                self._publish("batch", row.payload)
+                continue
+            payload = row.coarse if send.kind == "coarse" and row.coarse is not None \
+                else row.payload
+            digest, bare = without_names(payload)
+            self._publish("batch", payload if self.session.names_for(send.message_id, digest)
+                          else bare)
 
     def _publish(self, kind: topics.UpKind, payload: bytes, retain: bool = False) -> None:
         self.client.publish(topics.topic(self.site, kind), payload, qos=1, retain=retain)

@@ -5,6 +5,16 @@ as the differences between consecutive scaled integers, packed with msgpack and 
 with zstandard. Smooth signals then cost about a byte per value. Gaps in ``seq`` and a new
 ``boot`` (the counter restarting) are only larger differences: nothing assumes they are small.
 
+Format 2 (format 1 repeated the channel names in every batch: about half of a day's bytes).
+The payload is a small msgpack map, not compressed: ``v`` (2), ``site``, ``id``, ``set`` (the
+channel set's digest, :func:`channel_set_digest`), ``ch`` (the channel names, sorted; only when
+the sender is not sure the hub knows the set) and ``z`` (the zstandard-compressed msgpack body:
+``n``, ``dp``, ``boot``, ``seq``, ``mono``, ``wall``, ``trust``, ``val``, ``nul``). A sender
+keeps the payload with its names and drops them at send time without decompressing
+(:func:`without_names`); the hub answers a batch whose set it does not know with
+``BatchAck(names_needed=True)`` and the site sends it again with names
+(:mod:`fleetwire.session`).
+
 A missing value is sent as a difference of 0 and listed in ``nul`` (its index, channel-major),
 so that every column is a plain list of integers that the reader turns into an array at once.
 A value is sent as ``round(value × 10^decimals)``, so it comes back within half a unit of its
@@ -13,6 +23,7 @@ channel's resolution; the resolution travels with the batch, so the reader needs
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +39,8 @@ if TYPE_CHECKING:  # numpy is imported where it is used: the site's uplink encod
     import numpy as np
     import numpy.typing as npt
 
-FORMAT: Final = 1
+FORMAT: Final = 2
+"""The batch format: 2 names its channel set by digest (1, names in every batch, is gone)."""
 DEFAULT_DECIMALS: Final = 3
 MAX_DECIMALS: Final = 9
 MAX_SCALED: Final = 2**62
@@ -69,6 +81,14 @@ class Batch:
     records: tuple[Record, ...]
 
 
+def channel_set_digest(names: Sequence[str]) -> int:
+    """The stable 64-bit digest of a channel set (its names in their order, as a batch lists
+    them): BLAKE2b of the names' msgpack, 8 bytes, as a signed integer (it fits PostgreSQL's
+    ``bigint``). The same in every process and on every machine (not Python's ``hash``)."""
+    packed: bytes = msgpack.packb(list(names), use_bin_type=True)
+    return int.from_bytes(hashlib.blake2b(packed, digest_size=8).digest(), "big", signed=True)
+
+
 def _deltas(column: Iterable[int | None]) -> list[int]:
     """Each value minus the last value that was not ``None`` (the first minus 0); a ``None``
     gives 0, and is listed apart (see :func:`encode_batch`)."""
@@ -101,8 +121,10 @@ def _check_int(name: str, value: int, lo: int = 0) -> int:
     return value
 
 
-def encode_batch(batch: Batch, decimals: Mapping[str, int] | None = None) -> bytes:
-    """The bytes of ``batch``: msgpack of its columns as differences, compressed.
+def encode_batch(batch: Batch, decimals: Mapping[str, int] | None = None, *,
+                 names: bool = True) -> bytes:
+    """The bytes of ``batch``: its channel set's digest, its channel names unless ``names`` is
+    false, and msgpack of its columns as differences, compressed (see the module's text).
 
     ``decimals`` gives a channel's resolution (10^-decimals of its unit); a channel not named
     gets :data:`DEFAULT_DECIMALS`. Raises :class:`WireError` on a bad site id, a negative key, a
@@ -122,8 +144,7 @@ def encode_batch(batch: Batch, decimals: Mapping[str, int] | None = None) -> byt
         _check_int("mono_ms", r.mono_ms)
         _check_int("wall_ms", r.wall_ms, lo=-MAX_SCALED)
     body = {
-        "v": FORMAT, "site": batch.site, "id": batch.id, "n": len(records),
-        "ch": channels, "dp": places,
+        "n": len(records), "dp": places,
         "boot": _deltas(r.boot for r in records),
         "seq": _deltas(r.seq for r in records),
         "mono": _deltas(r.mono_ms for r in records),
@@ -135,7 +156,13 @@ def encode_batch(batch: Batch, decimals: Mapping[str, int] | None = None) -> byt
                 for i, r in enumerate(records) if r.values.get(name) is None],
     }
     packed: bytes = msgpack.packb(body, use_bin_type=True)
-    return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(packed)
+    outer: dict[str, Any] = {"v": FORMAT, "site": batch.site, "id": batch.id,
+                             "set": channel_set_digest(channels)}
+    if names:
+        outer["ch"] = channels
+    outer["z"] = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(packed)
+    wire: bytes = msgpack.packb(outer, use_bin_type=True)
+    return wire
 
 
 def _int_table(value: Any, what: str, rows: int, n: int) -> npt.NDArray[np.int64]:
@@ -173,14 +200,50 @@ def unpack(payload: bytes, what: str) -> dict[str, Any]:
     return body
 
 
+def _outer(payload: bytes) -> dict[str, Any]:
+    """The outer map of a batch's ``payload``, its format, site, id and set checked."""
+    body = unpack(payload, "batch")
+    if body.get("v") != FORMAT:
+        raise WireError(f"batch format {body.get('v')!r}: this reader knows {FORMAT}")
+    site = body.get("site")
+    if not isinstance(site, str):
+        raise WireError(f"batch site: {site!r} is not a string")
+    check_site_id(site)
+    batch_id, digest = body.get("id"), body.get("set")
+    _check_int("batch id", batch_id if isinstance(batch_id, int) else -MAX_SCALED - 1,
+               lo=-MAX_SCALED)
+    if isinstance(digest, bool) or not isinstance(digest, int) or not (
+            -2**63 <= digest < 2**63):
+        raise WireError(f"batch field 'set': {digest!r} is not a 64-bit channel set digest")
+    if not isinstance(body.get("z"), bytes):
+        raise WireError("batch field 'z': expected the compressed body (bytes)")
+    return body
+
+
+def without_names(payload: bytes) -> tuple[int, bytes]:
+    """The channel set digest of the batch ``payload`` and the payload without its channel
+    names (the same when it has none): a re-pack of the small outer map, nothing decompressed.
+    Raises :class:`WireError` on a payload that is not a batch of this format."""
+    outer = _outer(payload)
+    digest = int(outer["set"])
+    if "ch" not in outer:
+        return digest, payload
+    del outer["ch"]
+    bare: bytes = msgpack.packb(outer, use_bin_type=True)
+    return digest, bare
+
+
 @dataclass(frozen=True, slots=True)
 class Columns:
     """A decoded batch as columns, for bulk use (the hub): each key and time field is an array
     over the records; ``values`` is records × channels [each channel's unit], NaN where a value
-    is missing (a sent value is always finite)."""
+    is missing (a sent value is always finite). ``channel_set`` is the set's digest;
+    ``channels`` its names, or ``()`` when the batch came without them (:attr:`named` is then
+    false unless the batch has no channel: the hub looks the set up by its digest)."""
 
     site: str
     id: int
+    channel_set: int
     channels: tuple[str, ...]
     boot: npt.NDArray[np.int64]
     seq: npt.NDArray[np.int64]
@@ -192,32 +255,36 @@ class Columns:
     def __len__(self) -> int:
         return len(self.seq)
 
+    @property
+    def named(self) -> bool:
+        """Whether the batch carried its channel names (one per column of ``values``)."""
+        return len(self.channels) == int(self.values.shape[1])
+
 
 def decode_columns(payload: bytes) -> Columns:
     """The batch in ``payload`` (from :func:`encode_batch`) as :class:`Columns`. Raises
-    :class:`WireError` on anything malformed."""
+    :class:`WireError` on anything malformed (naming the field)."""
     import numpy as np  # noqa: PLC0415 (the hub's side only: the site never loads numpy)
 
-    body = unpack(payload, "batch")
-    if body.get("v") != FORMAT:
-        raise WireError(f"batch format {body.get('v')!r}: this reader knows {FORMAT}")
-    site = body.get("site")
-    if not isinstance(site, str):
-        raise WireError(f"batch site: {site!r} is not a string")
-    check_site_id(site)
-    n, batch_id = body.get("n"), body.get("id")
+    outer = _outer(payload)
+    site, batch_id, digest = str(outer["site"]), int(outer["id"]), int(outer["set"])
+    body = unpack(outer["z"], "batch body")
+    n = body.get("n")
     _check_int("batch n", n if isinstance(n, int) else -1)
-    _check_int("batch id", batch_id if isinstance(batch_id, int) else -MAX_SCALED - 1,
-               lo=-MAX_SCALED)
-    assert isinstance(n, int) and isinstance(batch_id, int)
-    channels, places, nul = body.get("ch"), body.get("dp"), body.get("nul")
-    if not (_only(channels, str) and _only(places, int) and len(channels) == len(places)
-            and len(set(channels)) == len(channels)
-            and all(0 <= p <= MAX_DECIMALS for p in places)):
+    assert isinstance(n, int)
+    places, nul = body.get("dp"), body.get("nul")
+    if not (_only(places, int) and all(0 <= p <= MAX_DECIMALS for p in places)):
+        raise WireError("batch field 'dp': expected a list of decimals 0-9")
+    channels: object = outer.get("ch", [])
+    if "ch" in outer and not (_only(channels, str) and len(channels) == len(places)
+                              and len(set(channels)) == len(channels)):
         raise WireError("batch channels: 'ch' and 'dp' must be lists of one length, with "
-                        "distinct names and decimals 0-9")
-    if not _only(nul, int) or not all(0 <= i < n * len(channels) for i in nul):
-        raise WireError(f"batch field 'nul': expected indexes below {n * len(channels)}")
+                        "distinct names")
+    assert isinstance(channels, list)
+    if "ch" in outer and channel_set_digest(channels) != digest:
+        raise WireError(f"batch field 'set': {digest} is not the digest of its channels 'ch'")
+    if not _only(nul, int) or not all(0 <= i < n * len(places) for i in nul):
+        raise WireError(f"batch field 'nul': expected indexes below {n * len(places)}")
     trust = body.get("trust")
     if not _only(trust, bool) or len(trust) != n:
         raise WireError(f"batch field 'trust': expected a list of {n} booleans")
@@ -225,23 +292,32 @@ def decode_columns(payload: bytes) -> Columns:
     keys = _int_table([body.get(f) for f in fields], "'boot', 'seq', 'mono' or 'wall'", 4, n)
     if n and (keys[:3].min() < 0 or keys[:3].max() >= MAX_SCALED):
         raise WireError("batch field 'boot', 'seq' or 'mono': a value outside [0, 2**62)")
-    scaled = _int_table(body.get("val"), "'val'", len(channels), n)
+    scaled = _int_table(body.get("val"), "'val'", len(places), n)
     values = (scaled / np.power(10.0, np.array(places, dtype=np.float64))[:, None]).T.copy()
     values.T.flat[nul] = np.nan
-    return Columns(site=site, id=batch_id, channels=tuple(channels), boot=keys[0],
+    return Columns(site=site, id=batch_id, channel_set=digest, channels=tuple(channels),
+                   boot=keys[0],
                    seq=keys[1], mono_ms=keys[2], wall_ms=keys[3],
                    clock_trusted=np.array(trust, dtype=np.bool_).reshape(n), values=values)
 
 
-def decode_batch(payload: bytes) -> Batch:
+def decode_batch(payload: bytes, sets: Mapping[int, Sequence[str]] | None = None) -> Batch:
     """The batch in ``payload`` (from :func:`encode_batch`) as records; values come back as
-    floats within half a unit of each channel's resolution, ``None`` where missing. Raises
-    :class:`WireError` on anything malformed."""
+    floats within half a unit of each channel's resolution, ``None`` where missing. A batch
+    sent without its names takes them from ``sets`` (digest → names). Raises
+    :class:`WireError` on anything malformed, or on a set neither sent nor in ``sets``."""
     c = decode_columns(payload)
+    channels = c.channels
+    if not c.named:
+        known = (sets or {}).get(c.channel_set)
+        if known is None or len(known) != c.values.shape[1]:
+            raise WireError(f"batch channel set {c.channel_set}: sent without its names, and "
+                            "not known here")
+        channels = tuple(known)
     rows = [[None if math.isnan(v) else v for v in row] for row in c.values.tolist()]
     return Batch(site=c.site, id=c.id, records=tuple(
         Record(boot=b, seq=q, mono_ms=m, wall_ms=w, clock_trusted=t,
-               values=dict(zip(c.channels, row, strict=True)))
+               values=dict(zip(channels, row, strict=True)))
         for b, q, m, w, t, row in zip(c.boot.tolist(), c.seq.tolist(), c.mono_ms.tolist(),
                                       c.wall_ms.tolist(), c.clock_trusted.tolist(), rows,
                                       strict=True)))

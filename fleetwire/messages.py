@@ -5,7 +5,8 @@ once, from the site's outbox) and :class:`State` (current values, retained). Dow
 site): :class:`BatchAck` (a batch or an Events committed), :class:`Command` (with an id and an
 expiry) and :class:`Live` (someone watches). Each is a msgpack map; :func:`encode` and the
 ``decode_*`` functions are pure and strict (a missing or mistyped field is a
-:class:`WireError` naming it)."""
+:class:`WireError` naming it). A field at its default (``detail=""``, no alarms,
+``names_needed=False``…) is left out of the map, and put back by the decoder."""
 
 from __future__ import annotations
 
@@ -56,12 +57,15 @@ class Alarm:
 class BatchAck:
     """The hub's word that batch ``batch_id`` of ``site`` is committed: ``records`` were in it,
     ``inserted`` of them were new (the rest had been stored before). The site may then delete
-    it from its outbox."""
+    it from its outbox. With ``names_needed`` (``records`` and ``inserted`` 0) nothing was
+    stored: the batch came without its channel names and the hub does not know its channel
+    set; the site sends it again with them (see :mod:`fleetwire.session`)."""
 
     site: str
     batch_id: int
     records: int
     inserted: int
+    names_needed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +177,8 @@ def _body(item: object) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for f in dataclasses.fields(item):  # type: ignore[arg-type]
         value = getattr(item, f.name)
+        if f.default is not dataclasses.MISSING and value == f.default:
+            continue  # the decoder puts the default back: bytes saved
         if isinstance(value, Mapping):
             value = dict(value)
         elif isinstance(value, tuple):

@@ -8,10 +8,13 @@ simulator (``fleetsim``: in-memory outboxes, many sites in one process) both dri
     session = Session(SessionConfig(max_in_flight=4))
     # on connection:        session.on_connected(now_ms)
     # on losing it:         session.on_disconnected(now_ms)
-    # on a BatchAck:        row = session.on_ack(ack.batch_id); delete row if not None
+    # on a BatchAck:        row = session.on_ack(ack.batch_id, ack.names_needed)
+    #                       delete row if not None
     # on a Live:            session.on_live(live.until_ms)
-    # after making a batch: session.request_state()
-    # every little while:   for send in session.next_to_send(outbox_rows, now_ms): publish it
+    # now and then:         session.note_meta((name, province, groups, customers))
+    # every little while:   for send in session.next_to_send(outbox_rows, now_ms): publish it;
+    #                       a batch (full or coarse) without its channel names unless
+    #                       session.names_for(send.message_id, its set's digest)
     # between attempts:     sleep session.reconnect_delay_s(attempt, rng)
 
 Priorities after a (re)connection: :class:`State` first (``kind="state"``, not acknowledged,
@@ -24,11 +27,21 @@ once; a row not acknowledged within ``ack_timeout_ms`` is sent again, and everyt
 unacknowledged is sent again after a reconnection (the hub's keys make a second copy
 harmless). A row leaves the session's care when the caller stops listing it (deleted after its
 acknowledgement, or pruned).
+
+State is not sent after every batch (the hub's records are the history): only after a
+(re)connection, every ``live_interval_ms`` while someone watches, and when the site's meta
+changes (:meth:`Session.note_meta`), or when the caller asks (:meth:`Session.request_state`).
+
+Channel sets. A batch names its channel set by digest (:func:`fleetwire.batch.channel_set_digest`)
+and carries the names only while the session is not sure the hub knows the set: a set is known
+once a batch sent with its names is acknowledged (in memory: after a restart the names go once
+more). An acknowledgement with ``names_needed`` (the hub has not the set) forgets the set and
+sends that message again, with its names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
@@ -136,6 +149,13 @@ class Session:
         """What is unacknowledged: (row, coarse) → when it was sent [ms]."""
         self._acked: set[int] = set()
         """Rows acknowledged whose deletion the caller may not have listed yet."""
+        self._known_sets: set[int] = set()
+        """Channel set digests the hub has acknowledged a batch with names of."""
+        self._named: dict[int, int] = {}
+        """Message id → the digest of the set whose names it was last sent with."""
+        self._bare: dict[int, int] = {}
+        """Message id → the digest of the set it was last sent without names."""
+        self._meta: Hashable | None = None
 
     @property
     def connected(self) -> bool:
@@ -146,6 +166,11 @@ class Session:
     def in_flight(self) -> int:
         """How many rows (full or coarse copies) are sent and unacknowledged."""
         return len(self._sent)
+
+    @property
+    def known_sets(self) -> frozenset[int]:
+        """The channel set digests the hub is known to have."""
+        return frozenset(self._known_sets)
 
     @property
     def coarse_backlog(self) -> frozenset[int]:
@@ -166,10 +191,19 @@ class Session:
         self._connected = False
         self._sent.clear()
 
-    def on_ack(self, batch_id: int) -> int | None:
+    def on_ack(self, batch_id: int, names_needed: bool = False) -> int | None:
         """The hub acknowledged message ``batch_id``: the row to delete from the outbox (the
         hub has committed it), or ``None`` for a coarse copy's acknowledgement (the row stays
-        until its full detail is acknowledged) or an id that names no row."""
+        until its full detail is acknowledged), an id that names no row, or ``names_needed``
+        (nothing stored: the hub lacks the channel set; the message goes again, with names)."""
+        digest = self._named.pop(batch_id, None)
+        bare = self._bare.pop(batch_id, None)
+        if names_needed:
+            self._known_sets.discard(digest if bare is None else bare)
+            self._sent.pop((abs(batch_id), batch_id < 0), None)
+            return None
+        if digest is not None:
+            self._known_sets.add(digest)
         if batch_id < 0:
             row = -batch_id
             self._sent.pop((row, True), None)
@@ -183,13 +217,33 @@ class Session:
         self._acked.add(batch_id)
         return batch_id
 
+    def names_for(self, message_id: int, channel_set: int) -> bool:
+        """Whether batch message ``message_id`` (a full row's id, or minus it for its coarse
+        copy), of the channel set with digest ``channel_set``, goes with its channel names now:
+        unless the hub is known to have the set. Call it as the message is published."""
+        if channel_set in self._known_sets:
+            self._bare[message_id] = channel_set
+            self._named.pop(message_id, None)
+            return False
+        self._named[message_id] = channel_set
+        self._bare.pop(message_id, None)
+        return True
+
     def on_live(self, until_ms: int) -> None:
         """Someone watches until ``until_ms``: send State every ``live_interval_ms`` till then."""
         self._live_until_ms = max(until_ms, self._live_until_ms or until_ms)
 
     def request_state(self) -> None:
-        """Send State at the next opportunity (the uplink asks after each batch)."""
+        """Send State at the next opportunity."""
         self._state_due = True
+
+    def note_meta(self, meta: Hashable) -> None:
+        """The site's meta now (its name, province, groups, customers…: anything State
+        carries that the hub keeps): State is due when it differs from the last noted (not at
+        the first: a connection sends State anyway)."""
+        if self._meta is not None and meta != self._meta:
+            self._state_due = True
+        self._meta = meta
 
     def reconnect_delay_s(self, attempt: int, rng: Uniform) -> float:
         """:func:`reconnect_delay_s` with this session's bounds [s]."""
@@ -207,6 +261,9 @@ class Session:
         self._backlog &= rows.keys()
         for key in [k for k in self._sent if k[0] not in rows]:
             del self._sent[key]
+        for sets in (self._named, self._bare):
+            for message in [m for m in sets if abs(m) not in rows]:
+                del sets[message]
         if self._fresh:
             self._fresh = False
             batches = [p.id for p in rows.values() if p.kind == "batch"]

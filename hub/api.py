@@ -29,14 +29,21 @@ from zoneinfo import ZoneInfo
 import paho.mqtt.client as mqtt
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi import Path as PathParam
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import api.tokens
+from api.errors import (
+    ApiError,
+    BadInput,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    install_handlers,
+    problem,
+)
 from api.roles import Role
 from fleetwire import topics
 from fleetwire.messages import COMMAND_NAMES
@@ -55,7 +62,6 @@ SITE_STATIC: Final = Path(api.tokens.__file__).parent / "static"
 SHARED_FILES: Final = frozenset({"charts.js", "http.js", "i18n.js", "style.css"})
 """The site dashboard's files the fleet dashboard serves as they are (its SVG charts, its
 API call, its words and number formats, its style), under ``/site-static/``."""
-PROBLEM_JSON: Final = "application/problem+json"
 SITE_PATTERN: Final = f"^{topics.SITE_ID.pattern}$"
 """A site id in a path (the wire's :data:`fleetwire.topics.SITE_ID`)."""
 DEFAULT_CHANNELS: Final = ("soc_pct", "pv_w", "load_w", "do_mg_l")
@@ -67,42 +73,7 @@ MAX_SERIES_H: Final = 24 * 31
 """The longest window of one series request [h]."""
 
 
-class HttpError(HubError):
-    """An error the fleet API answers on purpose, with its HTTP ``status`` and ``title``."""
-
-    status = 500
-    title = "Internal error"
-
-
-class Unauthorized(HttpError):
-    """No key, an unknown key or a revoked key."""
-
-    status = 401
-    title = "Unauthorized"
-
-
-class Forbidden(HttpError):
-    """A valid key whose role is too low."""
-
-    status = 403
-    title = "Forbidden"
-
-
-class NotFound(HttpError):
-    """A site outside the key's scope (or none), an unknown command or key."""
-
-    status = 404
-    title = "Not found"
-
-
-class BadInput(HttpError):
-    """Well-formed input out of its limits."""
-
-    status = 422
-    title = "Invalid input"
-
-
-class Unavailable(HttpError):
+class BrokerUnavailable(ApiError):
     """This hub has no broker to send through, or cannot publish."""
 
     status = 503
@@ -162,14 +133,6 @@ class Json(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return super().render(_jsonable(content))
-
-
-def problem(status: int, title: str, detail: str, instance: str,
-            headers: dict[str, str] | None = None) -> JSONResponse:
-    """A problem-details response (RFC 9457)."""
-    return JSONResponse({"type": "about:blank", "title": title, "status": status,
-                         "detail": detail, "instance": instance}, status_code=status,
-                        headers=headers, media_type=PROBLEM_JSON)
 
 
 def get_context(request: Request) -> HubContext:
@@ -314,31 +277,11 @@ def create_app(settings: HubApiSettings, sender: mqtt.Client | None = None,
                   docs_url=None, redoc_url=None, openapi_url=None, default_response_class=Json)
     app.state.ctx = ctx
 
-    @app.exception_handler(HttpError)
-    async def _http_error(request: Request, exc: HttpError) -> JSONResponse:
-        headers = {"WWW-Authenticate": 'Bearer realm="offgrid-fleet"'} \
-            if exc.status == 401 else None
-        return problem(exc.status, exc.title, str(exc), request.url.path, headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
-                           for e in exc.errors()[:5])
-        return problem(422, "Invalid input", detail, request.url.path)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _starlette(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, "Error", str(exc.detail), request.url.path)
+    install_handlers(app)
 
     @app.exception_handler(HubError)
     async def _hub_error(request: Request, exc: HubError) -> JSONResponse:
         return problem(422, "Invalid input", str(exc), request.url.path)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s", request.url.path)
-        return problem(500, "Internal error", "unexpected error; see the hub's log",
-                       request.url.path)
 
     v1 = "/api/v1"
 
@@ -408,7 +351,7 @@ def create_app(settings: HubApiSettings, sender: mqtt.Client | None = None,
 
     def _sender(c: HubContext) -> mqtt.Client:
         if c.sender is None:
-            raise Unavailable("this hub has no broker to send through (start it with "
+            raise BrokerUnavailable("this hub has no broker to send through (start it with "
                               "--broker and --password-file)")
         return c.sender
 
@@ -426,7 +369,7 @@ def create_app(settings: HubApiSettings, sender: mqtt.Client | None = None,
             except fleet_commands.CommandRefused as e:
                 raise BadInput(str(e)) from e
             except HubError as e:  # the client cannot publish at all: the row is failed
-                raise Unavailable(str(e)) from e
+                raise BrokerUnavailable(str(e)) from e
         return command_public(row, now)
 
     @app.get(f"{v1}/commands/{{command_id}}", summary="A command and the site's answer")

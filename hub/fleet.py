@@ -84,9 +84,10 @@ def sites_in_scope(conn: Conn, scope: Scope, among: Sequence[str] | None = None)
 
 @dataclass(frozen=True, slots=True)
 class SiteRow:
-    """One site as the fleet page shows it. Figures from its latest State (``None`` when it sent
-    none or did not know): ``soc_pct`` [%], ``do_mg_l`` [mg/L] (``None`` where no ponds),
-    ``pv_w``, ``load_w`` [W]; ``values`` all of them; ``state_at`` the site's time of that State.
+    """One site as the fleet page shows it. Figures from its latest State or, when newer, its
+    newest record (``None`` when it sent none or did not know): ``soc_pct`` [%], ``do_mg_l``
+    [mg/L] (``None`` where no ponds), ``pv_w``, ``load_w`` [W]; ``values`` all of them;
+    ``state_at`` the site's time of those figures.
     ``outbox_rows`` and ``outbox_oldest`` what the site still holds for the hub,
     ``free_disk_bytes`` [bytes]."""
 
@@ -124,12 +125,21 @@ SELECT s.site, coalesce(s.name, ''), coalesce(p.name, ''),
              WHERE sg.site = s.site ORDER BY g.name),
        s.customers, s.last_contact, st.vals, st.measured, st.outbox_rows, st.outbox_oldest,
        st.free_disk_bytes,
-       coalesce(active.n, 0)
+       coalesce(active.n, 0), rec.ts, rec.names, rec.vals
 FROM sites s LEFT JOIN groups p ON p.id = s.province_id LEFT JOIN site_state st USING (site)
 LEFT JOIN active USING (site)
+-- the site's newest record of the last days: its highest key, read backwards on the primary
+-- key's index in the few partitions the time bound leaves
+LEFT JOIN LATERAL (
+    SELECT r.ts, cs.names, r.vals FROM records r JOIN channel_sets cs ON cs.id = r.channel_set
+    WHERE r.site = s.site AND r.ts > %s ORDER BY r.boot DESC, r.seq DESC LIMIT 1) rec ON true
 WHERE s.site = ANY(%s::text[])
 ORDER BY s.site
 """
+RECENT: Final = timedelta(days=2)
+"""How far back the overview looks for a site's newest record."""
+FIGURE_PREFIX: Final = "site/"
+"""The channels of a record that are site figures (the controller's ``site/<name>``)."""
 
 
 def _number(values: Mapping[str, Any], name: str) -> float | None:
@@ -139,11 +149,18 @@ def _number(values: Mapping[str, Any], name: str) -> float | None:
 
 def _site_rows(conn: Conn, sites: list[str], now: datetime,
                silent_after_s: float) -> list[SiteRow]:
-    rows = conn.execute(_SITES_SQL, (sites, sites)).fetchall()
+    rows = conn.execute(_SITES_SQL, (sites, now - RECENT, sites)).fetchall()
     out = []
     for (site, name, province, groups, customers, last_contact, vals, measured, outbox_rows,
-         outbox_oldest, free_disk, active) in rows:
+         outbox_oldest, free_disk, active, record_ts, names, record) in rows:
         values: dict[str, float | None] = dict(vals or {})
+        figures_at = measured
+        if record_ts is not None and (measured is None or record_ts > measured):
+            # a batch newer than the last State (sent at connection and while watched)
+            values |= {n.removeprefix(FIGURE_PREFIX): v for n, v in zip(names, record,
+                                                                       strict=True)
+                       if n.startswith(FIGURE_PREFIX)}
+            figures_at = record_ts
         out.append(SiteRow(
             site=site, name=name, province=province, groups=tuple(groups), customers=customers,
             last_contact=last_contact,
@@ -151,7 +168,7 @@ def _site_rows(conn: Conn, sites: list[str], now: datetime,
             soc_pct=_number(values, "soc_pct"), do_mg_l=_number(values, "do_mg_l"),
             pv_w=_number(values, "pv_w"), load_w=_number(values, "load_w"),
             active_alarms=int(active), outbox_rows=outbox_rows, outbox_oldest=outbox_oldest,
-            free_disk_bytes=free_disk, state_at=measured, values=values))
+            free_disk_bytes=free_disk, state_at=figures_at, values=values))
     return out
 
 
@@ -209,11 +226,10 @@ def site_series(  # noqa: PLR0917 (the fleet API's contract: positional)
 
 
 @dataclass(frozen=True, slots=True)
-class ReliabilityRow:
-    """SAIDI, SAIFI and MAIFI of a site, a province or the whole scope (``level``; ``key`` the
-    site id, the province's name, or "") in ``month`` of ``year`` (local; ``month`` 0: the year
-    so far), over ``customers_served`` customers of ``sites`` sites, against the programme's
-    targets for that period (``within_target``: both met)."""
+class PeriodRow:
+    """What a row of the monthly tables is about: a site, a province or the whole scope
+    (``level``; ``key`` the site id, the province's name, or ""), with its name and province,
+    in ``month`` of ``year`` (local; ``month`` 0: the year so far)."""
 
     level: Level
     key: str
@@ -221,6 +237,15 @@ class ReliabilityRow:
     province: str
     year: int
     month: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReliabilityRow(PeriodRow):
+    """SAIDI, SAIFI and MAIFI of a site, a province or the whole scope (``level``; ``key`` the
+    site id, the province's name, or "") in ``month`` of ``year`` (local; ``month`` 0: the year
+    so far), over ``customers_served`` customers of ``sites`` sites, against the programme's
+    targets for that period (``within_target``: both met)."""
+
     sites: int
     customers_served: int
     saidi_minutes: float
@@ -336,17 +361,11 @@ def monthly_reliability(conn: Conn, year: int, scope: Scope, tz: str = "Asia/Ho_
 
 
 @dataclass(frozen=True, slots=True)
-class EnergyRow:
+class EnergyRow(PeriodRow):
     """Energy of a site, a province or the whole scope (as :class:`ReliabilityRow`) in
     ``month`` of ``year`` (local; 0: the year so far): [kWh] per source, generator run time
     [h], and the hours that had records (the rest is unknown, not zero)."""
 
-    level: Level
-    key: str
-    name: str
-    province: str
-    year: int
-    month: int
     pv_kwh: float
     wind_kwh: float
     load_kwh: float

@@ -11,7 +11,9 @@ broker. Events and states of the group are stored in a second transaction
 the same way (``BatchAck(batch_id=Events.id)``); a State needs no acknowledgement (the broker
 retains it and the site sends a newer one). A hub killed between its commit and its
 acknowledgements loses nothing: the site still holds the batch in its outbox and sends it
-again, and the key refuses the second copy.
+again, and the key refuses the second copy. A batch sent without its channel names whose set
+the hub does not know is not stored: it is answered ``BatchAck(names_needed=True, records=0,
+inserted=0)``, and the site sends it again with its names.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from fleetwire.topics import UpKind
 from hub.errors import HubError
 from hub.events import Stored, store_events
 from hub.schema import Conn, create_schema, ensure_partitions
-from hub.writer import ChannelSets, prepare, store_batches
+from hub.writer import NAMES_NEEDED, ChannelSets, prepare, store_batches
 
 log = logging.getLogger("hub.ingest")
 SUBSCRIBED: tuple[UpKind, ...] = ("batch", "event", "state")
@@ -89,14 +91,18 @@ class Counters:
     rejected: int = 0
     events: int = 0
     states: int = 0
+    names_needed: int = 0
+    """Batches not stored for want of their channel names (answered ``names_needed``)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, batches: int, records: int, inserted: int, rejected: int) -> None:
+    def add(self, batches: int, records: int, inserted: int, rejected: int,
+            names_needed: int = 0) -> None:
         with self.lock:
             self.batches += batches
             self.records += records
             self.inserted += inserted
             self.rejected += rejected
+            self.names_needed += names_needed
 
     def add_events(self, events: int, states: int, rejected: int) -> None:
         with self.lock:
@@ -242,9 +248,10 @@ class Worker:
                 delay = min(delay * 2, self.config.retry_max_s)
 
     def _store(self, batches: list[Columns]) -> list[int | None]:
-        """Store ``batches``: how many records of each were new, or ``None`` for a batch that
-        the database refuses even on its own (logged; never acknowledged to its site, which
-        keeps it). Retries with a capped back-off while the database is unreachable."""
+        """Store ``batches``: how many records of each were new (:data:`NAMES_NEEDED` for one
+        not stored for want of its channel names), or ``None`` for a batch that the database
+        refuses even on its own (logged; never acknowledged to its site, which keeps it).
+        Retries with a capped back-off while the database is unreachable."""
         try:
             return list(self._retrying(f"{len(batches)} batches", lambda conn: store_batches(
                 conn, batches, self.channel_sets)))
@@ -298,10 +305,14 @@ class Worker:
                                  else ([], 0))
             except psycopg.Error:
                 return  # stopping: the broker redelivers these to the next session
-            stored = [(b, new) for b, new in zip(good, inserted, strict=True) if new is not None]
-            for batch, new in stored:
-                ack = BatchAck(site=batch.site, batch_id=batch.id, records=len(batch),
-                               inserted=new)
+            answered = [(b, new) for b, new in zip(good, inserted, strict=True)
+                        if new is not None]
+            stored = [(b, new) for b, new in answered if new != NAMES_NEEDED]
+            for batch, new in answered:
+                ack = (BatchAck(site=batch.site, batch_id=batch.id, records=0, inserted=0,
+                                names_needed=True) if new == NAMES_NEEDED else
+                       BatchAck(site=batch.site, batch_id=batch.id, records=len(batch),
+                                inserted=new))
                 self.client.publish(topics.topic(batch.site, "ack"), encode(ack), qos=1)
             done = [(e, c) for e, c in zip(events, changed, strict=True) if c is not None]
             for e, c in done:
@@ -311,7 +322,8 @@ class Worker:
                 self.client.ack(message.mid, message.qos)
             self.counters.add(len(stored), sum(len(b) for b, _ in stored),
                               sum(new for _, new in stored),
-                              len(group) - len(decoded) + len(good) - len(stored))
+                              len(group) - len(decoded) + len(good) - len(answered),
+                              len(answered) - len(stored))
             self.counters.add_events(len(done), kept,
                                      len(events) - len(done) + len(states) - kept)
 

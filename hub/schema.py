@@ -5,6 +5,9 @@ Versions: :data:`DDL` is version 1 as first released, frozen; each later version
 alike (so a new database and an upgraded one are the same, by construction). Version 2 adds each
 site's customers served, its latest :class:`fleetwire.messages.State` (``site_state``), the
 operators' ``commands``, an interruption's ``load``, and an index for the latest alarm of a kind.
+Version 3 gives each channel set its digest (``channel_sets.digest``, unique: batch format 2
+names a set by it, :func:`fleetwire.batch.channel_set_digest`), computed for the sets already
+stored.
 
 An interruption's ``customers_served`` is the site's customers served (its latest State's
 ``customers``) when the hub first stored the interruption; a month's SAIDI and SAIFI divide by the
@@ -26,18 +29,20 @@ the fastest comparison for the keys' indexes whatever the cluster's locale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
 import psycopg
 from psycopg import sql
 
+from fleetwire.batch import channel_set_digest
 from hub.errors import HubError
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 """A PostgreSQL connection whose rows are tuples."""
 
-VERSION: Final = 2
+VERSION: Final = 3
 SERIES: Final[dict[str, str]] = {"records": "ts", "alarms": "ts", "interruptions": "start_ts"}
 """Each time-series table and the column its partitions are cut on."""
 
@@ -167,8 +172,24 @@ CREATE TABLE hub_keys (
 );
 """
 
-UPGRADES: Final[tuple[str, ...]] = (UPGRADE_2,)
-"""The step from version ``i + 1`` to ``i + 2`` at index ``i``."""
+
+
+def upgrade_3(conn: Conn) -> None:
+    """Version 3: each channel set's digest, computed here for the sets already stored (the
+    database has no BLAKE2b), then required and unique."""
+    conn.execute("ALTER TABLE channel_sets ADD COLUMN digest bigint")
+    rows = conn.execute("SELECT id, names FROM channel_sets").fetchall()
+    if rows:
+        conn.execute("UPDATE channel_sets c SET digest = d.digest FROM unnest(%s::integer[], "
+                     "%s::bigint[]) AS d(id, digest) WHERE c.id = d.id",
+                     ([int(r[0]) for r in rows], [channel_set_digest(r[1]) for r in rows]))
+    conn.execute("ALTER TABLE channel_sets ALTER COLUMN digest SET NOT NULL, "
+                 "ADD CONSTRAINT channel_sets_digest_key UNIQUE (digest)")
+
+
+UPGRADES: Final[tuple[str | Callable[[Conn], None], ...]] = (UPGRADE_2, upgrade_3)
+"""The step from version ``i + 1`` to ``i + 2`` at index ``i``: SQL, or a function when the
+step needs Python."""
 
 
 def schema_version(conn: Conn) -> int:
@@ -196,7 +217,11 @@ def create_schema(conn: Conn) -> None:
             conn.execute("INSERT INTO schema_version VALUES (1)")
             version = 1
         for step in range(version, VERSION):
-            conn.execute(UPGRADES[step - 1])
+            upgrade = UPGRADES[step - 1]
+            if isinstance(upgrade, str):
+                conn.execute(upgrade)
+            else:
+                upgrade(conn)
         if version < VERSION:
             conn.execute("UPDATE schema_version SET version = %s", (VERSION,))
 

@@ -18,6 +18,12 @@ of the record and a value that never changes once set, a copy sent again lands o
 ``(site, boot, seq, ts)``. The locks also keep two workers from fixing one boot's offset or
 repairing its records at the same time.
 
+**Channel sets.** A batch names its channel set by digest and carries the names only while its
+site is not sure the hub knows the set (batch format 2). A set is resolved through the cache,
+then the database; a batch whose set is neither known nor named is not stored
+(:data:`NAMES_NEEDED`: the ingest answers ``BatchAck(names_needed=True)`` and the site sends it
+again with its names).
+
 **Speed** (``benchmarks/hub_ingest.py``). Without a staging table and an ``INSERT … ON
 CONFLICT`` the database does about half the work per record; the records' times are computed
 with numpy, and a batch without a gap is packed column-wise by numpy.
@@ -27,7 +33,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Final
@@ -35,9 +41,12 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from fleetwire.batch import Columns
+from fleetwire.batch import Columns, channel_set_digest
 from hub.schema import Conn
 
+NAMES_NEEDED: Final = -1
+"""What :func:`store_batches` returns for a batch it did not store because it came without its
+channel names and the hub does not know its channel set (or the set has another width)."""
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_MS: Final = int((datetime(9999, 1, 1, tzinfo=UTC) - EPOCH).total_seconds() * 1000)
 PG_EPOCH_MS: Final = 946_684_800_000
@@ -93,26 +102,51 @@ def prepare(conn: Conn) -> None:
 
 @dataclass
 class ChannelSets:
-    """The ids of channel-name lists (``channel_sets``), cached: each site sends the same few."""
+    """The ids of channel sets (``channel_sets``), cached by names and by digest: each site
+    sends the same few."""
 
     ids: dict[tuple[str, ...], int]
+    by_digest: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """A set's digest → its id and its number of channels."""
 
     def resolve(self, conn: Conn, wanted: set[tuple[str, ...]]) -> dict[tuple[str, ...], int]:
         """The ids of ``wanted``, inserting the new ones inside the caller's transaction (cache
         them with :meth:`remember` only once it has committed)."""
         found = {names: self.ids[names] for names in wanted if names in self.ids}
         for names in sorted(wanted - found.keys()):
-            conn.execute("INSERT INTO channel_sets (names) VALUES (%s) ON CONFLICT DO NOTHING",
-                         (list(names),))
-            row = conn.execute("SELECT id FROM channel_sets WHERE names = %s",
-                               (list(names),)).fetchone()
+            digest = channel_set_digest(names)
+            conn.execute("INSERT INTO channel_sets (names, digest) VALUES (%s, %s) "
+                         "ON CONFLICT DO NOTHING", (list(names), digest))
+            row = conn.execute("SELECT id FROM channel_sets WHERE digest = %s",
+                               (digest,)).fetchone()
             assert row is not None
             found[names] = int(row[0])
+        return found
+
+    def lookup(self, conn: Conn, batches: Sequence[Columns]) -> dict[int, tuple[int, int]]:
+        """The id and width of the channel set of each of ``batches`` that the hub knows or
+        that the batch names (inserted inside the caller's transaction), by digest; a set
+        neither known nor named is missing. Cache the answer with :meth:`remember_digests`
+        once the transaction has committed."""
+        named = self.resolve(conn, {b.channels for b in batches if b.named})
+        found = {channel_set_digest(names): (i, len(names)) for names, i in named.items()}
+        wanted = {b.channel_set for b in batches} - found.keys()
+        found |= {d: self.by_digest[d] for d in wanted if d in self.by_digest}
+        unknown = sorted(wanted - found.keys())
+        if unknown:
+            found |= {int(d): (int(i), int(k)) for d, i, k in conn.execute(
+                "SELECT digest, id, cardinality(names) FROM channel_sets "
+                "WHERE digest = ANY(%s::bigint[])", (unknown,)).fetchall()}
         return found
 
     def remember(self, ids: dict[tuple[str, ...], int]) -> None:
         """Cache ids that are now committed."""
         self.ids.update(ids)
+        self.by_digest.update({channel_set_digest(n): (i, len(n)) for n, i in ids.items()})
+
+    def remember_digests(self, found: dict[int, tuple[int, int]]) -> None:
+        """Cache :meth:`lookup`'s answer, now committed."""
+        self.by_digest.update(found)
 
 
 def _offsets(conn: Conn, batches: Sequence[Columns], pairs: Sequence[tuple[str, int]]
@@ -306,47 +340,64 @@ def _times(b: Columns, offsets: dict[tuple[str, int], int]) -> tuple[npt.NDArray
 
 def store_batches(conn: Conn, batches: Sequence[Columns], channel_sets: ChannelSets) -> list[int]:
     """Store ``batches`` in one transaction; returns, for each batch, how many of its records
-    were new (a record also in an earlier batch of ``batches`` counts for the first).
+    were new (a record also in an earlier batch of ``batches`` counts for the first), or
+    :data:`NAMES_NEEDED` for a batch not stored: it came without its channel names and its set
+    is unknown.
 
     Commits on success, rolls back and raises on any error: the caller acknowledges only after
     this returns.
     """
+    with conn.transaction():
+        sets = channel_sets.lookup(conn, batches)
+        known = [i for i, b in enumerate(batches) if b.channel_set in sets
+                 and sets[b.channel_set][1] == b.values.shape[1]]
+        inserted = _store(conn, [batches[i] for i in known],
+                          [sets[batches[i].channel_set][0] for i in known]) if known else []
+    channel_sets.remember_digests(sets)
+    channel_sets.remember({b.channels: sets[b.channel_set][0] for b in batches if b.named})
+    out = [NAMES_NEEDED] * len(batches)
+    for i, n in zip(known, inserted, strict=True):
+        out[i] = n
+    return out
+
+
+def _store(conn: Conn, batches: Sequence[Columns], set_ids: Sequence[int]) -> list[int]:
+    """:func:`store_batches`'s work inside its transaction, for batches of known sets (their
+    ids ``set_ids``)."""
     sites = sorted({b.site for b in batches})
     counts = [len(b) for b in batches]
     owner = np.repeat(np.arange(len(batches)), counts)
     first = np.cumsum([0, *counts], dtype=np.int64)[:-1]  # each batch's first record
     untrusted = np.bincount(owner, ~np.concatenate([b.clock_trusted for b in batches]),
-                            len(batches)).tolist() if batches else []
-    with conn.transaction():
-        conn.execute(LOCK_SQL, (sites,))
-        conn.execute("INSERT INTO sites (site) SELECT unnest(%s::text[]) "
-                     "ON CONFLICT (site) DO UPDATE SET last_contact = now()", (sites,))
-        ranges = _ranges(batches, first)
-        known, fixed = _offsets(conn, batches, sorted(set(zip(ranges[0], ranges[1],
-                                                              strict=True))))
-        if fixed:
-            columns = ([s for s, _ in fixed], [bt for _, bt in fixed], list(fixed.values()))
-            conn.execute("INSERT INTO boots (site, boot, offset_ms) "
-                         "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[])", columns)
-            # repair what was stored before, as its copies below would be stamped
-            conn.execute(REPAIR_SQL, (EPOCH, *columns))
-        offsets = known | fixed
-        stored = {(str(s), int(bt), int(q)) for s, bt, q in conn.execute(
-            STORED_SQL, ranges).fetchall()} if ranges[0] else set()
-        fresh = fresh_rows(batches, stored)
-        inserted = np.bincount(owner, fresh, len(batches)).astype(np.int64).tolist()
-        new, times, repairs = [], [], []
-        for whole, n, at, odd in zip(batches, inserted, first.tolist(), untrusted, strict=True):
-            if n:
-                b = whole if n == len(whole) else _take(whole, fresh[at:at + len(whole)])
-                t, r = _times(b, offsets) if odd else (b.wall_ms, np.zeros(n, dtype=np.bool_))
-                new.append(b)
-                times.append(t)
-                repairs.append(r)
-        set_ids = channel_sets.resolve(conn, {b.channels for b in new})
-        if new:
-            rows = copy_rows(new, [set_ids[b.channels] for b in new], times, repairs)
-            with conn.cursor() as cur, cur.copy(COPY_SQL) as copy:
-                copy.write(COPY_HEADER + rows + COPY_TRAILER)
-    channel_sets.remember(set_ids)
+                            len(batches)).tolist()
+    conn.execute(LOCK_SQL, (sites,))
+    conn.execute("INSERT INTO sites (site) SELECT unnest(%s::text[]) "
+                 "ON CONFLICT (site) DO UPDATE SET last_contact = now()", (sites,))
+    ranges = _ranges(batches, first)
+    known, fixed = _offsets(conn, batches, sorted(set(zip(ranges[0], ranges[1], strict=True))))
+    if fixed:
+        columns = ([s for s, _ in fixed], [bt for _, bt in fixed], list(fixed.values()))
+        conn.execute("INSERT INTO boots (site, boot, offset_ms) "
+                     "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[])", columns)
+        # repair what was stored before, as its copies below would be stamped
+        conn.execute(REPAIR_SQL, (EPOCH, *columns))
+    offsets = known | fixed
+    stored = {(str(s), int(bt), int(q)) for s, bt, q in conn.execute(
+        STORED_SQL, ranges).fetchall()} if ranges[0] else set()
+    fresh = fresh_rows(batches, stored)
+    inserted = np.bincount(owner, fresh, len(batches)).astype(np.int64).tolist()
+    new, ids, times, repairs = [], [], [], []
+    for whole, set_id, n, at, odd in zip(batches, set_ids, inserted, first.tolist(), untrusted,
+                                         strict=True):
+        if n:
+            b = whole if n == len(whole) else _take(whole, fresh[at:at + len(whole)])
+            t, r = _times(b, offsets) if odd else (b.wall_ms, np.zeros(n, dtype=np.bool_))
+            new.append(b)
+            ids.append(set_id)
+            times.append(t)
+            repairs.append(r)
+    if new:
+        rows = copy_rows(new, ids, times, repairs)
+        with conn.cursor() as cur, cur.copy(COPY_SQL) as copy:
+            copy.write(COPY_HEADER + rows + COPY_TRAILER)
     return [int(n) for n in inserted]

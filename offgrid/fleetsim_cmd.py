@@ -127,18 +127,30 @@ def fleet_demo(
     """A whole fleet on this machine: Mosquitto (TLS, its own CA) and PostgreSQL in a temporary
     folder, the hub's ingest, API and dashboard, and light simulated sites with a day of
     history; prints the dashboard's address and a viewer key. Ctrl-C stops all and cleans up."""
-    # the servers that the hub's tests start (TLS broker with each site's user, PostgreSQL as a
-    # non-root user in a temporary folder)
+    # the local servers (TLS broker with each site's user, PostgreSQL as a non-root user in a
+    # temporary folder)
     from fleetsim.fleet import Fleet, FleetConfig  # noqa: PLC0415 (loaded when it runs)
     from fleetsim.model import fleet_specs  # noqa: PLC0415
-    from tests.hub.servers import mosquitto, postgres  # noqa: PLC0415
+    from offgrid.localservers import (  # noqa: PLC0415
+        HUB_USER,
+        LocalServerError,
+        broker_with_sites,
+        postgres,
+    )
 
     specs = fleet_specs(sites, seed=2026, prefix="demo")
     stop = _stop_on_signals()
-    with tempfile.TemporaryDirectory(prefix="offgrid-fleet-") as tmp, postgres() as dsn, \
-            mosquitto(Path(tmp) / "broker", [s.site for s in specs], ["hub"]) as broker:
+    with tempfile.TemporaryDirectory(prefix="offgrid-fleet-") as tmp, \
+            contextlib.ExitStack() as servers:
+        try:
+            dsn = servers.enter_context(postgres())
+            broker, passwords = servers.enter_context(
+                broker_with_sites(Path(tmp) / "broker", [s.site for s in specs], quiet=True))
+        except LocalServerError as e:
+            fail(f"cannot start the local servers / không khởi động được máy chủ cục bộ: {e}",
+                 1)
         secret = Path(tmp) / "hub.password"
-        secret.write_text(broker.credentials["hub"].password, encoding="utf-8")
+        secret.write_text(broker.credentials[HUB_USER].password, encoding="utf-8")
         link = ["--broker", f"127.0.0.1:{broker.port}", "--ca", str(broker.ca_file),
                 "--password-file", str(secret)]
         key = subprocess.run([sys.executable, "-m", "offgrid", "hub", "keys", "create",
@@ -151,7 +163,6 @@ def fleet_demo(
                         "--silent-after-s", "300"]) as api:
             _wait_http(port, api)
             config = FleetConfig("127.0.0.1", broker.port, broker.ca_file)
-            passwords = {s.site: broker.credentials[s.site].password for s in specs}
             now = _now_ms()
             with Fleet(config, specs, passwords, now - 24 * HOUR_MS) as fleet:
                 fleet.advance_to(now)  # the day's history in 15-minute batches, then a minute

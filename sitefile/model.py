@@ -984,6 +984,9 @@ class Uplink(Section):
         "[s] a message not acknowledged in this time is sent again"))
     live_interval_s: float = Field(default=5.0, gt=0, le=3600, description=(
         "[s] State interval while the hub says someone watches"))
+    keepalive_s: int = Field(default=300, ge=10, le=3600, description=(
+        "[s] MQTT keep-alive: a ping after this long without traffic (cellular NATs forget "
+        "an idle connection)"))
     reconnect_min_s: float = Field(default=1.0, gt=0, le=3600)
     reconnect_max_s: float = Field(default=300.0, gt=0, le=86_400)
     coarse_step_s: int = Field(default=900, ge=1, le=86_400, description=(

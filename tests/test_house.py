@@ -25,9 +25,10 @@ from tests.conftest import ROOT
 # `fleetwire` (the wire format between sites and the hub) is a ground floor too (the site
 # file checks an uplink's site id with its one definition); `hub` reads
 # it and the site file's definitions, and only the command line imports the hub. The site's
-# uplink (in `controller`) speaks `fleetwire`; the hub reuses the site API's roles and key
-# tokens (`api.roles`, `api.tokens`: no I/O); `fleetsim` (light simulated sites for load tests)
-# speaks `fleetwire` and takes the site figures from `store.contract` (pure data).
+# uplink (in `controller`) speaks `fleetwire`; the hub reuses the site API's roles, key tokens
+# and HTTP errors (`api.roles`, `api.tokens`, `api.errors`: no I/O); `fleetsim` (light
+# simulated sites for load tests) speaks `fleetwire` and takes the site figures from
+# `store.contract` (pure data).
 ALLOWED: dict[str, tuple[str, ...]] = {
     "ieee1366": (),
     "sitefile": ("ieee1366", "fleetwire.topics", "fleetwire.errors"),
@@ -41,7 +42,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "offgrid": ("sitefile", "ieee1366", "sizing", "controller", "store", "hardware_sim", "api",
                 "fleetwire", "hub", "fleetsim"),
     "fleetwire": (),
-    "hub": ("fleetwire", "ieee1366", "sitefile", "api.roles", "api.tokens"),
+    "hub": ("fleetwire", "ieee1366", "sitefile", "api.roles", "api.tokens", "api.errors"),
     "fleetsim": ("fleetwire", "store.contract"),
 }
 PACKAGES = ("ieee1366", "sitefile", "sizing", "controller", "store", "hardware_sim", "api",

@@ -12,7 +12,7 @@ from controller.uplink import Uplink, UplinkError
 from controller.uplink_pack import channel_decimals
 from fleetwire.batch import Record, decode_batch
 from fleetwire.messages import Command, decode_events, encode
-from sitefile import Site, parse_site
+from sitefile import Site, SiteFileError, parse_site
 from store import outbox
 from store.contract import Sample
 from store.schema import connect
@@ -183,8 +183,8 @@ def test_state_carries_the_site_meta(tmp_path: Path) -> None:
 
 
 def test_a_bad_site_id_or_password_file_stops_the_start(tmp_path: Path) -> None:
-    with pytest.raises(UplinkError, match=r"uplink\.site_id = 'Site_A'"):
-        Uplink(site_file(tmp_path, site_id="Site_A"), tmp_path / "a.db")
+    with pytest.raises(SiteFileError, match=r"uplink\.site_id: .*'Site_A'"):
+        site_file(tmp_path, site_id="Site_A")  # the site file refuses it: no uplink starts
     with pytest.raises(UplinkError, match="password_file"):
         Uplink(site_file(tmp_path, password_file="nowhere"), tmp_path / "a.db")
 

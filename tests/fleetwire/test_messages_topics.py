@@ -41,7 +41,8 @@ ARGS = st.dictionaries(st.text(max_size=8), st.one_of(
 @given(st.builds(Alarm, site=SITES, boot=INTS, seq=INTS, mono_ms=INTS, wall_ms=INTS,
                  clock_trusted=st.booleans(), kind=st.text(), active=st.booleans(),
                  severity=st.text(), detail=st.text()),
-       st.builds(BatchAck, site=SITES, batch_id=INTS, records=INTS, inserted=INTS),
+       st.builds(BatchAck, site=SITES, batch_id=INTS, records=INTS, inserted=INTS,
+                 names_needed=st.booleans()),
        st.builds(Command, id=st.text(min_size=1), site=SITES, name=st.text(), issued_ms=INTS,
                  expires_ms=INTS, by=st.text(), args=ARGS),
        st.builds(CommandResult, id=st.text(), site=SITES,
@@ -112,6 +113,17 @@ def test_malformed_events_and_state_name_the_field() -> None:
             decode_state(msgpack.packb({**body, field: bad}))
     with pytest.raises(WireError, match="'until_ms' is missing"):
         decode_live(msgpack.packb({"site": "site-a"}))
+
+
+def test_a_field_at_its_default_is_left_out_and_comes_back() -> None:
+    ack = BatchAck("site-a", 3, 15, 15)
+    assert msgpack.unpackb(encode(ack)) == {"site": "site-a", "batch_id": 3, "records": 15,
+                                            "inserted": 15}
+    needed = BatchAck("site-a", 3, 0, 0, names_needed=True)
+    assert msgpack.unpackb(encode(needed))["names_needed"] is True
+    assert decode_ack(encode(needed)) == needed
+    with pytest.raises(WireError, match="'names_needed' = 1"):
+        decode_ack(msgpack.packb({**msgpack.unpackb(encode(ack)), "names_needed": 1}))
 
 
 def test_a_command_expires_at_its_expiry() -> None:

@@ -1,4 +1,5 @@
-"""The uplink's protocol state machine: priorities, the window, resending, back-off."""
+"""The uplink's protocol state machine: priorities, the window, resending, back-off, State only
+when useful, channel names only while the hub may not know the set."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def test_an_unacknowledged_row_is_sent_again_after_the_timeout_and_after_a_recon
     assert s.next_to_send(pending, 2001) == [Send("batch", 2, 2)]
 
 
-def test_live_sends_state_every_interval_until_its_end_and_after_each_batch() -> None:
+def test_live_sends_state_every_interval_until_its_end_and_when_the_meta_changes() -> None:
     s = Session(SessionConfig(live_interval_ms=5000))
     s.on_connected(0)
     assert s.next_to_send([], 0) == [Send("state", 0, 0)]
@@ -84,6 +85,37 @@ def test_live_sends_state_every_interval_until_its_end_and_after_each_batch() ->
     assert s.next_to_send([], 15_000) == []
     s.request_state()
     assert s.next_to_send([], 15_001) == [Send("state", 0, 0)]
+    # a batch made is no reason for a State; a change of the meta is
+    assert s.next_to_send(rows(1), 16_000) == [Send("batch", 1, 1)]
+    meta = ("Trạm A", "Cà Mau", ("g",), 40)
+    s.note_meta(meta)
+    s.note_meta(meta)
+    assert s.next_to_send(rows(1), 17_000) == []
+    s.note_meta((*meta[:3], 41))
+    assert s.next_to_send(rows(1), 18_000) == [Send("state", 0, 0)]
+
+
+def test_names_go_until_the_hub_has_acknowledged_the_set_and_again_when_it_asks() -> None:
+    s = Session(SessionConfig(max_in_flight=2))
+    s.on_connected(0)
+    s.next_to_send([], 0)
+    assert s.next_to_send(rows(2), 1) == [Send("batch", 1, 1), Send("batch", 2, 2)]
+    assert s.names_for(1, 77) and s.names_for(2, 77)  # two in flight: neither sure
+    assert s.on_ack(1) == 1
+    assert s.known_sets == {77}
+    assert not s.names_for(3, 77) and s.names_for(3, 78)  # another set: its names go
+    # a batch without names whose set the hub lacks (its database was replaced): not stored,
+    # sent again at once, with names; the other rows of the set with names too
+    assert not s.names_for(2, 77)
+    assert s.on_ack(2, names_needed=True) is None
+    assert s.known_sets == set()
+    assert s.next_to_send(rows(2)[1:], 2) == [Send("batch", 2, 2)]
+    assert s.names_for(2, 77)
+    assert s.on_ack(2) == 2 and s.known_sets == {77}
+    # a coarse copy follows the same rule; its ack keeps the row
+    assert not s.names_for(-5, 77)
+    assert s.on_ack(-5, names_needed=True) is None and s.known_sets == set()
+    assert s.names_for(-5, 77) and s.on_ack(-5) is None and s.known_sets == {77}
 
 
 def test_coarse_records_keep_one_per_step_with_their_own_keys() -> None:
@@ -125,6 +157,7 @@ OPS = st.lists(st.one_of(
     st.tuples(st.just("lose"), st.integers(0, 30)),
     st.tuples(st.just("drop"), st.just(0)),
     st.tuples(st.just("connect"), st.just(0)),
+    st.tuples(st.just("forget"), st.just(0)),
     st.tuples(st.just("new"), st.sampled_from(["batch", "events"]))), max_size=60)
 
 
@@ -134,8 +167,9 @@ def test_the_window_holds_and_every_row_is_eventually_delivered_in_full(
         window: int, n_rows: int, coarse: bool, ops: list[tuple[str, object]]) -> None:
     s = Session(SessionConfig(max_in_flight=window, ack_timeout_ms=1000, coarse=coarse))
     outbox = {p.id: p for p in rows(n_rows)}
-    wire: list[Send] = []  # sent, not yet acknowledged or lost
+    wire: list[tuple[Send, bool]] = []  # sent (with names?), not yet acknowledged or lost
     full: set[int] = set()  # rows the hub has in full detail
+    hub_sets: set[int] = set()  # the channel sets the hub knows (each row's: its id % 3)
     now = 0
 
     def send(step_ms: int) -> None:
@@ -143,15 +177,21 @@ def test_the_window_holds_and_every_row_is_eventually_delivered_in_full(
         now += step_ms
         for x in s.next_to_send(list(outbox.values()), now):
             assert x.kind == "state" or x.row in outbox
-            wire.append(x)
+            named = x.kind in {"batch", "coarse"} and s.names_for(x.message_id, x.row % 3)
+            wire.append((x, named))
         assert s.in_flight <= window
 
     def ack(i: int) -> None:
-        sent = [x for x in wire if x.kind != "state"]
+        sent = [w for w in wire if w[0].kind != "state"]
         if not sent:
             return
-        x = sent[i % len(sent)]
-        wire.remove(x)
+        x, named = sent[i % len(sent)]
+        wire.remove((x, named))
+        if x.kind != "events" and not named and x.row % 3 not in hub_sets:
+            assert s.on_ack(x.message_id, names_needed=True) is None
+            return
+        if named:
+            hub_sets.add(x.row % 3)
         if x.kind != "coarse":
             full.add(x.row)
         row = s.on_ack(x.message_id)
@@ -171,6 +211,8 @@ def test_the_window_holds_and_every_row_is_eventually_delivered_in_full(
             wire.clear()
         elif op == "connect":
             s.on_connected(now)
+        elif op == "forget":  # the hub's database is replaced
+            hub_sets.clear()
         elif op == "new":
             new = max([*outbox, *full, 0]) + 1
             outbox[new] = Pending(new, arg, now, 1)  # type: ignore[arg-type]
@@ -181,7 +223,7 @@ def test_the_window_holds_and_every_row_is_eventually_delivered_in_full(
         if not outbox:
             break
         send(1)
-        wire[:] = [x for x in wire if x.kind != "state"]
+        wire[:] = [w for w in wire if w[0].kind != "state"]
         while wire:
             ack(0)
     assert not outbox

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from fleetwire.batch import channel_set_digest
 from fleetwire.messages import Alarm, BatchAck, Events, Interruption, State
 from hub import schema
 from hub.errors import HubError
@@ -94,13 +95,14 @@ def test_a_state_sets_the_sites_meta_groups_and_state(hub_db: Conn) -> None:
                           ).fetchone() == (None,)
 
 
-def test_a_version_1_database_is_upgraded_to_version_2(hub_dsn: str) -> None:
+def test_a_version_1_database_is_upgraded_to_the_latest(hub_dsn: str) -> None:
     with psycopg.connect(hub_dsn) as conn:
         conn.execute(schema.DDL)  # the hub as first released, with its partitions
         conn.execute("INSERT INTO schema_version VALUES (1)")
         conn.commit()
         schema.ensure_partitions(conn, datetime.now(UTC))
         conn.execute("INSERT INTO sites (site, name) VALUES ('site-a', 'A')")
+        conn.execute("INSERT INTO channel_sets (names) VALUES (ARRAY['a_w', 'b_v'])")
         conn.execute("INSERT INTO interruptions (site, boot, seq, start_ts, end_ts, "
                      "customers_interrupted, customers_served, planned, cause) VALUES "
                      "('site-a', 1, 1, now(), NULL, 5, 10, false, 'fault')")
@@ -108,8 +110,11 @@ def test_a_version_1_database_is_upgraded_to_version_2(hub_dsn: str) -> None:
         assert schema.schema_version(conn) == 1
         create_schema(conn)
         create_schema(conn)  # again: nothing to do
-        assert schema.schema_version(conn) == schema.VERSION == 2
+        assert schema.schema_version(conn) == schema.VERSION == 3
         assert conn.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+        # version 3: a set stored before has its digest, the one batch format 2 names it by
+        assert conn.execute("SELECT names, digest FROM channel_sets").fetchall() == [
+            (["a_w", "b_v"], channel_set_digest(["a_w", "b_v"]))]
         assert conn.execute("SELECT site, customers FROM sites").fetchall() == [("site-a", 0)]
         assert conn.execute("SELECT load, customers_interrupted FROM interruptions").fetchall() \
             == [("", 5)]
@@ -125,9 +130,9 @@ def test_a_version_1_database_is_upgraded_to_version_2(hub_dsn: str) -> None:
         assert conn.execute("SELECT seq, load FROM interruptions_y2031m06").fetchall() == [
             (2, "village")]
         assert len(interruptions(conn, "site-a")) == 3
-        conn.execute("UPDATE schema_version SET version = 3")
+        conn.execute("UPDATE schema_version SET version = 4")
         conn.commit()
-        with pytest.raises(HubError, match="schema version 3"):
+        with pytest.raises(HubError, match="schema version 4"):
             create_schema(conn)
 
 

@@ -168,6 +168,22 @@ def test_overview_alarms_and_the_silent_flag(fleet: Conn) -> None:
         ("site-q", "low_soc", "critical"), ("site-a", "low_do", "warning")]
 
 
+def test_the_overview_takes_figures_from_a_batch_newer_than_the_state(fleet: Conn) -> None:
+    now = datetime.now(UTC)
+    state_at = sites_overview(fleet, now, EVERYTHING)[0].state_at
+    assert state_at is not None
+    later = state_at + timedelta(minutes=30)
+    store(fleet, records("site-a", later, 3, {"site/soc_pct": 71.0, "site/pv_w": 2500.0,
+                                              "inverter/ac_v": 231.0}))
+    # and an older batch of site-c changes nothing: its State is newer
+    store(fleet, records("site-c", state_at - timedelta(hours=1), 2, {"site/soc_pct": 10.0}))
+    rows = {r.site: r for r in sites_overview(fleet, later + timedelta(minutes=5), EVERYTHING)}
+    a = rows["site-a"]
+    assert (a.soc_pct, a.pv_w, a.do_mg_l, a.load_w) == (71.0, 2500.0, 5.5, 800.0)
+    assert a.state_at == later + timedelta(minutes=2) and "inverter/ac_v" not in a.values
+    assert rows["site-c"].soc_pct == 63.5 and rows["site-c"].state_at == state_at
+
+
 def records(site: str, start: datetime, minutes: int, values: dict[str, float],
             seq0: int = 0) -> Batch:
     return Batch(site, seq0 + 1, tuple(

@@ -1,6 +1,7 @@
 """Through the real broker into the real PostgreSQL, with the hub as its own process
 (``offgrid hub run``): stored once and acknowledged, a second copy refused, a hub killed with
-``kill -9`` loses and duplicates nothing, the ACL and TLS keep sites apart.
+``kill -9`` loses and duplicates nothing, the ACL and TLS keep sites apart, a batch without its
+channel names is stored when the hub knows the set and answered ``names_needed`` when not.
 
 The test's sites behave as the uplink's outbox will: a batch is sent until its acknowledgement
 arrives, and only an acknowledged batch is forgotten.
@@ -148,19 +149,20 @@ class Site:
         self.client.disconnect()
         self.client.loop_stop()
 
-    def publish(self, b: Batch, site_topic: str | None = None) -> int:
+    def publish(self, b: Batch, site_topic: str | None = None, names: bool = True) -> int:
         info = self.client.publish(site_topic or topics.topic(self.site, "batch"),
-                                   encode_batch(b), qos=1)
+                                   encode_batch(b, names=names), qos=1)
         info.wait_for_publish(WAIT_S)
         return info.mid
 
-    def send_until_acked(self, batches: list[Batch], rounds: int = 30) -> dict[int, BatchAck]:
+    def send_until_acked(self, batches: list[Batch], rounds: int = 30,
+                         names: bool = True) -> dict[int, BatchAck]:
         """Send every unacknowledged batch, wait a little for acknowledgements, repeat."""
         acked: dict[int, BatchAck] = {}
         for _ in range(rounds):
             for b in batches:
                 if b.id not in acked:
-                    self.publish(b)
+                    self.publish(b, names=names)
             try:
                 while len(acked) < len(batches):
                     ack = self.acks.get(timeout=2.0)
@@ -189,6 +191,23 @@ def test_a_batch_is_stored_once_and_acknowledged_and_a_second_copy_adds_nothing(
         again = site.send_until_acked([batch("site-a", 1)])
         assert again[1] == BatchAck("site-a", 1, records=15, inserted=0)
     assert stored(hubs.dsn, "site-a") == (15, 15)
+
+
+def test_a_batch_without_names_is_stored_once_the_hub_knows_its_set(
+        broker: Broker, hubs: HubRunner) -> None:
+    hubs.start()
+    with Site(broker, "site-c") as site:
+        # the hub has never seen the set: nothing stored, the names asked for
+        first = site.send_until_acked([batch("site-c", 1)], names=False)
+        assert first[1] == BatchAck("site-c", 1, records=0, inserted=0, names_needed=True)
+        assert stored(hubs.dsn, "site-c") == (0, 0)
+        # sent again with them, as the site's session does: stored; then the rest without
+        assert site.send_until_acked([batch("site-c", 1)]) == {
+            1: BatchAck("site-c", 1, records=15, inserted=15)}
+        assert site.send_until_acked([batch("site-c", 2), batch("site-c", 3)], names=False) == {
+            2: BatchAck("site-c", 2, records=15, inserted=15),
+            3: BatchAck("site-c", 3, records=15, inserted=15)}
+    assert stored(hubs.dsn, "site-c") == (45, 45)
 
 
 def test_a_hub_killed_after_its_commit_loses_and_duplicates_nothing(

@@ -1,18 +1,35 @@
 """Batches into the real PostgreSQL: stored once (a record already stored, or twice in one
-group, is written once, also with two workers at once), clocks repaired, and partitions that take
-over rows of the default partition."""
+group, is written once, also with two workers at once), clocks repaired, partitions that take
+over rows of the default partition, and batches without their channel names stored only when
+the hub knows their set."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
-from fleetwire.batch import Batch, Columns, Record, decode_columns, encode_batch
+from fleetwire.batch import (
+    Batch,
+    Columns,
+    Record,
+    channel_set_digest,
+    decode_columns,
+    encode_batch,
+)
 from hub.schema import Conn, ensure_partitions, partition_name
-from hub.writer import STORED_SQL, ChannelSets, fresh_rows, prepare, store_batches, timestamp
+from hub.writer import (
+    NAMES_NEEDED,
+    STORED_SQL,
+    ChannelSets,
+    fresh_rows,
+    prepare,
+    store_batches,
+    timestamp,
+)
 
 T0_MS = int(datetime(2026, 12, 1, 6, tzinfo=UTC).timestamp() * 1000)
 
@@ -29,9 +46,10 @@ def records(boot: int, seqs: range, trusted: bool = True, offset_ms: int = T0_MS
     return tuple(out)
 
 
-def wire(*batches: Batch) -> list[Columns]:
-    """``batches`` as the hub gets them: encoded by the site, decoded by the hub."""
-    return [decode_columns(encode_batch(b)) for b in batches]
+def wire(*batches: Batch, names: bool = True) -> list[Columns]:
+    """``batches`` as the hub gets them: encoded by the site (with or without their channel
+    names), decoded by the hub."""
+    return [decode_columns(encode_batch(b, names=names)) for b in batches]
 
 
 def count(conn: Conn, where: str = "true") -> int:
@@ -259,3 +277,28 @@ def test_the_stored_keys_are_looked_up_range_by_range_however_big_the_table(db: 
     plan = row[0][0]["Plan"]
     assert plan["Node Type"] == "Nested Loop"
     assert plan["Plans"][0]["Node Type"] == "Function Scan"
+
+
+def test_a_batch_without_names_is_stored_only_when_the_hub_knows_its_set(db: Conn) -> None:
+    sets = ChannelSets({})
+    first, second = (Batch("site-a", i, records(1, range(15 * i, 15 * i + 15))) for i in (1, 2))
+    # the set is unknown: nothing stored, not even the site's contact
+    assert store_batches(db, wire(first, names=False), sets) == [NAMES_NEEDED]
+    assert count(db) == 0 and sets.by_digest == {}
+    assert db.execute("SELECT count(*) FROM sites").fetchone() == (0,)
+    # sent again with names: stored, and the set with its digest; then a batch without names
+    assert store_batches(db, wire(first), sets) == [15]
+    digest = channel_set_digest(["pv_w", "soc_pct"])
+    assert db.execute("SELECT names, digest FROM channel_sets").fetchall() == [
+        (["pv_w", "soc_pct"], digest)]
+    assert store_batches(db, wire(second, names=False), sets) == [15]
+    # a hub restarted (an empty cache) finds the set in the database; a batch of the set with
+    # another width is not stored (answered as unknown: the site sends its names)
+    fresh = ChannelSets({})
+    bare = wire(second, names=False)[0]
+    narrow = dataclasses.replace(bare, id=3, values=bare.values[:, :1])
+    assert store_batches(db, [*wire(second, names=False), narrow], fresh) == [0, NAMES_NEEDED]
+    assert fresh.by_digest == {digest: (fresh.by_digest[digest][0], 2)}
+    rows = db.execute("SELECT count(*), count(DISTINCT seq), min(s.names::text) FROM records r "
+                      "JOIN channel_sets s ON s.id = r.channel_set").fetchone()
+    assert rows == (30, 30, "{pv_w,soc_pct}")

@@ -13,10 +13,7 @@ from typer.testing import CliRunner
 from offgrid.cli import app
 from sitefile import SiteFileError, load_site, parse_site
 
-# the island example once it is in examples/, else the draft that fixes its contract
-ISLAND = next((p for p in (Path(__file__).parents[2] / "examples" / "island-ly-son.toml",
-                           Path("/tmp/island/island-ly-son.toml")) if p.exists()),
-              Path("examples/island-ly-son.toml"))
+ISLAND = Path(__file__).parents[2] / "examples" / "island-ly-son.toml"
 runner = CliRunner()
 
 
@@ -108,7 +105,6 @@ def _island(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.skipif(not ISLAND.exists(), reason="the draft island site")
 def test_island_village_loads(tmp_path: Path) -> None:
     s = load_site(_island(tmp_path))
     homes, school, ice = s.loads
@@ -117,7 +113,6 @@ def test_island_village_loads(tmp_path: Path) -> None:
     assert ice.day_to_day_pct == 10
 
 
-@pytest.mark.skipif(not ISLAND.exists(), reason="the draft island site")
 def test_check_refuses_a_profile_of_other_length(tmp_path: Path) -> None:
     path = _island(tmp_path)
     (tmp_path / "island-ly-son-ice-maker.csv").write_text("kw\n" + "5\n" * 25)
@@ -129,7 +124,6 @@ def test_check_refuses_a_profile_of_other_length(tmp_path: Path) -> None:
     assert "Traceback" not in err + result.stdout
 
 
-@pytest.mark.skipif(not ISLAND.exists(), reason="the draft island site")
 def test_check_shows_the_village_diversity(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(_island(tmp_path))], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.stderr
