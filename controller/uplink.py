@@ -89,7 +89,7 @@ MAX_EVENT_ITEMS: Final = 500
 
 
 class UplinkError(ControllerError):
-    """The uplink cannot start: a bad site id, an unreadable password or CA file."""
+    """The uplink cannot start: no ``[uplink]``, an unreadable password or CA file."""
 
 
 def _keys(state: dict[str, Any]) -> BootKeys:
@@ -116,10 +116,7 @@ class Uplink:
             raise UplinkError("the site file has no [uplink] section")
         self.site = site
         self.config: UplinkConfig = site.uplink
-        try:
-            self.site_id = topics.check_site_id(self.config.site_id)
-        except WireError as e:
-            raise UplinkError(f"uplink.site_id = {self.config.site_id!r}: {e}") from e
+        self.site_id = self.config.site_id  # a fleet site id: the site file checked it
         try:
             self.password = self.config.password_file.read_text().strip()
         except OSError as e:

@@ -347,7 +347,8 @@ def create_app(settings: HubApiSettings, sender: mqtt.Client | None = None,
     @app.get(f"{v1}/alarms", summary="Active alarms of the sites in scope")
     def alarms(key: Viewer, c: Ctx) -> list[Any]:
         with c.conn() as conn:
-            return list(fleet.active_alarms(conn, scope_of(key)))
+            return list(fleet.active_alarms(conn, scope_of(key), c.now(),
+                                            c.settings.silent_after_s))
 
     def _sender(c: HubContext) -> mqtt.Client:
         if c.sender is None:

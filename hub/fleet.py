@@ -136,6 +136,8 @@ LEFT JOIN LATERAL (
 WHERE s.site = ANY(%s::text[])
 ORDER BY s.site
 """
+NO_DATA: Final = "no_data"
+"""The kind of the hub's own alarm for a site silent too long (see :func:`active_alarms`)."""
 RECENT: Final = timedelta(days=2)
 """How far back the overview looks for a site's newest record."""
 FIGURE_PREFIX: Final = "site/"
@@ -460,13 +462,21 @@ SEVERITY_ORDER: Final = ("critical", "warning", "info")
 """Most severe first (an unknown severity sorts last)."""
 
 
-def active_alarms(conn: Conn, scope: Scope) -> list[AlarmRow]:
-    """Every active alarm of the sites in ``scope``: most severe first, then newest first."""
+def active_alarms(conn: Conn, scope: Scope, now: datetime | None = None,
+                  silent_after_s: float = SILENT_AFTER_S) -> list[AlarmRow]:
+    """Every active alarm of the sites in ``scope``, and the hub's own ``no_data`` alarm
+    (critical, since the last contact) for each site silent more than ``silent_after_s`` [s]
+    before ``now`` (the clock by default): most severe first, then newest first."""
     sites = sites_in_scope(conn, scope)
     meta = {s.site: s for s in _sites_meta(conn, sites)}
     rows = [AlarmRow(site, meta[site].name, meta[site].province, kind, severity, detail, ts)
             for site, kind, active, severity, detail, ts in conn.execute(_ACTIVE_SQL, (sites,))
             if active]
+    silent_since = (now or datetime.now(UTC)) - timedelta(seconds=silent_after_s)
+    rows += [AlarmRow(site, m.name, m.province, NO_DATA, "critical", "", last)
+             for site, last in conn.execute(
+                 "SELECT site, last_contact FROM sites WHERE site = ANY(%s::text[]) "
+                 "AND last_contact < %s", (sites, silent_since)) if (m := meta[site])]
     rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
     rows.sort(key=lambda a: (rank.get(a.severity, len(rank)), -a.since.timestamp(), a.site))
     return rows

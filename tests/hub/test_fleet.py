@@ -163,9 +163,15 @@ def test_overview_alarms_and_the_silent_flag(fleet: Conn) -> None:
     # low_soc raised then cleared; low_do still raised
     assert (a.active_alarms, rows["site-q"].active_alarms, rows["site-b"].active_alarms) == (
         1, 1, 0)
-    alarms = active_alarms(fleet, EVERYTHING)
+    alarms = active_alarms(fleet, EVERYTHING, now, silent_after_s=3 * 3600)
     assert [(x.site, x.kind, x.severity) for x in alarms] == [
         ("site-q", "low_soc", "critical"), ("site-a", "low_do", "warning")]
+    # the hub's own alarm for the silent site, most severe and newest first
+    alarms = active_alarms(fleet, EVERYTHING, now, silent_after_s=3600)
+    assert [(x.site, x.kind, x.severity) for x in alarms] == [
+        ("site-b", "no_data", "critical"), ("site-q", "low_soc", "critical"),
+        ("site-a", "low_do", "warning")]
+    assert alarms[0].since == now - timedelta(hours=2)
 
 
 def test_the_overview_takes_figures_from_a_batch_newer_than_the_state(fleet: Conn) -> None:
