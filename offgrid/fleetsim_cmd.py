@@ -86,16 +86,21 @@ def fleetsim(
 
 
 @contextlib.contextmanager
-def _child(args: list[str]) -> Iterator[subprocess.Popen[bytes]]:
-    """``offgrid ARGS`` as a child process, stopped (SIGTERM, then SIGKILL) at the end."""
-    process = subprocess.Popen([sys.executable, "-m", "offgrid", *args],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def offgrid_child(args: list[str], log: Path | None = None
+                  ) -> Iterator[subprocess.Popen[bytes]]:
+    """``offgrid ARGS`` as a child process (its output in ``log``, else discarded), stopped
+    (SIGTERM, then SIGKILL after 30 s) at the end."""
+    with contextlib.ExitStack() as files:
+        out = (files.enter_context(log.open("wb")) if log is not None
+               else subprocess.DEVNULL)
+        process = subprocess.Popen([sys.executable, "-m", "offgrid", *args], stdout=out,
+                                   stderr=subprocess.STDOUT)
     try:
         yield process
     finally:
         process.terminate()
         try:
-            process.wait(20)
+            process.wait(30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -158,8 +163,8 @@ def fleet_demo(
                              capture_output=True, text=True, check=False)
         if key.returncode != 0:
             fail(f"cannot create a viewer key: {key.stderr.strip()}", 1)
-        with _child(["hub", "run", "--dsn", dsn, *link, "--client-id", "demo-hub"]), \
-                _child(["hub", "serve", "--dsn", dsn, "--bind", f"127.0.0.1:{port}", *link,
+        with offgrid_child(["hub", "run", "--dsn", dsn, *link, "--client-id", "demo-hub"]), \
+                offgrid_child(["hub", "serve", "--dsn", dsn, "--bind", f"127.0.0.1:{port}", *link,
                         "--silent-after-s", "300"]) as api:
             _wait_http(port, api)
             config = FleetConfig("127.0.0.1", broker.port, broker.ca_file)

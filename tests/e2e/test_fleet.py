@@ -42,6 +42,7 @@ from fleetsim.model import PROVINCES, fleet_specs
 from hub.commands import command_status, issue_command
 from hub.ingest import BrokerConfig, connect, mqtt_client
 from offgrid.demo_cmd import DemoSite
+from offgrid.fleetsim_cmd import offgrid_child
 from store import outbox
 from tests.fleetsim.stack import HUB_USER, broker_with_sites
 from tests.hub.conftest import hub_dsn, pg_cluster  # noqa: F401 (fixtures)
@@ -156,23 +157,6 @@ def real_site(folder: Path, name: str, province: str, broker: Broker, password: 
     doc["uplink"] = uplink
     demo.site_file.write_text(tomlkit.dumps(doc), encoding="utf-8")
     return RealSite(name, demo, link)
-
-
-@contextlib.contextmanager
-def child(args: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``offgrid ARGS`` as a process (its output in ``log``), stopped at the end."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "offgrid", *args], stdout=out,
-                                stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def until(what: str, ok: Callable[[], object], fleet: Fleet | None = None,
@@ -345,14 +329,14 @@ def test_two_real_and_fifty_light_sites_report_catch_up_answer_expired_and_show_
     now -= now % 900_000
     config = FleetConfig("127.0.0.1", broker.port, broker.ca_file)
     with contextlib.ExitStack() as stack:
-        stack.enter_context(child(["hub", "run", "--dsn", hub_dsn, *link, "--client-id",
-                                   "e2e-hub"], hub_log))
+        stack.enter_context(offgrid_child(["hub", "run", "--dsn", hub_dsn, *link,
+                                           "--client-id", "e2e-hub"], hub_log))
         until("the hub's two ingest workers subscribed",
               lambda: hub_log.read_text(errors="replace").count("subscribed to") >= 2)
-        stack.enter_context(child(["hub", "serve", "--dsn", hub_dsn, "--bind",
-                                   f"127.0.0.1:{port}", *link, "--client-id", "e2e-api",
-                                   "--silent-after-s", str(SILENT_AFTER_S)],
-                                  tmp_path / "api.log"))
+        stack.enter_context(offgrid_child(["hub", "serve", "--dsn", hub_dsn, "--bind",
+                                           f"127.0.0.1:{port}", *link, "--client-id", "e2e-api",
+                                           "--silent-after-s", str(SILENT_AFTER_S)],
+                                          tmp_path / "api.log"))
         for r in reals:
             stack.callback(r.link.close)
             stack.callback(r.demo.stop)

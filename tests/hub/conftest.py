@@ -3,7 +3,6 @@ session (see :mod:`tests.hub.servers`), and a fresh database for each test."""
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import uuid
@@ -18,9 +17,9 @@ import pytest
 
 from fleetwire import topics
 from fleetwire.messages import BatchAck, Events, State, decode_ack, encode
-from hub.ingest import BrokerConfig, Counters, IngestConfig, connect, mqtt_client, run
+from hub.ingest import BrokerConfig, Counters, connect, mqtt_client
 from hub.schema import create_schema, ensure_partitions
-from tests.hub.servers import Broker, mosquitto, postgres
+from tests.hub.servers import Broker, hub_ingest, mosquitto, postgres
 
 SITES = ["site-a", "site-b", "site-c", "site-d"]
 HUB_USER = "hub"
@@ -63,36 +62,19 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         yield b
 
 
-# --- H2: the ingest in this process, and a test site that speaks the wire's up and down kinds
+# --- the ingest in this process, and a test site that speaks the wire's up and down kinds
 
 WAIT_S = 60.0
 
 
-class _Subscribed(logging.Handler):
-    """Counts the ingest workers' "subscribed to" log lines."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.count = 0
-        self.seen = threading.Condition()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("subscribed to"):
-            with self.seen:
-                self.count += 1
-                self.seen.notify_all()
-
-
 @dataclass
 class RunningHub:
-    """:func:`hub.ingest.run` in a thread of the test, on ``dsn`` and the test broker."""
+    """:func:`hub.ingest.run` in a thread of the test (:func:`tests.hub.servers.hub_ingest`),
+    on ``dsn`` and the test broker."""
 
     dsn: str
     broker: Broker
     counters: Counters
-    stop: threading.Event
-    thread: threading.Thread
-    errors: list[BaseException]
 
     def publisher(self) -> mqtt.Client:
         """A connected client with the hub's credentials (to publish commands and keep-alives)."""
@@ -110,34 +92,8 @@ class RunningHub:
 @pytest.fixture
 def running_hub(broker: Broker, hub_dsn: str) -> Iterator[RunningHub]:
     """The ingest (one worker) running in this process until the test ends."""
-    config = IngestConfig(dsn=hub_dsn, workers=1, client_prefix=f"hub-{uuid.uuid4().hex[:8]}",
-                          broker=BrokerConfig("127.0.0.1", broker.port, HUB_USER,
-                                              broker.credentials[HUB_USER].password,
-                                              broker.ca_file))
-    counters, stop, errors = Counters(), threading.Event(), []
-    handler = _Subscribed()
-    logger = logging.getLogger("hub.ingest")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-
-    def body() -> None:
-        try:
-            run(config, stop, counters=counters)
-        except Exception as e:  # noqa: BLE001 (reported by the fixture)
-            errors.append(e)
-
-    thread = threading.Thread(target=body, daemon=True)
-    thread.start()
-    with handler.seen:
-        assert handler.seen.wait_for(lambda: handler.count >= 1 or not thread.is_alive(), WAIT_S)
-    assert not errors, errors
-    try:
-        yield RunningHub(hub_dsn, broker, counters, stop, thread, errors)
-    finally:
-        stop.set()
-        thread.join(WAIT_S)
-        logger.removeHandler(handler)
-    assert not errors, errors
+    with hub_ingest(broker, hub_dsn, workers=1) as counters:
+        yield RunningHub(hub_dsn, broker, counters)
 
 
 class TestSite:
