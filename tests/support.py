@@ -1,5 +1,5 @@
-"""Helpers shared by the tests and the benchmarks: a free port, and the policy for a missing
-system tool.
+"""Helpers shared by the tests and the benchmarks: a free port, the policy for a missing
+system tool, and waiting for a real process or server.
 
 The benchmarks import this module too (``from tests.support import free_port``): the project is
 installed editable, so the repository's root, and with it ``tests``, is on ``sys.path``. It
@@ -15,7 +15,8 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +102,24 @@ def fill(path: Path) -> Path:
                 if e.errno != errno.ENOSPC:
                     raise
     return filler
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout_s: float = 60.0, *,
+             step_s: float = 0.2, between: Callable[[], object] | None = None) -> Any:
+    """Poll ``check`` until it returns something truthy, and return that; fail naming ``what``
+    after ``timeout_s`` [s]. For real processes, servers and brokers, which keep their own
+    time (logic with a clock of ours steps virtual time instead): between two polls, wait
+    ``step_s`` [s], or run ``between`` (e.g. pump a simulated fleet for a moment)."""
+    import pytest  # noqa: PLC0415 (the benchmarks import this module without pytest)
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout_s:g} s for {what}")
+        if between is not None:
+            between()
+        else:
+            time.sleep(step_s)

@@ -10,7 +10,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -38,17 +38,10 @@ from store.writer import Store
 from tests.fleetsim.stack import hub_ingest
 from tests.hub.conftest import broker, hub_dsn, pg_cluster  # noqa: F401 (the fixtures)
 from tests.hub.servers import Broker
+from tests.support import wait_for
 
 SITE = "site-b"
 WAIT_S = 60.0
-
-
-def wait_for(what: str, ok: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not ok():
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {WAIT_S:g} s for {what}")
-        time.sleep(0.05)
 
 
 class FakeHub:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,18 +34,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     battery): it runs after the other tests of the live site, which watch the demo as a user
     would."""
     items.sort(key=lambda item: item.path.name == LAST)
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout_s: float = POLL_TIMEOUT_S) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 @dataclass

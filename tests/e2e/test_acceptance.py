@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import SPEED, Live, live_site, wait_for
+from tests.e2e.conftest import SPEED, Live, live_site
+from tests.support import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from tests.api.test_auth import CUSTOMER, MATRIX, RANK, ROLES
-from tests.e2e.conftest import Live, wait_for
+from tests.e2e.conftest import Live
+from tests.support import wait_for
 
 pytestmark = pytest.mark.slow
 

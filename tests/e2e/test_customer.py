@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import Live, wait_for
+from tests.e2e.conftest import Live
+from tests.support import wait_for
 
 pytestmark = pytest.mark.slow
 

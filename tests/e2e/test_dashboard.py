@@ -21,8 +21,8 @@ from api import keys
 from api.roles import Role
 from store.writer import Store
 from tests.conftest import SHRIMP
-from tests.e2e.conftest import Live, wait_for
-from tests.support import free_port
+from tests.e2e.conftest import Live
+from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import wait_for
-from tests.support import require_tool
+from tests.support import require_tool, wait_for
 
 pytestmark = pytest.mark.slow
 

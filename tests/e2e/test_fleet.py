@@ -47,7 +47,7 @@ from store import outbox
 from tests.fleetsim.stack import HUB_USER, broker_with_sites
 from tests.hub.conftest import hub_dsn, pg_cluster  # noqa: F401 (fixtures)
 from tests.hub.servers import Broker
-from tests.support import free_port, require_tool
+from tests.support import free_port, require_tool, wait_for
 
 pytestmark = pytest.mark.slow
 LIGHT = 50
@@ -161,16 +161,9 @@ def real_site(folder: Path, name: str, province: str, broker: Broker, password: 
 
 def until(what: str, ok: Callable[[], object], fleet: Fleet | None = None,
           timeout_s: float = WAIT_S) -> None:
-    """Wait until ``ok()`` (pumping the light sites' ``fleet`` meanwhile); fail naming
-    ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not ok():
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {timeout_s:g} s for {what}")
-        if fleet is not None:
-            fleet.step(0.05)
-        else:
-            time.sleep(0.1)
+    """:func:`tests.support.wait_for` ``ok()``, pumping the light sites' ``fleet`` meanwhile."""
+    wait_for(what, ok, timeout_s, step_s=0.1,
+             between=None if fleet is None else lambda: fleet.step(0.05))
 
 
 def scalar(dsn: str, sql: str, *args: object) -> int:

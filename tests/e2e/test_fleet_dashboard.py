@@ -21,7 +21,6 @@ from playwright.sync_api import Browser, Page, expect
 
 from fleetwire.messages import CommandResult, Events, decode_command
 from hub.schema import Conn
-from tests.e2e.conftest import wait_for
 from tests.hub import conftest as hub_fixtures
 from tests.hub.conftest import RunningHub, TestSite
 from tests.hub.servers import Broker
@@ -36,7 +35,7 @@ from tests.hub.test_api import (
     make_keys,
     seed,
 )
-from tests.support import free_port
+from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 

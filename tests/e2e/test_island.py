@@ -22,8 +22,7 @@ from playwright.sync_api import Browser, expect
 from api.data import daily_energy
 from offgrid.demo_cmd import DemoSite
 from store import readers
-from tests.e2e.conftest import wait_for
-from tests.support import require_tool
+from tests.support import require_tool, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from offgrid.demo_cmd import DemoSite
-from tests.e2e.conftest import wait_for
-from tests.support import require_tool
+from tests.support import require_tool, wait_for
 
 pytestmark = pytest.mark.slow
 

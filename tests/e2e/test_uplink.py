@@ -29,6 +29,7 @@ from store.schema import connect as connect_site
 from store.writer import Store
 from tests.hub.conftest import hub_dsn, pg_cluster  # noqa: F401 (fixtures)
 from tests.hub.servers import Broker, mosquitto, restart_broker
+from tests.support import wait_for as poll
 
 pytestmark = pytest.mark.slow
 
@@ -68,13 +69,9 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
         yield b
 
 
-def wait_for(what: str, ok: Callable[[], bool], timeout_s: float = WAIT_S) -> None:
-    """Poll ``ok`` until it holds; fail naming ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not ok():
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {timeout_s:g} s for {what}")
-        time.sleep(0.1)
+def wait_for(what: str, ok: Callable[[], object], timeout_s: float = WAIT_S) -> None:
+    """:func:`tests.support.wait_for`, with this module's longer default (a 48 h catch-up)."""
+    poll(what, ok, timeout_s, step_s=0.1)
 
 
 class Proc:

@@ -10,7 +10,6 @@ dashboard's browser test seeds with it too.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,7 +38,7 @@ from hub.writer import ChannelSets, prepare, store_batches
 from offgrid.cli import app
 from tests.hub.conftest import HUB_USER, WAIT_S, TestSite
 from tests.hub.servers import Broker
-from tests.support import free_port
+from tests.support import free_port, wait_for
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AN_GIANG, CA_MAU = "An Giang", "Cà Mau"
@@ -190,10 +189,11 @@ def serve(dsn: str, sender: mqtt.Client | None, silent_after_s: float = 1800.0
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + WAIT_S
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
+    def started() -> bool:
+        assert thread.is_alive(), "the API stopped while starting"
+        return bool(server.started)
+
+    wait_for("the API to start", started, WAIT_S, step_s=0.05)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
