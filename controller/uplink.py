@@ -14,7 +14,7 @@ Down: ``ack`` deletes a row; ``cmd`` becomes a site command (``requested_by`` ``
 with its expiry; once per command id), or is answered ``expired`` (it arrived at or after its
 expiry: never executed) or ``rejected`` (invalid); the result goes up once the controller has
 acknowledged it; ``live`` has State sent every ``live_interval_s`` until its end. State is
-published retained at each connection, while someone watches and when the site's meta changes,
+published retained at each connection and while someone watches,
 not after each batch (the hub's records are the history; issue #14's bandwidth budget).
 A batch's payload is kept with its channel names; they are dropped as it is published once the
 hub has acknowledged their set (:meth:`fleetwire.session.Session.names_for`), and sent again
@@ -292,12 +292,6 @@ class Uplink:
                      outbox_oldest_ms=None if st.oldest_ts is None else ms(st.oldest_ts),
                      free_disk_bytes=free)
 
-    def meta(self) -> tuple[str, str, tuple[str, ...], int]:
-        """What State tells the hub of the site that the hub keeps: name, province, groups,
-        customers served (a change sends State)."""
-        return (self.site.site.name, self.site.site.province, tuple(self.config.groups),
-                self.site.customers_served)
-
     # --- MQTT ------------------------------------------------------------------------------
 
     def _client(self) -> mqtt.Client:
@@ -415,7 +409,6 @@ class Uplink:
         if now_s >= self.next_batch_s:
             self.next_batch_s = now_s + self.config.batch_interval_s
             self._pack_until(self._align(self.wall()))
-        self.session.note_meta(self.meta())
         self._collect_events()
         if not self.socket_open and now_s >= self.next_attempt_s:
             self._connect()

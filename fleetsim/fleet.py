@@ -192,7 +192,7 @@ class LightSite:
 
     def seal(self) -> None:
         """Put the records made since the last batch, and the events since the last Events, in
-        the outbox (State follows only a change of the site's meta)."""
+        the outbox (no State: see :mod:`fleetwire.session`)."""
         config = self.fleet.config
         if self.buffer:
             records, self.buffer = tuple(self.buffer), []
@@ -207,8 +207,6 @@ class LightSite:
         alarms, cuts = self.model.take_events()
         if config.events and (alarms or cuts):
             self._events(Events(self.site, 0, alarms=tuple(alarms), interruptions=tuple(cuts)))
-        self.session.note_meta((self.spec.name, self.spec.province, self.spec.groups,
-                                self.spec.customers))
         self.fleet._dirty(self)
 
     def _new_row(self) -> int:

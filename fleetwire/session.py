@@ -11,7 +11,6 @@ simulator (``fleetsim``: in-memory outboxes, many sites in one process) both dri
     # on a BatchAck:        row = session.on_ack(ack.batch_id, ack.names_needed)
     #                       delete row if not None
     # on a Live:            session.on_live(live.until_ms)
-    # now and then:         session.note_meta((name, province, groups, customers))
     # every little while:   for send in session.next_to_send(outbox_rows, now_ms): publish it;
     #                       a batch (full or coarse) without its channel names unless
     #                       session.names_for(send.message_id, its set's digest)
@@ -29,8 +28,8 @@ harmless). A row leaves the session's care when the caller stops listing it (del
 acknowledgement, or pruned).
 
 State is not sent after every batch (the hub's records are the history): only after a
-(re)connection, every ``live_interval_ms`` while someone watches, and when the site's meta
-changes (:meth:`Session.note_meta`), or when the caller asks (:meth:`Session.request_state`).
+(re)connection and every ``live_interval_ms`` while someone watches (the site's meta, which
+State carries, is fixed by its site file for the life of the process).
 
 Channel sets. A batch names its channel set by digest (:func:`fleetwire.batch.channel_set_digest`)
 and carries the names only while the session is not sure the hub knows the set: a set is known
@@ -41,7 +40,7 @@ sends that message again, with its names.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
@@ -155,7 +154,6 @@ class Session:
         """Message id → the digest of the set whose names it was last sent with."""
         self._bare: dict[int, int] = {}
         """Message id → the digest of the set it was last sent without names."""
-        self._meta: Hashable | None = None
 
     @property
     def connected(self) -> bool:
@@ -232,18 +230,6 @@ class Session:
     def on_live(self, until_ms: int) -> None:
         """Someone watches until ``until_ms``: send State every ``live_interval_ms`` till then."""
         self._live_until_ms = max(until_ms, self._live_until_ms or until_ms)
-
-    def request_state(self) -> None:
-        """Send State at the next opportunity."""
-        self._state_due = True
-
-    def note_meta(self, meta: Hashable) -> None:
-        """The site's meta now (its name, province, groups, customers…: anything State
-        carries that the hub keeps): State is due when it differs from the last noted (not at
-        the first: a connection sends State anyway)."""
-        if self._meta is not None and meta != self._meta:
-            self._state_due = True
-        self._meta = meta
 
     def reconnect_delay_s(self, attempt: int, rng: Uniform) -> float:
         """:func:`reconnect_delay_s` with this session's bounds [s]."""

@@ -73,7 +73,7 @@ def test_an_unacknowledged_row_is_sent_again_after_the_timeout_and_after_a_recon
     assert s.next_to_send(pending, 2001) == [Send("batch", 2, 2)]
 
 
-def test_live_sends_state_every_interval_until_its_end_and_when_the_meta_changes() -> None:
+def test_live_sends_state_every_interval_until_its_end() -> None:
     s = Session(SessionConfig(live_interval_ms=5000))
     s.on_connected(0)
     assert s.next_to_send([], 0) == [Send("state", 0, 0)]
@@ -83,16 +83,8 @@ def test_live_sends_state_every_interval_until_its_end_and_when_the_meta_changes
     assert s.next_to_send([], 9000) == []
     assert s.next_to_send([], 10_000) == [Send("state", 0, 0)]
     assert s.next_to_send([], 15_000) == []
-    s.request_state()
-    assert s.next_to_send([], 15_001) == [Send("state", 0, 0)]
-    # a batch made is no reason for a State; a change of the meta is
+    # a batch made is no reason for a State
     assert s.next_to_send(rows(1), 16_000) == [Send("batch", 1, 1)]
-    meta = ("Trạm A", "Cà Mau", ("g",), 40)
-    s.note_meta(meta)
-    s.note_meta(meta)
-    assert s.next_to_send(rows(1), 17_000) == []
-    s.note_meta((*meta[:3], 41))
-    assert s.next_to_send(rows(1), 18_000) == [Send("state", 0, 0)]
 
 
 def test_names_go_until_the_hub_has_acknowledged_the_set_and_again_when_it_asks() -> None:

@@ -78,15 +78,20 @@ class RunningHub:
 
     def publisher(self) -> mqtt.Client:
         """A connected client with the hub's credentials (to publish commands and keep-alives)."""
-        config = BrokerConfig("127.0.0.1", self.broker.port, HUB_USER,
-                              self.broker.credentials[HUB_USER].password, self.broker.ca_file)
-        client = mqtt_client(config, f"hub-pub-{uuid.uuid4().hex[:8]}", clean_start=True)
-        ready = threading.Event()
-        client.on_connect = lambda *_: ready.set()
-        connect(client, config, clean_start=True)
-        client.loop_start()
-        assert ready.wait(WAIT_S)
-        return client
+        return hub_client(self.broker)
+
+
+def hub_client(broker: Broker) -> mqtt.Client:
+    """A connected MQTT client with the hub's credentials, on its own loop thread."""
+    config = BrokerConfig("127.0.0.1", broker.port, HUB_USER,
+                          broker.credentials[HUB_USER].password, broker.ca_file)
+    client = mqtt_client(config, f"hub-pub-{uuid.uuid4().hex[:8]}", clean_start=True)
+    ready = threading.Event()
+    client.on_connect = lambda *_: ready.set()
+    connect(client, config, clean_start=True)
+    client.loop_start()
+    assert ready.wait(WAIT_S)
+    return client
 
 
 @pytest.fixture

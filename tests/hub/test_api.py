@@ -10,7 +10,6 @@ dashboard's browser test seeds with it too.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,11 +31,10 @@ from fleetwire.messages import Alarm, Events, Interruption, State, decode_comman
 from hub import keys
 from hub.api import HubApiSettings, create_app
 from hub.events import store_events
-from hub.ingest import BrokerConfig, connect, mqtt_client
 from hub.schema import Conn, create_schema, ensure_partitions
 from hub.writer import ChannelSets, prepare, store_batches
 from offgrid.cli import app
-from tests.hub.conftest import HUB_USER, WAIT_S, TestSite
+from tests.hub.conftest import WAIT_S, TestSite, hub_client
 from tests.hub.servers import Broker
 from tests.support import free_port, wait_for
 
@@ -154,19 +152,6 @@ class Server:
         return {} if role is None else {"Authorization": f"Bearer {self.keys[role]}"}
 
 
-def hub_sender(broker: Broker) -> mqtt.Client:
-    """A connected MQTT client with the hub's credentials."""
-    config = BrokerConfig("127.0.0.1", broker.port, HUB_USER,
-                          broker.credentials[HUB_USER].password, broker.ca_file)
-    client = mqtt_client(config, f"hub-api-{uuid.uuid4().hex[:8]}", clean_start=True)
-    ready = threading.Event()
-    client.on_connect = lambda *_: ready.set()
-    connect(client, config, clean_start=True)
-    client.loop_start()
-    assert ready.wait(WAIT_S)
-    return client
-
-
 def make_keys(conn: Conn) -> dict[str, str]:
     """A key of each role for every site, and viewer and operator keys for one province."""
     out = {}
@@ -205,7 +190,7 @@ def serve(dsn: str, sender: mqtt.Client | None, silent_after_s: float = 1800.0
 def api_server(hub_db: Conn, hub_dsn: str, broker: Broker) -> Iterator[tuple[Server, Seeded]]:
     seeded = seed(hub_db)
     made = make_keys(hub_db)
-    sender = hub_sender(broker)
+    sender = hub_client(broker)
     try:
         with serve(hub_dsn, sender) as url:
             yield Server(url, hub_dsn, made), seeded
