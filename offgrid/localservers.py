@@ -193,18 +193,20 @@ def mosquitto(folder: Path, sites: Sequence[str], hubs: Sequence[str]) -> Iterat
         f"log_dest file {log_file}\nlog_type all\n"
         f"listener {port} 127.0.0.1\n"
         f"cafile {ca}\ncertfile {cert}\nkeyfile {key}\n")
-    process = subprocess.Popen([binary, "-c", str(folder / "mosquitto.conf")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    broker = Broker(port, ca, credentials,
+                    subprocess.Popen([binary, "-c", str(folder / "mosquitto.conf")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+                    log_file)
     try:
-        _wait_listening(port, process, log_file)
-        yield Broker(port, ca, credentials, process, log_file)
-    finally:
-        process.send_signal(signal.SIGTERM)
+        _wait_listening(port, broker.process, log_file)
+        yield broker
+    finally:  # the broker's process now: restart_broker may have replaced it
+        broker.process.send_signal(signal.SIGTERM)
         try:
-            process.wait(10)
+            broker.process.wait(10)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            broker.process.kill()
+            broker.process.wait()
 
 
 def restart_broker(broker: Broker) -> None:
