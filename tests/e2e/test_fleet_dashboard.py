@@ -22,13 +22,12 @@ from playwright.sync_api import Browser, Page, expect
 from fleetwire.messages import CommandResult, Events, decode_command
 from hub.schema import Conn
 from tests.hub import conftest as hub_fixtures
-from tests.hub.conftest import RunningHub, TestSite
+from tests.hub.conftest import HUB_USER, RunningHub, TestSite
 from tests.hub.servers import Broker
 from tests.hub.test_api import (
     AN_GIANG,
     CA_MAU,
     EXPECTED,
-    HUB_USER,
     SEED,
     SILENT,
     Seeded,
