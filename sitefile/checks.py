@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sitefile.errors import Problem
+from sitefile.presets import PUMP_CATALOGUE
 
 if TYPE_CHECKING:
     from sitefile.model import Site
@@ -35,11 +36,13 @@ __all__ = [
     "run_checks",
     "schedule_has_open_days",
     "search_grid_within_max_candidates",
+    "search_pumps_in_catalogue",
     "shed_not_below_min_soc",
     "switch_channels_free",
     "switch_on_relay_board",
     "unit_ids_unique_per_bus",
     "uplink_intervals_ordered",
+    "water_pump_has_a_tank",
     "wind_has_a_wind_source",
     "wind_heights_above_roughness",
 ]
@@ -136,8 +139,10 @@ def search_grid_within_max_candidates(site: Site) -> list[Problem]:
     if s is None:
         return []
     ranges = {f"search.{dim}": r.count
-              for dim in ("kwp", "kwh", "inverter_kw", "generator_kw", "turbines")
+              for dim in ("kwp", "kwh", "inverter_kw", "generator_kw", "turbines", "tank_m3")
               if (r := getattr(s, dim)) is not None}
+    if s.pumps:
+        ranges["search.pumps"] = len(s.pumps)
     total = math.prod(ranges.values())
     if total <= s.max_candidates:
         return []
@@ -330,6 +335,34 @@ def generator_devices_exist(site: Site) -> list[Problem]:
             if g.device is not None and drivers.get(g.device) != "generator"]
 
 
+def water_pump_has_a_tank(site: Site) -> list[Problem]:
+    """A site lifts water into one ``[tank]`` with at most one ``water_pump`` load, and a
+    ``[tank]`` (or ``search.tank_m3``, ``search.pumps``) needs that pump."""
+    pumps = [i for i, ld in enumerate(site.loads) if ld.kind == "water_pump"]
+    problems = [Problem(f"loads[{i}].kind", "a site has at most one water_pump (one pump "
+                        "fills the one [tank])", "water_pump") for i in pumps[1:]]
+    if pumps and site.tank is None:
+        problems.append(Problem(f"loads[{pumps[0]}]", "a water_pump fills the site's [tank]: "
+                                "add [tank] with m3 = …", site.loads[pumps[0]].name))
+    if not pumps:
+        search = site.search
+        given: dict[str, Any] = {
+            "tank.m3": site.tank.m3 if site.tank else None,
+            "search.tank_m3": search.tank_m3.model_dump() if search and search.tank_m3 else None,
+            "search.pumps": search.pumps if search else None}
+        problems += [Problem(key, "needs a load of kind 'water_pump' to fill the tank", value)
+                     for key, value in given.items() if value]
+    return problems
+
+
+def search_pumps_in_catalogue(site: Site) -> list[Problem]:
+    """``search.pumps`` names models of the pump catalogue."""
+    pumps = site.search.pumps if site.search else None
+    return [Problem(f"search.pumps[{i}]", "not in the pump catalogue (ids: "
+                    + ", ".join(PUMP_CATALOGUE) + ")", p)
+            for i, p in enumerate(pumps or []) if p not in PUMP_CATALOGUE]
+
+
 _LEAP_YEAR_DAYS = tuple(
     (month, day) for month, days in enumerate((31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31), 1)
     for day in range(1, days + 1))
@@ -397,6 +430,8 @@ CHECKS: tuple[Check, ...] = (
     generator_devices_exist,
     schedule_has_open_days,
     uplink_intervals_ordered,
+    water_pump_has_a_tank,
+    search_pumps_in_catalogue,
 )
 
 

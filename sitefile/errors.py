@@ -12,7 +12,7 @@ from pydantic import ValidationError
 __all__ = ["Problem", "SiteFileError", "problems_from"]
 
 # The discriminator tags of ``[[loads]]``: pydantic puts them in an error's location.
-_UNION_TAGS = ("profile", "appliance", "aerator", "pump")
+_UNION_TAGS = ("profile", "appliance", "aerator", "pump", "water_pump")
 VALUE_CHARS = 80  # an offending value is shown up to this many characters
 
 

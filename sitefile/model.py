@@ -14,6 +14,7 @@ import difflib
 import math
 from datetime import datetime, time
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,6 +36,7 @@ from ieee1366 import SAIDI_TARGET_MINUTES, SAIFI_TARGET_COUNT
 from sitefile.checks import run_checks
 from sitefile.errors import Problem, SiteFileError, problems_from
 from sitefile.presets import (
+    PUMP_CATALOGUE,
     fill_appliances,
     fill_battery,
     fill_device,
@@ -44,6 +46,7 @@ from sitefile.presets import (
     fill_load_priority,
     fill_restart_delay,
     fill_site_priorities,
+    fill_water_pump,
 )
 
 __all__ = [
@@ -77,10 +80,12 @@ __all__ = [
     "Maintenance",
     "NonNeg",
     "Pct",
+    "Pipe",
     "Pos",
     "PowerCurve",
     "ProfileLoad",
     "PumpLoad",
+    "PumpModel",
     "QuietHours",
     "Range",
     "Reliability",
@@ -92,8 +97,10 @@ __all__ = [
     "Site",
     "SiteInfo",
     "Switch",
+    "Tank",
     "TimeWindow",
     "Uplink",
+    "WaterPumpLoad",
     "Weather",
     "Wind",
     "parse_site",
@@ -692,8 +699,137 @@ class PumpLoad(LoadBase):
         return self
 
 
+class Pipe(Section):
+    """The pipe from the pump to the tank: its friction head comes from Darcy–Weisbach with
+    the material's roughness (:mod:`sizing.hydraulics`)."""
+
+    length_m: float = Field(gt=0, le=20_000)
+    diameter_mm: float = Field(gt=5, le=1000, description="[mm] inner diameter")
+    material: Literal["pvc", "hdpe", "steel", "galvanized"] = "pvc"
+
+
+def _increasing(values: list[float], name: str) -> None:
+    if any(b <= a for a, b in pairwise(values)):
+        raise ValueError(f"{name} must increase point by point")
+
+
+class PumpModel(Section):
+    """A pump and its motor: the curve at rated speed (flow against head, with the pump's
+    efficiency at each point), from the catalogue (:data:`sitefile.presets.PUMP_CATALOGUE`)
+    or given inline."""
+
+    id: str = Field(default="custom", min_length=1, max_length=80,
+                    description="the catalogue id, or 'custom' for an inline curve")
+    name: str = Field(min_length=1, max_length=120)
+    kind: Literal["submersible", "surface"] = "submersible"
+    rated_kw: float = Field(gt=0, le=500, description="[kW] motor input at the rated point")
+    rated_hz: float = Field(default=50.0, gt=0, le=400)
+    flow_m3_h: list[float] = Field(min_length=3, max_length=30)
+    head_m: list[float] = Field(min_length=3, max_length=30)
+    efficiency_pct: list[Annotated[float, Field(ge=0, le=95)]] = Field(min_length=3,
+                                                                       max_length=30)
+    motor_efficiency_pct: Efficiency = 85.0
+    drive: Literal["vfd", "fixed"] = "vfd"
+    min_frequency_hz: float = Field(default=25.0, gt=0, le=400, description=(
+        "[Hz] the variable-speed drive's lowest frequency (a fixed-speed pump: unused)"))
+    price_vnd: Vnd = 0.0
+    life_years: Years = 10.0
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _curve(self) -> PumpModel:
+        n = len(self.flow_m3_h)
+        if len(self.head_m) != n or len(self.efficiency_pct) != n:
+            raise ValueError(f"flow_m3_h, head_m and efficiency_pct need the same number of "
+                             f"points (now {n}, {len(self.head_m)}, {len(self.efficiency_pct)})")
+        if min(self.flow_m3_h) < 0 or min(self.head_m) < 0:
+            raise ValueError("flow_m3_h and head_m cannot be negative")
+        _increasing(self.flow_m3_h, "flow_m3_h")
+        _increasing([-h for h in self.head_m], "head_m (falling from shut-off)")
+        if max(self.efficiency_pct) <= 0:
+            raise ValueError("efficiency_pct needs at least one point above 0")
+        if self.min_frequency_hz >= self.rated_hz:
+            raise ValueError(f"min_frequency_hz {self.min_frequency_hz:g} must be below "
+                             f"rated_hz {self.rated_hz:g}")
+        return self
+
+    def affinity_kw(self, hz: float) -> float:
+        """The affinity law's power at frequency ``hz`` [Hz]: ``rated_kw · (hz/rated_hz)³``
+        [kW] (the controller's expectation of a healthy pump at that speed)."""
+        return self.rated_kw * (max(hz, 0.0) / self.rated_hz) ** 3
+
+
+def _monthly(v: Any) -> Any:
+    """One number → the same for each of the 12 months."""
+    return [v] * 12 if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
+class WaterPumpLoad(LoadBase):
+    """A pump that lifts water into the site's ``[tank]``: the field's daily water need by
+    month, drawn from the tank evenly over the ``irrigation`` window, the static head and the
+    pipe, and the pump (a catalogue id or an inline :class:`PumpModel`)."""
+
+    kind: Literal["water_pump"]
+    flow_m3_per_day: list[Annotated[float, Field(ge=0, le=100_000)]] = Field(
+        min_length=12, max_length=12, description=(
+            "[m³/day] the field's water need, January to December (one number: every month)"))
+    head_m: float = Field(gt=0, le=1000, description=(
+        "[m] static head, from the water source's level to the tank's inlet"))
+    irrigation: TimeWindow = Field(default_factory=lambda: TimeWindow(start_h=6, end_h=9),
+                                   description="the daily window in which the field draws")
+    pipe: Pipe
+    pump: PumpModel
+    drive: Literal["vfd", "fixed"] = Field(default="vfd", description=(
+        "variable-speed drive or fixed speed (direct on line); overrides the pump model's"))
+    start_multiplier: float = Field(ge=1, le=10, description=(
+        "starting current / running current: 1 on a variable-speed drive, 6 direct on line"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_pump(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if "flow_m3_per_day" in data:
+            data = {**data, "flow_m3_per_day": _monthly(data["flow_m3_per_day"])}
+        return fill_water_pump(data)
+
+    @field_validator("pump", mode="before")
+    @classmethod
+    def _known_pump(cls, v: Any) -> Any:
+        if isinstance(v, str):  # the fill resolved every id the catalogue holds
+            close = difflib.get_close_matches(v, list(PUMP_CATALOGUE), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ValueError(f"not in the pump catalogue (ids: {', '.join(PUMP_CATALOGUE)})"
+                             f"{hint}")
+        return v
+
+
+class Tank(Section):
+    """The water tank between the pump and the field: the site's water storage."""
+
+    m3: float = Field(gt=0, le=100_000, description="[m³] volume from empty to full")
+    height_m: float = Field(default=2.0, gt=0, le=50, description=(
+        "[m] inner height: a level transmitter's 0..height_m is 0..100 %"))
+    min_level_pct: Pct = Field(default=30.0, description=(
+        "[%] the reserve filled before night from any source (the controller and the sizing "
+        "dispatch)"))
+    max_level_pct: Pct = Field(default=95.0, description="[%] the high-level stop of the pump")
+    initial_level_pct: Pct = 50.0
+
+    @model_validator(mode="after")
+    def _levels(self) -> Tank:
+        if not self.min_level_pct < self.max_level_pct:
+            raise ValueError(f"min_level_pct {self.min_level_pct:g} must be below "
+                             f"max_level_pct {self.max_level_pct:g}")
+        if self.initial_level_pct > self.max_level_pct:
+            raise ValueError(f"initial_level_pct {self.initial_level_pct:g} is above "
+                             f"max_level_pct {self.max_level_pct:g}")
+        return self
+
+
 Load = Annotated[
-    ProfileLoad | ApplianceLoad | AeratorLoad | PumpLoad, Field(discriminator="kind")
+    ProfileLoad | ApplianceLoad | AeratorLoad | PumpLoad | WaterPumpLoad,
+    Field(discriminator="kind")
 ]
 
 
@@ -701,7 +837,7 @@ Load = Annotated[
 
 Driver = Literal["epever_tracer", "sunspec", "relay_board", "do_sensor", "generator", "sdm120",
                  "sdm630", "deye_hybrid", "growatt_spf", "srne_hybrid", "victron_gx",
-                 "victron_battery", "sunspec_wind"]
+                 "victron_battery", "sunspec_wind", "tank_level", "pump_drive", "flow_meter"]
 
 
 class Device(Section):
@@ -810,6 +946,15 @@ class Control(Section):
     protect_hysteresis_pct: Pos = Field(default=5.0, description="[%] above min_soc to recover")
     inverter_reset_delay_s: NonNeg = 10.0
     inverter_max_resets_per_h: int = Field(default=3, ge=0, le=60)
+    pump_start_surplus_w: NonNeg = Field(default=200.0, description=(
+        "[W] a water pump on a battery site starts when the PV surplus exceeds this"))
+    dry_run_s: NonNeg = Field(default=30.0, description=(
+        "[s] a pump running at or above its minimum frequency with no flow this long is "
+        "running dry: it is stopped and the alarm raised"))
+    dry_run_flow_pct: Pct = Field(default=10.0, description=(
+        "[%] of the pump's rated-point flow: below it, a running pump has no flow"))
+    tank_fill_before_night_h: float = Field(default=3.0, ge=0, le=12, description=(
+        "[h] before night_start, a tank below min_level_pct is filled from any source"))
 
 
 
@@ -897,6 +1042,10 @@ class Economics(Section):
     wind_life_years: Years = 20.0
     wind_om_pct_per_year: Pct = Field(default=2.0, description=(
         "[% of the turbines' capital cost per year] service, bearings, blades"))
+    tank_vnd_per_m3: Vnd = Field(default=2_000_000, description=(
+        "[VND/m³] a water tank installed (HDPE, ferro-cement or steel on a stand); replace "
+        "with a quote"))
+    tank_life_years: Years = 20.0
 
 
 class Range(Section):
@@ -931,7 +1080,12 @@ class Search(Section):
         "[kW] of each generator unit (identical units); absent: the units' own sizes"))
     turbines: Range | None = Field(default=None, description=(
         "the count of the single [[wind]] entry's turbines"))
+    tank_m3: Range | None = Field(default=None, description="[m³] the [tank]'s volume")
+    pumps: list[str] | None = Field(default=None, min_length=1, max_length=20, description=(
+        "catalogue ids the optimiser tries for the site's water pump"))
     max_unmet_fraction: float = Field(default=0.02, ge=0, le=1)
+    max_unmet_water_fraction: float = Field(default=0.02, ge=0, le=1, description=(
+        "the share of the field's water need the tank may fail to deliver"))
     max_critical_unmet_fraction: float = Field(default=0.001, ge=0, le=1)
     max_saidi_minutes: NonNeg = Field(default=SAIDI_TARGET_MINUTES,
                                       description="[min/year] default: the programme's target")
@@ -1029,7 +1183,7 @@ class SimFault(Section):
 
     device: str
     kind: Literal["silent", "slow", "exception", "garbage", "frozen", "relay_stuck", "reboot",
-                  "drift", "noise"]
+                  "drift", "noise", "dry_run"]
     at_s: NonNeg = Field(default=0.0, description="[s] of simulated time after the start")
     duration_s: Pos | None = None
     params: dict[str, float | int | str] = Field(default_factory=dict)
@@ -1056,7 +1210,7 @@ class Sim(Section):
 # The discriminator tag of each load kind → its default for ``critical``.
 _CRITICAL_DEFAULT: dict[str, bool] = {
     get_args(cls.model_fields["kind"].annotation)[0]: bool(cls.model_fields["critical"].default)
-    for cls in (ProfileLoad, ApplianceLoad, AeratorLoad, PumpLoad)
+    for cls in (ProfileLoad, ApplianceLoad, AeratorLoad, PumpLoad, WaterPumpLoad)
 }
 
 
@@ -1069,6 +1223,7 @@ class Site(Section):
     wind: list[Wind] = Field(default_factory=list, max_length=20)
     battery: Battery | None = None
     inverter: Inverter | None = None
+    tank: Tank | None = None
     generators: list[Generator] = Field(default_factory=list, max_length=MAX_GENERATORS)
     loads: list[Load] = Field(default_factory=list, max_length=MAX_LOADS)
     devices: list[Device] = Field(default_factory=list)
@@ -1130,6 +1285,11 @@ class Site(Section):
     def generator(self) -> Generator | None:
         """The first generator unit, or None (the callers that know one unit only)."""
         return self.generators[0] if self.generators else None
+
+    @property
+    def water_pumps(self) -> list[WaterPumpLoad]:
+        """The loads that lift water into the ``[tank]`` (at most one)."""
+        return [ld for ld in self.loads if isinstance(ld, WaterPumpLoad)]
 
     @property
     def source(self) -> Path | str:

@@ -14,7 +14,10 @@ with such a placeholder never validates.
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Mapping
+from importlib.resources import files
+from types import MappingProxyType
 from typing import Any
 
 __all__ = [
@@ -26,6 +29,8 @@ __all__ = [
     "DEFAULT_C_RATE",
     "FIRST_OTHER_PRIORITY",
     "IDLE_FUEL_L_PER_H_PER_KW",
+    "PUMP_CATALOGUE",
+    "PUMP_START_MULTIPLIER",
     "REQUEST_GAP_S",
     "RURAL_HOME_PRESET",
     "SURGE_RATIO",
@@ -38,6 +43,7 @@ __all__ = [
     "fill_load_priority",
     "fill_restart_delay",
     "fill_site_priorities",
+    "fill_water_pump",
 ]
 
 # Chemistry presets: efficiencies, SOC limits, cycle life (cycles to 80 % capacity at a DoD),
@@ -104,6 +110,15 @@ RURAL_HOME_PRESET: list[dict[str, Any]] = [
      "windows": [{"start_h": 19, "end_h": 24}]},
 ]
 APPLIANCE_PRESETS: Mapping[str, list[dict[str, Any]]] = {"vn_rural_home": RURAL_HOME_PRESET}
+
+# The pump catalogue (package data ``sitefile/data/pumps.toml``): common solar pumps by id,
+# each with its curve at rated speed, efficiency, drive, price and source.
+PUMP_CATALOGUE: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    tomllib.loads(files("sitefile").joinpath("data/pumps.toml").read_text(encoding="utf-8")))
+# A pump's starting current as a multiple of its running current, by drive: a variable-speed
+# drive ramps the motor up (no surge beyond its rating), a fixed-speed pump starts direct on
+# line (6–8 × running current, DESIGN.md §4).
+PUMP_START_MULTIPLIER: Mapping[str, float] = {"vfd": 1.0, "fixed": 6.0}
 
 
 def _valid(value: Any, high: float = math.inf, placeholder: float = 0.0) -> float:
@@ -215,4 +230,28 @@ def fill_site_priorities(loads: list[Any],
         else:
             out.append({**load, "priority": nxt})
             nxt += 1
+    return out
+
+
+def fill_water_pump(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``water_pump`` load with its ``pump`` resolved: a catalogue id becomes the model's
+    table (with ``id``); the load's ``drive`` overrides the model's; ``start_multiplier``
+    follows the drive (:data:`PUMP_START_MULTIPLIER`), and the load's ``drive`` is the
+    pump's. An unknown id is left as it is, and
+    validation reports it with the ids the catalogue holds."""
+    out = dict(raw)
+    pump = out.get("pump")
+    if isinstance(pump, str) and pump in PUMP_CATALOGUE:
+        pump = {"id": pump, **PUMP_CATALOGUE[pump]}
+    drive = out.get("drive")
+    if isinstance(pump, Mapping):
+        pump = dict(pump)
+        pump.setdefault("id", "custom")
+        if drive is not None:
+            pump["drive"] = drive
+        out["pump"] = pump
+        drive = pump.get("drive")
+        if drive is not None:
+            out["drive"] = drive
+    out.setdefault("start_multiplier", PUMP_START_MULTIPLIER.get(str(drive), 1.0))
     return out

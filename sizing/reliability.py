@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from sitefile import AeratorLoad, ApplianceLoad, PumpLoad, Site
+from sitefile import AeratorLoad, ApplianceLoad, PumpLoad, Site, WaterPumpLoad
 from sizing.loads import appliance_starts
 
 # Figures where more is better: their P90 is the value exceeded in 90 % of years (the 10th
@@ -68,6 +68,8 @@ def motor_start_check(site: Site, others_peak_kw: Mapping[str, float]) -> MotorS
             motors.append((load.name, load.kw_per_unit, load.start_multiplier, switched))
         elif isinstance(load, PumpLoad):
             motors.append((load.name, load.kw, load.start_multiplier, 1))
+        elif isinstance(load, WaterPumpLoad):
+            motors.append((load.name, load.pump.rated_kw, load.start_multiplier, 1))
         elif isinstance(load, ApplianceLoad):
             motors += [(name, kw, mult, 1) for name, kw, mult in appliance_starts(load)]
     if not motors or site.inverter is None:

@@ -60,6 +60,9 @@ WIND = {"name": "t1", "power_curve": {"speed_m_s": [2, 8, 20], "power_kw": [0, 3
         "hub_height_m": 24}
 
 
+WATER = {"name": "field", "kind": "water_pump", "flow_m3_per_day": 20, "head_m": 15,
+         "pipe": {"length_m": 100, "diameter_mm": 50}, "pump": "lorentz-ps2-1800-c-sj8-7"}
+
 UPLINK = {"enabled": True, "host": "hub.example", "site_id": "site-1",
           "password_file": "secret"}
 
@@ -142,6 +145,14 @@ BAD: list[tuple[C.Check, Callable[[dict[str, Any]], None], str, Any, str]] = [
      "uplink.resolution_s", 1200, "must not be above uplink.batch_interval_s (900)"),
     (C.uplink_intervals_ordered, _set("uplink", {**UPLINK, "coarse_step_s": 30}),
      "uplink.coarse_step_s", 30, "must not be below uplink.resolution_s (60)"),
+    (C.water_pump_has_a_tank, lambda d: d["loads"].append(WATER), "loads[2]", "field",
+     "add [tank]"),
+    (C.water_pump_has_a_tank, _set("tank", {"m3": 30}), "tank.m3", 30,
+     "needs a load of kind 'water_pump'"),
+    (C.water_pump_has_a_tank, lambda d: d["loads"].extend([WATER, {**WATER, "name": "f2"}]),
+     "loads[3].kind", "water_pump", "at most one water_pump"),
+    (C.search_pumps_in_catalogue, _set("search", {"pumps": ["no-such-pump"]}),
+     "search.pumps[0]", "no-such-pump", "not in the pump catalogue"),
 ]
 
 

@@ -139,13 +139,14 @@ TRULY_OPTIONAL = {
     "LoadBase": {"switch", "schedule"}, "ProfileLoad": {"switch", "schedule"},
     "ApplianceLoad": {"switch", "preset", "schedule"},
     "AeratorLoad": {"switch", "schedule"}, "PumpLoad": {"switch", "schedule"},
+    "WaterPumpLoad": {"switch", "schedule"},
     "Device": {"host", "port", "serial_port", "measures"},  # measures: meters on a load
     "Control": {"low_battery_v", "reconnect_battery_v", "max_battery_temp_c",
                 "gen_start_load_kw", "quiet_hours"},
-    "Search": {"kwp", "kwh", "inverter_kw", "generator_kw", "turbines"},
+    "Search": {"kwp", "kwh", "inverter_kw", "generator_kw", "turbines", "tank_m3", "pumps"},
     "SimFault": {"duration_s"},
     "Sim": {"start"},
-    "Site": {"weather", "pv", "battery", "inverter", "search", "uplink"},
+    "Site": {"weather", "pv", "battery", "inverter", "tank", "search", "uplink"},
     "Uplink": {"ca_file"},
 }
 
