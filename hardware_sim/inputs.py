@@ -16,7 +16,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from sitefile import AeratorLoad, ApplianceLoad, Load, ProfileLoad, PumpLoad, Site
+from sitefile import AeratorLoad, ApplianceLoad, Load, ProfileLoad, PumpLoad, Site, WaterPumpLoad
 from sitefile.model import Schedule
 from sizing.loads import aerator_kw, appliance_minutes_kw, profile_load_kw, schedule_mask
 from sizing.pv import pv_power_kw
@@ -107,8 +107,10 @@ def minutes_kw(site: Site, load: Load, index: pd.DatetimeIndex) -> np.ndarray:
         return pump_minutes_kw(load)
     if isinstance(load, ProfileLoad):
         hourly = profile_load_kw(load, index)
-    else:
+    elif isinstance(load, AeratorLoad):
         hourly = aerator_kw(load, index, site.control.night_start, site.control.night_end)
+    else:
+        raise TypeError(f"load {load.name!r}: the water plant runs a water pump")
     return np.repeat(np.asarray(hourly, dtype=float)[:HOURS], 60)
 
 
@@ -121,6 +123,8 @@ def build_inputs(site: Site) -> Inputs:
     for load in site.loads:
         if load.switch is not None and isinstance(load, AeratorLoad | PumpLoad):
             continue  # motors on relays: the relays decide
+        if isinstance(load, WaterPumpLoad):
+            continue  # the water plant runs it (hardware_sim.water)
         loads[load.name] = minutes_kw(site, load, weather.index)
     return Inputs(pv["ac_kw"].to_numpy(float), pv["dc_kw"].to_numpy(float),
                   weather["ghi"].to_numpy(float), weather["temp_air"].to_numpy(float), loads,

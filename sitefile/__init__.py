@@ -64,6 +64,7 @@ from sitefile.model import (
     WaterPumpLoad,
     Weather,
     Wind,
+    Wiring,
     parse_site,
     turbine_types,
 )
@@ -134,6 +135,7 @@ __all__ = [
     "WaterPumpLoad",
     "Weather",
     "Wind",
+    "Wiring",
     "load_site",
     "parse_site",
     "relocate_files",

@@ -103,6 +103,7 @@ __all__ = [
     "WaterPumpLoad",
     "Weather",
     "Wind",
+    "Wiring",
     "parse_site",
     "turbine_types",
 ]
@@ -753,10 +754,22 @@ class PumpModel(Section):
                              f"rated_hz {self.rated_hz:g}")
         return self
 
+    @property
+    def rated_flow_m3_h(self) -> float:
+        """The rated point's flow: that of the curve point with the highest efficiency (the
+        best-efficiency point) [m³/h]."""
+        best = max(range(len(self.efficiency_pct)), key=self.efficiency_pct.__getitem__)
+        return self.flow_m3_h[best]
+
     def affinity_kw(self, hz: float) -> float:
         """The affinity law's power at frequency ``hz`` [Hz]: ``rated_kw · (hz/rated_hz)³``
         [kW] (the controller's expectation of a healthy pump at that speed)."""
         return self.rated_kw * (max(hz, 0.0) / self.rated_hz) ** 3
+
+    def affinity_hz(self, kw: float) -> float:
+        """The inverse of :meth:`affinity_kw`: the frequency at which the pump draws ``kw``
+        [kW] by the affinity law [Hz]."""
+        return self.rated_hz * math.cbrt(max(kw, 0.0) / self.rated_kw)
 
 
 def _monthly(v: Any) -> Any:
@@ -1012,6 +1025,30 @@ class Reliability(Section):
         "failures while running, per 1000 running hours"))
 
 
+# --------------------------------------------------------------------------- wiring
+
+
+class Wiring(Section):
+    """The main cable runs of the plant, for cable and protection sizing
+    (:mod:`sizing.electrical`). Lengths are one way, from the first device to the second; the
+    defaults are a compact plant with the power room beside the battery and the array nearby."""
+
+    pv_to_controller_m: float = Field(default=30.0, gt=0, le=2000, description=(
+        "[m] PV array (combiner) to the charge controllers; default 30 m"))
+    controller_to_battery_m: float = Field(default=3.0, gt=0, le=100, description=(
+        "[m] each charge controller to the battery's DC busbar; default 3 m"))
+    battery_to_inverter_m: float = Field(default=3.0, gt=0, le=100, description=(
+        "[m] battery to the inverter/charger; default 3 m"))
+    inverter_to_loads_m: float = Field(default=30.0, gt=0, le=5000, description=(
+        "[m] inverter AC output to the main load distribution board; default 30 m"))
+    max_drop_dc_pct: float = Field(default=3.0, gt=0, le=10, description=(
+        "[%] largest voltage drop on each DC run at its design current; default 3 %"))
+    max_drop_ac_pct: float = Field(default=3.0, gt=0, le=10, description=(
+        "[%] largest voltage drop on the inverter-to-loads feeder; default 3 %, leaving 2 % "
+        "for the final circuits within the 5 % of IEC 60364-5-52 Annex G"))
+    conductor: Literal["cu"] = Field(default="cu", description="conductor metal: copper")
+
+
 # --------------------------------------------------------------------------- economics & search
 
 
@@ -1232,6 +1269,7 @@ class Site(Section):
     search: Search | None = None
     maintenance: list[Maintenance] = Field(default_factory=list, max_length=52)
     reliability: Reliability = Field(default_factory=Reliability)
+    wiring: Wiring = Field(default_factory=Wiring)
     api: Api = Field(default_factory=Api)
     sim: Sim = Field(default_factory=Sim)
     uplink: Uplink | None = None

@@ -49,9 +49,11 @@ from sitefile import (
     ProfileLoad,
     PumpLoad,
     Site,
+    WaterPumpLoad,
 )
 from sitefile.model import Schedule
 from sizing.errors import LoadProfileError, SizingError
+from sizing.hydraulics import operating_point
 
 
 def night_hours(night_start: time, night_end: time) -> float:
@@ -218,7 +220,21 @@ def nominal_daily_kwh(load: Load, night_h: float, profile_kw: pd.Series | None =
         return load.kw_per_unit * load.units * hours_on
     if isinstance(load, PumpLoad):
         return load.daily_kwh
+    if isinstance(load, WaterPumpLoad):
+        return float(np.mean(load.flow_m3_per_day)) * pumping_kwh_per_m3(load)
     raise TypeError(f"unknown load kind {type(load).__name__}")
+
+
+def pumping_kwh_per_m3(load: WaterPumpLoad) -> float:
+    """Electrical energy a water pump uses per m³ at its rated speed against its static head
+    and pipe [kWh/m³] (:func:`sizing.hydraulics.operating_point`). Raises :class:`SizingError`
+    when the pump cannot lift the static head."""
+    op = operating_point(load.pump, load.head_m, load.pipe)
+    if op is None or op.flow_m3_h <= 0:
+        raise SizingError(f"load {load.name!r}: the pump {load.pump.name} cannot lift water "
+                          f"{load.head_m:g} m through its pipe (shut-off head "
+                          f"{load.pump.head_m[0]:g} m); choose a pump with more head")
+    return op.electric_kw / op.flow_m3_h
 
 
 # --------------------------------------------------------------------------- hourly series

@@ -34,6 +34,12 @@ tripped inverter).
 A wind turbine's inverter (``sunspec_wind``, :mod:`controller.devices.sunspec_wind`: SMA
 Windy Boy over SunSpec) provides ``WindTurbine``: ``wind_w``, ``wind_kwh_total``, its state.
 
+Solar irrigation: ``tank_level`` (a generic RS485 hydrostatic level transmitter) provides
+``TankLevel`` (``tank_level_m``); ``pump_drive`` (INVT Goodrive100-PV solar pump inverter)
+provides ``PumpDrive``, whose ``pump_run`` (True runs, False stops) and ``pump_hz_set`` [Hz]
+are writable; ``flow_meter`` (an electromagnetic flow meter) provides ``FlowMeter``
+(``flow_m3_h``, ``flow_total_m3``).
+
 Hybrid inverters (read-only maps): ``deye_hybrid``, ``growatt_spf``, ``srne_hybrid`` and
 ``victron_gx`` (GX system service, unit 100) provide ``Inverter`` and ``Battery``;
 ``victron_battery`` (GX battery service) provides ``Battery``. Their vendors count battery
@@ -63,12 +69,15 @@ from controller.devices.errors import (
 from controller.devices.natures import (
     Battery,
     ChargeController,
+    FlowMeter,
     Generator,
     Inverter,
     Meter,
     Nature,
     OxygenSensor,
+    PumpDrive,
     RelayBank,
+    TankLevel,
     WindTurbine,
 )
 from controller.devices.registry import DRIVERS, Driver
@@ -77,8 +86,8 @@ from controller.devices.values import Quality, Reading, Value
 
 __all__ = [
     "DRIVERS", "Battery", "Block", "ChargeController", "DeviceError", "DiscoveryError", "Driver",
-    "Generator", "Inverter", "Kind", "Meter", "Nature", "NotWritableError", "OxygenSensor",
-    "Quality", "ReadFn", "Reading", "Register", "RegisterMap", "RelayBank", "Table",
-    "UnknownPointError", "Value", "WindTurbine", "Write", "WriteRangeError", "decode", "encode",
-    "image", "plan_blocks",
+    "FlowMeter", "Generator", "Inverter", "Kind", "Meter", "Nature", "NotWritableError",
+    "OxygenSensor", "PumpDrive", "Quality", "ReadFn", "Reading", "Register", "RegisterMap",
+    "RelayBank", "Table", "TankLevel", "UnknownPointError", "Value", "WindTurbine", "Write",
+    "WriteRangeError", "decode", "encode", "image", "plan_blocks",
 ]

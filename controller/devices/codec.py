@@ -6,7 +6,8 @@ here are pure:
 
 - :func:`plan_blocks` groups the map into block reads of at most 125 registers per table;
 - :func:`decode` turns raw block data into ``{point: value | None}`` (sentinels → None);
-- :func:`encode` turns point writes into :class:`Write` requests, enforcing the allowed range;
+- :func:`encode` turns point writes into :class:`Write` requests, enforcing the allowed range
+  (and, for a register with ``codes``, the values its code table lists);
 - :func:`image` is the inverse of :func:`decode`; the simulator serves what it returns.
 """
 
@@ -62,6 +63,10 @@ class Register:
     ``invalid`` lists raw values (of the whole width) that mean "no data" and decode to None.
     ``write_range`` (inclusive, engineering units) makes the point writable; ``eeprom`` marks
     registers stored in EEPROM, which must be written only when the value changes.
+    ``codes`` is a code table ``((raw, value), …)`` for command and state words whose raw
+    numbers are not a scaled quantity (e.g. ``((1, True), (5, False))``: 1 runs, 5 stops): a
+    raw word not listed decodes to None, a value not listed cannot be written, and a value
+    listed twice is written with its first code.
     """
 
     point: str
@@ -77,6 +82,7 @@ class Register:
     write_range: tuple[float, float] | None = None
     eeprom: bool = False
     size: int = 1  # words, for Kind.STR only
+    codes: tuple[tuple[int, Value], ...] = ()
     doc: str = ""
 
     @cached_property
@@ -267,6 +273,9 @@ def decode(rmap: RegisterMap, data: Mapping[Block, Sequence[int]]) -> dict[str, 
             text = raw.to_bytes(2 * reg.words, "big").split(b"\0", 1)[0]
             out[reg.point] = text.decode("ascii", errors="replace").strip()
             continue
+        if reg.codes:
+            out[reg.point] = next((v for code, v in reg.codes if code == raw), None)
+            continue
         number = _number(reg, raw)
         sf = 0
         if reg.sf is not None:
@@ -282,8 +291,18 @@ def decode(rmap: RegisterMap, data: Mapping[Block, Sequence[int]]) -> dict[str, 
     return out
 
 
+def _code(reg: Register, value: Value) -> int | None:
+    """The raw code of ``value`` in the register's code table; None when it is not listed."""
+    return next((code for code, v in reg.codes if v == value), None)
+
+
 def _to_raw(reg: Register, value: Value, sf: int) -> int:
     """A value in engineering units as the register's raw unsigned integer."""
+    if reg.codes:
+        code = _code(reg, value)
+        if code is None:
+            raise WriteRangeError(f"{reg.point} = {value!r} is not in its code table")
+        return code
     if reg.kind is Kind.BIT:
         return 1 if value else 0
     if reg.kind is Kind.STR:
@@ -350,6 +369,9 @@ def encode(rmap: RegisterMap, values: Mapping[str, Value],
         if isinstance(value, str) or not lo <= float(value) <= hi:
             raise WriteRangeError(
                 f"{rmap.name}.{point} = {value!r} is outside {lo:g}..{hi:g} {reg.unit}".rstrip())
+        if reg.codes and _code(reg, value) is None:
+            raise WriteRangeError(f"{rmap.name}.{point} = {value!r} is not one of "
+                                  f"{', '.join(repr(v) for _, v in reg.codes)}")
         regs.append((reg, value))
     sf = dict(sf or {})
     writes: list[Write] = []

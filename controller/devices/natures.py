@@ -143,3 +143,37 @@ class Meter(Nature):
     frequency_hz: Reading  # [Hz]
     import_kwh: Reading  # [kWh] active energy imported since the counter was reset
     export_kwh: Reading  # [kWh] active energy exported since the counter was reset
+
+
+@dataclass(frozen=True)
+class TankLevel(Nature):
+    """A level transmitter in the water tank (hydrostatic: the water column above the probe)."""
+
+    tank_level_m: Reading  # [m] water above the sensor
+
+
+@dataclass(frozen=True)
+class PumpDrive(Nature):
+    """A variable-frequency drive (solar pump inverter) running the water pump.
+
+    ``pump_run`` and ``pump_hz_set`` are writable: True runs (forward), False stops; the
+    setpoint is the frequency the drive ramps to [Hz]. ``pump_running`` is what the drive
+    reports it is doing, which may differ from the command (fault, no power, ramping).
+    """
+
+    pump_hz: Reading  # [Hz] output frequency
+    pump_w: Reading  # [W] output power (≥ 0)
+    pump_a: Reading  # [A] output current
+    pump_running: Reading  # bool: the drive reports running
+    pump_fault: Reading  # int: the drive's fault code, 0 = none
+    pump_run: Reading  # bool: the run command (writable: True = run, False = stop)
+    pump_hz_set: Reading  # [Hz] frequency setpoint (writable)
+    pv_v: Reading  # [V] DC bus voltage (the PV input on a PV-fed drive)
+
+
+@dataclass(frozen=True)
+class FlowMeter(Nature):
+    """A flow meter on the pump's delivery pipe."""
+
+    flow_m3_h: Reading  # [m³/h] instantaneous flow (≥ 0 forward)
+    flow_total_m3: Reading  # [m³] forward total since the totaliser was reset

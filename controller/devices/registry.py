@@ -10,23 +10,29 @@ from controller.devices import (
     do_sensor,
     eastron,
     epever_tracer,
+    flow_meter,
     generator,
     growatt_spf,
+    pump_drive,
     relay_board,
     srne_hybrid,
     sunspec,
     sunspec_wind,
+    tank_level,
     victron_gx,
 )
 from controller.devices.codec import RegisterMap
 from controller.devices.natures import (
     Battery,
     ChargeController,
+    FlowMeter,
     Inverter,
     Meter,
     Nature,
     OxygenSensor,
+    PumpDrive,
     RelayBank,
+    TankLevel,
     WindTurbine,
 )
 from controller.devices.natures import Generator as GeneratorNature
@@ -82,4 +88,9 @@ DRIVERS: dict[str, Driver] = {
                               _static(victron_gx.BATTERY_MAP)),
     # A wind turbine's inverter over SunSpec (SMA Windy Boy; issue 15).
     "sunspec_wind": Driver("sunspec_wind", (WindTurbine,), None, sunspec_wind.discover),
+    # Solar irrigation (issue 16): the tank's level, the pump's drive, the delivery flow.
+    "tank_level": Driver("tank_level", (TankLevel,), tank_level.MAP, _static(tank_level.MAP)),
+    "pump_drive": Driver("pump_drive", (PumpDrive,), pump_drive.MAP, _static(pump_drive.MAP),
+                         19200),
+    "flow_meter": Driver("flow_meter", (FlowMeter,), flow_meter.MAP, _static(flow_meter.MAP)),
 }

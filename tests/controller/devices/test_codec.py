@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from controller.devices import (
     DRIVERS,
     Battery,
+    Block,
     Kind,
     NotWritableError,
     Quality,
@@ -20,6 +21,7 @@ from controller.devices import (
     RegisterMap,
     Table,
     UnknownPointError,
+    Write,
     WriteRangeError,
     decode,
     do_sensor,
@@ -167,3 +169,17 @@ def test_reading_requires_utc_and_ages() -> None:
 
 def test_registry_names_match_site_drivers() -> None:
     assert set(DRIVERS) == set(get_args(Driver))
+
+
+def test_code_tables_decode_and_encode_listed_values_only() -> None:
+    """A command word: raw codes, not a scaled number (INVT 2000H: 1 runs, 5 stops)."""
+    reg = Register("run", 0x10, write_range=(0, 1), codes=((1, True), (5, False), (6, False)))
+    rmap = RegisterMap("t", "", (reg,))
+    block = Block(Table.HOLDING, 0x10, 1)
+    assert [decode(rmap, {block: [w]})["run"] for w in (1, 5, 6, 0, 2)] == [
+        True, False, False, None, None]
+    assert encode(rmap, {"run": False}) == [Write(Table.HOLDING, 0x10, (5,), ("run",))]
+    assert encode(rmap, {"run": True}) == [Write(Table.HOLDING, 0x10, (1,), ("run",))]
+    assert image(rmap, {"run": False})[Table.HOLDING] == {0x10: 5}
+    with pytest.raises(WriteRangeError):
+        encode(rmap, {"run": 0.5})
