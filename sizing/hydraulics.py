@@ -56,7 +56,6 @@ __all__ = [
     "RHO_WATER_KG_M3",
     "OperatingPoint",
     "PowerFlowTable",
-    "best_efficiency_flow_m3_h",
     "flow_at_power",
     "friction_head_m",
     "hydraulic_kw",
@@ -220,13 +219,6 @@ def _curve(pump: PumpModel) -> _Curve:
 def runout_flow_m3_h(pump: PumpModel, speed: float = 1.0) -> float:
     """Run-out flow [m³ h-1] at speed ratio ``speed``: where the fitted head reaches 0."""
     return speed * _curve(pump).runout_m3_h
-
-
-def best_efficiency_flow_m3_h(pump: PumpModel) -> float:
-    """Flow [m³ h-1] of the catalogue point with the highest pump efficiency at rated speed
-    (the best efficiency point, the pump's rated point)."""
-    curve = _curve(pump)
-    return curve.eff_flow_m3_h[int(np.argmax(curve.eff))]
 
 
 def _rated_head(curve: _Curve, q: np.ndarray) -> np.ndarray:

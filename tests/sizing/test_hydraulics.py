@@ -21,7 +21,6 @@ from sizing.hydraulics import (
     MU_WATER_PA_S,
     RHO_WATER_KG_M3,
     PowerFlowTable,
-    best_efficiency_flow_m3_h,
     flow_at_power,
     friction_head_m,
     hydraulic_kw,
@@ -155,7 +154,7 @@ def test_a_parabolic_curve_is_fitted_exactly_and_scaled_by_the_affinity_laws() -
     assert pump_efficiency(pump, 0.5) == pytest.approx(0.30)  # held below the first point
     # P ∝ n³ at similar points.
     assert pump_shaft_kw(pump, 3.0, 0.5) == pytest.approx(0.125 * pump_shaft_kw(pump, 6.0))
-    assert best_efficiency_flow_m3_h(pump) == 6.0
+    assert pump.rated_flow_m3_h == 6.0
 
 
 def test_a_convex_curve_falls_back_to_its_straight_line() -> None:
@@ -344,7 +343,7 @@ def test_catalogue_entry(pump_id: str) -> None:
     fit = np.asarray(pump_head_m(pump, np.asarray(pump.flow_m3_h)))
     assert np.max(np.abs(fit - pump.head_m)) <= 0.03 * pump.head_m[0]
     # rated_kw is the electric input this module computes at the best-efficiency point.
-    q_bep = best_efficiency_flow_m3_h(pump)
+    q_bep = pump.rated_flow_m3_h
     p_el = pump_shaft_kw(pump, q_bep) / (pump.motor_efficiency_pct / 100)
     assert pump.rated_kw == pytest.approx(p_el, rel=0.05)
     # It lifts water 10 m through a short pipe, inside its operating range, at rated speed.
