@@ -15,6 +15,10 @@ from sitefile import PV
 from sizing.errors import SizingError
 
 STC_CELL_C = 25.0
+ISC_OVER_IMP = 1.07
+"""A module's short-circuit current over its maximum-power current at STC: the site file gives
+Voc, Vmp and the power, not Isc; crystalline modules of 400–600 W have Isc/Imp 1.05–1.08 (a
+550 W module: Imp 13.2 A, Isc 14.0 A), so 1.07 errs towards more current."""
 
 
 class StringSizingError(SizingError):
@@ -34,6 +38,11 @@ class StringDesign:
     min_series: int
     max_series: int
 
+    @property
+    def string_w(self) -> float:
+        """[W] one string at STC."""
+        return self.array_kwp * 1000 / self.strings if self.strings else 0.0
+
 
 def voc_at_v(pv: PV, cell_c: float) -> float:
     """One module's open-circuit voltage at cell temperature ``cell_c`` [V]."""
@@ -43,6 +52,16 @@ def voc_at_v(pv: PV, cell_c: float) -> float:
 def vmp_at_v(pv: PV, cell_c: float) -> float:
     """One module's maximum-power voltage at cell temperature ``cell_c`` [V]."""
     return pv.module_vmp_v * (1 + pv.module_vmp_temp_coeff_pct_per_c / 100 * (cell_c - STC_CELL_C))
+
+
+def module_imp_a(pv: PV) -> float:
+    """One module's maximum-power current at STC [A]: power over Vmp."""
+    return pv.module_w / pv.module_vmp_v
+
+
+def module_isc_a(pv: PV) -> float:
+    """One module's short-circuit current at STC [A], estimated as ``ISC_OVER_IMP`` × Imp."""
+    return ISC_OVER_IMP * module_imp_a(pv)
 
 
 def series_range(pv: PV) -> tuple[int, int]:
@@ -65,20 +84,19 @@ def series_range(pv: PV) -> tuple[int, int]:
 def size_strings(pv: PV, kwp: float) -> StringDesign:
     """Lay out at least ``kwp`` [kWp] of modules in equal strings.
 
-    Chooses the series count in the allowed range that overshoots ``kwp`` least, preferring
-    longer strings (less current, fewer combiner inputs) on ties.
+    The longest string that fits the MPPT's voltage window comes first: the most modules in
+    series whose Voc at the record low stays under the maximum input voltage. Then the fewest
+    parallel strings of that length that reach ``kwp``. Longer strings carry less current for
+    the same power (thinner cables, fewer combiner inputs and string fuses, less resistive
+    loss) and keep the MPPT further above its lower end on hot afternoons; the overshoot is at
+    most one string. (The old rule, least overshoot first, chose 2 × 73 for 80 kWp of 550 W
+    modules where 4 in series fit a 250 V input: issue #17.)
     """
     fewest, most = series_range(pv)
+    series = most
+    string_w = series * pv.module_w
     target_w = max(kwp, 0.0) * 1000
-    best: tuple[float, int, int] | None = None
-    for series in range(most, fewest - 1, -1):
-        string_w = series * pv.module_w
-        strings = max(1, math.ceil(target_w / string_w - 1e-9)) if target_w > 0 else 0
-        overshoot = strings * string_w - target_w
-        if best is None or overshoot < best[0] - 1e-6:
-            best = (overshoot, series, strings)
-    assert best is not None
-    _, series, strings = best
+    strings = max(1, math.ceil(target_w / string_w - 1e-9)) if target_w > 0 else 0
     return StringDesign(
         series=series,
         strings=strings,

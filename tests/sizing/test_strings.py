@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,10 +19,23 @@ def test_shrimp_controller_window() -> None:
     # Voc at 15 °C: 49.5 × (1 + 0.0028 × 10) = 50.89 V → at most 4 in series (203.5 V < 250 V).
     assert s.max_series == 4
     assert s.min_series == 2
-    assert s.voc_cold_v < 250
+    # The longest string first: 4 × 550 W = 2.2 kW; 55 / 2.2 = 25 strings, exactly 55 kWp.
+    assert (s.series, s.strings) == (4, 25)
+    assert s.voc_cold_v == pytest.approx(4 * 49.5 * 1.028)  # 203.5 V < 250 V
     assert s.vmp_hot_v > 60
-    assert s.array_kwp >= 55
+    assert s.array_kwp == pytest.approx(55)
     assert s.modules == s.series * s.strings
+    assert s.string_w == pytest.approx(2200)
+
+
+def test_shrimp_80_kwp_is_four_in_series_not_two() -> None:
+    # Issue #17: the old rule (least overshoot) chose 2 × 73 = 80.3 kWp. Longest first:
+    # 80 / 2.2 = 36.4 → 37 strings of 4 = 81.4 kWp (overshoot 1.4 kWp < one string).
+    pv = PV(kwp=80, module_voc_v=49.5, module_vmp_v=41.6, mppt_max_input_v=250, mppt_min_v=60,
+            record_low_temp_c=15)
+    s = size_strings(pv, 80)
+    assert (s.series, s.strings, s.modules) == (4, 37, 148)
+    assert s.array_kwp == pytest.approx(81.4)
 
 
 def test_cold_voc_is_above_stc() -> None:
@@ -42,5 +57,23 @@ def test_strings_respect_window(kwp: float, vmax: float, low: float) -> None:
     assert s.voc_cold_v <= vmax + 1e-9
     assert s.vmp_hot_v >= 60 - 1e-9
     assert s.array_kwp >= kwp - 1e-9
-    # No smaller layout with a legal series count reaches kwp.
+    # The overshoot is less than one string.
     assert s.array_kwp - kwp < s.series * pv.module_w / 1000 + 1e-9
+
+
+@given(kwp=st.floats(0.1, 300), vmax=st.floats(150, 1000), low=st.floats(-20, 30),
+       vmin=st.floats(20, 120), module_w=st.floats(300, 700))
+def test_more_series_never_loses_to_fewer(kwp: float, vmax: float, low: float, vmin: float,
+                                          module_w: float) -> None:
+    pv = PV(kwp=kwp, module_w=module_w, mppt_max_input_v=vmax, mppt_min_v=vmin,
+            record_low_temp_c=low)
+    try:
+        s = size_strings(pv, kwp)
+    except StringSizingError:
+        return
+    assert s.series == s.max_series
+    assert s.voc_cold_v <= vmax + 1e-9
+    assert s.vmp_hot_v >= vmin - 1e-9
+    for fewer in range(s.min_series, s.series):
+        # Any shorter legal string needs at least as many parallel strings.
+        assert math.ceil(kwp * 1000 / (fewer * module_w) - 1e-9) >= s.strings
