@@ -18,9 +18,12 @@ from controller.devices import (
     Table,
     Value,
     decode,
+    flow_meter,
     plan_blocks,
+    pump_drive,
     sunspec,
     sunspec_wind,
+    tank_level,
 )
 from controller.devices import image as make_image
 from controller.devices.generator import RUNNING_STATE
@@ -34,6 +37,7 @@ from hardware_sim.plant import (
     Stage,
     do_saturation_mg_l,
 )
+from hardware_sim.water import MOTOR_LINE_V
 from sitefile import Device
 
 FC_TABLE: dict[int, Table] = {1: Table.COIL, 5: Table.COIL, 15: Table.COIL,
@@ -539,6 +543,95 @@ def _hybrid_write(d: SimDevice, point: str, value: Value) -> None:
     del d, point, value  # the hybrid maps are read-only
 
 
+# Solar irrigation (issue 16): the tank's level transmitter, the pump's drive and the flow meter
+# on its delivery pipe, all read from the plant's water (``plant.water``: None on a site
+# without a water pump, where they report an empty tank, a stopped drive and no flow).
+
+LEVEL_DECIMALS = 3  # the transmitter is set to mH2O with 3 decimals (mm)
+S16_MAX = 0x7FFF
+
+
+def _level_values(d: SimDevice) -> Values:
+    """A hydrostatic transmitter on the tank floor, set to mH₂O with 3 decimals; its range
+    is the tank's height rounded up to the metre (a 0–3 m transmitter in a 2.5 m tank)."""
+    w = d.plant.water
+    level = w.level_m if w is not None else 0.0
+    tank = d.plant.site.tank
+    full_m = math.ceil(tank.height_m) if tank is not None else 5
+    scale = 10**LEVEL_DECIMALS
+    return {"level_unit": tank_level.UNIT_MH2O, "level_decimals": LEVEL_DECIMALS,
+            "level_value": min(round(level * scale), S16_MAX), "level_range_zero": 0,
+            "level_range_full": min(full_m * scale, S16_MAX)}
+
+
+def _level_write(d: SimDevice, point: str, value: Value) -> None:
+    del d, point, value  # the level map is read-only
+
+
+DC_BUS_V = MOTOR_LINE_V * math.sqrt(2.0)
+"""[V] the drive's DC bus while it has power: the peak of its motor's rated line voltage (a
+380 V-class GD100-PV keeps about 537 V, from its PV input or its boost), 0 without power."""
+
+
+def _drive_values(d: SimDevice) -> Values:
+    """The GD100-PV's view of ``plant.water``: status word from running/fault/command
+    (POFF while commanded but stopped for lack of power), output power as % of the motor's
+    rated power (P02.01, 0.1 kW steps as the keypad takes it), V/f output voltage, and the DC
+    bus (:data:`DC_BUS_V` while the AC bus that feeds the pump is up)."""
+    p = d.plant
+    w = p.water
+    if w is None:
+        return {"motor_rated_kw": 0.0, "pump_run": False, "pump_hz_set": 0.0,
+                "drive_state": pump_drive.SW_STOPPED, "pump_fault": 0, "pump_hz": 0.0,
+                "pump_hz_ref": 0.0, "pv_v": 0.0, "pump_v": 0.0, "pump_a": 0.0,
+                "pump_power_pct": 0.0}
+    pump = w.load.pump
+    rated_kw = max(round(pump.rated_kw, 1), 0.1)
+    state = (pump_drive.SW_FAULT if w.fault else pump_drive.SW_FORWARD if w.running
+             else pump_drive.SW_POFF if w.run_cmd else pump_drive.SW_STOPPED)
+    powered = p.inverter is InverterState.ON or p.gen is GenState.RUNNING
+    return {
+        "motor_rated_kw": rated_kw,
+        "pump_run": w.run_cmd,
+        "pump_hz_set": w.hz_set, "drive_state": state, "pump_fault": w.fault,
+        "pump_hz": w.pump_hz, "pump_hz_ref": w.hz_set,
+        "pv_v": DC_BUS_V if powered else 0.0,
+        "pump_v": MOTOR_LINE_V * w.pump_hz / pump.rated_hz if w.running else 0.0,
+        "pump_a": w.pump_a, "pump_power_pct": 100.0 * w.pump_w / (rated_kw * 1000.0),
+    }
+
+
+def _drive_write(d: SimDevice, point: str, value: Value) -> None:
+    """2000H: 0001H (True) runs forward, any other accepted value stops; 2001H: the
+    setpoint [Hz]."""
+    w = d.plant.water
+    if w is None:
+        return
+    if point == "pump_run":
+        w.command(run=int(value) == pump_drive.CMD_FORWARD)
+    elif point == "pump_hz_set":
+        w.command(hz=float(value))
+
+
+def _flow_values(d: SimDevice) -> Values:
+    """An electromagnetic flow meter on the delivery pipe, in m³/h and m³: the pump's flow,
+    the velocity in the pipe's bore, the totaliser split into integer and decimal parts, and
+    the empty-pipe alarm while the pump runs in a dry well."""
+    w = d.plant.water
+    flow = w.flow_m3_h if w is not None else 0.0
+    total = w.total_m3 if w is not None else 0.0
+    bore_m2 = (math.pi / 4 * (w.load.pipe.diameter_mm / 1000.0) ** 2) if w is not None else 0.0
+    whole = math.floor(total)
+    return {"flow_rate": flow, "flow_unit": flow_meter.FLOW_M3_H,
+            "flow_velocity_m_s": flow / 3600.0 / bore_m2 if bore_m2 else 0.0,
+            "total_int": whole, "total_frac": total - whole, "total_unit": flow_meter.TOTAL_M3,
+            "empty_pipe_alarm": int(w is not None and w.dry and w.running), "system_alarm": 0}
+
+
+def _flow_write(d: SimDevice, point: str, value: Value) -> None:
+    del d, point, value  # the flow meter's map is read-only
+
+
 def make_device(dev: Device, plant: Plant) -> SimDevice:
     """The simulated device for a site ``[[devices]]`` entry."""
     driver = DRIVERS[dev.driver]
@@ -571,6 +664,12 @@ def make_device(dev: Device, plant: Plant) -> SimDevice:
     if dev.driver in HYBRIDS:
         return SimDevice(dev, rmap, plant, _hybrid_values, _hybrid_write,
                          counters=("load_kwh_total", "pv_kwh_total", "pv1_kwh_total"))
+    if dev.driver == "tank_level":
+        return SimDevice(dev, rmap, plant, _level_values, _level_write)
+    if dev.driver == "pump_drive":
+        return SimDevice(dev, rmap, plant, _drive_values, _drive_write)
+    if dev.driver == "flow_meter":
+        return SimDevice(dev, rmap, plant, _flow_values, _flow_write)
     if dev.driver in ("sdm120", "sdm630"):
         return SimDevice(dev, rmap, plant, _meter_values, _meter_write,
                          counters=("import_kwh", "total_kwh", "import_kvarh", "total_kvarh"))

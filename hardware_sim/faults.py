@@ -15,11 +15,15 @@ simulated time (None: until cleared). Kinds, as a Modbus client sees them:
   its energy counters reset to zero;
 - ``drift``: the sensor's ``point`` (default ``do_mg_l``) drifts by ``rate_per_h`` per hour;
 - ``noise``: on an RTU bus, a fraction ``probability`` (default 1) of the device's replies
-  arrive with a broken CRC.
+  arrive with a broken CRC;
+- ``dry_run`` (on the pump drive): the well runs dry: while the fault is active the plant's
+  water pump spins with no flow and about 30 % of its power at that speed
+  (:attr:`hardware_sim.water.WaterPlant.dry`, applied by :func:`dry_run_active`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, cast, get_args
@@ -27,7 +31,7 @@ from typing import Literal, cast, get_args
 from hardware_sim.errors import FaultError
 
 FaultKind = Literal["silent", "slow", "exception", "garbage", "frozen", "relay_stuck", "reboot",
-                    "drift", "noise"]
+                    "drift", "noise", "dry_run"]
 KINDS: tuple[str, ...] = get_args(FaultKind)
 Param = float | int | str
 
@@ -102,3 +106,9 @@ def make_fault(fault_id: int, device: str, kind: str, start: datetime, *,
     if kind == "exception" and str(params.get("on", "all")) not in ("all", "writes"):
         raise FaultError("exception on is 'all' or 'writes'")
     return Fault(fault_id, device, cast(FaultKind, kind), start, duration_s, dict(params))
+
+
+def dry_run_active(faults: Iterable[Fault], t: datetime) -> bool:
+    """True while any ``dry_run`` fault is active at simulated time ``t`` (the plant's well is
+    dry: :attr:`hardware_sim.water.WaterPlant.dry`)."""
+    return any(f.kind == "dry_run" and f.active(t) for f in faults)

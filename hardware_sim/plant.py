@@ -16,6 +16,15 @@ battery bus beside the PV. Whatever the battery cannot take is dumped (curtailed
 (``[[generators]]``, each its own unit with its own controller) share the load in proportion
 to their ratings while they run in parallel; their spare power charges the battery.
 
+A water pump (``kind = "water_pump"``, :mod:`hardware_sim.water`) is a load on the AC bus
+like the others, except that its drive limits itself: each step it is offered what the AC bus
+can still give after the other loads (:meth:`Plant._pump_available_kw`) and lowers its
+frequency (or, at fixed speed, stops) to fit. The battery may supply it (the controller decides
+when the pump runs, as for any load it switches on). The pump's energy is served load.
+A site without ``[battery]`` (a PV-direct solar pump inverter) runs with :data:`NO_BATTERY`:
+the inverter carries only what the PV gives, shuts down when the loads need more, and wakes
+when the PV returns.
+
 Energy balance (all kWh, checked in tests)::
 
     pv + wind + generator = Δstored + battery_loss + inverter_loss + charger_loss + served
@@ -31,8 +40,10 @@ from enum import IntEnum
 import numpy as np
 
 from hardware_sim.inputs import Inputs
+from hardware_sim.water import WaterPlant
 from sitefile import AeratorLoad, Generator, PumpLoad, Site
-from sizing.battery import BatteryParams, battery_params, charge_step
+from sitefile.model import WaterPumpLoad
+from sizing.battery import BatteryParams, battery_params, charge_step, max_discharge_kw
 
 MOTOR_START_S = 1.0  # a direct-on-line start draws its surge for about a second
 ABSORPTION_SOC_FRACTION = 0.95  # charge stage: bulk below 95 % of max SOC, absorption above
@@ -127,6 +138,10 @@ OCV_CELL_V = {
 }
 CELL_NOMINAL_V = {"lfp": 3.2, "lead_acid": 2.0}
 RESISTANCE_DROP_AT_1C = 0.03  # terminal voltage moves 3 % at a 1 C current
+NO_BATTERY = BatteryParams(kwh=0.0, min_soc_kwh=0.0, max_soc_kwh=0.0, max_charge_kw=0.0,
+                           max_discharge_kw=0.0, charge_eff=1.0, discharge_eff=1.0)
+"""A site without ``[battery]`` (a PV-direct solar pump inverter): nothing stored, the AC bus
+carries only what the PV gives at each instant."""
 
 
 def terminal_v(soc_pct: float, power_w: float, chemistry: str, nominal_v: float,
@@ -247,6 +262,7 @@ class Plant:
     events: list[tuple[datetime, str]] = field(default_factory=list)
     pv_kwh_at_midnight: float = 0.0
     steps: int = 0
+    water: WaterPlant | None = field(init=False, default=None)  # the site's water pump and tank
     _rng: np.random.Generator = field(init=False, repr=False)
     _params: BatteryParams = field(init=False, repr=False)
 
@@ -255,15 +271,15 @@ class Plant:
             raise ValueError("Plant.t must be timezone-aware")
         self.t = self.t.astimezone(UTC)
         b = self.site.battery
-        if b is None or self.site.inverter is None:
-            raise ValueError("the plant needs [battery] and [inverter]")
-        self._params = battery_params(b)
+        if self.site.inverter is None:
+            raise ValueError("the plant needs [inverter]")
+        self._params = battery_params(b) if b is not None else NO_BATTERY
         self._rng = np.random.default_rng(self.seed)
-        self.soc_kwh = b.kwh * b.initial_soc_pct / 100.0
+        self.soc_kwh = b.kwh * b.initial_soc_pct / 100.0 if b is not None else 0.0
         for dev in self.site.devices:
             if dev.driver == "relay_board":
                 self.relays[dev.name] = [False] * 8
-            elif dev.driver == "epever_tracer":
+            elif dev.driver == "epever_tracer" and b is not None:
                 # EPEver defaults for a 12 V battery (11.1 V disconnect, 12.6 V reconnect),
                 # scaled to the bank's nominal voltage.
                 k = b.nominal_v / 12.8 if b.chemistry == "lfp" else b.nominal_v / 12.0
@@ -286,6 +302,10 @@ class Plant:
         self.wind_w_by_entry = [0.0] * len(self.site.wind)
         self.wind_kwh_by_entry = [0.0] * len(self.site.wind)
         self.water_temp_c = self.inputs.at(self.local).temp_air_c
+        if self.site.water_pumps:
+            if self.site.tank is None:
+                raise ValueError("a water pump needs [tank]")
+            self.water = WaterPlant(self.site.water_pumps[0], self.site.tank)
         self.do_mg_l = do_saturation_mg_l(self.water_temp_c, self.pond.salinity_ppt)
 
     # ------------------------------------------------------------------ derived readings
@@ -303,15 +323,17 @@ class Plant:
 
     @property
     def battery_v(self) -> float:
-        """Terminal voltage [V]."""
+        """Terminal voltage [V] (0 on a site without ``[battery]``)."""
         b = self.site.battery
-        assert b is not None
+        if b is None:
+            return 0.0
         return terminal_v(self.soc_pct, self.battery_w, b.chemistry, b.nominal_v, b.kwh)
 
     @property
     def battery_a(self) -> float:
-        """Battery current [A], positive = charging."""
-        return self.battery_w / self.battery_v
+        """Battery current [A], positive = charging (0 without a battery)."""
+        v = self.battery_v
+        return self.battery_w / v if v > 0 else 0.0
 
     @property
     def battery_temp_c(self) -> float:
@@ -416,14 +438,6 @@ class Plant:
         gen_on = bool(running)
         powered = gen_on or self.inverter is InverterState.ON
         demand_kw, surge_kw = self._loads(local, dt_s, powered)
-        self.demand_w, self.surge_w = demand_kw * 1000, surge_kw * 1000
-        if not gen_on and self.inverter is InverterState.ON:
-            self._surge_check(demand_kw, surge_kw, dt_s)
-            if self.inverter is not InverterState.ON:
-                demand_kw = 0.0
-                self._stop_motors()
-        if not powered:
-            demand_kw = 0.0
         inv = self.site.inverter
         assert inv is not None
         eff = inv.efficiency_pct / 100.0
@@ -435,6 +449,26 @@ class Plant:
         wind_ac_kw = sum(kw for kw, ac in zip(entry_kw, ac_entry, strict=True) if ac) if (
             powered) else 0.0
         wind_dc_kw = sum(kw for kw, ac in zip(entry_kw, ac_entry, strict=True) if not ac)
+        pump_kw = 0.0
+        if self.water is not None:
+            was_running = self.water.running
+            pump_kw = self.water.drive(dt_s, self._pump_available_kw(
+                demand_kw, pv_avail_kw, wind_ac_kw, wind_dc_kw, powered=powered, gen_on=gen_on,
+                dt_h=dt_h))
+            pump = self.water.load
+            demand_kw += pump_kw
+            surge_kw += pump_kw * (pump.start_multiplier if self.water.started else 1.0)
+            self._demand_by_load[pump.name] = pump_kw
+            if self.water.running != was_running:
+                self.log(f"{pump.name} {'started' if self.water.running else 'stopped'}")
+        self.demand_w, self.surge_w = demand_kw * 1000, surge_kw * 1000
+        if not gen_on and self.inverter is InverterState.ON:
+            self._surge_check(demand_kw, surge_kw, dt_s)
+            if self.inverter is not InverterState.ON:
+                demand_kw = 0.0
+                self._stop_motors()
+        if not powered:
+            demand_kw = 0.0
         wind_direct_kw = min(wind_ac_kw, demand_kw)  # AC wind serves the loads first
         wind_charge_kw = (wind_ac_kw - wind_direct_kw) * eff  # its surplus through the charger
         rest_kw = demand_kw - wind_direct_kw
@@ -460,7 +494,8 @@ class Plant:
             # The battery cannot carry the loads: the inverter shuts down on low battery,
             # and the AC-coupled turbines with it.
             self.inverter = InverterState.OFF
-            self.log("inverter off: low battery")
+            self.log("inverter off: low battery" if self.site.battery is not None
+                     else "inverter off: PV too weak for the loads")
             self._stop_motors()
             served_kw = inverter_dc_kw = wind_direct_kw = wind_charge_kw = rest_kw = 0.0
             request = min(pv_avail_kw + wind_dc_kw, charge_cap_kw)
@@ -499,6 +534,15 @@ class Plant:
         for name, kw in self._demand_by_load.items():
             self.load_w_by_name[name] = kw * share * 1000.0
             self.load_kwh_by_name[name] += kw * share * dt_h
+        if self.water is not None:
+            if pump_kw > 0 and share < 1.0 - 1e-9:  # the bus failed in this step
+                self.water.cut()
+                self.log(f"{self.water.load.name} stopped: no power")
+            overflow0 = self.water.overflow_m3
+            self.water.flow(dt_s, local.hour + local.minute / 60 + (
+                local.second + local.microsecond / 1e6) / 3600, local.month)
+            if self.water.overflow_m3 > overflow0 and overflow0 == 0.0:
+                self.log("tank overflowing")
         self.inverter_dc_w = (inverter_dc_kw - gen_charge_used_kw
                               - wind_charge_used_kw) * 1000.0
         for u in self.gens:  # paralleled units share the load in proportion to their ratings
@@ -557,11 +601,37 @@ class Plant:
         other = sum(others.values()) + (self.load_bank_kw if powered else 0.0)
         return demand + other, surge + other
 
+    def _pump_available_kw(self, other_kw: float, pv_avail_kw: float, wind_ac_kw: float,
+                           wind_dc_kw: float, *, powered: bool, gen_on: bool, dt_h: float
+                           ) -> float:
+        """What the AC bus can give the water pump after ``other_kw`` of other loads [kW].
+
+        With generators running: their ratings plus the AC wind (the plant's generators carry
+        the loads alone). On the inverter: the AC wind plus what the DC bus can feed through
+        the inverter — PV, DC wind and the battery's discharge limit this step
+        (:func:`sizing.battery.max_discharge_kw` down to min SOC) — within the inverter's
+        continuous rating, so that the pump alone never trips or shuts the inverter down.
+        Nothing while the AC bus is down.
+        """
+        if not powered:
+            return 0.0
+        if gen_on:
+            cap_kw = sum(u.spec.kw for u in self.gens if u.running)
+            return max(0.0, cap_kw + wind_ac_kw - other_kw)
+        inv = self.site.inverter
+        assert inv is not None
+        eff = inv.efficiency_pct / 100.0
+        dc_kw = pv_avail_kw + wind_dc_kw + max_discharge_kw(
+            self.soc_kwh, self._params.min_soc_kwh, dt_h, self._params)
+        return max(0.0, min(inv.kw, wind_ac_kw + dc_kw * eff) - other_kw)
+
     def _other_loads(self, local: datetime, contacts: dict[str, list[bool]]
                      ) -> dict[str, float]:
         """Loads without motors on relays: profiles, appliances, and unswitched loads [kW]."""
         out: dict[str, float] = {}
         for load in self.site.loads:
+            if isinstance(load, WaterPumpLoad):
+                continue  # its drive is stepped by Plant.step
             sw = load.switch
             if sw is not None and (isinstance(load, AeratorLoad | PumpLoad)):
                 continue
@@ -598,9 +668,13 @@ class Plant:
 
     def _restart_after_low_battery(self) -> None:
         b = self.site.battery
-        assert b is not None
-        if (self.inverter is InverterState.OFF
-                and self.soc_pct >= b.min_soc_pct + INVERTER_RESTART_SOC_PCT):
+        if self.inverter is not InverterState.OFF:
+            return
+        if b is None:  # a PV-direct inverter (a solar pump drive) wakes with the sun
+            if self.pv_avail_w > 0:
+                self.inverter = InverterState.ON
+                self.log("inverter on: PV back")
+        elif self.soc_pct >= b.min_soc_pct + INVERTER_RESTART_SOC_PCT:
             self.inverter = InverterState.ON
             self.log("inverter on: battery recovered")
 
@@ -642,6 +716,8 @@ class Plant:
             self.stage = Stage.BULK
 
     def _charge_controllers(self) -> None:
+        if not self.controllers:
+            return
         v = self.battery_v
         for cc in self.controllers.values():
             if not cc.lvd and v < cc.lvd_v:
@@ -691,4 +767,5 @@ class Plant:
             "load_lvd": {k: c.lvd for k, c in self.controllers.items()},
             "energy_kwh": {k: round(v, 6) for k, v in vars(e).items()},
             "stored_kwh": round(self.soc_kwh, 6),
+            "water": self.water.state() if self.water is not None else None,
         }

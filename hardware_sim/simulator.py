@@ -21,7 +21,7 @@ from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from hardware_sim.bus import Noise, PtyPair, start_rtu, start_tcp
 from hardware_sim.devices import SimDevice, make_device
 from hardware_sim.errors import FaultError, SetupError
-from hardware_sim.faults import Fault, Param, make_fault
+from hardware_sim.faults import Fault, Param, dry_run_active, make_fault
 from hardware_sim.inputs import Inputs, build_inputs
 from hardware_sim.plant import Plant
 from sitefile import Device, Site
@@ -71,8 +71,8 @@ class Simulator:
     endpoints: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.site.battery is None or self.site.inverter is None:
-            raise SetupError("the simulator needs [battery] and [inverter] sections")
+        if self.site.inverter is None:
+            raise SetupError("the simulator needs an [inverter] section")
         if self.inputs is None:
             self.inputs = build_inputs(self.site)
         self.plant = Plant(self.site, self.inputs, self.start, seed=self.seed)
@@ -128,6 +128,10 @@ class Simulator:
         if f.kind == "relay_stuck" and (dev.dev.driver != "relay_board"
                                         or not 0 <= int(f.param("channel")) <= 7):
             raise FaultError(f"{dev.name}: relay_stuck needs a relay_board and channel 0..7")
+        if f.kind == "dry_run" and (self.plant.water is None
+                                    or dev.dev.driver != "pump_drive"):
+            raise FaultError(f"{dev.name}: dry_run needs a pump_drive on a site with a water "
+                             "pump")
         if f.kind == "drift" and str(f.param("point")) not in dev.rmap.points:
             raise FaultError(f"{dev.name} has no point {f.param('point')!r} to drift")
 
@@ -153,6 +157,8 @@ class Simulator:
                 self._active.discard(f.id)
                 self.devices[f.device].fault_ended(f)
                 self._log(f, "ended")
+        if self.plant.water is not None and any(f.kind == "dry_run" for f in self.faults):
+            self.plant.water.dry = dry_run_active(self.faults, t)
 
     def _log(self, f: Fault, what: str) -> None:
         entry = {"t": self.plant.t.isoformat(), "event": what, **f.as_dict()}

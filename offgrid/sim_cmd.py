@@ -71,7 +71,7 @@ def sim(  # noqa: PLR0917 - Typer options
         "is given.")] = None,
 ) -> None:
     """Serve the site's devices as Modbus servers, with the plant model behind them."""
-    site = open_site(site_file, "battery", "inverter")
+    site = open_site(site_file, "inverter")
     if not site.devices:
         fail(f"{site_file}: no [[devices]] to serve")
     if start is not None and start.year not in SIM_START_YEARS:
