@@ -56,6 +56,17 @@ def figures(latest: Iterable[Mapping[str, Any]]) -> dict[str, Figure]:
     return out
 
 
+def tank_info(site: Site) -> dict[str, float] | None:
+    """The site's water tank for the dashboard's gauge (``/api/v1/site`` ``tank``): volume
+    ``m3`` [m³] from empty to full, ``height_m`` [m], the reserve ``min_level_pct`` and the
+    high-level stop ``max_level_pct`` [%]; None when the site has no tank."""
+    t = site.tank
+    if t is None:
+        return None
+    return {"m3": t.m3, "height_m": t.height_m, "min_level_pct": t.min_level_pct,
+            "max_level_pct": t.max_level_pct}
+
+
 def _units(load: Load) -> int:
     if load.switch is not None:
         return len(load.switch.channels)

@@ -18,15 +18,17 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from controller import energy, switching, telemetry, trust
+from controller import energy, pumping, switching, telemetry, trust
 from controller.alarms import AlarmTracker
 from controller.commands import PlannedCut, apply_command, planned_cut, set_threshold
 from controller.devices.codec import Block, encode
 from controller.devices.errors import DeviceError
+from controller.devices.natures import PumpDrive
+from controller.devices.registry import DRIVERS
 from controller.devices.values import Reading, Value
 from controller.errors import CommandError, ControllerError, TransportError
 from controller.forecast import clearsky_pv_w
@@ -35,9 +37,11 @@ from controller.model import (
     GeneratorMemory,
     GeneratorSetMemory,
     Plan,
+    RunPump,
     Snapshot,
     State,
     UnitMemory,
+    WaterDay,
 )
 from controller.plausibility import site_limits
 from controller.snapshot import DeviceView, build_snapshot, device_view, soc_sources
@@ -157,6 +161,9 @@ class Controller:
         self._failing: set[str] = set()  # strategies that failed in the last cycle
         self._write_failed: dict[str, str] = {}  # device → error of its last failed write
         self._forecast: tuple[date, tuple[float, ...]] | None = None
+        self._water: WaterDay | None = None  # the water pumped today (water_today_m3)
+        self._pump_cmd: tuple[bool, float] | None = None  # the last (run, Hz) written
+        self._pump_written_ts = -math.inf  # UTC [s] of that write
         self._saved_mono = -math.inf
         self._pruned_mono = -math.inf
         self._restore()
@@ -169,8 +176,9 @@ class Controller:
 
     def _restore(self) -> None:
         """Restore overrides, the generator's run timer, thresholds, alarm states, open
-        interruptions and curtailments, and the planned cut in progress. A saved threshold that
-        no longer validates is dropped with a ``threshold_dropped`` event."""
+        interruptions and curtailments, the planned cut in progress, the pump's dry-run latch
+        (its alarm still active) and the water pumped today. A saved threshold that no longer
+        validates is dropped with a ``threshold_dropped`` event."""
         now, wall = self.mono(), self.wall()
         for key in self.store.active_alarm_keys():
             kind, _, source = key.partition(":")
@@ -206,6 +214,8 @@ class Controller:
         self.state = self.state.evolve(overrides=overrides, generator=running,
                                        generator_set=unit_memory,
                                        gen_mode=gen.get("mode", "auto"))
+        self.state = pumping.restored(self.state, self.store.active_alarm_keys())
+        self._water = pumping.from_saved(self.store.get_state("water"), now)
 
     def _save_state(self, now: float, wall: float, force: bool) -> None:
         if not force and now - self._saved_mono < STATE_SAVE_S:
@@ -222,6 +232,8 @@ class Controller:
         self.store.set_state(wall, "overrides", {
             load: {"on": on, "expires_ts": wall + exp - now}
             for load, (on, exp) in self.state.overrides.items()})
+        if self._water is not None:
+            self.store.set_state(wall, "water", pumping.saved(self._water))
 
     # ------------------------------------------------------------------ commands
 
@@ -236,6 +248,7 @@ class Controller:
                     key = self.store.alarm_key(alarm_id)
                     if key is not None:
                         self.state = switching.acknowledged(self.state, key)
+                        self.state = pumping.acknowledged(self.state, key)
                     result: dict[str, Any] = {"alarm_id": alarm_id}
                 elif cmd.kind == "planned_cut":
                     cut, result = planned_cut(cmd, self._planned_cut, wall)
@@ -282,11 +295,18 @@ class Controller:
                                        now_utc) for link in self.links}
 
     def snapshot(self, now: float, wall: float, views: dict[str, DeviceView]) -> Snapshot:
-        """The immutable snapshot of this cycle from the devices' natures ``views``."""
+        """The immutable snapshot of this cycle from the devices' natures ``views``; with a
+        water pump, the water pumped today from the day's account
+        (:func:`controller.pumping.water_today`)."""
         local = datetime.fromtimestamp(wall, self.site.tz).date()
         if self._forecast is None or self._forecast[0] != local:
             self._forecast = (local, clearsky_pv_w(self.site, local))
-        return build_snapshot(self.site, views, now, wall, self._forecast[1])
+        snap = build_snapshot(self.site, views, now, wall, self._forecast[1])
+        if not self.site.water_pumps:
+            return snap
+        self._water, today = pumping.water_today(self._water, snap, now,
+                                                 5 * self.site.control.cycle_s)
+        return replace(snap, water_today_m3=today)
 
     def _trusted_readings(self, now: float, now_utc: datetime
                           ) -> dict[str, dict[str, Reading]]:
@@ -348,6 +368,8 @@ class Controller:
             for link in self.links:
                 if link.rmap is not None and "inverter_connect" in link.rmap.points:
                     await self._send(link, {"inverter_connect": 1}, now_utc, report)
+        if plan.pump is not None:
+            await self._write_pump(plan.pump, snap, now_utc, report)
         if plan.generators:
             await self._write_units(plan, links, now_utc, report)
         elif plan.generator is not None and plan.generator != self._gen_cmd:
@@ -360,7 +382,41 @@ class Controller:
                                  {"reason": plan.generator_reason})
         self._switched_events(applied, plan, now_utc.timestamp())
         return Plan(units={**unchanged, **applied}, generator=plan.generator,
-                    memory=plan.memory, by=plan.by)
+                    memory=plan.memory, by=plan.by, pump=plan.pump, pump_by=plan.pump_by)
+
+    async def _write_pump(self, cmd: RunPump, snap: Snapshot, now_utc: datetime,
+                          report: CycleReport) -> None:
+        """Write the water pump's run command and frequency setpoint to the pump drive (the
+        first device whose driver has the :class:`PumpDrive` nature) when they differ from
+        the drive's read-back (read after the last write) or else from the last command
+        written; a ``pump_start``/``pump_stop`` event when the run command changes."""
+        link = next((lk for lk in self.links
+                     if PumpDrive in DRIVERS[lk.device.driver].natures), None)
+        if link is None:
+            return
+        last = self._pump_cmd
+
+        def now_value(r: Reading, i: int) -> Value | None:
+            if r.ok and r.ts.timestamp() > self._pump_written_ts:
+                return r.value
+            return None if last is None else last[i]
+
+        run_now, hz_now = now_value(snap.pump.run_cmd, 0), now_value(snap.pump.hz_set, 1)
+        values: dict[str, Value] = {}
+        if cmd.run and cmd.hz > 0 and not (isinstance(hz_now, int | float)
+                                           and abs(float(hz_now) - cmd.hz) < 0.05):
+            values["pump_hz_set"] = cmd.hz
+        if run_now is None or bool(run_now) != cmd.run:
+            values["pump_run"] = cmd.run
+        if not values or not await self._send(link, values, now_utc, report):
+            return
+        self._pump_written_ts = now_utc.timestamp()
+        hz = cmd.hz if "pump_hz_set" in values else (last[1] if last is not None else 0.0)
+        self._pump_cmd = (cmd.run, hz)
+        if "pump_run" in values and bool(run_now) != cmd.run:  # unknown before: stopped
+            point = "pump_start" if cmd.run else "pump_stop"
+            self.store.event(now_utc.timestamp(), point, link.name,
+                             cmd.reason or point, {"reason": cmd.reason, "hz": cmd.hz})
 
     async def _write_units(self, plan: Plan, links: dict[str, DeviceLink], now_utc: datetime,
                            report: CycleReport) -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
-from controller.devices.values import Reading
+from controller.devices.values import Quality, Reading
 from sitefile import AeratorLoad, ApplianceLoad, PumpLoad, Site
 
 GenMode = Literal["auto", "start", "stop"]
@@ -21,6 +22,23 @@ GenMode = Literal["auto", "start", "stop"]
 
 def _empty() -> Mapping[Any, Any]:
     return MappingProxyType({})
+
+
+NO_READING = Reading(None, datetime(1970, 1, 1, tzinfo=UTC), Quality.MISSING)
+"""A point the site does not have (a snapshot field's default)."""
+
+
+@dataclass(frozen=True)
+class PumpReadings:
+    """The water pump's drive and flow meter as read this cycle, beyond the site figures
+    (MISSING when the site has none; :mod:`controller.snapshot` says which devices)."""
+
+    hz: Reading = NO_READING  # [Hz] the drive's output frequency
+    running: Reading = NO_READING  # bool: the drive reports the motor running
+    run_cmd: Reading = NO_READING  # bool: the run command as read back
+    hz_set: Reading = NO_READING  # [Hz] the frequency setpoint as read back
+    fault: Reading = NO_READING  # int: the drive's fault code, 0 none
+    flow_total_m3: Reading = NO_READING  # [m³] the flow meter's totaliser
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,11 @@ class Snapshot:
     outputs: Mapping[str, tuple[bool | None, ...]] = field(default_factory=_empty)
     clearsky_w: tuple[float, ...] = ()
     gen_running: Mapping[str, bool | None] = field(default_factory=_empty)
+    tank_level_pct: Reading = NO_READING  # [%] of the tank's height (0 empty, 100 full)
+    pump_w: Reading = NO_READING  # [W] the pump drive's output power
+    water_m3_h: Reading = NO_READING  # [m³/h] the flow meter's flow
+    water_today_m3: Reading = NO_READING  # [m³] pumped since the local day began
+    pump: PumpReadings = PumpReadings()
 
     def value(self, name: str) -> float | None:
         """The value of point ``name`` if good, else None."""
@@ -138,6 +161,42 @@ class DeferrableMemory:
     pumps: Mapping[str, PumpDay] = field(default_factory=_empty)
 
 
+PumpMode = Literal["off", "surplus", "follow_pv", "fill", "full", "dry_run", "level_unknown",
+                   "power_unknown", "no_surplus", "stopped"]
+
+
+@dataclass(frozen=True)
+class PumpingMemory:
+    """The pumping strategy (:mod:`controller.pumping`): what it last commanded (``run`` at
+    ``hz`` [Hz]) and when the run command last changed [s, monotonic]; its latches: ``full``
+    (stopped at the high level until the level is 5 points below it), ``fill`` (filling to the
+    reserve before night), ``dry`` (stopped on a dry run until an operator acknowledges the
+    ``pump_dry_run`` alarm); since when the dry-run condition has held and since when the
+    surplus has been short of the pump's lowest speed [s, monotonic]; ``mode``: what it is
+    doing, in one word."""
+
+    run: bool = False
+    hz: float = 0.0
+    changed_mono: float | None = None
+    full: bool = False
+    fill: bool = False
+    dry: bool = False
+    dry_since_mono: float | None = None
+    short_since_mono: float | None = None
+    mode: PumpMode = "off"
+
+
+@dataclass(frozen=True)
+class WaterDay:
+    """Water pumped on the local ``day`` [m³] as of ``t_mono`` [s, monotonic];
+    ``total_m3``: the flow meter's totaliser then (None when it had none) [m³]."""
+
+    day: str
+    m3: float
+    total_m3: float | None
+    t_mono: float
+
+
 Unit = tuple[str, int]
 """A switchable unit: (load name, unit index)."""
 
@@ -154,11 +213,11 @@ class SwitchCheck:
 
 
 Memory = (ProtectionMemory | AerationMemory | GeneratorMemory | GeneratorSetMemory
-          | SheddingMemory | DeferrableMemory)
+          | SheddingMemory | DeferrableMemory | PumpingMemory)
 MEMORY_FIELDS: Mapping[type[Any], str] = MappingProxyType({
     ProtectionMemory: "protection", AerationMemory: "aeration", GeneratorMemory: "generator",
     GeneratorSetMemory: "generator_set", SheddingMemory: "shedding",
-    DeferrableMemory: "deferrable"})
+    DeferrableMemory: "deferrable", PumpingMemory: "pumping"})
 """The :class:`State` field that holds each strategy's memory."""
 
 
@@ -179,6 +238,7 @@ class State:
     generator_set: GeneratorSetMemory = GeneratorSetMemory()
     shedding: SheddingMemory = SheddingMemory()
     deferrable: DeferrableMemory = DeferrableMemory()
+    pumping: PumpingMemory = PumpingMemory()
     switched_mono: Mapping[tuple[str, int], float] = field(default_factory=_empty)
     last_start_mono: float | None = None
     gen_mode: GenMode = "auto"
@@ -220,6 +280,16 @@ class RunGenerator:
 
 
 @dataclass(frozen=True)
+class RunPump:
+    """Run (True) or stop (False) the water pump's drive; ``hz`` the frequency setpoint
+    [Hz] (kept as it is when 0)."""
+
+    run: bool
+    hz: float = 0.0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class ResetInverter:
     """Reset a tripped inverter (SunSpec model 123 ``Conn`` = 1)."""
 
@@ -251,13 +321,14 @@ class Condition:
     message: str = ""
 
 
-Action = Switch | RunGenerator | ResetInverter | StartBudget | Remember | Condition
+Action = Switch | RunGenerator | RunPump | ResetInverter | StartBudget | Remember | Condition
 
 
 @dataclass(frozen=True)
 class Plan:
     """The merged decision of one cycle. ``generator``: run the generator (the set);
-    ``generators``: with several units, each unit's (run, reason) by unit name."""
+    ``generators``: with several units, each unit's (run, reason) by unit name; ``pump``: the
+    water pump's drive command, and ``pump_by`` the strategy that gave it."""
 
     units: Mapping[tuple[str, int], bool] = field(default_factory=_empty)
     generator: bool | None = None
@@ -268,6 +339,15 @@ class Plan:
     conditions: tuple[Condition, ...] = ()
     by: Mapping[tuple[str, int], str] = field(default_factory=_empty)
     deferred: tuple[tuple[str, int], ...] = field(default=())
+    pump: RunPump | None = None
+    pump_by: str = ""
+
+
+def in_window(h: float, start_h: float, end_h: float) -> bool:
+    """True when local hour ``h`` lies in ``[start_h, end_h)``, wrapping past midnight."""
+    if start_h <= end_h:
+        return start_h <= h < end_h
+    return h >= start_h or h < end_h
 
 
 def motor_surge_kw(site: Site, load_name: str) -> float:

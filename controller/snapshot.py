@@ -15,7 +15,13 @@ every site figure is computed here, once, from natures only, never from a vendor
   that needs air first), ``water_temp_c`` the best reading;
 - ``generator_running``: True when any :class:`Generator` nature reports running (known
   good), else the best reading; ``fuel_pct``: the best reading of the :class:`Generator`
-  natures; per unit of ``[[generators]]``, its controller's ``generator_running``.
+  natures; per unit of ``[[generators]]``, its controller's ``generator_running``;
+- the water: ``tank_level_pct`` = the :class:`TankLevel`'s ``tank_level_m`` / ``tank.height_m``
+  × 100, ``pump_w`` the :class:`PumpDrive`'s output power, ``water_m3_h`` the
+  :class:`FlowMeter`'s flow, each from the first device of ``[[devices]]`` with that nature (the
+  drivers ``tank_level``, ``pump_drive``, ``flow_meter``: a site has one of each);
+  ``water_today_m3`` needs the day's account, kept by the cycle
+  (:func:`controller.pumping.water_today`): missing here.
 
 A sum takes the worst quality of its terms and has no value unless every term has one.
 """
@@ -30,16 +36,19 @@ from typing import TypeVar
 from controller.devices.natures import (
     Battery,
     ChargeController,
+    FlowMeter,
     Generator,
     Inverter,
     Nature,
     OxygenSensor,
+    PumpDrive,
     RelayBank,
+    TankLevel,
     WindTurbine,
 )
 from controller.devices.registry import DRIVERS
 from controller.devices.values import Quality, Reading
-from controller.model import Snapshot
+from controller.model import PumpReadings, Snapshot
 from controller.trust import SOC_AGREE_PCT, trusted
 from sitefile import Site
 from store.contract import SITE_FIGURES
@@ -109,9 +118,28 @@ def soc_sources(views: Iterable[DeviceView]) -> list[tuple[str, Reading]]:
             *((v.name, b.soc_pct) for v in vs if (b := v.of(Battery)) is not None)]
 
 
-def site_figures(views: Iterable[DeviceView], ts: datetime) -> dict[str, Reading]:
-    """Every name of ``SITE_FIGURES`` plus ``battery_temp_c``, ``inverter_fault`` [Reading]."""
+def first(views: Iterable[DeviceView], kind: type[N]) -> N | None:
+    """The nature ``kind`` of the first device that has it (None when none has)."""
+    return next((n for v in views if (n := v.of(kind)) is not None), None)
+
+
+def tank_level_pct(level: TankLevel | None, height_m: float | None, ts: datetime) -> Reading:
+    """The tank's level [%] of its inner height ``height_m`` [m] from the transmitter's
+    ``tank_level_m`` [m], of the same quality (MISSING without a transmitter or a tank)."""
+    if level is None or height_m is None:
+        return Reading.missing(ts)
+    r = level.tank_level_m
+    if not isinstance(r.value, int | float) or isinstance(r.value, bool):
+        return r
+    return Reading(float(r.value) / height_m * 100.0, r.ts, r.quality)
+
+
+def site_figures(views: Iterable[DeviceView], ts: datetime, tank_height_m: float | None = None
+                 ) -> dict[str, Reading]:
+    """Every name of ``SITE_FIGURES`` plus ``battery_temp_c``, ``inverter_fault`` [Reading];
+    ``tank_height_m`` [m]: the site's tank (None: none, the level is missing)."""
     vs = list(views)
+    drive, meter = first(vs, PumpDrive), first(vs, FlowMeter)
 
     def each(kind: type[N], field: Callable[[N], Reading]) -> list[Reading]:
         return [field(n) for v in vs if (n := v.of(kind)) is not None]
@@ -135,6 +163,10 @@ def site_figures(views: Iterable[DeviceView], ts: datetime) -> dict[str, Reading
         "fuel_pct": best(each(Generator, lambda g: g.fuel_pct), ts),
         "battery_temp_c": best(each(Battery, lambda b: b.battery_temp_c), ts),
         "inverter_fault": best(each(Inverter, lambda i: i.inverter_fault), ts),
+        "tank_level_pct": tank_level_pct(first(vs, TankLevel), tank_height_m, ts),
+        "pump_w": drive.pump_w if drive is not None else Reading.missing(ts),
+        "water_m3_h": meter.flow_m3_h if meter is not None else Reading.missing(ts),
+        "water_today_m3": Reading.missing(ts),
     }
     assert set(SITE_FIGURES) <= set(figures)
     return figures
@@ -168,12 +200,26 @@ def generators_running(site: Site, views: Mapping[str, DeviceView]
     return out
 
 
+def pump_readings(views: Iterable[DeviceView], ts: datetime) -> PumpReadings:
+    """The first pump drive's and flow meter's readings beyond the site figures."""
+    vs = list(views)
+    drive, meter = first(vs, PumpDrive), first(vs, FlowMeter)
+    none = Reading.missing(ts)
+    return PumpReadings(
+        hz=drive.pump_hz if drive else none, running=drive.pump_running if drive else none,
+        run_cmd=drive.pump_run if drive else none, hz_set=drive.pump_hz_set if drive else none,
+        fault=drive.pump_fault if drive else none,
+        flow_total_m3=meter.flow_total_m3 if meter else none)
+
+
 def build_snapshot(site: Site, views: Mapping[str, DeviceView], mono_s: float, wall_ts: float,
                    clearsky_w: tuple[float, ...]) -> Snapshot:
-    """The immutable snapshot of one cycle from the devices' natures ``views`` (name → view)."""
+    """The immutable snapshot of one cycle from the devices' natures ``views`` (name → view,
+    in ``[[devices]]`` order)."""
     now_utc = datetime.fromtimestamp(wall_ts, UTC)
     local = now_utc.astimezone(site.tz)
-    f = site_figures(views.values(), now_utc)
+    f = site_figures(views.values(), now_utc,
+                     site.tank.height_m if site.tank is not None else None)
     return Snapshot(
         mono_s=mono_s, wall_ts=wall_ts,
         local_h=local.hour + local.minute / 60 + local.second / 3600,
@@ -184,4 +230,6 @@ def build_snapshot(site: Site, views: Mapping[str, DeviceView], mono_s: float, w
         do_mg_l=f["do_mg_l"], water_temp_c=f["water_temp_c"],
         inverter_fault=f["inverter_fault"], generator_running=f["generator_running"],
         fuel_pct=f["fuel_pct"], outputs=relay_outputs(site, views), clearsky_w=clearsky_w,
-        gen_running=generators_running(site, views))
+        gen_running=generators_running(site, views),
+        tank_level_pct=f["tank_level_pct"], pump_w=f["pump_w"], water_m3_h=f["water_m3_h"],
+        water_today_m3=f["water_today_m3"], pump=pump_readings(views.values(), now_utc))

@@ -4,7 +4,7 @@
 and their actions are merged by :func:`merge`:
 
 1. battery protection, 2. aeration, 3. motor starts, 4. generator, 5. load shedding,
-6. deferrable loads, 7. operator overrides.
+6. deferrable loads, 7. the water pump (:mod:`controller.pumping`), 8. operator overrides.
 
 Merge rule for each load unit: the first *hard* claim in priority order wins (strategies 1 and
 2 claim hard: protection's disconnects, aeration's aerators that must run); otherwise an
@@ -12,7 +12,9 @@ operator override; otherwise the first soft claim. So overrides beat 4–6 but n
 Motor starts (3) do not switch anything: they grant a :class:`StartBudget`, and
 :func:`admit_starts` lets at most one motor start per cycle, spaced by
 ``control.motor_start_spacing_s`` and only when its surge plus the running load fits within
-the inverter's surge rating. Before that, each load's switching timers (``min_on_s``,
+the inverter's surge rating. The water pump's drive command (:class:`RunPump`) is the first
+one given in priority order: battery protection and load shedding stop it before the pumping
+strategy is heard. Before that, each load's switching timers (``min_on_s``,
 ``min_off_s``, a compressor's ``restart_delay_s``) hold units that switched too recently
 (:func:`controller.switching.hold_timers`); battery protection's switch-offs are never held.
 
@@ -40,20 +42,24 @@ from controller.model import (
     Plan,
     ProtectionMemory,
     PumpDay,
+    PumpingMemory,
     Remember,
     ResetInverter,
     RunGenerator,
+    RunPump,
     SheddingMemory,
     Snapshot,
     StartBudget,
     State,
     Switch,
     UnitMemory,
+    in_window,
     motor_surge_kw,
     unit_kw,
 )
+from controller.pumping import pumping, stopped_by
 from controller.switching import hold_timers
-from sitefile import AeratorLoad, PumpLoad, Site
+from sitefile import AeratorLoad, PumpLoad, Site, WaterPumpLoad
 
 Decide = Callable[[Snapshot, State, Site, float], list[Action]]
 QUARTER_H = 0.25
@@ -64,13 +70,6 @@ QUARTER_H = 0.25
 
 def _hours(t: time) -> float:
     return t.hour + t.minute / 60 + t.second / 3600
-
-
-def in_window(h: float, start_h: float, end_h: float) -> bool:
-    """True when local hour ``h`` lies in ``[start_h, end_h)``, wrapping past midnight."""
-    if start_h <= end_h:
-        return start_h <= h < end_h
-    return h >= start_h or h < end_h
 
 
 def is_night(snap: Snapshot, site: Site) -> bool:
@@ -114,7 +113,9 @@ def battery_protection(snap: Snapshot, state: State, site: Site, now: float) -> 
     Below ``battery.min_soc_pct`` every load is off except the aerators at night; below
     ``control.hard_floor_soc_pct`` the aerators too. Low voltage, over-temperature or an
     unknown battery state disconnect the non-critical loads. An inverter trip opens every
-    motor's relay, then resets the inverter (see :func:`_trip_recovery`).
+    motor's relay, then resets the inverter (see :func:`_trip_recovery`). A site without a
+    battery has no battery state to know: only a trip acts there. The water pump's
+    drive is stopped on the same rules as a load's relays, and on an inverter trip.
     """
     c = site.control
     soc = snap.value("soc_pct")
@@ -137,7 +138,7 @@ def battery_protection(snap: Snapshot, state: State, site: Site, now: float) -> 
     if max_temp is not None:
         hot = not latch(not mem.hot, temp, on_below=max_temp - 5,
                         off_above=max_temp)
-    unknown = soc is None and volts is None
+    unknown = site.battery is not None and soc is None and volts is None  # none: nothing to know
     actions, since, resets = _trip_recovery(snap, mem, site, now)
     actions += [
         Remember(ProtectionMemory(low, floor, low_v, hot, since, resets)),
@@ -149,6 +150,16 @@ def battery_protection(snap: Snapshot, state: State, site: Site, now: float) -> 
         below_min = low and not (aerator and night)
         if floor or below_min or ((low_v or hot or unknown) and not load.critical):
             actions += _switch_all(site, load.name, False, hard=True)
+    tripped = snap.inverter_fault.ok and snap.inverter_fault.value is True
+    battery = site.battery is not None  # without one, only a trip stops the pump's drive
+    for wp in site.water_pumps:
+        why = ("inverter tripped" if tripped else "" if not battery else
+               "battery below its hard floor" if floor else
+               f"SOC below {min_soc:g} %" if low else
+               "battery voltage low, hot or unknown" if (low_v or hot or unknown)
+               and not wp.critical else "")
+        if why:
+            actions.append(RunPump(False, 0.0, f"battery protection: {why}"))
     return actions
 
 
@@ -459,7 +470,8 @@ def load_shedding(snap: Snapshot, state: State, site: Site, now: float) -> list[
     The load shed first (largest priority number) goes at ``shed_soc_pct``, the next
     ``shed_step_pct`` lower, and so on (never below ``battery.min_soc_pct``); each reconnects
     ``reconnect_soc_pct − shed_soc_pct`` above its shed threshold. Loads that are neither
-    aerators nor pumps are otherwise supplied (switched on).
+    aerators nor pumps are otherwise supplied (switched on). The water pump (its drive) takes
+    its place in the order like a switched load, and is stopped when shed.
     """
     del now
     c = site.control
@@ -467,7 +479,8 @@ def load_shedding(snap: Snapshot, state: State, site: Site, now: float) -> list[
     floor = site.battery.min_soc_pct if site.battery else 0.0
     band = c.reconnect_soc_pct - c.shed_soc_pct
     controllable = {ld.name for ld in _controllable(site)}
-    loads = [ld for ld in site.shedding_order if ld.name in controllable]
+    loads = [ld for ld in site.shedding_order
+             if ld.name in controllable or isinstance(ld, WaterPumpLoad)]
     latches = dict(state.shedding.shed)
     actions: list[Action] = []
     for k, load in enumerate(loads):
@@ -476,6 +489,8 @@ def load_shedding(snap: Snapshot, state: State, site: Site, now: float) -> list[
         latches[load.name] = shed
         if shed:
             actions += _switch_all(site, load.name, False, hard=False)
+            if isinstance(load, WaterPumpLoad):
+                actions.append(RunPump(False, 0.0, f"load shedding: SOC below {at:g} %"))
     for load in _controllable(site):
         if not isinstance(load, AeratorLoad | PumpLoad):
             actions += _switch_all(site, load.name, True, hard=False)
@@ -550,6 +565,7 @@ STRATEGIES: tuple[tuple[str, Decide], ...] = (
     ("generator", generator),
     ("load_shedding", load_shedding),
     ("deferrable", deferrable),
+    ("pumping", pumping),
     ("overrides", overrides),
 )
 
@@ -567,6 +583,8 @@ def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudge
     gen: RunGenerator | None = None
     units_gen: dict[str, tuple[bool, str]] = {}
     budget: StartBudget | None = None
+    pump: RunPump | None = None
+    pump_by = ""
     reset = False
     for name, actions in results:
         for a in actions:
@@ -582,6 +600,9 @@ def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudge
                 units_gen.setdefault(a.unit, (a.run, a.reason))
             elif isinstance(a, RunGenerator):
                 gen = gen or a
+            elif isinstance(a, RunPump):
+                if pump is None:
+                    pump, pump_by = a, name
             elif isinstance(a, ResetInverter):
                 reset = True
             else:
@@ -595,7 +616,8 @@ def merge(results: Sequence[tuple[str, list[Action]]]) -> tuple[Plan, StartBudge
     plan = Plan(units=units, generator=None if gen is None else gen.run,
                 generator_reason="" if gen is None else gen.reason, generators=units_gen,
                 reset_inverter=reset,
-                memory=tuple(memory), conditions=tuple(conditions), by=by)
+                memory=tuple(memory), conditions=tuple(conditions), by=by,
+                pump=pump, pump_by=pump_by)
     return plan, budget
 
 
@@ -615,6 +637,10 @@ def decide_all(snap: Snapshot, state: State, site: Site, now: float,
         except Exception as e:  # noqa: BLE001 - one failing strategy must not stop the others
             failed[name] = f"{type(e).__name__}: {e}"
     plan, budget = merge(results)
+    if plan.pump is not None and plan.pump_by != "pumping":
+        plan = replace(plan, memory=tuple(
+            stopped_by(m, state.pumping, now) if isinstance(m, PumpingMemory) else m
+            for m in plan.memory))
     if budget is None:
         budget = StartBudget(0.0, False) if "motor_starts" in failed else StartBudget(
             math.inf, True)

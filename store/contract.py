@@ -31,6 +31,10 @@ SITE_FIGURES: tuple[str, ...] = (
     "water_temp_c",       # [°C]
     "generator_running",  # 0/1
     "fuel_pct",           # [%]
+    "tank_level_pct",     # [%] water tank level, of its inner height (0 empty, 100 full)
+    "pump_w",             # [W] the water pump drive's output power
+    "water_m3_h",         # [m³/h] water flow, from the flow meter
+    "water_today_m3",     # [m³] water pumped since the local day began
 )
 """Every figure the controller computes once per cycle and publishes as ``site/<name>``."""
 
@@ -77,6 +81,9 @@ ALARMS: Mapping[str, AlarmKind] = MappingProxyType({a.kind: a for a in (
     AlarmKind("low_fuel", "warning", 60.0, 300.0, "generator fuel low"),
     AlarmKind("storage_failed", "warning", 30.0, 0.0,
               "the database cannot be written: records wait in memory"),
+    AlarmKind("pump_dry_run", "critical",
+              text="the pump ran dry: stopped until an operator acknowledges this alarm"),
+    AlarmKind("tank_low", "warning", 300.0, 60.0, "water tank below its reserve level"),
 )})
 """The one alarm table: the store, the alarm tracker and the cycle all read it."""
 
@@ -87,6 +94,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "threshold_dropped",  # a saved threshold that no longer validates at start-up
     "records_dropped",  # what the controller's write queue had to drop while storage failed
     "planned_cut_started", "planned_cut_ended",  # an operator's planned cut (``planned_cut``)
+    "pump_start", "pump_stop",  # the water pump's drive commanded to run or to stop
 )
 """Every kind of row in ``events``; the writer refuses others."""
 

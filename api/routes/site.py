@@ -19,7 +19,7 @@ from api.schemas import (
     PointPublic,
     StatusPublic,
 )
-from api.summary import controller_liveness, figure_source, figures, load_states
+from api.summary import controller_liveness, figure_source, figures, load_states, tank_info
 from store import readers
 from store.contract import SITE_FIGURES
 
@@ -49,6 +49,7 @@ async def site_info(ctx: Ctx, _: Viewer) -> dict[str, Any]:
         "devices": [{"name": d.name, "driver": d.driver, "bus": d.bus, "unit_id": d.unit_id}
                     for d in s.devices],
         "control": control,
+        "tank": tank_info(s),
         "figures": {name: [figure_source(name)] for name in SITE_FIGURES},
     }
 

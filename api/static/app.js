@@ -129,8 +129,9 @@ function setLive(on, text) {
 function tickLive() {
   if (!state.status) return;
   const connected = Date.now() - state.lastEvent < 45000;
-  const soc = state.status.figures.soc_pct;
-  const age = soc && soc.ts ? Math.max(0, Date.now() / 1000 - soc.ts) : null;
+  // The newest figure tells the data's age (a pumping site without a battery has no SOC).
+  const tss = Object.values(state.status.figures).map((f) => f && f.ts).filter((x) => x);
+  const age = tss.length ? Math.max(0, Date.now() / 1000 - Math.max(...tss)) : null;
   setLive(connected && age !== null && age < 120,
     age === null ? t("offline") : `${connected ? t("live") : t("offline")} · ${t("updated",
       { s: num(age, 0) })}`);
@@ -146,6 +147,11 @@ function fig(name) {
 function render(status) {
   state.status = status;
   const c = state.site.control;
+  // A site without a battery (or without aerators) shows no empty battery (or oxygen) gauge.
+  $("gauge-soc").parentElement.classList.toggle("hidden",
+    state.site.battery_kwh === null && status.figures.soc_pct.quality === "missing");
+  $("gauge-do").parentElement.classList.toggle("hidden",
+    !state.site.loads.some((ld) => ld.kind === "aerator") && status.figures.do_mg_l.quality === "missing");
   drawFlow($("flow"), {
     pv_w: fig("pv_w"), wind_w: fig("wind_w"), load_w: fig("load_w"), battery_w: fig("battery_w"),
     soc_pct: fig("soc_pct"), generator_running: fig("generator_running"),
@@ -169,11 +175,43 @@ function render(status) {
   const wt = fig("water_temp_c");
   $("do-note").textContent = `${t("do_low_at", { v: num(c.do_low_alarm_mg_l, 1) })}${
     wt === null ? "" : " · " + t("water", { t: num(wt, 1) })}`;
+  renderTank(status);
   renderAlarms(status.active_alarms);
   renderLoads(status.loads);
   renderGenerator(status);
   renderController(status.controller);
   tickLive();
+}
+
+// The water tank (a site with a water pump): its level in % and m³ against the reserve and the
+// high-level stop, the water pumped today and, while the pump runs, its flow and power. The
+// tank's size and levels come from /api/v1/site `tank` (the site file's [tank]); without them
+// the gauge shows the level alone, when the controller publishes one.
+function renderTank(status) {
+  const tank = state.site.tank || null;
+  const level = status.figures.tank_level_pct;
+  const show = tank !== null || (level !== undefined && level.quality !== "missing");
+  $("tank-box").classList.toggle("hidden", !show);
+  if (!show) return;
+  const pct = fig("tank_level_pct");
+  const lo = tank ? tank.min_level_pct : 0;
+  const hi = tank ? tank.max_level_pct : 100;
+  drawGauge($("gauge-tank"), {
+    value: pct, min: 0, max: 100, unit: "%", digits: 0,
+    quality: level ? level.quality : "missing",
+    zones: [{ to: lo, color: "#d0452f" }, { to: hi, color: "#1b9aaa" }, { to: 100, color: "#f5a623" }],
+    marks: tank ? [{ at: lo }, { at: hi }] : [],
+  });
+  const parts = [];
+  if (tank && pct !== null) parts.push(t("tank_m3", { v: num(tank.m3 * pct / 100, 1), m: num(tank.m3, 0) }));
+  if (tank) parts.push(t("tank_reserve", { v: num(lo, 0) }));
+  $("tank-note").textContent = parts.join(" · ");
+  const today = fig("water_today_m3");
+  const flow = fig("water_m3_h");
+  const pumpW = fig("pump_w");
+  const running = pumpW !== null && pumpW > 0;
+  $("water-today").textContent = `${t("water_today", { v: num(today, 1) })}${
+    running ? " · " + t("pump_now", { q: num(flow, 1), kw: num(pumpW / 1000, 2) }) : ""}`;
 }
 
 // The controller's heartbeat: a banner when it is older than two cycles (the API decides).

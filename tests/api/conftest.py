@@ -81,7 +81,9 @@ def fill(store: Store, start_ts: float, hours: float, step_s: float = 60.0) -> f
             *(Sample(SITE_SOURCE, name, value, "good", ts) for name, value in (
                 ("soc_pct", soc), ("battery_v", 52.0), ("battery_w", battery_w), ("pv_w", pv),
                 ("load_w", LOAD_W), ("do_mg_l", do), ("water_temp_c", 29.0),
-                ("generator_running", 0.0), ("fuel_pct", 80.0), ("wind_w", 0.0))),
+                ("generator_running", 0.0), ("fuel_pct", 80.0), ("wind_w", 0.0),
+                ("tank_level_pct", 0.0), ("pump_w", 0.0), ("water_m3_h", 0.0),
+                ("water_today_m3", 0.0))),
         ]
         h = step_s / 3600.0
         battery = (EnergyStep("battery_charge", battery_w * h, "integrated") if battery_w > 0
