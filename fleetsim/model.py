@@ -44,7 +44,7 @@ DEVICES: Final = (
                                                    "humidity_")),
     ("charger", ("pv_", "curtailed_")), ("battery", ("battery_", "charge_", "discharge_")),
     ("ponds", ("pond_", "aerator_", "salinity_")), ("relays", ("relay_",)),
-    ("meters", ("feeder_",)), ("pump", ("water_pump_", "tank_")), ("box", ("cpu_", "rssi_")),
+    ("meters", ("feeder_",)), ("box", ("cpu_", "rssi_")),
 )
 """The device that measures each point, by the point's prefix (the inverter otherwise)."""
 
@@ -289,8 +289,8 @@ class SiteModel:
         else:
             values |= {f"feeder_{k + 1}_w": p for k, p in enumerate(parts)}
             values |= {f"relay_{k + 1}": float(not self.shed or k == 0) for k in range(FEEDERS)}
-            values |= {"water_pump_w": 750.0 if 8.0 <= hour < 11.0 else 0.0,
-                       "tank_pct": 50.0 + 30.0 * math.sin(2.0 * math.pi * (hour - 11.0) / 24.0)}
+            values |= {"pump_w": 750.0 if 8.0 <= hour < 11.0 else 0.0,
+                       "tank_level_pct": 50.0 + 30.0 * math.sin(2.0 * math.pi * (hour - 11.0) / 24.0)}
         record = Record(boot=self.boot, seq=self.seq, mono_ms=self.mono_ms,
                         wall_ms=self.wall_ms, clock_trusted=True,
                         values={channel(k): v for k, v in values.items()})
