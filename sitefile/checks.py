@@ -31,6 +31,7 @@ __all__ = [
     "load_names_unique",
     "meter_measures_a_load",
     "night_window_not_empty",
+    "pump_drive_has_a_level",
     "quiet_hours_band_ordered",
     "rtu_bus_one_baudrate",
     "run_checks",
@@ -355,6 +356,24 @@ def water_pump_has_a_tank(site: Site) -> list[Problem]:
     return problems
 
 
+def pump_drive_has_a_level(site: Site) -> list[Problem]:
+    """A ``pump_drive`` device runs the site's water pump, and needs a ``tank_level``
+    transmitter: without the level the controller keeps the pump stopped (no overflow)."""
+    drivers = [dev.driver for dev in site.devices]
+    problems = []
+    for i, dev in enumerate(site.devices):
+        if dev.driver != "pump_drive":
+            continue
+        if not site.water_pumps:
+            problems.append(Problem(f"devices[{i}].driver", "a pump drive needs a load of kind "
+                                    "'water_pump' to run", dev.driver))
+        elif "tank_level" not in drivers:
+            problems.append(Problem(f"devices[{i}].driver", "a pump drive needs a device with "
+                                    "driver 'tank_level': without the tank's level the "
+                                    "controller keeps the pump stopped", dev.driver))
+    return problems
+
+
 def search_pumps_in_catalogue(site: Site) -> list[Problem]:
     """``search.pumps`` names models of the pump catalogue."""
     pumps = site.search.pumps if site.search else None
@@ -431,6 +450,7 @@ CHECKS: tuple[Check, ...] = (
     schedule_has_open_days,
     uplink_intervals_ordered,
     water_pump_has_a_tank,
+    pump_drive_has_a_level,
     search_pumps_in_catalogue,
 )
 

@@ -151,6 +151,13 @@ BAD: list[tuple[C.Check, Callable[[dict[str, Any]], None], str, Any, str]] = [
      "needs a load of kind 'water_pump'"),
     (C.water_pump_has_a_tank, lambda d: d["loads"].extend([WATER, {**WATER, "name": "f2"}]),
      "loads[3].kind", "water_pump", "at most one water_pump"),
+    (C.pump_drive_has_a_level, lambda d: d["devices"].append(
+        {"name": "vfd", "driver": "pump_drive", "transport": "tcp", "host": "127.0.0.1",
+         "port": 5030}), "devices[3].driver", "pump_drive", "needs a load of kind 'water_pump'"),
+    (C.pump_drive_has_a_level, lambda d: (d["loads"].append(WATER), d.update(tank={"m3": 9}),
+                                          d["devices"].append(
+        {"name": "vfd", "driver": "pump_drive", "transport": "tcp", "host": "127.0.0.1",
+         "port": 5030})), "devices[3].driver", "pump_drive", "driver 'tank_level'"),
     (C.search_pumps_in_catalogue, _set("search", {"pumps": ["no-such-pump"]}),
      "search.pumps[0]", "no-such-pump", "not in the pump catalogue"),
 ]
