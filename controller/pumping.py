@@ -40,14 +40,12 @@ Battery protection and load shedding stop the pump before this strategy is heard
 first ``RunPump`` wins): the pump is a non-critical load unless the site file says critical.
 A stopped pump starts again only :data:`RESTART_S` after it stopped.
 
-The pump's lowest speed is ``pump.min_frequency_hz`` (a fixed-speed pump: its ``rated_hz``), or,
-when higher, the speed whose shut-off head is the static head (affinity: H ∝ n²) plus
-:data:`LIFT_MARGIN` in speed: below it the pump cannot lift water, and would look dry.
+The pump's lowest speed is the site file's ``pump.lowest_hz(head_m)`` (the drive's minimum, or
+just above the speed at which the pump lifts the static head; a fixed-speed pump: its rated).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -86,8 +84,6 @@ SATURATED_CHARGE = 0.9
 DRY_POWER_FRACTION = 0.5
 """Without a flow reading: a running pump drawing less than this fraction of its affinity-law
 power at its frequency is dry (a dry pump draws about 30 %)."""
-LIFT_MARGIN = 1.05
-"""The lowest speed is at least this × the speed whose shut-off head is the static head."""
 HZ_TOLERANCE = 0.5
 """[Hz] a drive within this below a frequency counts as at it."""
 
@@ -125,22 +121,8 @@ class PumpConfig:
         return self.pump.affinity_kw(hz) * 1000.0
 
     def hz_for(self, w: float) -> float:
-        """The frequency whose affinity power is ``w`` [W] (unclamped; 0 for w ≤ 0) [Hz]."""
-        if w <= 0:
-            return 0.0
-        return self.pump.rated_hz * math.cbrt(w / 1000.0 / self.pump.rated_kw)
-
-
-def rated_flow_m3_h(pump: PumpModel) -> float:
-    """The pump's rated-point flow: the flow of its best-efficiency point [m³/h]."""
-    best = max(range(len(pump.efficiency_pct)), key=lambda i: pump.efficiency_pct[i])
-    return float(pump.flow_m3_h[best])
-
-
-def lift_hz(pump: PumpModel, static_head_m: float) -> float:
-    """The speed at which the pump's shut-off head equals ``static_head_m`` [m]
-    (affinity: H ∝ n²) [Hz]; above ``rated_hz`` when it cannot lift at all."""
-    return pump.rated_hz * math.sqrt(static_head_m / pump.head_m[0])
+        """The frequency whose affinity power is ``w`` [W] (``pump.affinity_hz``) [Hz]."""
+        return self.pump.affinity_hz(w / 1000.0)
 
 
 def config(site: Site) -> PumpConfig | None:
@@ -151,16 +133,12 @@ def config(site: Site) -> PumpConfig | None:
     load = pumps[0]
     pump = load.pump
     c = site.control
-    if load.drive == "vfd":
-        lo = min(max(pump.min_frequency_hz, LIFT_MARGIN * lift_hz(pump, load.head_m)),
-                 pump.rated_hz)
-    else:
-        lo = pump.rated_hz
+    lo = pump.lowest_hz(load.head_m)
     bat = site.battery
     night = c.night_start
     return PumpConfig(
         load=load.name, critical=load.critical, pump=pump, lo_hz=round(lo, 1),
-        hi_hz=pump.rated_hz, rated_flow_m3_h=rated_flow_m3_h(pump),
+        hi_hz=pump.rated_hz, rated_flow_m3_h=pump.rated_flow_m3_h,
         min_level_pct=site.tank.min_level_pct, max_level_pct=site.tank.max_level_pct,
         start_surplus_w=c.pump_start_surplus_w, dry_run_s=c.dry_run_s,
         dry_run_flow_pct=c.dry_run_flow_pct, fill_h=c.tank_fill_before_night_h,

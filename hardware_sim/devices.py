@@ -580,11 +580,7 @@ def _drive_values(d: SimDevice) -> Values:
     bus (:data:`DC_BUS_V` while the AC bus that feeds the pump is up)."""
     p = d.plant
     w = p.water
-    if w is None:
-        return {"motor_rated_kw": 0.0, "pump_run": False, "pump_hz_set": 0.0,
-                "drive_state": pump_drive.SW_STOPPED, "pump_fault": 0, "pump_hz": 0.0,
-                "pump_hz_ref": 0.0, "pv_v": 0.0, "pump_v": 0.0, "pump_a": 0.0,
-                "pump_power_pct": 0.0}
+    assert w is not None  # a pump drive needs a water pump (sitefile.checks)
     pump = w.load.pump
     rated_kw = max(round(pump.rated_kw, 1), 0.1)
     state = (pump_drive.SW_FAULT if w.fault else pump_drive.SW_FORWARD if w.running
@@ -605,8 +601,7 @@ def _drive_write(d: SimDevice, point: str, value: Value) -> None:
     """2000H: 0001H (True) runs forward, any other accepted value stops; 2001H: the
     setpoint [Hz]."""
     w = d.plant.water
-    if w is None:
-        return
+    assert w is not None  # a pump drive needs a water pump (sitefile.checks)
     if point == "pump_run":
         w.command(run=int(value) == pump_drive.CMD_FORWARD)
     elif point == "pump_hz_set":

@@ -714,6 +714,11 @@ def _increasing(values: list[float], name: str) -> None:
         raise ValueError(f"{name} must increase point by point")
 
 
+LIFT_MARGIN = 1.05
+"""A variable-speed pump runs at least this × the speed at which it just lifts the static
+head (:meth:`PumpModel.lowest_hz`)."""
+
+
 class PumpModel(Section):
     """A pump and its motor: the curve at rated speed (flow against head, with the pump's
     efficiency at each point), from the catalogue (:data:`sitefile.presets.PUMP_CATALOGUE`)
@@ -765,6 +770,16 @@ class PumpModel(Section):
         """The affinity law's power at frequency ``hz`` [Hz]: ``rated_kw · (hz/rated_hz)³``
         [kW] (the controller's expectation of a healthy pump at that speed)."""
         return self.rated_kw * (max(hz, 0.0) / self.rated_hz) ** 3
+
+    def lowest_hz(self, static_head_m: float) -> float:
+        """The lowest frequency worth running at against ``static_head_m`` [m]: the drive's
+        ``min_frequency_hz``, or, when higher, :data:`LIFT_MARGIN` × the speed whose shut-off
+        head equals the static head (affinity: H ∝ n²), below which the pump lifts nothing and
+        would look dry; ``rated_hz`` for a fixed-speed pump, and never above it [Hz]."""
+        if self.drive == "fixed":
+            return self.rated_hz
+        lift_hz = self.rated_hz * math.sqrt(static_head_m / self.head_m[0])
+        return min(max(self.min_frequency_hz, LIFT_MARGIN * lift_hz), self.rated_hz)
 
     def affinity_hz(self, kw: float) -> float:
         """The inverse of :meth:`affinity_kw`: the frequency at which the pump draws ``kw``

@@ -357,7 +357,7 @@ def power_flow_table(load: WaterPumpLoad, pump: PumpModel | None = None,
     assert top is not None
     if pump.drive != "vfd" or points < 2:
         return _table([top, top])
-    n_min = min(1.0, pump.min_frequency_hz / pump.rated_hz)
+    n_min = pump.lowest_hz(static) / pump.rated_hz
     q_first = _curve(pump).eff_flow_m3_h[0]
 
     def margin(n: float) -> float:  # > 0: in range at speed n

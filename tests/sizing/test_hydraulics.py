@@ -239,12 +239,16 @@ def test_vfd_table_starts_at_min_frequency_when_the_pump_is_in_range_there() -> 
 
 
 def test_vfd_table_starts_where_the_pump_enters_its_operating_range() -> None:
-    """At 18 m static head the pump at 25 Hz runs near shut-off (Q/n < 2 m³/h): the table
-    starts at the speed where Q/n reaches the first catalogue point with an efficiency."""
+    """At 18 m static head the pump at 25 Hz lifts nothing: the table starts at the higher of
+    the site file's lowest useful speed (5 % above the speed that just lifts the static head)
+    and the speed where Q/n reaches the first catalogue point with an efficiency."""
     load = water_load(head_m=18.0)
     table = power_flow_table(load)
-    assert table.speed[0] > 0.5
-    assert table.flow_m3_h[0] / table.speed[0] == pytest.approx(2.0, rel=1e-6)
+    lift = math.sqrt(18.0 / load.pump.head_m[0])  # shut-off head n²·H0 = static head
+    assert table.speed[0] >= 1.05 * lift - 1e-9
+    assert table.flow_m3_h[0] / table.speed[0] >= 2.0 - 1e-6
+    assert table.speed[0] == pytest.approx(load.pump.lowest_hz(18.0) / 50.0) or \
+        table.flow_m3_h[0] / table.speed[0] == pytest.approx(2.0, rel=1e-6)
 
 
 def test_fixed_speed_table_is_one_point_twice() -> None:
