@@ -289,8 +289,9 @@ class SiteModel:
         else:
             values |= {f"feeder_{k + 1}_w": p for k, p in enumerate(parts)}
             values |= {f"relay_{k + 1}": float(not self.shed or k == 0) for k in range(FEEDERS)}
+            tank_pct = 50.0 + 30.0 * math.sin(2.0 * math.pi * (hour - 11.0) / 24.0)
             values |= {"pump_w": 750.0 if 8.0 <= hour < 11.0 else 0.0,
-                       "tank_level_pct": 50.0 + 30.0 * math.sin(2.0 * math.pi * (hour - 11.0) / 24.0)}
+                       "tank_level_pct": tank_pct}
         record = Record(boot=self.boot, seq=self.seq, mono_ms=self.mono_ms,
                         wall_ms=self.wall_ms, clock_trusted=True,
                         values={channel(k): v for k, v in values.items()})

@@ -81,22 +81,38 @@ def series_range(pv: PV) -> tuple[int, int]:
     return fewest, most
 
 
+OVERSHOOT_FRAC = 0.10
+"""A layout may install up to this fraction more than the design's kWp (at least one module
+more, when fewer cannot reach it) to use longer strings."""
+
+
 def size_strings(pv: PV, kwp: float) -> StringDesign:
     """Lay out at least ``kwp`` [kWp] of modules in equal strings.
 
-    The longest string that fits the MPPT's voltage window comes first: the most modules in
-    series whose Voc at the record low stays under the maximum input voltage. Then the fewest
-    parallel strings of that length that reach ``kwp``. Longer strings carry less current for
-    the same power (thinner cables, fewer combiner inputs and string fuses, less resistive
-    loss) and keep the MPPT further above its lower end on hot afternoons; the overshoot is at
-    most one string. (The old rule, least overshoot first, chose 2 × 73 for 80 kWp of 550 W
-    modules where 4 in series fit a 250 V input: issue #17.)
+    Among the series counts that fit the MPPT's voltage window, the longest string whose
+    layout (the fewest parallel strings of that length that reach ``kwp``) installs at most
+    :data:`OVERSHOOT_FRAC` more than ``kwp`` (or one module more when that is less than a
+    module); when no length keeps the overshoot that small, the least overshoot, longer strings
+    breaking ties. Longer strings carry less current for the same power (thinner cables, fewer
+    combiner inputs and string fuses, less resistive loss) and keep the MPPT further above its
+    lower end on hot afternoons. (The old rule, least overshoot first, chose 2 × 73 for 80 kWp
+    of 550 W modules where 4 in series fit a 250 V input: issue #17; longest first alone put
+    6 kWp on one string of 15 modules, 8.25 kWp.)
     """
     fewest, most = series_range(pv)
-    series = most
-    string_w = series * pv.module_w
     target_w = max(kwp, 0.0) * 1000
-    strings = max(1, math.ceil(target_w / string_w - 1e-9)) if target_w > 0 else 0
+    allowed_w = max(target_w * OVERSHOOT_FRAC, pv.module_w)
+
+    def layout(series: int) -> tuple[int, float]:
+        """(strings, overshoot [W]) of strings of ``series`` modules reaching the target."""
+        string_w = series * pv.module_w
+        strings = max(1, math.ceil(target_w / string_w - 1e-9)) if target_w > 0 else 0
+        return strings, strings * string_w - target_w
+
+    lengths = range(most, fewest - 1, -1)
+    series = next((n for n in lengths if layout(n)[1] <= allowed_w + 1e-6),
+                  min(lengths, key=lambda n: (layout(n)[1], -n)))
+    strings, _ = layout(series)
     return StringDesign(
         series=series,
         strings=strings,

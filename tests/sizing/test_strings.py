@@ -63,17 +63,27 @@ def test_strings_respect_window(kwp: float, vmax: float, low: float) -> None:
 
 @given(kwp=st.floats(0.1, 300), vmax=st.floats(150, 1000), low=st.floats(-20, 30),
        vmin=st.floats(20, 120), module_w=st.floats(300, 700))
-def test_more_series_never_loses_to_fewer(kwp: float, vmax: float, low: float, vmin: float,
-                                          module_w: float) -> None:
+def test_the_longest_string_within_the_overshoot_wins(kwp: float, vmax: float, low: float,
+                                                      vmin: float, module_w: float) -> None:
     pv = PV(kwp=kwp, module_w=module_w, mppt_max_input_v=vmax, mppt_min_v=vmin,
             record_low_temp_c=low)
     try:
         s = size_strings(pv, kwp)
     except StringSizingError:
         return
-    assert s.series == s.max_series
     assert s.voc_cold_v <= vmax + 1e-9
     assert s.vmp_hot_v >= vmin - 1e-9
-    for fewer in range(s.min_series, s.series):
-        # Any shorter legal string needs at least as many parallel strings.
-        assert math.ceil(kwp * 1000 / (fewer * module_w) - 1e-9) >= s.strings
+    allowed_w = max(0.10 * kwp * 1000, module_w)
+
+    def overshoot_w(series: int) -> float:
+        return math.ceil(kwp * 1000 / (series * module_w) - 1e-9) * series * module_w \
+            - kwp * 1000
+
+    within = [n for n in range(s.min_series, s.max_series + 1)
+              if overshoot_w(n) <= allowed_w + 1e-6]
+    if within:  # the longest length within the allowance, and nothing longer is
+        assert s.series == max(within)
+        assert s.array_kwp * 1000 - kwp * 1000 <= allowed_w + 1e-6
+    else:  # else the least overshoot of all lengths
+        assert overshoot_w(s.series) == pytest.approx(
+            min(overshoot_w(n) for n in range(s.min_series, s.max_series + 1)))
