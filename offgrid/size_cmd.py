@@ -58,13 +58,84 @@ _ROWS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _print_table(console: Console, site_name: str, data: dict[str, Any]) -> None:
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def motor_start_line(motor: dict[str, Any], soft: frozenset[str] = frozenset()) -> str | None:
+    """The motor-start check in one line, from its figures: what fits, or what to do when the
+    largest start exceeds the inverter's surge rating. None for a motor on a variable-speed
+    drive (``soft``: no direct-on-line surge to advise on; its running power is the peak-load
+    check's business)."""
+    if motor["motor"] in soft:
+        return None
+    if motor["ok"]:
+        return str(motor["advice"])
+    name, start, running = motor["motor"], motor["start_kw"], motor["running_kw"]
+    surge = motor["surge_kw"]
+    if start >= surge:
+        return (f"starting {name} draws {start:.1f} kW, more than the {surge:g} kW surge rating "
+                f"even with nothing else running: fit a soft starter or a variable-speed drive, "
+                f"or an inverter with ≥ {running + start:.1f} kW surge")
+    return (f"starting {name} ({start:.1f} kW) on top of {running:.1f} kW running exceeds the "
+            f"{surge:g} kW surge rating: start it only when the running load is below "
+            f"{surge - start:.1f} kW (switch other loads off first), or fit a soft starter or a "
+            f"variable-speed drive, or an inverter with ≥ {running + start:.1f} kW surge")
+
+
+def _figure(value: float | None, spec: str) -> str:
+    """A figure of the JSON (None: not a finite number, e.g. an unbounded autonomy)."""
+    return "—" if value is None else format(value, spec)
+
+
+def water_tables(water: dict[str, Any], years: int = 1) -> tuple[Table, Table]:
+    """The water pump's year (``water`` block of the JSON) and its months, as two tables
+    (with several ``years``: the P50 of each figure, and each month's median)."""
+    w = water
+    several = years > 1
+    table = Table(title=f"Water (P50 of {years} years)" if several else "Water",
+                  show_edge=False, title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for label, value in (
+        ("demand [m³/year]", f"{w['demand_m3']:,.0f}"),
+        ("delivered [m³/year]", f"{w['delivered_m3']:,.0f}"),
+        ("  mean [m³/day]", f"{w['delivered_m3'] / 365:,.1f}"),
+        ("not delivered [m³/year]", f"{w['unmet_m3']:,.1f} ({w['unmet_fraction']:.2%})"),
+        ("pumped [m³/year]", f"{w['pumped_m3']:,.0f}"),
+        ("pump energy [kWh/year]", f"{w['pump_kwh']:,.0f}"),
+        ("pump operating hours [h/year]", f"{w['pump_hours']:,.0f}"),
+        ("hydraulic energy [kWh/year]", f"{w['hydraulic_kwh']:,.0f}"),
+        ("wire-to-water efficiency [%]", f"{w['wire_to_water_pct']:.1f}"),
+        ("tank autonomy, peak month [days]", _figure(w["autonomy_days"], ".1f")),
+        ("cost of water [VND/m³]", _figure(w["vnd_per_m3"], ",.0f")),
+        ("tank [m³]", f"{w['tank_m3']:g}"),
+        ("pump", escape(str(w["pump"]))),
+    ):
+        table.add_row(escape(label), value)
+    months = Table(title=(f"Water by month (m³ in the month, each month's median of {years} "
+                          "years; the year row adds the months)") if several
+                   else "Water by month (m³ in the month)", show_edge=False,
+                   title_justify="left")
+    for col in ("month", "demand", "delivered", "not delivered"):
+        months.add_column(col, justify="left" if col == "month" else "right")
+    for r in w["monthly"] or []:
+        months.add_row(_MONTHS[int(r["month"]) - 1], f"{r['demand_m3']:,.0f}",
+                       f"{r['delivered_m3']:,.0f}", f"{r['unmet_m3']:,.1f}")
+    months.add_row("[bold]year[/bold]",
+                   *(f"[bold]{sum(r[k] for r in w['monthly'] or []):,.{d}f}[/bold]"
+                     for k, d in (("demand_m3", 0), ("delivered_m3", 0), ("unmet_m3", 1))))
+    return table, months
+
+
+def _print_table(console: Console, site_name: str, data: dict[str, Any],
+                 soft: frozenset[str] = frozenset()) -> None:
     d = data["design"]
     n_units = len(data["generator_units"])
     units = f"{n_units} × " if n_units > 1 else ""
     console.print(f"[bold]{site_name}[/bold]: {d['kwp']:g} kWp, {d['kwh']:g} kWh, "
                   f"inverter {d['inverter_kw']:g} kW, generator {units}{d['generator_kw']:g} kW, "
                   f"{d['turbines']:g} wind turbine(s), "
+                  + (f"tank {d['tank_m3']:g} m³, " if d.get("tank_m3") else "") +
                   f"{data['years']} simulated year(s) of weather and outages")
     table = Table(show_edge=False)
     table.add_column("figure")
@@ -88,9 +159,17 @@ def _print_table(console: Console, site_name: str, data: dict[str, Any]) -> None
                   f"(target {data['losses_target_pct']:g} %); curtailed PV "
                   f"{data['curtailed_kwh']:,.0f} kWh on its own line. SAIDI and SAIFI over "
                   f"{data['customers_served']} customer(s), IEEE 1366.")
-    if data["motor_start"]:
-        console.print(f"Motor start: {data['motor_start']['advice']}.")
+    water = data.get("water")
+    if water:
+        for table in water_tables(water, data["years"]):
+            console.print(table)
+    motor = data["motor_start"]
+    line = motor_start_line(motor, soft) if motor else None
+    if line is not None:
+        console.print(f"Motor start: {escape(line)}.")
     for warning in data["warnings"]:
+        if motor and warning.startswith("motor start: "):
+            continue  # said above, from the figures
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
 
 
@@ -125,4 +204,5 @@ def simulate_cmd(site_file: SiteArg, as_json: JsonOpt = False, years: YearsOpt =
     if as_json:
         print_json(data)
     else:
-        _print_table(Console(), site.site.name, data)
+        _print_table(Console(), site.site.name, data, frozenset(
+            ld.name for ld in site.loads if getattr(ld, "start_multiplier", 0.0) == 1.0))

@@ -3,6 +3,7 @@ engineer's report of the winner."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -20,6 +21,7 @@ from rich.table import Table
 
 from offgrid.common import JsonOpt, SiteArg, fail, open_site, print_json
 from sitefile import Site, SiteFileError, write_site
+from sitefile.presets import PUMP_CATALOGUE
 from sizing.errors import SizingError
 
 if TYPE_CHECKING:
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
 err = Console(stderr=True)
 out = Console()
-SECTIONS = ("weather", "pv", "battery", "inverter", "loads", "search")
+SECTIONS = ("weather", "pv", "inverter", "loads", "search")  # no [battery]: kwh stays 0
 
 
 def _run(site: Site) -> Result:
@@ -48,23 +50,28 @@ def _run(site: Site) -> Result:
 
 def _design_changes(site: Site, design: dict[str, float]) -> dict[str, dict[str, Any] | None]:
     """The site-file keys that the design changes, for :func:`sitefile.write_site`: the sizes,
-    the ratings that follow them, and ``[generator]`` added or removed. Raises
-    :class:`SizingError` when the design changes ``[[generators]]`` or ``[[wind]]`` (arrays of
-    tables, which the writer does not rewrite)."""
+    the ratings that follow them, the tank's volume, and ``[generator]`` added or removed.
+    Raises :class:`SizingError` when the design changes ``[[generators]]``, ``[[wind]]`` or a
+    water pump's model (arrays of tables, which the writer does not rewrite)."""
     from sizing.optimize import apply_design  # noqa: PLC0415 (heavy: loaded by this command only)
 
     designed = apply_design(site, design)
-    assert designed.pv is not None and designed.battery is not None
-    assert designed.inverter is not None
+    assert designed.pv is not None and designed.inverter is not None
     b, inv = designed.battery, designed.inverter
     changes: dict[str, dict[str, Any] | None] = {
         "pv": {"kwp": designed.pv.kwp},
-        "battery": {"kwh": b.kwh, "max_charge_kw": b.max_charge_kw,
-                    "max_discharge_kw": b.max_discharge_kw},
         "inverter": {"kw": inv.kw, "surge_kw": inv.surge_kw},
     }
-    # Arrays of tables ([[generators]], [[wind]]) are not rewritten: say what to change.
-    by_hand = []
+    if b is not None:  # a site without [battery] stays without one
+        changes["battery"] = {"kwh": b.kwh, "max_charge_kw": b.max_charge_kw,
+                              "max_discharge_kw": b.max_discharge_kw}
+    if designed.tank is not None:
+        changes["tank"] = {"m3": designed.tank.m3}
+    # Arrays of tables ([[generators]], [[wind]], [[loads]]) are not rewritten: say what to
+    # change.
+    by_hand = [f'[[loads]] {new.name}: pump = "{new.pump.id}"'
+               for old, new in zip(site.water_pumps, designed.water_pumps, strict=True)
+               if new.pump.id != old.pump.id]
     if len(site.generators) > 1 or (site.generators and site.generators[0].name != "generator"):
         if [g.kw for g in designed.generators] != [g.kw for g in site.generators]:
             by_hand.append("[[generators]] kw = " + ", ".join(
@@ -81,7 +88,26 @@ def _design_changes(site: Site, design: dict[str, float]) -> dict[str, dict[str,
     return changes
 
 
-def _print_result(data: dict[str, Any]) -> None:
+def _pump_text(pump: Any, names: dict[str, str]) -> str:
+    """The pump of a design: its catalogue id with its model name when known."""
+    name = names.get(str(pump))
+    return f"{pump} ({name})" if name else str(pump)
+
+
+def _figure(value: float | None, spec: str) -> str:
+    """A figure of the JSON (None: not a finite number, e.g. an unbounded autonomy)."""
+    return "—" if value is None else format(value, spec)
+
+
+def _tank_text(d: dict[str, Any]) -> str:
+    """`` tank n m³`` for a design with a tank, else nothing."""
+    return f" tank {d['tank_m3']:g} m³" if d.get("tank_m3") else ""
+
+
+def _print_result(data: dict[str, Any], pump_names: dict[str, str] | None = None) -> None:
+    """The search's outcome and its best design. ``pump_names``: model name by catalogue id
+    (for the water pump's line)."""
+    names = pump_names or {}
     best = data["best"]
     out.print(f"[bold]{data['candidates']:,}[/] candidates, {data['feasible']:,} feasible at "
               f"{data['reliability_level'].upper()} over {data['years']} simulated years "
@@ -94,13 +120,24 @@ def _print_result(data: dict[str, Any]) -> None:
     d = best["design"]
     table = Table(title="Best design (lowest net present cost)", show_header=False)
     table.add_row("PV", f"{d['kwp']:g} kWp")
-    table.add_row("battery", f"{d['kwh']:g} kWh")
+    table.add_row("battery", f"{d['kwh']:g} kWh" if d["kwh"] else "none")
     table.add_row("inverter", f"{d['inverter_kw']:g} kW")
     table.add_row("generator", f"{d['generator_kw']:g} kW" if d["generator_kw"] else "none")
     if d["turbines"] or best["wind_kwh"]:
         table.add_row("wind turbines", f"{d['turbines']:g}: {best['wind_kwh']:,.0f} kWh/year, "
                       f"capacity factor {100 * best['wind_capacity_factor']:.0f} %, "
                       f"{best['wind_curtailed_kwh']:,.0f} kWh dumped")
+    water = best.get("water")
+    if water:
+        table.add_row("tank", f"{water['tank_m3']:g} m³")
+        table.add_row("pump", escape(_pump_text(water["pump"], names)))
+        table.add_row("water delivered", f"{water['delivered_m3']:,.0f} m³/year "
+                      f"({water['delivered_m3'] / 365:,.1f} m³/day), "
+                      f"{100 * water['unmet_fraction']:.2f} % not delivered")
+        table.add_row("cost of water", f"{_figure(water['vnd_per_m3'], ',.0f')} VND/m³")
+        table.add_row("pump running", f"{water['pump_hours']:,.0f} h/year, wire-to-water "
+                      f"{water['wire_to_water_pct']:.1f} %, tank autonomy "
+                      f"{_figure(water['autonomy_days'], '.1f')} days in the peak month")
     table.add_row("net present cost", f"{best['npc_vnd'] / 1e6:,.1f} M VND")
     table.add_row("capital", f"{best['capital_vnd'] / 1e6:,.1f} M VND")
     table.add_row("LCOE", f"{best['lcoe_vnd_per_kwh']:,.0f} VND/kWh")
@@ -116,8 +153,10 @@ def _print_result(data: dict[str, Any]) -> None:
                   f"{best['saidi_forced_minutes']:,.0f} min/year at "
                   f"{data['reliability_level'].upper()}")
     dsl = data["diesel_only"]
+    lcoe = dsl["lcoe_vnd_per_kwh"]
     table.add_row("diesel only", f"{dsl['npc_vnd'] / 1e6:,.1f} M VND "
-                  f"({dsl['lcoe_vnd_per_kwh']:,.0f} VND/kWh)")
+                  f"({_figure(lcoe if lcoe is None or math.isfinite(lcoe) else None, ',.0f')}"
+                  " VND/kWh)")
     out.print(table)
     why = data["why"]
     name = why["binding_constraint"]
@@ -137,14 +176,24 @@ def _print_result(data: dict[str, Any]) -> None:
         rd = r["design"]
         out.print(f"  cheaper, fails {', '.join(r['violates'])}: {rd['kwp']:g} kWp "
                   f"{rd['kwh']:g} kWh {rd['inverter_kw']:g} kW gen {rd['generator_kw']:g} kW "
-                  f"{rd['turbines']:g} turbine(s) ({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
+                  f"{rd['turbines']:g} turbine(s){_tank_text(rd)} "
+                  f"({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
     for r in why["next_feasible"]:
         rd = r["design"]
         out.print(f"  next feasible: {rd['kwp']:g} kWp {rd['kwh']:g} kWh "
                   f"{rd['inverter_kw']:g} kW gen {rd['generator_kw']:g} kW "
-                  f"{rd['turbines']:g} turbine(s) ({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
+                  f"{rd['turbines']:g} turbine(s){_tank_text(rd)} "
+                  f"({r['npc_delta_vnd'] / 1e6:+,.1f} M VND)")
     for w in data["warnings"]:
         out.print(f"[yellow]warning:[/] {escape(w)}")
+
+
+def _pump_names(site: Site) -> dict[str, str]:
+    """Model name by catalogue id: the pumps the search tries and the site's own."""
+    ids = (site.search.pumps if site.search is not None else None) or []
+    names = {i: str(PUMP_CATALOGUE[i].get("name", i)) for i in ids if i in PUMP_CATALOGUE}
+    names.update({wp.pump.id: wp.pump.name for wp in site.water_pumps})
+    return names
 
 
 def optimize_cmd(
@@ -178,7 +227,7 @@ def optimize_cmd(
     if as_json:
         print_json(data)
     else:
-        _print_result(data)
+        _print_result(data, _pump_names(site))
         if write is not None:
             out.print(f"wrote {write}")
 

@@ -8,7 +8,15 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from sitefile import AeratorLoad, ApplianceLoad, Load, ProfileLoad, PumpLoad, Site
+from sitefile import (
+    AeratorLoad,
+    ApplianceLoad,
+    Load,
+    ProfileLoad,
+    PumpLoad,
+    Site,
+    WaterPumpLoad,
+)
 from sitefile.model import WEEKDAYS, Schedule
 from sizing.loads import (
     after_diversity_peak_kw,
@@ -21,6 +29,13 @@ from sizing.weather import SYNTHETIC_YEAR
 
 
 def _load_detail(load: object) -> str:
+    if isinstance(load, WaterPumpLoad):
+        w = load.irrigation
+        flow = load.flow_m3_per_day
+        p = load.pipe
+        return (f"{min(flow):g}–{max(flow):g} m³/day, head {load.head_m:g} m, irrigation "
+                f"{w.start_h:g}–{w.end_h:g} h, pipe {p.length_m:g} m × {p.diameter_mm:g} mm "
+                f"{p.material}")
     if isinstance(load, AeratorLoad):
         return (f"{load.units} × {load.kw_per_unit:g} kW, {load.day_fraction:.0%} by day, "
                 f"{load.night_fraction:.0%} at night")
@@ -122,6 +137,19 @@ def print_site(console: Console, site: Site) -> None:
         comp.add_row(f"Wind {wt.name}", f"{wt.count} turbine(s)",
                      f"{wt.turbine or 'own power curve'}, hub {wt.hub_height_m:g} m, "
                      f"{wt.coupling.upper()}-coupled, {wt.availability_pct:g} % available")
+    if site.tank is not None:
+        tk = site.tank
+        comp.add_row("Tank", f"{tk.m3:g} m³",
+                     f"height {tk.height_m:g} m, reserve {tk.min_level_pct:g} %, pump stop "
+                     f"{tk.max_level_pct:g} %, starts at {tk.initial_level_pct:g} %")
+    for wp in site.water_pumps:
+        pump = wp.pump
+        flow = wp.flow_m3_per_day
+        drive = "variable-speed drive" if wp.drive == "vfd" else "fixed speed, direct on line"
+        comp.add_row(f"Pump {wp.name}", f"{pump.rated_kw:g} kW",
+                     f"{pump.name} ({pump.id}), {pump.kind}, {drive}; head {wp.head_m:g} m, "
+                     f"{min(flow):g}–{max(flow):g} m³/day"
+                     + (f"; source: {pump.source}" if pump.source else ""))
     console.print(comp)
 
     loads = Table(title="Loads", show_edge=False, title_justify="left")
@@ -130,7 +158,7 @@ def print_site(console: Console, site: Site) -> None:
     night_h = night_hours(site.control.night_start, site.control.night_end)
     total = 0.0
     for load in site.loads:
-        kwh = annual_energy_kwh(load, night_h) / 365
+        kwh = annual_energy_kwh(load, night_h) / 365  # a water pump: at its rated speed
         total += kwh
         loads.add_row(load.name, load.kind, "yes" if load.critical else "no",
                       str(load.priority), f"{kwh:.2f}", _detail(load))

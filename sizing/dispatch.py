@@ -56,10 +56,30 @@ Rules per step (the same ``[control]`` thresholds as the on-site controller):
    for ``repair_steps``; the next unit in service takes the lead. The turbines' own downtime is
    in their series (their availability), not sampled here.
 
+9. **The water pump and its tank** (one at most, its own slot; ``[tank]`` and ``[control]``
+   ``pump_start_surplus_w``, ``tank_fill_before_night_h`` and ``night_start``, as the
+   controller's ``pumping`` strategy): the field draws its step's water from the tank; what
+   the tank lacks is unmet water, an interruption of the pump load's customers unless it is
+   flexible (a planned cut does not stop the field drawing; it stops the pump). The pump runs
+   on the renewables' surplus once it reaches ``pump_start_surplus_w``, in the deferrable
+   pumps' place (before the battery when the SOC is at or above ``reconnect_soc_pct`` or
+   there is no battery, else after it), at the flow its power → flow table gives for that
+   power (a variable-speed drive follows the power from its lowest speed up; a fixed-speed
+   pump runs only at its rated power). It stops at ``max_level_pct`` (no restart
+   hysteresis in the model). In the ``tank_fill_before_night_h`` before ``night_start`` a
+   tank below ``min_level_pct`` also draws, up to that reserve, on the running generators'
+   spare power and the battery (down to the shed floor), before the battery charges; it
+   starts no generator. A pump that would overfill the tank in a step runs at the flow that
+   fills it (below its lowest point: that point, part of the step). Per step ``tank_end =
+   tank_start + pumped - delivered``, and 0 ≤ tank ≤ ``max_level_pct`` of the volume (a
+   tank that starts above its high level only falls). The pump's power is load, served
+   (its electric unmet is 0).
+
 Energy balance per step [kWh]: ``pv + wind + generator + battery_discharge + unmet +
 load_curtailed = load + battery_charge + curtailed + losses``, where battery energies are SOC
-changes, ``curtailed`` is PV and wind left unused, and losses are inverter and battery
-conversion losses.
+changes, ``curtailed`` is PV and wind left unused, losses are inverter and battery
+conversion losses, and ``load`` includes the water pump's ``pump_kw``. Water balance per step
+[m³]: ``pumped - delivered = Δ tank``, ``delivered + unmet = demand``.
 
 Entry points: :func:`dispatch` (one design, full time series) and :func:`dispatch_many`
 (``prange`` over designs, summary figures). Both run the same kernel :func:`_run`.
@@ -130,6 +150,20 @@ class DispatchConfig(NamedTuple):
     wind_dc_coupled: bool = False
     """The turbines feed the battery bus through their own charge controller (else the AC
     bus, through their own grid-following inverter)."""
+    tank_min_frac: float = 0.0
+    """The water tank's reserve, filled before night from any source (``min_level_pct``)
+    [0–1 of its volume]."""
+    tank_max_frac: float = 1.0
+    """The pump stops at this level (``max_level_pct``) [0–1 of the tank's volume]."""
+    tank_initial_frac: float = 0.0
+    """The tank's level at the start (``initial_level_pct``) [0–1 of its volume]."""
+    pump_start_kw: float = 0.0
+    """The surplus the water pump needs to start on it (``control.pump_start_surplus_w``)
+    [kW]."""
+    water_customers: float = 0.0
+    """Customers of the water pump's load (IEEE 1366 weight of unmet water) [-]."""
+    water_flexible: bool = False
+    """Unmet water is no interruption (a flexible load)."""
 
 
 class DispatchInputs(NamedTuple):
@@ -172,6 +206,19 @@ class DispatchInputs(NamedTuple):
     single unit)."""
     wind_kw_per_turbine: np.ndarray = np.zeros(0)
     """[T] the wind series' power per turbine onto its bus [kW]; empty: no wind."""
+    water_demand_m3: np.ndarray = np.zeros(0)
+    """[T] the field's draw from the tank in each step [m³]; empty: no water pump."""
+    water_fill: np.ndarray = np.zeros(0, dtype=np.bool_)
+    """[T] bool: the steps in which a tank below its reserve is filled from any source (the
+    ``control.tank_fill_before_night_h`` before ``night_start``)."""
+    water_pump_kw: np.ndarray = np.zeros((0, 0))
+    """[M, K] each water-pump candidate's electric power at its K operating points, rising
+    (:class:`sizing.hydraulics.PowerFlowTable`; shorter tables repeat their last row, a pump
+    that cannot lift is a row of zeros) [kW]."""
+    water_pump_m3_h: np.ndarray = np.zeros((0, 0))
+    """[M, K] the flow at those points [m³/h]."""
+    water_pump_hydraulic_kw: np.ndarray = np.zeros((0, 0))
+    """[M, K] the hydraulic power ρ·g·Q·H at those points [kW]."""
 
 
 # The summary figures of one design-year: the columns of :func:`dispatch_many`, in this order.
@@ -184,12 +231,18 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "battery_cycle_damage", "load_curtailed_kwh", "load_curtailed_hours", "outage_hours",
     "generator_failures", "wind_kwh", "wind_curtailed_kwh",
     *ACC_KEYS, *(f"forced_{k}" for k in ACC_KEYS),
+    "water_demand_m3", "water_delivered_m3", "water_unmet_m3", "water_pumped_m3", "pump_kwh",
+    "pump_hours", "hydraulic_kwh", "tank_min_m3",
 )
 """``load_curtailed_*``: flexible loads' shortfalls (load-hours); ``outage_hours``: hours with a
 component failed; ``generator_hours`` and ``generator_starts`` are summed over the units;
 ``wind_kwh``: the turbines' output as it reaches their bus (``curtailed_kwh`` includes
 ``wind_curtailed_kwh``); then the interruptions' accumulator (:data:`ieee1366.ACC_KEYS`, all
-of them) and the same for the interruptions that started while a component was failed."""
+of them) and the same for the interruptions that started while a component was failed;
+then the water pump's: the field's demand, what the tank delivered and what it could not
+[m³], the water pumped [m³], the pump's electric energy [kWh] (part of ``load_kwh`` and
+``served_kwh``), its running hours [h], the hydraulic energy ρ·g·H·V it gave the water [kWh]
+and the tank's lowest level [m³] (all 0 without a water pump)."""
 
 
 class Step(NamedTuple):
@@ -220,6 +273,12 @@ class Step(NamedTuple):
     generator_on: float
     """The number of generator units running [-]."""
     interrupted: float
+    pump_kw: float
+    """The water pump's electric power (part of ``load_kw`` and ``served_kw``) [kW]."""
+    tank_m3: float
+    """The water in the tank at the end of the step [m³]."""
+    water_pumped_m3_h: float
+    water_delivered_m3_h: float
 
 
 SERIES_KEYS: tuple[str, ...] = Step._fields
@@ -257,6 +316,15 @@ _add_interruption = njit(cache=True, inline="always")(add_interruption)
 _S_SHED_HOURS = _S["shed_hours"]
 _S_FINAL_SOC_KWH = _S["final_soc_kwh"]
 _S_BATTERY_CYCLE_DAMAGE = _S["battery_cycle_damage"]
+_S_WATER_DEMAND_M3 = _S["water_demand_m3"]
+_S_WATER_DELIVERED_M3 = _S["water_delivered_m3"]
+_S_WATER_UNMET_M3 = _S["water_unmet_m3"]
+_S_WATER_PUMPED_M3 = _S["water_pumped_m3"]
+_S_PUMP_KWH = _S["pump_kwh"]
+_S_PUMP_HOURS = _S["pump_hours"]
+_S_HYDRAULIC_KWH = _S["hydraulic_kwh"]
+_S_TANK_MIN_M3 = _S["tank_min_m3"]
+EPS_M3 = 1e-9
 
 
 class _Served(NamedTuple):
@@ -523,32 +591,189 @@ def _pumps_on_surplus(  # noqa: PLR0917
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
+def _flow_at_power(e: np.ndarray, q: np.ndarray, h: np.ndarray, m: int,
+                   avail_kw: float) -> tuple[float, float, float]:
+    """:func:`sizing.hydraulics.flow_at_power` on row ``m`` of the water pump's tables (``e``
+    electric [kW], ``q`` flow [m³/h], ``h`` hydraulic [kW], each [M, K]) with ``avail_kw``
+    [kW] available: nothing below the first point, the last point above the last, linear in
+    between. Returns the flow [m³/h], the power used [kW] and the hydraulic power [kW]."""
+    last = e.shape[1] - 1
+    if last < 0 or avail_kw < e[m, 0]:
+        return 0.0, 0.0, 0.0
+    if avail_kw >= e[m, last]:
+        return q[m, last], e[m, last], h[m, last]
+    k = 0
+    while avail_kw >= e[m, k + 1]:
+        k += 1
+    f = (avail_kw - e[m, k]) / (e[m, k + 1] - e[m, k])
+    return (q[m, k] + f * (q[m, k + 1] - q[m, k]), avail_kw,
+            h[m, k] + f * (h[m, k + 1] - h[m, k]))
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
+def _power_for_flow(e: np.ndarray, q: np.ndarray, h: np.ndarray, m: int,
+                    flow_m3_h: float) -> tuple[float, float, float]:
+    """The inverse of :func:`_flow_at_power`: the electric and hydraulic power [kW] that pump
+    ``flow_m3_h`` [m³/h] on average over a step (at most the last point's flow), and the share
+    of the step the pump runs: along the table between its first and last flows; below the
+    first, the first point for that share of the step (a fixed-speed pump runs part time)."""
+    last = e.shape[1] - 1
+    if flow_m3_h >= q[m, last]:
+        return e[m, last], h[m, last], 1.0
+    if flow_m3_h >= q[m, 0]:
+        k = 0
+        while flow_m3_h >= q[m, k + 1]:
+            k += 1
+        f = (flow_m3_h - q[m, k]) / (q[m, k + 1] - q[m, k])
+        return (e[m, k] + f * (e[m, k + 1] - e[m, k]), h[m, k] + f * (h[m, k + 1] - h[m, k]),
+                1.0)
+    share = flow_m3_h / q[m, 0]
+    return e[m, 0] * share, h[m, 0] * share, share
+
+
+class _Pumped(NamedTuple):
+    """The water pump's step (see :func:`_water_pump`): the power budgets left, and what it
+    drew [kW, the step's mean], pumped [m³], gave the water [kW, the step's mean] and ran
+    [h]."""
+
+    ac_left: float
+    dc_left: float
+    inv_left: float
+    gen_out: float
+    dis_dc: float
+    loss: float
+    kw: float
+    m3: float
+    hydraulic_kw: float
+    hours: float
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
+def _water_pump(  # noqa: PLR0917
+        wp_kw: np.ndarray, wp_m3_h: np.ndarray, wp_hyd_kw: np.ndarray, m: int,
+        cfg: DispatchConfig, room_m3: float, fill_m3: float, ac_left: float, dc_left: float,
+        inv_left: float, gen_spare: float, batt_dc: float, gen_out: float, dis_dc: float,
+        loss: float) -> _Pumped:
+    """Run the water pump (tables row ``m``) for one step.
+
+    On the renewables' surplus (``ac_left`` on the AC bus, ``dc_left`` on the battery bus
+    through the inverter's budget ``inv_left`` [kW]) once it reaches ``cfg.pump_start_kw``,
+    pumping at most ``room_m3`` [m³] (the tank's room to its high level, plus what the field
+    draws meanwhile). When ``fill_m3`` [m³] (the water to the reserve) is more than the
+    surplus pumps, it also takes the running generators' spare power ``gen_spare`` and the
+    battery's ``batt_dc`` [kW at its terminals, down to the shed floor], pumping at most
+    ``fill_m3``. The power is drawn in that order."""
+    dt = cfg.dt_h
+    eta = cfg.inverter_eff
+    flow = 0.0
+    kw = 0.0
+    hyd = 0.0
+    surplus = ac_left + min(dc_left * eta, inv_left)
+    if room_m3 > EPS_M3 and surplus >= cfg.pump_start_kw:
+        flow, kw, hyd = _flow_at_power(wp_kw, wp_m3_h, wp_hyd_kw, m, surplus)
+    limit = room_m3
+    if fill_m3 > flow * dt + EPS_M3:
+        every = ac_left + gen_spare + min((dc_left + batt_dc) * eta, inv_left)
+        f2, kw2, hyd2 = _flow_at_power(wp_kw, wp_m3_h, wp_hyd_kw, m, every)
+        if f2 > flow:
+            flow, kw, hyd = f2, kw2, hyd2
+            limit = fill_m3
+    if flow <= 0.0:
+        return _Pumped(ac_left, dc_left, inv_left, gen_out, dis_dc, loss, 0.0, 0.0, 0.0, 0.0)
+    share = 1.0
+    if flow * dt > limit:
+        flow = limit * (1.0 / dt)
+        kw, hyd, share = _power_for_flow(wp_kw, wp_m3_h, wp_hyd_kw, m, flow)
+    need = kw
+    take = min(need, ac_left)
+    ac_left -= take
+    need -= take
+    if need > 0.0 and dc_left > 0.0:
+        ac = min(need, dc_left * eta, inv_left)
+        inv_left -= ac
+        dc_left -= ac / eta
+        loss += (ac / eta - ac) * dt
+        need -= ac
+    if need > 0.0 and gen_spare > 0.0:
+        take = min(need, gen_spare)
+        gen_out += take
+        need -= take
+    if need > 0.0 and batt_dc > 0.0:
+        ac = min(need, batt_dc * eta, inv_left)
+        inv_left -= ac
+        dis_dc += ac / eta
+        loss += (ac / eta - ac) * dt
+        need -= ac
+    if need > 0.0:  # rounding: book only what was drawn
+        kw -= need
+    return _Pumped(ac_left, dc_left, inv_left, gen_out, dis_dc, loss, kw, flow * dt, hyd,
+                   share * dt)
+
+
+class _Surplus(NamedTuple):
+    """The surplus phase of a step (see :func:`_use_surplus`)."""
+
+    ac_left: float
+    """AC-bus renewables left to curtail [kW]."""
+    dc_left: float
+    """Battery-bus renewables left to curtail [kW]."""
+    chg_dc: float
+    """Battery charge at its terminals [kW]."""
+    gen_out: float
+    """Generator output [kW]."""
+    dis_dc: float
+    """Battery discharge at its terminals, the loads' and the water pump's [kW]."""
+    loss: float
+    """Losses so far [kWh]."""
+    water: _Pumped
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _use_surplus(  # noqa: PLR0917
         steps_left: np.ndarray, pump_kw: np.ndarray, cfg: DispatchConfig, bp: BatteryParams,
         t: int, soc: float, soc_frac: float, shed: bool, cut: bool, has_batt: bool,
         gen_on: bool, generator_kw: float, gen_out: float, ac_left: float, dc_left: float,
         inv_left: float, dis_dc: float, loss: float,
         served: np.ndarray, pump_rem: np.ndarray, critical: np.ndarray,
-        load_slots: tuple[int, ...], pump_slots: tuple[int, ...]
-        ) -> tuple[float, float, float, float, float]:
+        load_slots: tuple[int, ...], pump_slots: tuple[int, ...], has_water: bool,
+        wp: tuple[np.ndarray, np.ndarray, np.ndarray], m: int,
+        water_in: tuple[float, float, float]) -> _Surplus:
     """The surplus: renewables to the pumps (first when the SOC is at or above
-    ``reconnect_soc``) and the battery (the battery bus's directly, the AC bus's through the
-    inverter's charger), the running generators' spare power (``generator_kw`` running; all of
-    it when cycle charging, else what their minimum load forces out) to the battery. Returns
-    ``(ac_left, dc_left, chg_dc, gen_out, loss)``: AC-bus and battery-bus renewables left to
-    curtail [kW], battery charge at its terminals [kW], generator output [kW], losses so far
-    [kWh]."""
+    ``reconnect_soc``), to the water pump (first also without a battery, and when it fills
+    the tank's reserve: :func:`_water_pump`, its tables ``wp`` (electric kW, m³/h,
+    hydraulic kW) at row ``m``; ``water_in``: its room and the water to the reserve [m³], and
+    the shed floor [kWh]) and the battery (the battery bus's directly, the AC bus's through
+    the inverter's charger), the running generators' spare power (``generator_kw`` running;
+    all of it when cycle charging, else what their minimum load forces out) to the battery.
+    Returns
+    :class:`_Surplus`."""
     dt = cfg.dt_h
     eta = cfg.inverter_eff
     inv_eta = 1.0 / eta
     n_pumps = len(pump_slots)
+    wp_kw, wp_m3_h, wp_hyd_kw = wp
+    room_m3, fill_m3, shed_floor = water_in
     chg_dc = 0.0
     chg_room = max_charge_kw(soc, dt, bp) if (has_batt and dis_dc == 0.0) else 0.0
     pumps_first = soc_frac >= cfg.reconnect_soc_frac
+    water = _Pumped(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    water_first = pumps_first or not has_batt or fill_m3 > 0.0
     if n_pumps > 0 and pumps_first:
         ac_left, dc_left, inv_left, loss = _pumps_on_surplus(
             steps_left, pump_kw, cfg, t, served, pump_rem, critical, shed, cut, ac_left,
             dc_left, inv_left, loss, load_slots, pump_slots)
+    if has_water and water_first and not cut:
+        gen_spare = generator_kw - gen_out if gen_on else 0.0
+        batt_dc = 0.0
+        if fill_m3 > 0.0 and has_batt:
+            batt_dc = max(max_discharge_kw(soc, shed_floor, dt, bp) - dis_dc, 0.0)
+        water = _water_pump(wp_kw, wp_m3_h, wp_hyd_kw, m, cfg, room_m3, fill_m3, ac_left,
+                            dc_left, inv_left, gen_spare, batt_dc, gen_out, dis_dc, loss)
+        ac_left, dc_left, inv_left = water.ac_left, water.dc_left, water.inv_left
+        gen_out, loss = water.gen_out, water.loss
+        if water.dis_dc > dis_dc:
+            dis_dc = water.dis_dc
+            chg_room = 0.0
     if chg_room > 0.0 and dc_left > 0.0:
         dc = min(dc_left, chg_room)
         dc_left -= dc
@@ -565,6 +790,11 @@ def _use_surplus(  # noqa: PLR0917
         ac_left, dc_left, inv_left, loss = _pumps_on_surplus(
             steps_left, pump_kw, cfg, t, served, pump_rem, critical, shed, cut, ac_left,
             dc_left, inv_left, loss, load_slots, pump_slots)
+    if has_water and not water_first and not cut:
+        water = _water_pump(wp_kw, wp_m3_h, wp_hyd_kw, m, cfg, room_m3, 0.0, ac_left,
+                            dc_left, inv_left, 0.0, 0.0, gen_out, dis_dc, loss)
+        ac_left, dc_left, inv_left, loss = water.ac_left, water.dc_left, water.inv_left, \
+            water.loss
     if gen_on:
         spare = generator_kw - gen_out
         if not cfg.gen_cycle_charging:
@@ -574,7 +804,7 @@ def _use_surplus(  # noqa: PLR0917
             gen_out += dc * inv_eta
             loss += (dc * inv_eta - dc) * dt
             chg_dc += dc
-    return ac_left, dc_left, chg_dc, gen_out, loss
+    return _Surplus(ac_left, dc_left, chg_dc, gen_out, dis_dc, loss, water)
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
@@ -679,13 +909,14 @@ def _end_interruption(  # noqa: PLR0917
 @njit(cache=True, inline="always", error_model="numpy", fastmath=True)
 def _account(  # noqa: PLR0917 (numba kernels take positional arguments)
         summary: np.ndarray, step: Step, dt: float, b: _Booked, gen_fuel_l: float,
-        loss_kwh: float, forced: bool) -> None:
+        loss_kwh: float, forced: bool, pump_kwh: float) -> None:
     """Add one step to the year's figures ``summary`` [N_SUMMARY] (the battery's energies are
-    added where the battery is applied, interruptions as they end)."""
+    added where the battery is applied, interruptions as they end; the water pump's
+    ``pump_kwh`` [kWh] is load, served)."""
     summary[_S_PV_KWH] += step.pv_kw * dt
     summary[_S_WIND_KWH] += step.wind_kw * dt
     summary[_S_WIND_CURTAILED_KWH] += step.wind_curtailed_kw * dt
-    summary[_S_LOAD_KWH] += b.demand_kwh
+    summary[_S_LOAD_KWH] += b.demand_kwh + pump_kwh
     summary[_S_SERVED_KWH] += step.served_kw * dt
     summary[_S_UNMET_KWH] += step.unmet_kw * dt
     summary[_S_CRITICAL_LOAD_KWH] += b.crit_demand_kwh
@@ -790,7 +1021,8 @@ def _rainflow_residue(stack: np.ndarray, lo: int, hi: int, damage: float,
 
 
 class _Scratch(NamedTuple):
-    """Working arrays of one run (T steps, L loads, P pumps), allocated by the caller."""
+    """Working arrays of one run (T steps, L loads, P pumps), allocated by the caller; the
+    interruption arrays have one more slot, the water pump's (index L + P)."""
 
     pump_rem: np.ndarray
     """[P] energy each pump still owes in its window [kWh]."""
@@ -805,13 +1037,13 @@ class _Scratch(NamedTuple):
     flexible: np.ndarray
     """[L + P] bool."""
     customers: np.ndarray
-    """[L + P] [-]."""
+    """[L + P + 1] [-]."""
     runs: np.ndarray
-    """[L + P] int: steps of each load's ongoing interruption (0: none)."""
+    """[L + P + 1] int: steps of each load's ongoing interruption (0: none)."""
     run_planned: np.ndarray
-    """[L + P] bool: the ongoing interruption started in a planned cut."""
+    """[L + P + 1] bool: the ongoing interruption started in a planned cut."""
     run_forced: np.ndarray
-    """[L + P] bool: the ongoing interruption started while a component was failed."""
+    """[L + P + 1] bool: the ongoing interruption started while a component was failed."""
     stack: np.ndarray
     """[T + 2] the rainflow count's stack [0–1]."""
     unit_on: np.ndarray
@@ -835,8 +1067,8 @@ def _scratch(n_steps: int, n_loads: int, n_pumps: int, n_units: int) -> _Scratch
     n_all = n_loads + n_pumps
     return _Scratch(np.zeros(n_pumps), np.zeros(n_all), np.zeros(n_all), np.zeros(n_all),
                     np.zeros(n_all, dtype=np.bool_), np.zeros(n_all, dtype=np.bool_),
-                    np.zeros(n_all), np.zeros(n_all, dtype=np.int64),
-                    np.zeros(n_all, dtype=np.bool_), np.zeros(n_all, dtype=np.bool_),
+                    np.zeros(n_all + 1), np.zeros(n_all + 1, dtype=np.int64),
+                    np.zeros(n_all + 1, dtype=np.bool_), np.zeros(n_all + 1, dtype=np.bool_),
                     np.empty(n_steps + 2), np.zeros(n_units, dtype=np.bool_),
                     np.zeros(n_units, dtype=np.int64), np.zeros(n_units, dtype=np.int64),
                     np.zeros((n_units, len(UNIT_KEYS))))
@@ -849,11 +1081,13 @@ def _scratch(n_steps: int, n_loads: int, n_pumps: int, n_units: int) -> _Scratch
 @njit(cache=True, error_model="numpy", fastmath=True, _nrt=False)  # type: ignore[call-overload,untyped-decorator]
 def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, inverter_kw: float,
-        unit_kw: np.ndarray, turbines: float, summary: np.ndarray, unmet_by_load: np.ndarray,
-        series: np.ndarray, load_series: np.ndarray, demand_series: np.ndarray, record: bool,
-        work: _Scratch, load_slots: tuple[int, ...], pump_slots: tuple[int, ...]) -> None:
+        unit_kw: np.ndarray, turbines: float, tank_m3: float, pump: int, summary: np.ndarray,
+        unmet_by_load: np.ndarray, series: np.ndarray, load_series: np.ndarray,
+        demand_series: np.ndarray, record: bool, work: _Scratch, load_slots: tuple[int, ...],
+        pump_slots: tuple[int, ...], water_slots: tuple[int, ...]) -> None:
     """Simulate one design over the inputs (``unit_kw`` [G] the generator units' ratings
-    [kW], ``turbines`` the count of the wind series' turbines); writes ``summary``
+    [kW], ``turbines`` the count of the wind series' turbines, ``tank_m3`` the water tank's
+    volume [m³] and ``pump`` the water pump's row in the tables); writes ``summary``
     [N_SUMMARY], ``unmet_by_load`` [L + P] [kWh], the units' figures into ``work`` and, when
     ``record``, ``series`` [N_SERIES, T], ``load_series`` and ``demand_series`` [L + P, T]
     (served and demanded kW per load). ``work``: fresh working arrays (:func:`_scratch`).
@@ -905,6 +1139,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         critical[n_loads + j] = inp.pump_critical[j]
         flexible[n_loads + j] = inp.pump_flexible[j]
         customers[n_loads + j] = inp.pump_customers[j]
+    customers[n_all] = cfg.water_customers
     unmet_acc = unmet_by_load
     unmet_acc[:] = 0.0
     summary[:] = 0.0
@@ -926,6 +1161,21 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
     pv_ok = inp.pv_ok
     planned_cut = inp.planned_cut
     wind_per_turbine = inp.wind_kw_per_turbine
+    # The water pump and its tank (has_water False: none; every water figure stays 0).
+    water_demand = inp.water_demand_m3
+    water_fill = inp.water_fill
+    wp = (inp.water_pump_kw, inp.water_pump_m3_h, inp.water_pump_hydraulic_kw)
+    has_water = len(water_slots) > 0  # a compile-time constant: no water code without one
+    tank = tank_m3 * cfg.tank_initial_frac if has_water else 0.0  # water in the tank [m³]
+    tank_high = tank_m3 * cfg.tank_max_frac
+    tank_reserve = tank_m3 * cfg.tank_min_frac
+    tank_min = tank
+    w_demand = 0.0
+    w_delivered = 0.0
+    w_pumped = 0.0
+    w_kwh = 0.0
+    w_hours = 0.0
+    w_hyd_kwh = 0.0
     for t in range(pv_per_kwp.size):
         soc_frac = soc * inv_kwh if has_batt else 1.0
         shed = _shed_state(soc_frac, shed, cfg)
@@ -962,10 +1212,43 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         dc_used = s.dc_ac_used_kw * (1.0 / eta)
         loss += (dc_used - s.dc_ac_used_kw) * dt
         loss += s.dis_dc_kw * (1.0 - eta) * dt
-        ac_left, dc_left, chg_dc, gen_out, loss = _use_surplus(
+        room_m3 = 0.0
+        fill_m3 = 0.0
+        draw_m3 = 0.0
+        if has_water:
+            draw_m3 = water_demand[t]
+            room_m3 = tank_high - tank + draw_m3
+            if water_fill[t] and tank < tank_reserve:
+                fill_m3 = tank_reserve - tank + draw_m3
+        u = _use_surplus(
             steps_left, pump_kw, cfg, bp, t, soc, soc_frac, shed, cut, batt_on, gen_on,
             running_kw, gen_out, re_ac - s.ac_used_kw, re_dc - dc_used, s.inv_left_kw,
-            s.dis_dc_kw, loss, served, pump_rem, critical, load_slots, pump_slots)
+            s.dis_dc_kw, loss, served, pump_rem, critical, load_slots, pump_slots, has_water,
+            wp, pump, (room_m3, fill_m3, shed_floor))
+        ac_left, dc_left, chg_dc, gen_out, dis_dc, loss = (u.ac_left, u.dc_left, u.chg_dc,
+                                                           u.gen_out, u.dis_dc, u.loss)
+        # -- the tank: the pump's water in, the field's out (at most what is there)
+        pumped_m3 = u.water.m3
+        delivered_m3 = 0.0
+        water_short = False
+        if has_water:
+            delivered_m3 = min(draw_m3, tank + pumped_m3)
+            tank = max(tank + pumped_m3 - delivered_m3, 0.0)
+            tank_min = min(tank_min, tank)
+            w_demand += draw_m3
+            w_delivered += delivered_m3
+            w_pumped += pumped_m3
+            w_kwh += u.water.kw * dt
+            w_hours += u.water.hours
+            w_hyd_kwh += u.water.hydraulic_kw * dt
+            water_short = draw_m3 - delivered_m3 > EPS_M3 and not cfg.water_flexible
+            if water_short:
+                if runs[n_all] == 0:
+                    run_planned[n_all] = cut
+                    run_forced[n_all] = forced
+                runs[n_all] += 1
+            elif runs[n_all] > 0:
+                _end_interruption(summary, runs, run_planned, run_forced, customers, n_all, dt)
         # -- what is curtailed, and the wind's share of it (pro rata on each bus)
         wind_left = 0.0
         if wind > 0.0:
@@ -977,7 +1260,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
         # -- apply the battery
         batt_kw = 0.0
         if batt_on:
-            net = chg_dc - s.dis_dc_kw
+            net = chg_dc - dis_dc
             soc_new, batt_kw, batt_loss = charge_step(soc, net, dt, bp)
             loss += batt_loss
             if net > 0.0 and batt_kw < net:
@@ -1014,21 +1297,31 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
                     unit_figures[j, _U_FUEL] += gen_fuel * share
         if plant_on:
             plant_steps += 1
-        step = Step(pv, wind, b.demand_kwh * (1.0 / dt), b.served_kw, b.unmet_kw,
-                    b.crit_unmet_kw, b.curtailed_kw, gen_out, batt_kw, soc, pv_left, wind_left,
-                    loss * (1.0 / dt), 1.0 if shed else 0.0, n_on,
-                    1.0 if b.interrupted else 0.0)
-        _account(summary, step, dt, b, gen_fuel, loss, forced)
+        pump_now_kw = u.water.kw
+        step = Step(pv, wind, b.demand_kwh * (1.0 / dt) + pump_now_kw,
+                    b.served_kw + pump_now_kw, b.unmet_kw, b.crit_unmet_kw, b.curtailed_kw,
+                    gen_out, batt_kw, soc, pv_left, wind_left, loss * (1.0 / dt),
+                    1.0 if shed else 0.0, n_on, 1.0 if (b.interrupted or water_short) else 0.0,
+                    pump_now_kw, tank, pumped_m3 * (1.0 / dt), delivered_m3 * (1.0 / dt))
+        _account(summary, step, dt, b, gen_fuel, loss, forced, pump_now_kw * dt)
         if record:
             for i, value in enumerate(step):
                 series[i, t] = value
             for k in range(n_all):
                 load_series[k, t] = served[k]
                 demand_series[k, t] = demand[k]
-    for k in range(n_all):
+    for k in range(n_all + 1):
         if runs[k] > 0:
             _end_interruption(summary, runs, run_planned, run_forced, customers, k, dt)
     summary[_S_FINAL_SOC_KWH] = soc
+    summary[_S_WATER_DEMAND_M3] = w_demand
+    summary[_S_WATER_DELIVERED_M3] = w_delivered
+    summary[_S_WATER_UNMET_M3] = w_demand - w_delivered
+    summary[_S_WATER_PUMPED_M3] = w_pumped
+    summary[_S_PUMP_KWH] = w_kwh
+    summary[_S_PUMP_HOURS] = w_hours
+    summary[_S_HYDRAULIC_KWH] = w_hyd_kwh
+    summary[_S_TANK_MIN_M3] = tank_min
     summary[_S_BATTERY_CHARGE_KWH] = charge_kwh
     summary[_S_BATTERY_DISCHARGE_KWH] = discharge_kwh
     summary[_S_BATTERY_CYCLE_DAMAGE] = _wear_end(stack, wear, cfg)
@@ -1040,14 +1333,16 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
 def _run_many(  # noqa: PLR0917
         inp: DispatchInputs, cfg: DispatchConfig, kwp: np.ndarray, kwh: np.ndarray,
         inverter_kw: np.ndarray, unit_kw: np.ndarray, turbines: np.ndarray,
-        summary: np.ndarray, unmet_by_load: np.ndarray, load_slots: tuple[int, ...],
-        pump_slots: tuple[int, ...]) -> None:
+        tank_m3: np.ndarray, pump: np.ndarray, summary: np.ndarray, unmet_by_load: np.ndarray,
+        load_slots: tuple[int, ...], pump_slots: tuple[int, ...],
+        water_slots: tuple[int, ...]) -> None:
     empty = np.zeros((0, 0))
     n_steps = inp.pv_kw_per_kwp.size
     for i in prange(kwp.size):
         work = _scratch(n_steps, len(load_slots), len(pump_slots), unit_kw.shape[1])
-        _run(inp, cfg, kwp[i], kwh[i], inverter_kw[i], unit_kw[i], turbines[i], summary[i],
-             unmet_by_load[i], empty, empty, empty, False, work, load_slots, pump_slots)
+        _run(inp, cfg, kwp[i], kwh[i], inverter_kw[i], unit_kw[i], turbines[i], tank_m3[i],
+             pump[i], summary[i], unmet_by_load[i], empty, empty, empty, False, work,
+             load_slots, pump_slots, water_slots)
 
 
 @dataclass(frozen=True)
@@ -1093,10 +1388,14 @@ def no_outages(n_steps: int, n_units: int = 1) -> dict[str, np.ndarray]:
             "planned_cut": np.zeros(n_steps, dtype=np.bool_), "gen_draw": draw}
 
 
-def _slots(inp: DispatchInputs) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Tuples of L and P zeros: numba types a tuple by its length, so L and P reach the kernel
-    as compile-time constants, without ``literally`` (which retypes the kernel on every call)."""
-    return (0,) * inp.load_kw.shape[0], (0,) * inp.pump_kw.size
+def _slots(inp: DispatchInputs
+           ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Tuples of L and P zeros, and of one zero with a water pump (else none): numba types a
+    tuple by its length, so L, P and the water pump reach the kernel as compile-time
+    constants, without ``literally`` (which retypes the kernel on every call); a site without
+    a water pump runs a kernel without its code."""
+    return ((0,) * inp.load_kw.shape[0], (0,) * inp.pump_kw.size,
+            (0,) * min(inp.water_demand_m3.size, 1))
 
 
 def _as_array(value: float | np.ndarray, n: int) -> np.ndarray:
@@ -1113,23 +1412,52 @@ def _kernel_inputs(inp: DispatchInputs, n_units: int) -> DispatchInputs:
     if draw.shape[0] != n_units:
         raise ValueError(f"gen_draw has {draw.shape[0]} rows for {n_units} generator units: "
                          "give one row of draws per unit")
-    if inp.wind_kw_per_turbine.size not in {0, inp.pv_kw_per_kwp.size}:
+    n_steps = inp.pv_kw_per_kwp.size
+    if inp.wind_kw_per_turbine.size not in {0, n_steps}:
         raise ValueError(f"wind_kw_per_turbine has {inp.wind_kw_per_turbine.size} steps, the "
-                         f"PV {inp.pv_kw_per_kwp.size}")
+                         f"PV {n_steps}")
+    demand = np.ascontiguousarray(inp.water_demand_m3, dtype=np.float64)
+    fill = np.ascontiguousarray(inp.water_fill, dtype=np.bool_)
+    tables = [np.ascontiguousarray(np.atleast_2d(a), dtype=np.float64)
+              for a in (inp.water_pump_kw, inp.water_pump_m3_h, inp.water_pump_hydraulic_kw)]
+    if demand.size not in {0, n_steps}:
+        raise ValueError(f"water_demand_m3 has {demand.size} steps, the PV {n_steps}")
+    if demand.size:
+        if fill.size != n_steps:
+            raise ValueError(f"water_fill has {fill.size} steps, the PV {n_steps}")
+        if tables[0].shape[0] == 0 or any(a.shape != tables[0].shape for a in tables):
+            raise ValueError("the water pump's tables must be [M, K] each, M ≥ 1: "
+                             f"{[a.shape for a in tables]}")
     return inp._replace(gen_draw=np.ascontiguousarray(draw),
                         wind_kw_per_turbine=np.ascontiguousarray(inp.wind_kw_per_turbine,
-                                                                 dtype=np.float64))
+                                                                 dtype=np.float64),
+                        water_demand_m3=demand, water_fill=fill, water_pump_kw=tables[0],
+                        water_pump_m3_h=tables[1], water_pump_hydraulic_kw=tables[2])
+
+
+def _water_design(inp: DispatchInputs, tank_m3: np.ndarray, pump: np.ndarray) -> None:
+    """Raises ValueError when a design's water pump is not a row of the tables (with a
+    water pump), or its tank is negative."""
+    if inp.water_demand_m3.size == 0:
+        return
+    rows = inp.water_pump_kw.shape[0]
+    if pump.size and (pump.min() < 0 or pump.max() >= rows):
+        raise ValueError(f"water pump index outside the tables' {rows} rows")
+    if tank_m3.size and tank_m3.min() < 0:
+        raise ValueError("a tank of negative volume")
 
 
 def dispatch_many(inp: DispatchInputs, cfg: DispatchConfig, kwp: np.ndarray, kwh: np.ndarray,
                   *, inverter_kw: np.ndarray | float,
                   generator_kw: np.ndarray | float = 0.0,
-                  turbines: np.ndarray | float = 0.0) -> ManyResult:
+                  turbines: np.ndarray | float = 0.0, tank_m3: np.ndarray | float = 0.0,
+                  pump: np.ndarray | int = 0) -> ManyResult:
     """Run many designs (arrays of equal length, scalars broadcast) in parallel.
 
     ``kwp`` [kWp], ``kwh`` [kWh], ``inverter_kw`` [kW], ``generator_kw`` [kW] (0 = none): one
     unit's rating per design ([n]), or each unit's ([n, G]); ``turbines`` [-] the count of the
-    wind series' turbines.
+    wind series' turbines; ``tank_m3`` [m³] the water tank and ``pump`` the water pump's row
+    of the tables (read only with a water pump).
     """
     kwp_a = np.atleast_1d(np.asarray(kwp, dtype=np.float64))
     n = kwp_a.size
@@ -1137,18 +1465,23 @@ def dispatch_many(inp: DispatchInputs, cfg: DispatchConfig, kwp: np.ndarray, kwh
     units = np.ascontiguousarray(gen if gen.ndim == 2 else _as_array(gen, n)[:, None])
     summary = np.zeros((n, N_SUMMARY))
     unmet = np.zeros((n, inp.load_kw.shape[0] + inp.pump_kw.size))
-    _run_many(_kernel_inputs(inp, units.shape[1]), cfg, np.ascontiguousarray(kwp_a),
-              _as_array(kwh, n), _as_array(inverter_kw, n), units, _as_array(turbines, n),
+    kin = _kernel_inputs(inp, units.shape[1])
+    tanks = _as_array(tank_m3, n)
+    pumps = np.ascontiguousarray(np.broadcast_to(np.asarray(pump, dtype=np.int64), (n,)))
+    _water_design(kin, tanks, pumps)
+    _run_many(kin, cfg, np.ascontiguousarray(kwp_a), _as_array(kwh, n),
+              _as_array(inverter_kw, n), units, _as_array(turbines, n), tanks, pumps,
               summary, unmet, *_slots(inp))
     return ManyResult(summary, unmet)
 
 
 def dispatch(inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, *,
              inverter_kw: float, generator_kw: float | np.ndarray = 0.0,
-             turbines: float = 0.0) -> DispatchResult:
+             turbines: float = 0.0, tank_m3: float = 0.0, pump: int = 0) -> DispatchResult:
     """Run one design and record every step (``generator_kw``: one unit's rating, or each
     unit's [G] [kW], dispatched in this order; ``turbines``: the count of the wind series'
-    turbines)."""
+    turbines; ``tank_m3`` [m³] the water tank and ``pump`` the water pump's row of the
+    tables)."""
     n_steps = inp.pv_kw_per_kwp.size
     n_all = inp.load_kw.shape[0] + inp.pump_kw.size
     units = np.ascontiguousarray(np.atleast_1d(np.asarray(generator_kw, dtype=np.float64)))
@@ -1157,11 +1490,13 @@ def dispatch(inp: DispatchInputs, cfg: DispatchConfig, kwp: float, kwh: float, *
     series = np.zeros((N_SERIES, n_steps))
     per_load = np.zeros((n_all, n_steps))
     demand = np.zeros((n_all, n_steps))
-    loads, pumps = _slots(inp)
+    loads, pumps, water = _slots(inp)
     work = _scratch(n_steps, len(loads), len(pumps), units.size)
-    _run(_kernel_inputs(inp, units.size), cfg, float(kwp), float(kwh), float(inverter_kw),
-         units, float(turbines), summary, unmet, series, per_load, demand, True, work, loads,
-         pumps)
+    kin = _kernel_inputs(inp, units.size)
+    _water_design(kin, np.array([float(tank_m3)]), np.array([int(pump)]))
+    _run(kin, cfg, float(kwp), float(kwh), float(inverter_kw), units, float(turbines),
+         float(tank_m3), int(pump), summary, unmet, series, per_load, demand, True, work,
+         loads, pumps, water)
     return DispatchResult(
         summary=dict(zip(SUMMARY_KEYS, summary.tolist(), strict=True)),
         unmet_by_load_kwh=unmet,

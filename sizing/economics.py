@@ -18,12 +18,18 @@ and the remaining life at the end of the project is credited as salvage (linear 
   the optimiser's last-year check simulates the last year itself).
 - LCOE = NPC / the discounted energy served over the project [VND/kWh] (with no growth: NPC ×
   capital recovery factor / energy served per year).
+- A water pump and its tank: the tank costs ``tank_vnd_per_m3`` per m³ and lasts
+  ``tank_life_years``; the pump costs its model's ``price_vnd`` and lasts its ``life_years``
+  (:class:`Plant`); both are equipment like the rest (balance of system, installation, O&M).
+  The cost of water (:func:`water_vnd_per_m3`) = (the annualised cost of all but the pump
+  and tank / energy served × the pump's energy + the annualised cost of the pump and tank) /
+  the water delivered [VND/m³].
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,19 +45,24 @@ DIESEL_ONLY_MARGIN = 1.25
 
 @dataclass(frozen=True)
 class Designs:
-    """Candidate designs as parallel arrays [kWp, kWh, kW, kW, -]; ``generator_kw``: the lead
-    generator unit's rating (0 = none; the others keep their ratio to it, :class:`Plant`),
-    ``turbines``: the count of the wind turbines (default none)."""
+    """Candidate designs as parallel arrays [kWp, kWh, kW, kW, -, m³, -]; ``generator_kw``: the
+    lead generator unit's rating (0 = none; the others keep their ratio to it,
+    :class:`Plant`), ``turbines``: the count of the wind turbines (default none),
+    ``tank_m3``: the water tank's volume (default none), ``pump``: the water pump's index
+    in :attr:`Plant.pump_vnd` (default 0)."""
 
     kwp: np.ndarray
     kwh: np.ndarray
     inverter_kw: np.ndarray
     generator_kw: np.ndarray
     turbines: np.ndarray = None  # type: ignore[assignment]  # filled with zeros when absent
+    tank_m3: np.ndarray = None  # type: ignore[assignment]  # filled with zeros when absent
+    pump: np.ndarray = None  # type: ignore[assignment]  # filled with zeros when absent
 
     def __post_init__(self) -> None:
-        if self.turbines is None:
-            object.__setattr__(self, "turbines", np.zeros(len(self.kwp)))
+        for name in ("turbines", "tank_m3", "pump"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.zeros(len(self.kwp)))
 
     def __len__(self) -> int:
         return len(self.kwp)
@@ -60,7 +71,8 @@ class Designs:
         """The designs at ``index`` (always arrays)."""
         idx = np.atleast_1d(np.asarray(index))
         return Designs(self.kwp[idx], self.kwh[idx], self.inverter_kw[idx],
-                       self.generator_kw[idx], self.turbines[idx])
+                       self.generator_kw[idx], self.turbines[idx], self.tank_m3[idx],
+                       self.pump[idx])
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,19 @@ class Plant:
     """Rated power of one turbine [kW]."""
     growth: np.ndarray | None = None
     """[lifetime_years] demand of each project year relative to year 1 (None: no growth)."""
+    pump_vnd: np.ndarray | None = None
+    """[M] each water-pump candidate's price [VND] (None: no water pump)."""
+    pump_life_years: np.ndarray | None = None
+    """[M] each candidate's life [years]."""
+
+    def pump_of(self, d: Designs) -> tuple[np.ndarray, np.ndarray]:
+        """Each design's water-pump price [VND] and life [years] (0 and inf: none)."""
+        if self.pump_vnd is None or self.pump_vnd.size == 0:
+            return np.zeros(len(d)), np.full(len(d), np.inf)
+        k = np.asarray(d.pump).astype(int)
+        lives = (self.pump_life_years if self.pump_life_years is not None
+                 else np.full(self.pump_vnd.size, np.inf))
+        return self.pump_vnd[k], lives[k]
 
 
 @dataclass(frozen=True)
@@ -117,6 +142,8 @@ def equipment_vnd(econ: Economics, d: Designs, plant: Plant = PLANT) -> dict[str
         "inverter": d.inverter_kw * econ.inverter_vnd_per_kw,
         "generator": d.generator_kw * plant.generator_units * econ.generator_vnd_per_kw,
         "wind": d.turbines * plant.turbine_kw * econ.wind_vnd_per_kw,
+        "tank": d.tank_m3 * econ.tank_vnd_per_m3,
+        "pump": plant.pump_of(d)[0],
     }
 
 
@@ -187,6 +214,8 @@ def costs(econ: Economics, d: Designs, op: Operation, generator: Generator | Non
         "generator": generator_life_years(
             generator, op.generator_hours / max(plant.generator_units, 1.0)),
         "wind": np.full(n, econ.wind_life_years),
+        "tank": np.full(n, econ.tank_life_years),
+        "pump": plant.pump_of(d)[1],
     }
     replacement = np.zeros((n, n_years + 1))
     salvage_end = np.zeros(n)
@@ -259,3 +288,29 @@ def diesel_only(econ: Economics, generator: Generator | None, generator_kw: floa
                    np.full(1, np.inf))
     return DieselOnly(generator_kw, fuel_l, generator_hours, served_kwh,
                       costs(econ, d, op, generator))
+
+
+WATER_PARTS = ("tank", "pump")
+"""The equipment of the water pump (:func:`equipment_vnd`)."""
+
+
+def water_vnd_per_m3(econ: Economics, d: Designs, op: Operation, generator: Generator | None,
+                     *, plant: Plant = PLANT, pump_kwh: np.ndarray,
+                     delivered_m3: np.ndarray) -> np.ndarray:
+    """The cost of water of each design [VND/m³]: the annualised cost (NPC × capital recovery
+    factor) of all but the pump and tank, per kWh served, × the pump's energy ``pump_kwh``
+    [kWh/year], plus the annualised cost of the pump and tank, over the water delivered
+    ``delivered_m3`` [m³/year] (inf when none is delivered). For a site that only pumps water
+    this is the whole annualised cost per m³."""
+    whole = costs(econ, d, op, generator, plant=plant).npc_vnd
+    dry = Designs(d.kwp, d.kwh, d.inverter_kw, d.generator_kw, d.turbines,
+                  np.zeros(len(d)), d.pump)
+    rest = costs(econ, dry, op, generator, plant=replace(plant, pump_vnd=None)).npc_vnd
+    crf = capital_recovery_factor(econ)
+    served = np.asarray(op.served_kwh, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        energy = np.where(served > 0, rest * crf / np.maximum(served, 1e-12), 0.0)
+        per_year = energy * np.asarray(pump_kwh, dtype=float) + (whole - rest) * crf
+        return np.where(np.asarray(delivered_m3) > 0,
+                        per_year / np.maximum(np.asarray(delivered_m3, dtype=float), 1e-12),
+                        np.inf)

@@ -1,7 +1,9 @@
 """The design optimiser: every candidate of the ``[search]`` grid, dispatched and costed.
 
 Candidates are kWp × battery kWh × inverter kW × generator kW (the lead unit's; 0 = none) ×
-wind turbines (the count of the single ``[[wind]]`` entry). All of them run
+wind turbines (the count of the single ``[[wind]]`` entry) × water tank m³ × water pump (the
+``[search] pumps``' catalogue models, :func:`sizing.water.candidate_pumps`). A site without
+``[battery]`` is searched with none (kWh fixed at 0). All of them run
 through the sizing engine's compiled dispatch kernel (:func:`sizing.dispatch.dispatch_many`) for
 each simulated year (weather and forced outages); the winner is the feasible design of lowest
 net present cost. Feasible means every constraint of ``[search]`` holds at its
@@ -24,7 +26,15 @@ import numpy as np
 import pandas as pd
 
 from ieee1366 import ACC_KEYS, SAIDI_TARGET_MINUTES, SAIFI_TARGET_COUNT, indices_from
-from sitefile import DEFAULT_C_RATE, SURGE_RATIO, Generator, Range, Site
+from sitefile import (
+    CHEMISTRY_PRESETS,
+    DEFAULT_C_RATE,
+    SURGE_RATIO,
+    Generator,
+    Range,
+    Site,
+)
+from sitefile.presets import PUMP_START_MULTIPLIER
 from sizing import simulate
 from sizing.dispatch import DispatchConfig, DispatchInputs, ManyResult, dispatch_many
 from sizing.economics import (
@@ -36,17 +46,26 @@ from sizing.economics import (
     costs,
     diesel_only,
     diesel_only_kw,
+    water_vnd_per_m3,
 )
 from sizing.errors import SizingError
 from sizing.inputs import SiteInputs
 from sizing.loads import appliance_start_others_nominal_kw, load_growth_factors
 from sizing.pv import pv_kw_per_kwp
 from sizing.reliability import battery_life_years, motor_start_check
+from sizing.water import candidate_pumps, water_json, water_pump
 from sizing.wind import capacity_factor
 
-DIMENSIONS = ("kwp", "kwh", "inverter_kw", "generator_kw", "turbines")
+DIMENSIONS = ("kwp", "kwh", "inverter_kw", "generator_kw", "turbines", "tank_m3", "pump")
 LABELS = {"kwp": "PV kWp", "kwh": "battery kWh", "inverter_kw": "inverter kW",
-          "generator_kw": "generator kW", "turbines": "wind turbines"}
+          "generator_kw": "generator kW", "turbines": "wind turbines", "tank_m3": "tank m³",
+          "pump": "water pump"}
+WATER_DIMENSIONS = ("tank_m3", "pump")
+"""Searched only on a site with a water pump (its designs have none: tank 0, pump 0)."""
+CATEGORICAL = frozenset({"pump"})
+"""Dimensions whose values are choices (an index into a list), not sizes."""
+WATER_KEYS = ("water_demand_m3", "water_delivered_m3", "water_unmet_m3", "water_pumped_m3",
+              "pump_kwh", "pump_hours", "hydraulic_kwh", "tank_min_m3")
 # Memory per candidate while searching (design arrays, per-year summaries, costs) [bytes].
 BYTES_PER_CANDIDATE = 3000
 MAX_SEARCH_BYTES = 1_500_000_000
@@ -66,6 +85,7 @@ class Grid:
     designs: Designs
     axes: dict[str, np.ndarray]
     searched: dict[str, bool]  # True where the dimension comes from a [search] range
+    pump_ids: tuple[str, ...] = ()  # the water pump candidates' ids, by index (``pump``)
 
 
 def _range_values(r: Range) -> np.ndarray:
@@ -78,12 +98,39 @@ def _fixed_value(site: Site, dim: str) -> float | None:
     if dim == "kwp":
         return site.pv.kwp if site.pv else None
     if dim == "kwh":
-        return site.battery.kwh if site.battery else None
+        return site.battery.kwh if site.battery else 0.0
     if dim == "inverter_kw":
         return site.inverter.kw if site.inverter else None
     if dim == "turbines":
         return simulate.site_turbines(site)
+    if dim == "tank_m3":
+        return site.tank.m3 if site.tank is not None and site.water_pumps else 0.0
+    if dim == "pump":
+        return 0.0  # the first candidate: the site's own pump without [search] pumps
     return site.generator.kw if site.generator else 0.0
+
+
+def _search_axis(site: Site, dim: str) -> np.ndarray | None:
+    """The values ``[search]`` gives along ``dim`` (None: the site's own size): a range; for
+    ``pump`` the candidates' indices; nothing for ``kwh`` without ``[battery]`` and for
+    ``tank_m3`` and ``pump`` without a water pump."""
+    search = site.search
+    assert search is not None
+    if dim == "pump":
+        return (np.arange(len(search.pumps), dtype=float)
+                if search.pumps and site.water_pumps else None)
+    if (dim == "kwh" and site.battery is None) or (dim == "tank_m3" and not site.water_pumps):
+        return None
+    rng: Range | None = getattr(search, dim)
+    return None if rng is None else _range_values(rng)
+
+
+def site_dimensions(site: Site) -> tuple[str, ...]:
+    """The dimensions of ``site``'s search: :data:`DIMENSIONS`, less the water pump's
+    (:data:`WATER_DIMENSIONS`) on a site without one."""
+    if site.water_pumps:
+        return DIMENSIONS
+    return tuple(d for d in DIMENSIONS if d not in WATER_DIMENSIONS)
 
 
 def build_grid(site: Site) -> Grid:
@@ -100,10 +147,11 @@ def build_grid(site: Site) -> Grid:
                           "kwp = { min = 1, max = 10, step = 1 }")
     axes: dict[str, np.ndarray] = {}
     searched: dict[str, bool] = {}
-    for dim in DIMENSIONS:
-        rng: Range | None = getattr(search, dim)
-        if rng is not None:
-            axes[dim] = _range_values(rng)
+    dims = site_dimensions(site)
+    for dim in dims:
+        values = _search_axis(site, dim)
+        if values is not None:
+            axes[dim] = values
             searched[dim] = True
             continue
         fixed = _fixed_value(site, dim)
@@ -114,7 +162,7 @@ def build_grid(site: Site) -> Grid:
         searched[dim] = False
     if not any(searched.values()):
         raise SearchError("[search] has no range: give at least one of "
-                          + ", ".join(f"search.{d}" for d in DIMENSIONS))
+                          + ", ".join(f"search.{d}" for d in dims))
     if axes["inverter_kw"].max() <= 0:
         raise SearchError("search.inverter_kw: every candidate has a 0 kW inverter, so no load "
                           "can be served; raise its max")
@@ -123,14 +171,14 @@ def build_grid(site: Site) -> Grid:
                           "every candidate: nothing would produce energy")
     counts = {d: len(v) for d, v in axes.items()}
     total = int(np.prod(list(counts.values())))
-    detail = " × ".join(f"{counts[d]} {d}" for d in DIMENSIONS)
+    detail = " × ".join(f"{counts[d]} {d}" for d in dims)
     if total * BYTES_PER_CANDIDATE > MAX_SEARCH_BYTES:
         raise SearchError(
             f"[search] holds {total:,} candidates ({detail}): about "
             f"{total * BYTES_PER_CANDIDATE / 1e9:.1f} GB, too much for memory; use larger steps")
-    mesh = np.meshgrid(*(axes[d] for d in DIMENSIONS), indexing="ij")
-    designs = Designs(*(m.ravel().astype(float) for m in mesh))
-    return Grid(designs, axes, searched)
+    mesh = np.meshgrid(*(axes[d] for d in dims), indexing="ij")
+    designs = Designs(**{d: m.ravel().astype(float) for d, m in zip(dims, mesh, strict=True)})
+    return Grid(designs, axes, searched, tuple(p.id for p in candidate_pumps(site)))
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -157,6 +205,8 @@ class Performance:
     wind_curtailed_kwh: np.ndarray  # mean year: of it left unused [kWh/year]
     saidi_by_level: dict[str, np.ndarray]  # "p50", "p90" → [min/year]
     saifi_by_level: dict[str, np.ndarray]  # "p50", "p90" → [1/year]
+    unmet_water_fraction: np.ndarray  # at the level: of the field's water need [0-1]
+    water: dict[str, np.ndarray]  # mean year: the kernel's water figures (WATER_KEYS)
 
 
 def constraint_values(site: Site, perf: Performance) -> dict[str, tuple[np.ndarray, float]]:
@@ -170,6 +220,9 @@ def constraint_values(site: Site, perf: Performance) -> dict[str, tuple[np.ndarr
     }
     out["max_saidi_minutes"] = (perf.saidi_minutes, search.max_saidi_minutes)
     out["max_saifi_count"] = (perf.saifi_count, search.max_saifi_count)
+    if site.water_pumps:
+        out["max_unmet_water_fraction"] = (perf.unmet_water_fraction,
+                                           search.max_unmet_water_fraction)
     if perf.motor_start_ratio.max(initial=0.0) > 0:
         out["motor_start_surge"] = (perf.motor_start_ratio, 1.0)
     return out
@@ -185,17 +238,20 @@ def motor_start_ratio(site: Site, designs: Designs) -> np.ndarray:
     thermostat, whatever else runs: it starts on top of the other loads' minute peak while it
     runs (:func:`sizing.loads.appliance_start_others_nominal_kw`).
     """
-    values, where = np.unique(designs.inverter_kw, return_inverse=True)
+    pairs = np.stack([designs.inverter_kw, designs.pump], axis=1)
+    values, where = np.unique(pairs, axis=0, return_inverse=True)
     ratios = np.zeros(len(values))
     others = appliance_start_others_nominal_kw(site.loads)
-    for k, kw in enumerate(values):
+    for k, (kw, pump) in enumerate(values):
+        # the design's water pump: a fixed-speed candidate starts direct on line
         sized = apply_design(site, {"kwp": 0.0, "kwh": 0.0, "inverter_kw": float(kw),
-                                    "generator_kw": 0.0, "turbines": 0.0})
+                                    "generator_kw": 0.0, "turbines": 0.0,
+                                    "pump": float(pump) if site.water_pumps else -1.0})
         check = motor_start_check(sized, others)
         if check is not None:
             ratios[k] = ((check.start_kw + check.running_kw) / check.surge_kw
                          if check.surge_kw > 0 else np.inf)
-    return ratios[where]
+    return ratios[np.ravel(where)]
 
 
 def feasible_mask(site: Site, perf: Performance) -> np.ndarray:
@@ -237,9 +293,8 @@ def range_edges(grid: Grid, design: Designs) -> list[Edge]:
 
     The bottom of a range at 0 means "none of it" and is no edge."""
     edges = []
-    for dim in DIMENSIONS:
-        values = grid.axes[dim]
-        if not grid.searched[dim] or len(values) < 2:
+    for dim, values in grid.axes.items():
+        if not grid.searched[dim] or len(values) < 2 or dim in CATEGORICAL:
             continue
         v = float(getattr(design, dim)[0])
         if np.isclose(v, values[-1]):
@@ -254,12 +309,18 @@ def apply_design(site: Site, design: dict[str, float]) -> Site:
     """``site`` with the sizes of ``design``: the battery keeps its C-rates, the inverter its
     surge ratio; the generator units keep their ratio to the lead unit (generator 0 removes
     them; a new one takes the model's defaults); the single ``[[wind]]`` entry gets the
-    ``turbines`` count (0 removes it)."""
-    assert site.pv is not None and site.battery is not None and site.inverter is not None
+    ``turbines`` count (0 removes it); the ``[tank]`` gets ``tank_m3`` and the water pump
+    the ``pump``-th of :func:`sizing.water.candidate_pumps` (-1 or absent: its own). A site
+    without ``[battery]`` stays without one."""
+    assert site.pv is not None and site.inverter is not None
     b, inv = site.battery, site.inverter
     kwh = design["kwh"]
-    c_charge = b.max_charge_kw / b.kwh if b.kwh > 0 else DEFAULT_C_RATE
-    c_discharge = b.max_discharge_kw / b.kwh if b.kwh > 0 else DEFAULT_C_RATE
+    battery = None
+    if b is not None:
+        c_charge = b.max_charge_kw / b.kwh if b.kwh > 0 else DEFAULT_C_RATE
+        c_discharge = b.max_discharge_kw / b.kwh if b.kwh > 0 else DEFAULT_C_RATE
+        battery = b.model_copy(update={"kwh": kwh, "max_charge_kw": round(c_charge * kwh, 6),
+                                       "max_discharge_kw": round(c_discharge * kwh, 6)})
     surge_ratio = inv.surge_kw / inv.kw if inv.kw > 0 else SURGE_RATIO
     gen_kw = design["generator_kw"]
     generators: list[Generator] = []
@@ -272,10 +333,21 @@ def apply_design(site: Site, design: dict[str, float]) -> Site:
     if len(site.wind) == 1:
         count = round(design.get("turbines", site.wind[0].count))
         wind = [site.wind[0].model_copy(update={"count": count})] if count > 0 else []
+    tank = site.tank
+    if tank is not None and site.water_pumps and "tank_m3" in design:
+        tank = tank.model_copy(update={"m3": design["tank_m3"]})
+    loads = list(site.loads)
+    load = water_pump(site)
+    if load is not None and design.get("pump", -1.0) >= 0:
+        model = candidate_pumps(site)[round(design["pump"])]
+        loads[loads.index(load)] = load.model_copy(update={
+            "pump": model, "drive": model.drive,
+            "start_multiplier": PUMP_START_MULTIPLIER.get(model.drive, 1.0)})
     return site.model_copy(update={
         "pv": site.pv.model_copy(update={"kwp": design["kwp"]}),
-        "battery": b.model_copy(update={"kwh": kwh, "max_charge_kw": round(c_charge * kwh, 6),
-                                        "max_discharge_kw": round(c_discharge * kwh, 6)}),
+        "battery": battery,
+        "tank": tank,
+        "loads": loads,
         "inverter": inv.model_copy(update={"kw": design["inverter_kw"],
                                            "surge_kw": round(surge_ratio * design["inverter_kw"],
                                                              6)}),
@@ -338,7 +410,8 @@ def run_designs(inp: DispatchInputs, cfg: DispatchConfig, d: Designs,
     gen = d.generator_kw if units is None or units.size == 1 else np.multiply.outer(
         d.generator_kw, units)
     return dispatch_many(inp, cfg, d.kwp, d.kwh, inverter_kw=d.inverter_kw, generator_kw=gen,
-                         turbines=d.turbines)
+                         turbines=d.turbines, tank_m3=d.tank_m3,
+                         pump=np.rint(d.pump).astype(np.int64))
 
 
 def at_level(values: np.ndarray, level: Level) -> np.ndarray:
@@ -355,12 +428,13 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
     energy, fuel and battery wear (the kernel's rainflow count, per year of 8760 h) are the
     mean year's.
     """
-    assert site.battery is not None
     level = level or (site.search.reliability_level if site.search else "p90")
+    calendar_life = (site.battery.calendar_life_years if site.battery is not None
+                     else float(CHEMISTRY_PRESETS["lfp"]["calendar_life_years"]))
     n, n_years = len(designs), len(years)
     keys = ("unmet_kwh", "load_kwh", "critical_unmet_kwh", "critical_load_kwh", "served_kwh",
             "generator_fuel_l", "generator_hours", "battery_cycle_damage", "wind_kwh",
-            "wind_curtailed_kwh",
+            "wind_curtailed_kwh", *WATER_KEYS,
             *ACC_KEYS, *(f"forced_{k}" for k in ACC_KEYS))
     out = {k: np.zeros((n_years, n)) for k in keys}
     fractions = np.ones(n_years)
@@ -381,6 +455,8 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
         unmet = np.where(out["load_kwh"] > 0, out["unmet_kwh"] / out["load_kwh"], 0.0)
         crit = np.where(out["critical_load_kwh"] > 0,
                         out["critical_unmet_kwh"] / out["critical_load_kwh"], 0.0)
+        water = np.where(out["water_demand_m3"] > 0,
+                         out["water_unmet_m3"] / out["water_demand_m3"], 0.0)
     customers = site.customers_served
     per_year = fractions[:, None]  # each year's accumulators, brought to a year of 8760 h
     every = indices_from([out[k] / per_year for k in ACC_KEYS], customers)
@@ -406,11 +482,13 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
             generator_hours=mean["generator_hours"],
             battery_life_years=np.where(
                 designs.kwh > 0,
-                battery_life_years(mean["battery_cycle_damage"], site.battery.calendar_life_years),
+                battery_life_years(mean["battery_cycle_damage"], calendar_life),
                 np.inf),
         ),
         saidi_by_level={lv: at_level(saidi, lv) for lv in ("p50", "p90")},
         saifi_by_level={lv: at_level(saifi, lv) for lv in ("p50", "p90")},
+        unmet_water_fraction=at_level(water, level),
+        water={k: mean[k] for k in WATER_KEYS},
     )
 
 
@@ -430,9 +508,12 @@ def site_plant(site: Site, profiles_kw: Mapping[str, np.ndarray]) -> Plant:
     growth = None
     if any(ld.load_growth_pct_per_year for ld in site.loads):
         growth = load_growth_factors(site, site.economics.lifetime_years, profiles_kw)
+    pumps = candidate_pumps(site)
     return Plant(generator_units=simulate.generator_units(site),
                  turbine_kw=simulate.wind_rated_kw(site, 1.0) if site.wind else 0.0,
-                 growth=growth)
+                 growth=growth,
+                 pump_vnd=np.array([p.price_vnd for p in pumps]) if pumps else None,
+                 pump_life_years=np.array([p.life_years for p in pumps]) if pumps else None)
 
 
 def year_inputs(site: Site, weather: list[pd.DataFrame],
@@ -469,6 +550,8 @@ class Result:
     evaluated: int  # design-years simulated: the search, its sensitivity cases and the baseline
     elapsed_s: float  # [s] all of it, once the kernel's inputs are built and it is compiled
     inputs: SiteInputs  # the weather years and load profiles searched over
+    site: Site | None = None  # the site searched (for its water figures)
+    water_vnd_per_m3: np.ndarray | None = None  # each design's cost of water [VND/m³]
 
 
 def _winner(npc: np.ndarray, ok: np.ndarray) -> int | None:
@@ -484,8 +567,10 @@ def diesel_baseline(site: Site, years: list[YearInputs]) -> DieselOnly:
     peak = max(float(inp.load_kw.sum(axis=0).max() + inp.pump_kw.sum()) for inp, _ in years)
     kw = diesel_only_kw(peak)
     alone = Designs(np.zeros(1), np.zeros(1), np.zeros(1), np.full(1, kw))
-    # One generator: the first unit's failure draws.
-    figures = [run_designs(inp._replace(gen_draw=np.atleast_2d(inp.gen_draw)[:1]), cfg, alone)
+    # One generator: the first unit's failure draws; the electric loads only (a water pump
+    # runs on the renewables' surplus, which the baseline has none of).
+    figures = [run_designs(inp._replace(gen_draw=np.atleast_2d(inp.gen_draw)[:1],
+                                        water_demand_m3=np.zeros(0)), cfg, alone)
                for inp, cfg in years]
     mean = {k: float(np.mean([f.column(k)[0] for f in figures]))
             for k in ("generator_fuel_l", "generator_hours", "served_kwh")}
@@ -500,7 +585,8 @@ def _scaled_load(years: list[YearInputs], factor: float) -> list[YearInputs]:
         window_kwh = inp.pump_kw * inp.pump_steps_left.max(axis=1, initial=0) * cfg.dt_h
         out.append((inp._replace(load_kw=inp.load_kw * factor,
                                  pump_daily_kwh=np.minimum(inp.pump_daily_kwh * factor,
-                                                           window_kwh)), cfg))
+                                                           window_kwh),
+                                 water_demand_m3=inp.water_demand_m3 * factor), cfg))
     return out
 
 
@@ -619,6 +705,12 @@ def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None
     perf = evaluate(site, years, grid.designs, progress)
     plant = site_plant(site, inputs.profiles_kw)
     c = costs(site.economics, grid.designs, perf.operation, site.generator, plant=plant)
+    water_cost = None
+    if site.water_pumps:
+        water_cost = water_vnd_per_m3(site.economics, grid.designs, perf.operation,
+                                      site.generator, plant=plant,
+                                      pump_kwh=perf.water["pump_kwh"],
+                                      delivered_m3=perf.water["water_delivered_m3"])
     ok = feasible_mask(site, perf)
     best = _winner(c.npc_vnd, ok)
     front = pareto_front(c.npc_vnd, perf.unmet_fraction)
@@ -640,14 +732,28 @@ def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None
     evaluated = len(grid.designs) * len(years) + sens.pop("design_years") + len(years)
     return Result(grid=grid, perf=perf, costs=c, plant=plant, feasible=ok, best=best, pareto=front,
                   explanation=explanation, warnings=warnings, edges=edges, diesel=diesel,
-                  sensitivity=sens, evaluated=evaluated, elapsed_s=elapsed, inputs=inputs)
+                  sensitivity=sens, evaluated=evaluated, elapsed_s=elapsed, inputs=inputs,
+                  site=site, water_vnd_per_m3=water_cost)
 
 
 def design_summary(result: Result, i: int) -> dict[str, Any]:
     """The figures of design ``i`` of a search, for JSON."""
     p, c = result.perf, result.costs
+    design: dict[str, Any] = design_dict(result.grid.designs, i)
+    water = None
+    if result.site is not None and result.site.water_pumps:
+        design["pump"] = result.grid.pump_ids[round(design["pump"])]
+        cost = result.water_vnd_per_m3
+        water = water_json(result.site, {k: float(v[i]) for k, v in p.water.items()},
+                           tank_m3=design["tank_m3"], pump=design["pump"], monthly=None,
+                           vnd_per_m3=None if cost is None else float(cost[i]))
+        if water is not None:
+            water["unmet_fraction_at_level"] = float(p.unmet_water_fraction[i])
+    else:
+        design["pump"] = None
     return {
-        "design": design_dict(result.grid.designs, i),
+        "design": design,
+        "water": water,
         "feasible": bool(result.feasible[i]),
         "npc_vnd": float(c.npc_vnd[i]),
         "capital_vnd": float(c.capital_vnd[i]),

@@ -7,8 +7,10 @@ the diesel-only baseline, the bill of materials with PV string sizing).
 
 from __future__ import annotations
 
+import calendar
 import html
 import io
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -20,11 +22,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sitefile import PV, Economics, Site
+from sitefile import PV, AeratorLoad, Economics, PumpModel, Site
 from sizing import simulate
 from sizing.economics import Costs, DieselOnly
 from sizing.errors import SizingError
-from sizing.optimize import Result, apply_design, design_dict
+from sizing.optimize import Result, apply_design, design_dict, pareto_front
 from sizing.report_assets.i18n import TEXT
 from sizing.strings import StringDesign, size_strings
 
@@ -79,6 +81,38 @@ class ReportData:
     sensitivity: dict[str, Any]  # as in the optimiser's JSON
     generator_units: list[dict[str, Any]]  # name, kw, hours, kwh, fuel_l, starts per unit
     turbine_kw: float  # one turbine's rating [kW] (0: no wind)
+    has_aerators: bool = True  # "critical loads (aerators)" is said only when this holds
+    has_critical: bool = True  # the critical-loads row is shown only when this holds
+    motor_start: dict[str, Any] | None = None  # the engine's motor-start check (as_dict)
+    motor_start_soft: frozenset[str] = frozenset()  # motors on a VFD: no start surge to advise
+    water: WaterData | None = None  # the water pump's figures (None: no water pump)
+
+
+@dataclass(frozen=True)
+class WaterData:
+    """What the report shows of a site with a water pump (COMMON.md §3), already computed."""
+
+    figures: dict[str, Any]
+    """The engine's ``water`` block: ``demand_m3``, ``delivered_m3``, ``unmet_m3``,
+    ``unmet_fraction`` (0–1), ``pumped_m3``, ``pump_kwh``, ``pump_hours``, ``hydraulic_kwh``,
+    ``wire_to_water_pct`` [%], ``autonomy_days``, ``vnd_per_m3``, ``monthly`` (12 rows of
+    ``month``, ``demand_m3``, ``delivered_m3``, ``unmet_m3``), ``tank_m3``, ``pump`` (id)."""
+    tank_m3: pd.Series
+    """Water in the tank at each step of one year [m³] (local time index)."""
+    tank_capacity_m3: float
+    """The tank's usable volume: 100 % [m³]."""
+    min_level_pct: float
+    """The reserve the dispatch fills to before night [%]."""
+    max_level_pct: float
+    """The high-level stop [%]."""
+    pump_name: str
+    pump_source: str
+    pump_rated_kw: float
+    """Motor input at the rated point [kW]."""
+    pump_drive: str
+    """``"vfd"`` or ``"fixed"``."""
+    years: int = 1
+    """Simulated years: the figures are their medians (P50), the months each month's median."""
 
 
 # --------------------------------------------------------------------------- charts
@@ -115,7 +149,8 @@ def monthly_sources_kwh(hourly: pd.DataFrame, dt_h: float) -> pd.DataFrame:
         "curtailed": e["curtailed_kw"], "load": e["load_kw"]})
 
 
-def monthly_table(hourly: pd.DataFrame, dt_h: float, worst: int, t: dict[str, str]) -> str:
+def monthly_table(hourly: pd.DataFrame, dt_h: float, worst: int, t: dict[str, str],
+                  lang: Lang = "en") -> str:
     """The monthly energy by source as an HTML table, the worst month marked."""
     e = monthly_sources_kwh(hourly, dt_h)
     months = t["months"].split(",")
@@ -125,7 +160,8 @@ def monthly_table(hourly: pd.DataFrame, dt_h: float, worst: int, t: dict[str, st
     rows = "".join(
         f"<tr{' class=worst' if m == worst else ''}><td>{html.escape(months[m - 1])}"
         f"{' ◀' if m == worst else ''}</td>"
-        + "".join(f"<td class='n'>{_num(float(e.loc[m, k]))}</td>" for k, _ in cols) + "</tr>"
+        + "".join(f"<td class='n'>{_num(float(e.loc[m, k]), 0, lang)}</td>" for k, _ in cols)
+        + "</tr>"
         for m in e.index)
     return (f"<h3>{html.escape(t['monthly_table'])}</h3><table id='monthly'><thead><tr><th></th>"
             f"{head}</tr></thead><tbody>{rows}</tbody></table>")
@@ -181,9 +217,10 @@ def worst_month(hourly: pd.DataFrame) -> int:
     return int(by_month["pv_kw"].sum().idxmin())
 
 
-def chart_typical_day(hourly: pd.DataFrame, month: int, t: dict[str, str]) -> str:
+def chart_typical_day(hourly: pd.DataFrame, month: int, t: dict[str, str],
+                      battery: bool = True) -> str:
     """Mean hour-by-hour profile of ``month``: PV (wind stacked on it), load, generator,
-    battery, unmet, SOC."""
+    battery and SOC (when ``battery``), unmet."""
     m = hourly[hourly.index.month == month]
     day = m.groupby(m.index.hour).mean()
     fig, ax = _figure()
@@ -194,20 +231,23 @@ def chart_typical_day(hourly: pd.DataFrame, month: int, t: dict[str, str]) -> st
                         alpha=0.6, label=t["s_wind"], step="mid")
     ax.step(h, day["load_kw"], where="mid", color=COLORS["load"], lw=2, label=t["s_load"])
     ax.step(h, day["generator_kw"], where="mid", color=COLORS["gen"], lw=1.5, label=t["s_gen"])
-    ax.step(h, -day["battery_kw"], where="mid", color=COLORS["batt"], lw=1.5,
-            label=t["s_batt_out"])
+    if battery:
+        ax.step(h, -day["battery_kw"], where="mid", color=COLORS["batt"], lw=1.5,
+                label=t["s_batt_out"])
     ax.bar(h, day["unmet_kw"], color=COLORS["unmet"], label=t["s_unmet"], width=0.8)
     ax.axhline(0, color="#888", lw=0.6)
     ax.set_xlabel(t["hour"])
     ax.set_ylabel(t["power_kw"])
     ax.set_xticks(range(0, 24, 3))
-    right = ax.twinx()
-    right.plot(h, day["soc_pct"], "--", color=COLORS["soc"], lw=1.5, label=t["s_soc"])
-    right.set_ylim(0, 105)
-    right.set_ylabel(t["soc_pct"])
-    right.spines[["top"]].set_visible(False)
     lines = ax.get_legend_handles_labels()
-    more = right.get_legend_handles_labels()
+    more: tuple[list[Any], list[str]] = ([], [])
+    if battery:
+        right = ax.twinx()
+        right.plot(h, day["soc_pct"], "--", color=COLORS["soc"], lw=1.5, label=t["s_soc"])
+        right.set_ylim(0, 105)
+        right.set_ylabel(t["soc_pct"])
+        right.spines[["top"]].set_visible(False)
+        more = right.get_legend_handles_labels()
     ax.legend(lines[0] + more[0], lines[1] + more[1], ncols=3, fontsize=8, loc="upper center",
               bbox_to_anchor=(0.5, -0.16), frameon=False)
     return _svg(fig)
@@ -216,7 +256,9 @@ def chart_typical_day(hourly: pd.DataFrame, month: int, t: dict[str, str]) -> st
 def chart_loads(load_kwh: dict[str, float], t: dict[str, str]) -> str:
     """Yearly energy of each load, as horizontal bars with their share."""
     names = list(load_kwh)
-    values = np.array([load_kwh[n] for n in names])
+    values = np.array([load_kwh[n] for n in names], dtype=float).reshape(-1)
+    if values.size == 0:
+        names, values = [""], np.zeros(1)
     order = np.argsort(values)
     fig, ax = _figure(6.4, max(1.6, 0.5 * len(names) + 0.8))
     ax.grid(axis="x", color="#e5e9ec")
@@ -232,8 +274,10 @@ def chart_loads(load_kwh: dict[str, float], t: dict[str, str]) -> str:
 
 
 def chart_pareto(npc: np.ndarray, unmet: np.ndarray, *, feasible: np.ndarray,
-                 front: np.ndarray, winner: int, t: dict[str, str]) -> str:
-    """Every design searched: NPC against unmet demand, with the Pareto front and the winner."""
+                 front: np.ndarray, winner: int, t: dict[str, str],
+                 unmet_label: str = "unmet_pct") -> str:
+    """Every design searched: NPC against unmet demand (``unmet_label``: the key of its axis
+    label; the water not delivered on a pump site), with the Pareto front and the winner."""
     fig, ax = _figure(12.8, 4.2)
     mvnd = npc / 1e6
     pct = 100 * unmet
@@ -245,7 +289,7 @@ def chart_pareto(npc: np.ndarray, unmet: np.ndarray, *, feasible: np.ndarray,
             label=t["s_pareto"])
     ax.scatter([pct[winner]], [mvnd[winner]], s=120, marker="*", color=COLORS["unmet"],
                zorder=5, label=t["s_winner"])
-    ax.set_xlabel(t["unmet_pct"])
+    ax.set_xlabel(t[unmet_label])
     ax.set_ylabel(t["npc_mvnd"])
     high = float(np.percentile(mvnd, 98)) if len(mvnd) > 10 else float(mvnd.max())
     ax.set_ylim(max(0.0, float(mvnd.min()) * 0.9), max(high, float(mvnd[winner])) * 1.05)
@@ -280,15 +324,71 @@ def chart_cash_flow(costs: Costs, diesel: DieselOnly, econ: Economics, t: dict[s
     return _svg(fig)
 
 
+def daily_tank_pct(tank_m3: pd.Series, capacity_m3: float) -> pd.DataFrame:
+    """Each day's lowest and highest tank level, ``min`` and ``max`` [% of ``capacity_m3``],
+    indexed by the day (the series' local dates)."""
+    pct = 100.0 * tank_m3.astype(float) / capacity_m3 if capacity_m3 > 0 else tank_m3 * 0.0
+    index = pd.DatetimeIndex(tank_m3.index)
+    by_day = pct.groupby(index.normalize())
+    return pd.DataFrame({"min": by_day.min(), "max": by_day.max()})
+
+
+def chart_tank(daily: pd.DataFrame, min_level_pct: float, max_level_pct: float,
+               t: dict[str, str]) -> str:
+    """The tank level over the year: the band between each day's lowest and highest level
+    [%], with the reserve and the pump's high-level stop."""
+    fig, ax = _figure(12.8, 3.4)
+    x = np.arange(1, len(daily) + 1)
+    ax.fill_between(x, daily["min"].to_numpy(), daily["max"].to_numpy(), color=COLORS["wind"],
+                    alpha=0.55, linewidth=0, step="mid")
+    ax.step(x, daily["max"].to_numpy(), where="mid", color=COLORS["batt"], lw=1,
+            label=t["s_tank_max"])
+    ax.step(x, daily["min"].to_numpy(), where="mid", color=COLORS["capital"], lw=1,
+            label=t["s_tank_min"])
+    ax.axhline(min_level_pct, color=COLORS["unmet"], lw=1, ls="--", label=t["s_tank_reserve"])
+    ax.axhline(max_level_pct, color=COLORS["soc"], lw=1, ls=":", label=t["s_tank_stop"])
+    ax.set_ylim(0, 105)
+    ax.set_xlim(0.5, len(daily) + 0.5)
+    ax.set_xlabel(t["day"])
+    ax.set_ylabel(t["tank_pct"])
+    ax.legend(ncols=4, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+              frameon=False)
+    return _svg(fig)
+
+
 # --------------------------------------------------------------------------- HTML
 
-
-def _num(value: float, digits: int = 0) -> str:
-    return f"{value:,.{digits}f}"
+_VI_SEPARATORS = str.maketrans({",": ".", ".": ","})
 
 
-def _vnd_m(value: float) -> str:
-    return f"{value / 1e6:,.1f}"
+def _num(value: float, digits: int = 0, lang: Lang = "en") -> str:
+    """``value`` with grouped thousands and ``digits`` decimals, in the language's convention
+    (CLDR): 1,234.5 in English, 1.234,5 in Vietnamese (no Babel: the two conventions are
+    these two separators); "—" when it is not finite."""
+    if not math.isfinite(value):
+        return "—"  # a figure with no finite value (a cost per unit of nothing)
+    text = f"{value:,.{digits}f}"
+    if text.startswith("-") and not text.strip("-0.,"):
+        text = text[1:]  # no "-0"
+    return text.translate(_VI_SEPARATORS) if lang == "vi" else text
+
+
+def _num_or(value: float | None, digits: int, lang: Lang) -> str:
+    """:func:`_num`, with "—" for a figure the engine did not give and "∞" for an unbounded
+    one."""
+    if value is None or math.isnan(value):
+        return "—"
+    return "∞" if math.isinf(value) else _num(value, digits, lang)
+
+
+def _g(value: float, lang: Lang = "en") -> str:
+    """``value`` in its shortest form (``:g``), with the language's decimal mark."""
+    return f"{value:g}".translate(_VI_SEPARATORS) if lang == "vi" else f"{value:g}"
+
+
+def _vnd_m(value: float, lang: Lang = "en") -> str:
+    """``value`` [VND] in millions, one decimal."""
+    return _num(value / 1e6, 1, lang)
 
 
 def _css() -> str:
@@ -300,6 +400,102 @@ def _card(title: str, rows: list[tuple[str, str]]) -> str:
     return f'<div class="card"><h3>{html.escape(title)}</h3><dl>{items}</dl></div>'
 
 
+def _days_in_month(month: int) -> int:
+    return calendar.monthrange(2023, month)[1]  # a common year, as the simulated years
+
+
+def water_headline(w: WaterData, t: dict[str, str], lang: Lang) -> str:
+    """The water in one line: mean m³/day delivered over the year, the peak month's m³/day,
+    and the cost of a m³."""
+    f = w.figures
+    monthly = f["monthly"] or [{"month": 1, "demand_m3": 0.0, "delivered_m3": 0.0}]
+    peak = max(monthly, key=lambda r: r["demand_m3"] / _days_in_month(int(r["month"])))
+    month = int(peak["month"])
+    text = t["water_headline"].format(
+        m3_day=_num(f["delivered_m3"] / 365, 1, lang),
+        peak_m3_day=_num(peak["delivered_m3"] / _days_in_month(month), 1, lang),
+        month=t["months_long"].split(",")[month - 1],
+        vnd_m3=_num_or(f["vnd_per_m3"], 0, lang))
+    return f'<p class="big" id="water_headline">{html.escape(text)}</p>'
+
+
+def water_card(w: WaterData, t: dict[str, str], lang: Lang) -> str:
+    """The water figures of a year: demand, delivered, short, pumped, cost per m³, pump hours
+    and energy, wire-to-water efficiency, the tank's autonomy, and the tank and pump chosen."""
+    f = w.figures
+    drive = t["drive_vfd"] if w.pump_drive == "vfd" else t["drive_fixed"]
+    title = t["water_card_median"].format(n=w.years) if w.years > 1 else t["water_card"]
+    return _card(title, [
+        (t["water_demand"], t["m3_year"].format(value=_num(f["demand_m3"], 0, lang))),
+        (t["water_delivered"], t["m3_day_mean"].format(
+            value=_num(f["delivered_m3"], 0, lang),
+            per_day=_num(f["delivered_m3"] / 365, 1, lang))),
+        (t["water_unmet"], t["m3_share"].format(value=_num(f["unmet_m3"], 0, lang),
+                                                pct=_num(100 * f["unmet_fraction"], 1, lang))),
+        (t["water_pumped"], t["m3_year"].format(value=_num(f["pumped_m3"], 0, lang))),
+        (t["water_cost"], t["vnd_m3"].format(value=_num_or(f["vnd_per_m3"], 0, lang))),
+        (t["pump_hours"], t["h_year"].format(value=_num(f["pump_hours"], 0, lang))),
+        (t["pump_energy"], t["kwh_year"].format(value=_num(f["pump_kwh"], 0, lang))),
+        (t["wire_to_water"], f"{_num(f['wire_to_water_pct'], 1, lang)} %"),
+        (t["autonomy"], t["days"].format(value=_num_or(f["autonomy_days"], 1, lang))),
+        (t["tank"], t["m3"].format(value=_num(w.tank_capacity_m3, 1, lang))),
+        (t["pump"], t["pump_short"].format(kw=_num(w.pump_rated_kw, 2, lang), drive=drive)),
+    ])
+
+
+def pump_note(w: WaterData, t: dict[str, str]) -> str:
+    """The pump chosen: its catalogue name and where its curve and price come from."""
+    source = (f' <span class="note">{html.escape(t["pump_source"])}: '
+              f"{html.escape(w.pump_source)}</span>") if w.pump_source else ""
+    return (f'<p id="pump_chosen"><strong>{html.escape(t["pump_model"])}:</strong> '
+            f"{html.escape(w.pump_name)}.{source}</p>")
+
+
+def water_table(monthly: list[dict[str, Any]], t: dict[str, str], lang: Lang,
+                years: int = 1) -> str:
+    """The water of each month (demand, delivered, not delivered: totals in the month [m³];
+    with several ``years``, each month's median), with their sums as the footer."""
+    months = t["months"].split(",")
+    cols = ("demand_m3", "delivered_m3", "unmet_m3")
+    head = "".join(f"<th class='n'>{html.escape(t[k])}</th>"
+                   for k in ("w_demand", "w_delivered", "w_unmet"))
+    rows = "".join(
+        f"<tr><td>{html.escape(months[int(r['month']) - 1])}</td>"
+        + "".join(f"<td class='n'>{_num(float(r[k]), 0, lang)}</td>" for k in cols) + "</tr>"
+        for r in monthly)
+    totals = "".join(f"<td class='n'>{_num(sum(float(r[k]) for r in monthly), 0, lang)}</td>"
+                     for k in cols)
+    title = t["water_table_median"].format(n=years) if years > 1 else t["water_table"]
+    return (f"<h3>{html.escape(title)}</h3><table id='water_monthly'><thead><tr>"
+            f"<th></th>{head}</tr></thead><tbody>{rows}</tbody><tfoot><tr>"
+            f"<td>{html.escape(t['w_year'])}</td>{totals}</tr></tfoot></table>")
+
+
+def water_section(w: WaterData, t: dict[str, str], lang: Lang) -> str:
+    """The report's water section: the figures, the monthly table and the tank level chart."""
+    chart = chart_tank(daily_tank_pct(w.tank_m3, w.tank_capacity_m3), w.min_level_pct,
+                       w.max_level_pct, t)
+    return (f'<section id="water"><h2>{html.escape(t["water"])}</h2>'
+            f'<div class="cards">{water_card(w, t, lang)}</div>{pump_note(w, t)}'
+            f"{water_table(w.figures['monthly'], t, lang, w.years) if w.figures['monthly'] else ''}"
+            f'<div class="charts"><figure class="chart wide" id="chart_tank"><figcaption>'
+            f"{html.escape(t['chart_tank'])}</figcaption>{chart}</figure></div></section>")
+
+
+def motor_start_text(motor: dict[str, Any] | None, soft: frozenset[str],
+                     t: dict[str, str], lang: Lang) -> str | None:
+    """The motor-start advice in the report's words, when the largest start does not fit the
+    inverter's surge rating; None when it fits, or when the motor is on a variable-speed drive
+    (no direct-on-line surge to advise on)."""
+    if motor is None or motor["ok"] or motor["motor"] in soft:
+        return None
+    start, running, surge = motor["start_kw"], motor["running_kw"], motor["surge_kw"]
+    values = {"motor": motor["motor"], "start": _num(start, 1, lang),
+              "running": _num(running, 1, lang), "surge": _num(surge, 1, lang),
+              "need": _num(running + start, 1, lang), "limit": _num(surge - start, 1, lang)}
+    return t["motor_start_alone" if start >= surge else "motor_start_over"].format(**values)
+
+
 def payback_years(costs: Costs, diesel: DieselOnly) -> float | None:
     """First year in which the design's cumulative nominal cost falls below diesel only's."""
     ours = np.cumsum(costs.cash_flow_vnd[0])
@@ -308,37 +504,59 @@ def payback_years(costs: Costs, diesel: DieselOnly) -> float | None:
     return float(better[0]) if len(better) else None
 
 
-def _fmt_constraint(name: str, value: float) -> str:
+def _fmt_constraint(name: str, value: float, lang: Lang = "en") -> str:
     if name == "max_saidi_minutes":
-        return f"{value:.0f} min"
+        return f"{_num(value, 0, lang)} min"
+    if name == "max_saifi_count":
+        return _num(value, 1, lang)
     if name == "motor_start_surge":
-        return f"{100 * value:.0f} %"
-    return f"{100 * value:.2f} %"
+        return f"{_num(100 * value, 0, lang)} %"
+    return f"{_num(100 * value, 2, lang)} %"
 
 
-def _why(data: ReportData, t: dict[str, str]) -> str:
+def _caption(key: str, water: bool) -> str:
+    """A chart's caption key: the Pareto chart of a pump site plots the water not delivered."""
+    return "chart_pareto_water" if water and key == "chart_pareto" else key
+
+
+def _constraint(name: str, data: ReportData, t: dict[str, str]) -> str:
+    """A constraint in the report's words ("aerator" only on a site with aerators)."""
+    if name == "max_critical_unmet_fraction" and not data.has_aerators:
+        return t["constraint_max_critical_unmet_fraction_generic"]
+    return t["constraint_" + name]
+
+
+def _why(data: ReportData, t: dict[str, str], lang: Lang = "en") -> str:
     ex = data.explanation
     name = ex["binding_constraint"]
-    binding = t["why_binding"].format(constraint=t["constraint_" + name],
-                                      value=_fmt_constraint(name, ex["values"][name]),
-                                      limit=_fmt_constraint(name, ex["limits"][name]))
+    binding = t["why_binding"].format(constraint=_constraint(name, data, t),
+                                      value=_fmt_constraint(name, ex["values"][name], lang),
+                                      limit=_fmt_constraint(name, ex["limits"][name], lang))
     parts = [f"<p>{html.escape(binding)}</p>"]
+
+    rivals = ex["next_feasible"] + ex["cheaper_infeasible"]
+    water = data.water is not None and all("unmet_water_fraction" in r for r in rivals)
+
+    def unmet(r: dict[str, Any]) -> float:
+        return float(r["unmet_water_fraction"] if water else r["unmet_fraction"])
 
     def rows(items: list[dict[str, Any]], show_broken: bool) -> str:
         out = []
         for r in items:
             d = r["design"]
-            broken = ", ".join(t["constraint_" + c] for c in r["violates"]) if show_broken else ""
+            broken = (", ".join(_constraint(c, data, t) for c in r["violates"])
+                      if show_broken else "")
             out.append(
-                f"<tr><td>{d['kwp']:g} kWp · {d['kwh']:g} kWh · {d['inverter_kw']:g} kW"
-                f" · {d['generator_kw']:g} kW{_turbines_text(d, t)}</td>"
-                f"<td class='n'>{_vnd_m(r['npc_vnd'])} {t['mvnd']}</td>"
-                f"<td class='n'>{r['npc_delta_vnd'] / 1e6:+,.1f}</td>"
-                f"<td class='n'>{100 * r['unmet_fraction']:.2f} %</td>"
+                f"<tr><td>{_design_text(d, t, lang)}</td>"
+                f"<td class='n'>{_vnd_m(r['npc_vnd'], lang)} {t['mvnd']}</td>"
+                f"<td class='n'>{'+' if r['npc_delta_vnd'] >= 0 else ''}"
+                f"{_vnd_m(r['npc_delta_vnd'], lang)}</td>"
+                f"<td class='n'>{_num(100 * unmet(r), 2, lang)} %</td>"
                 f"<td>{html.escape(broken)}</td></tr>")
         head = "".join(f"<th{cls}>{html.escape(t[key])}</th>" for key, cls in (
             ("col_design", ""), ("col_npc", " class='n'"), ("col_delta", " class='n'"),
-            ("col_unmet", " class='n'"), ("col_fails" if show_broken else "col_empty", "")))
+            ("col_unmet_water" if water else "col_unmet", " class='n'"),
+            ("col_fails" if show_broken else "col_empty", "")))
         return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(out)}</tbody></table>"
 
     if ex["cheaper_infeasible"]:
@@ -349,7 +567,7 @@ def _why(data: ReportData, t: dict[str, str]) -> str:
     return "".join(parts)
 
 
-def _sensitivity(data: ReportData, t: dict[str, str]) -> str:
+def _sensitivity(data: ReportData, t: dict[str, str], lang: Lang = "en") -> str:
     """What if fuel costs more or less, the load grows, or the weather is a P90 year."""
     sens = data.sensitivity
     yes, no = t["sens_yes"], t["sens_no"]
@@ -359,10 +577,8 @@ def _sensitivity(data: ReportData, t: dict[str, str]) -> str:
         if best is None:
             return t["sens_none"]
         d = best["design"]
-        same = all(abs(d[k] - data.design[k]) < 1e-9 for k in d)
-        text = (f"{d['kwp']:g} kWp · {d['kwh']:g} kWh · {d['inverter_kw']:g} kW · "
-                f"{d['generator_kw']:g} kW{_turbines_text(d, t)} "
-                f"({_vnd_m(best['npc_vnd'])} {t['mvnd']})")
+        same = all(_same(d[k], data.design.get(k)) for k in d)
+        text = f"{_design_text(d, t, lang)} ({_vnd_m(best['npc_vnd'], lang)} {t['mvnd']})"
         return t["sens_same"] if same else text
 
     rows = []
@@ -392,89 +608,114 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
     month_names = t["months"].split(",")
     worst = worst_month(data.hourly)
     none = t["none"]
+    w = data.water
+    water_rows = [] if w is None else [
+        (t["tank"], t["m3"].format(value=_num(w.tank_capacity_m3, 1, lang))),
+        (t["pump"], t["pump_short"].format(
+            kw=_num(w.pump_rated_kw, 2, lang),
+            drive=t["drive_vfd"] if w.pump_drive == "vfd" else t["drive_fixed"]))]
     design_card = _card(t["design"], [
-        (t["pv"], f"{d['kwp']:g} kWp"),
-        (t["battery"], f"{d['kwh']:g} kWh" if d["kwh"] > 0 else none),
-        (t["inverter"], f"{d['inverter_kw']:g} kW"),
-        (t["generator"], _generator_text(data, t) if d["generator_kw"] > 0 else none),
-        *([(t["wind"], f"{d['turbines']:g} × {data.turbine_kw:g} kW")]
+        (t["pv"], f"{_g(d['kwp'], lang)} kWp"),
+        (t["battery"], f"{_g(d['kwh'], lang)} kWh" if d["kwh"] > 0 else none),
+        (t["inverter"], f"{_g(d['inverter_kw'], lang)} kW"),
+        (t["generator"], _generator_text(data, t, lang) if d["generator_kw"] > 0 else none),
+        *([(t["wind"], f"{_g(d['turbines'], lang)} × {_g(data.turbine_kw, lang)} kW")]
           if data.turbine_kw > 0 else []),
+        *water_rows,
     ])
-    energy_rows = [(t["pv_energy"], f"{_num(f['pv_kwh'])} kWh / {t['per_year']}")]
+    energy_rows = [(t["pv_energy"], f"{_num(f['pv_kwh'], 0, lang)} kWh / {t['per_year']}")]
     if data.turbine_kw > 0:
         energy_rows += [
             (t["wind_energy"],
-             f"{_num(f['wind_kwh'])} kWh ({100 * f['wind_capacity_factor']:.0f} %)"),
-            (t["wind_curtailed"], f"{_num(f['wind_curtailed_kwh'])} kWh")]
+             f"{_num(f['wind_kwh'], 0, lang)} kWh "
+             f"({_num(100 * f['wind_capacity_factor'], 0, lang)} %)"),
+            (t["wind_curtailed"], f"{_num(f['wind_curtailed_kwh'], 0, lang)} kWh")]
     energy_rows += [(t["per_unit"].format(name=u["name"]),
-                     t["unit_hours"].format(hours=_num(u["hours"]), fuel=_num(u["fuel_l"])))
+                     t["unit_hours"].format(hours=_num(u["hours"], 0, lang),
+                                           fuel=_num(u["fuel_l"], 0, lang)))
                     for u in data.generator_units if len(data.generator_units) > 1]
     energy_card = _card(t["energy"], energy_rows)
     cost_card = _card(t["cost"], [
-        (t["capital"], f"{_vnd_m(c.capital_vnd[0])} {t['mvnd']}"),
-        (t["npc"].format(years=econ.lifetime_years, rate=f"{econ.discount_rate_pct:g}"),
-         f"{_vnd_m(c.npc_vnd[0])} {t['mvnd']}"),
-        (t["lcoe"], f"{_num(c.lcoe_vnd_per_kwh[0])} {t['vnd_kwh']}"),
-        (t["fuel"], f"{_num(f['generator_fuel_l'])} L / {t['per_year']}"),
-        (t["battery_life"], f"{f['battery_life_years']:.0f} {t['years']}"
+        (t["capital"], f"{_vnd_m(c.capital_vnd[0], lang)} {t['mvnd']}"),
+        (t["npc"].format(years=econ.lifetime_years, rate=_g(econ.discount_rate_pct, lang)),
+         f"{_vnd_m(c.npc_vnd[0], lang)} {t['mvnd']}"),
+        (t["lcoe"], f"{_num(c.lcoe_vnd_per_kwh[0], 0, lang)} {t['vnd_kwh']}"),
+        (t["fuel"], f"{_num(f['generator_fuel_l'], 0, lang)} L / {t['per_year']}"),
+        (t["battery_life"], f"{_num(f['battery_life_years'], 0, lang)} {t['years']}"
          if d["kwh"] > 0 else none),
     ])
     rel_card = _card(t["reliability"], [
-        (t["saidi"], f"{_num(f['saidi_minutes'])} · P90 {_num(f['saidi_p90_minutes'])}"),
-        (t["saifi"], f"{_num(f['saifi_count'], 1)} · P90 {_num(f['saifi_p90_count'], 1)}"),
-        (t["saidi_forced"], _num(f["saidi_forced_minutes"])),
-        (t["curtailment"], _num(f["load_curtailed_hours"])),
-        (t["unmet"], f"{100 * f['unmet_fraction']:.2f} %"),
-        (t["aerator_hours"], _num(f["aerator_hours_at_risk"])),
-        (t["renewable"], f"{100 * f['renewable_fraction']:.0f} %"),
+        (t["saidi"], f"{_num(f['saidi_minutes'], 0, lang)} · "
+                     f"P90 {_num(f['saidi_p90_minutes'], 0, lang)}"),
+        (t["saifi"], f"{_num(f['saifi_count'], 1, lang)} · "
+                     f"P90 {_num(f['saifi_p90_count'], 1, lang)}"),
+        (t["saidi_forced"], _num(f["saidi_forced_minutes"], 0, lang)),
+        (t["curtailment"], _num(f["load_curtailed_hours"], 0, lang)),
+        (t["unmet"], f"{_num(100 * f['unmet_fraction'], 2, lang)} %"),
+        *([(t["aerator_hours"] if data.has_aerators else t["critical_hours"],
+            _num(f["aerator_hours_at_risk"], 0, lang))] if data.has_critical else []),
+        (t["renewable"], f"{_num(100 * f['renewable_fraction'], 0, lang)} %"),
     ])
     dsl = data.diesel
     saving = dsl.costs.npc_vnd[0] - c.npc_vnd[0]
     pb = payback_years(c, dsl)
     diesel_rows = [
-        (t["diesel_only"].format(kw=f"{dsl.generator_kw:g}"),
-         f"{_vnd_m(dsl.costs.npc_vnd[0])} {t['mvnd']}"),
-        (t["this_design"], f"{_vnd_m(c.npc_vnd[0])} {t['mvnd']}"),
-        (t["lcoe"] + " (diesel)", f"{_num(dsl.costs.lcoe_vnd_per_kwh[0])} {t['vnd_kwh']}"),
+        (t["diesel_only"].format(kw=_g(dsl.generator_kw, lang)),
+         f"{_vnd_m(dsl.costs.npc_vnd[0], lang)} {t['mvnd']}"),
+        (t["this_design"], f"{_vnd_m(c.npc_vnd[0], lang)} {t['mvnd']}"),
+        (t["lcoe"] + " (diesel)",
+         f"{_num(dsl.costs.lcoe_vnd_per_kwh[0], 0, lang)} {t['vnd_kwh']}"),
         ((t["saving"] if saving >= 0 else t["saving_neg"]).format(years=econ.lifetime_years),
-         f"{_vnd_m(abs(saving))} {t['mvnd']}"),
-        (t["payback"], f"{pb:g} {t['years']}" if pb is not None else t["never"]),
+         f"{_vnd_m(abs(saving), lang)} {t['mvnd']}"),
+        (t["payback"], f"{_g(pb, lang)} {t['years']}" if pb is not None else t["never"]),
     ]
     diesel_card = _card(t["vs_diesel"], diesel_rows)
 
+    battery = d["kwh"] > 0
     charts = [
         ("chart_monthly", chart_monthly(data.hourly, data.dt_h, t), ""),
-        ("chart_soc", chart_soc_heatmap(data.hourly, t), ""),
-        ("chart_day", chart_typical_day(data.hourly, worst, t), ""),
+        *([("chart_soc", chart_soc_heatmap(data.hourly, t), "")] if battery else []),
+        ("chart_day", chart_typical_day(data.hourly, worst, t, battery), ""),
         ("chart_loads", chart_loads(data.load_kwh, t), ""),
         ("chart_pareto", chart_pareto(data.search_npc_vnd, data.search_unmet_fraction,
                                       feasible=data.search_feasible, front=data.pareto,
-                                      winner=data.winner, t=t), " wide"),
+                                      winner=data.winner, t=t,
+                                      unmet_label="unmet_water_pct" if w else "unmet_pct"),
+         " wide"),
         ("chart_cash", chart_cash_flow(c, dsl, econ, t), " wide"),
     ]
     figures_html = "".join(
         f'<figure class="chart{cls}" id="{key}"><figcaption>'
-        f"{html.escape(t[key].format(month=month_names[worst - 1]))}</figcaption>{svg}</figure>"
+        f"{html.escape(t[_caption(key, w is not None)].format(month=month_names[worst - 1]))}"
+        f"</figcaption>{svg}</figure>"
         for key, svg, cls in charts)
+    no_battery = ("" if battery else
+                  f'<p class="note" id="no_battery">'
+                  f'{html.escape(t["no_battery" if w is None else "no_battery_tank"])}</p>')
 
     bom_rows = []
     for line in data.bom:
         label = t.get(line.key, line.key)
         bom_rows.append(
             f"<tr><td>{html.escape(label)}</td><td>{html.escape(line.detail)}</td>"
-            f"<td class='n'>{line.quantity:g} {html.escape(t.get(line.unit, line.unit))}</td>"
-            f"<td class='n'>{_num(line.unit_vnd)}</td><td class='n'>{_num(line.total_vnd)}</td>"
+            f"<td class='n'>{_g(line.quantity, lang)} "
+            f"{html.escape(t.get(line.unit, line.unit))}</td>"
+            f"<td class='n'>{_num(line.unit_vnd, 0, lang)}</td>"
+            f"<td class='n'>{_num(line.total_vnd, 0, lang)}</td>"
             "</tr>")
     bom_total = sum(line.total_vnd for line in data.bom)
     s, pv = data.strings, data.pv
     strings_note = "" if s is None or pv is None else "<p class='note'>" + html.escape(
         t["strings_note"].format(
-            series=s.series, strings=s.strings, tlow=f"{pv.record_low_temp_c:g}",
-            voc=f"{s.voc_cold_v:.0f}", vmax=f"{pv.mppt_max_input_v:g}",
-            thot=f"{pv.max_cell_temp_c:g}", vmp=f"{s.vmp_hot_v:.0f}",
-            vmin=f"{pv.mppt_min_v:g}")) + "</p>"
-    warnings = [t["edge_" + side].format(what=t["dim_" + dim], value=value, dim=dim)
-                for dim, value, side in data.edges] + data.warnings
+            series=s.series, strings=s.strings, tlow=_g(pv.record_low_temp_c, lang),
+            voc=_num(s.voc_cold_v, 0, lang), vmax=_g(pv.mppt_max_input_v, lang),
+            thot=_g(pv.max_cell_temp_c, lang), vmp=_num(s.vmp_hot_v, 0, lang),
+            vmin=_g(pv.mppt_min_v, lang))) + "</p>"
+    motor = motor_start_text(data.motor_start, data.motor_start_soft, t, lang)
+    engine = [x for x in data.warnings
+              if not (data.motor_start is not None and x.startswith("motor start: "))]
+    warnings = ([t["edge_" + side].format(what=t["dim_" + dim], value=_g(value, lang), dim=dim)
+                 for dim, value, side in data.edges] + ([motor] if motor else []) + engine)
     warnings_html = (
         "<ul class='warn'>" + "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
         + "</ul>") if warnings else f"<p>{html.escape(t['no_warnings'])}</p>"
@@ -499,15 +740,18 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
 </header>
 <section id="summary">
 <h2>{html.escape(t['summary'])}</h2>
+{water_headline(w, t, lang) if w is not None else ""}
 <div class="cards">{design_card}{energy_card}{cost_card}{rel_card}{diesel_card}</div>
 <h3>{html.escape(t['why'])}</h3>
-{_why(data, t)}
-{_sensitivity(data, t)}
+{_why(data, t, lang)}
+{_sensitivity(data, t, lang)}
 </section>
+{water_section(w, t, lang) if w is not None else ""}
 <section id="charts">
 <h2>{html.escape(t['charts'])}</h2>
+{no_battery}
 <div class="charts">{figures_html}</div>
-{monthly_table(data.hourly, data.dt_h, worst, t)}
+{monthly_table(data.hourly, data.dt_h, worst, t, lang)}
 </section>
 <section id="bom">
 <h2>{html.escape(t['bom'])}</h2>
@@ -516,8 +760,8 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
 <th class="n">{html.escape(t['unit_price'])} (VND)</th>
 <th class="n">{html.escape(t['total'])} (VND)</th></tr></thead>
 <tbody>{''.join(bom_rows)}</tbody>
-<tfoot><tr><td colspan="4">{html.escape(t['total'])}</td><td class="n">{_num(bom_total)}</td>
-</tr></tfoot>
+<tfoot><tr><td colspan="4">{html.escape(t['total'])}</td>
+<td class="n">{_num(bom_total, 0, lang)}</td></tr></tfoot>
 </table>
 {strings_note}
 </section>
@@ -533,25 +777,40 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
 """
 
 
-def _turbines_text(d: dict[str, float], t: dict[str, str]) -> str:
-    """`` · n turbines`` for a design with wind, else nothing."""
-    return f" · {d['turbines']:g} {t['turbine_units']}" if d.get("turbines") else ""
+def _same(a: Any, b: Any) -> bool:
+    """Two design values are the same (numbers within 1e-9, anything else equal)."""
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return abs(a - b) < 1e-9
+    return bool(a == b)
 
 
-def _generator_text(data: ReportData, t: dict[str, str]) -> str:
+def _design_text(d: dict[str, Any], t: dict[str, str], lang: Lang) -> str:
+    """A design in one line: ``kWp · kWh · kW · kW`` (PV, battery, inverter, generator),
+    then the turbines and the tank when it has them."""
+    text = " · ".join(f"{_g(d[k], lang)} {unit}" for k, unit in (
+        ("kwp", "kWp"), ("kwh", "kWh"), ("inverter_kw", "kW"), ("generator_kw", "kW")))
+    if d.get("turbines"):
+        text += f" · {_g(d['turbines'], lang)} {t['turbine_units']}"
+    if d.get("tank_m3"):
+        text += f" · {_g(d['tank_m3'], lang)} m³"
+    return text
+
+
+def _generator_text(data: ReportData, t: dict[str, str], lang: Lang = "en") -> str:
     """The generator units: ``n × kW`` when identical, else each rating."""
     kws = [u["kw"] for u in data.generator_units] or [data.design["generator_kw"]]
     if len(set(kws)) == 1:
-        return (t["generator_units"].format(n=len(kws), kw=f"{kws[0]:g}") if len(kws) > 1
-                else f"{kws[0]:g} kW")
-    return " + ".join(f"{kw:g} kW" for kw in kws)
+        return (t["generator_units"].format(n=len(kws), kw=_g(kws[0], lang)) if len(kws) > 1
+                else f"{_g(kws[0], lang)} kW")
+    return " + ".join(f"{_g(kw, lang)} kW" for kw in kws)
 
 
 def bill_of_materials(econ: Economics, design: dict[str, float], strings: StringDesign | None,
                       module_w: float, *, generator_units: float = 1.0,
-                      turbine_kw: float = 0.0) -> list[BomLine]:
+                      turbine_kw: float = 0.0, pump: PumpModel | None = None) -> list[BomLine]:
     """The priced parts list: modules, battery, inverter, generators (``generator_units``
-    lead-unit ratings), turbines (of ``turbine_kw`` each), BOS and installation."""
+    lead-unit ratings), turbines (of ``turbine_kw`` each), the water tank (``tank_m3``) and
+    ``pump``, BOS and installation (as :func:`sizing.economics.capital_vnd` prices them)."""
     lines: list[BomLine] = []
     if design["kwp"] > 0:
         if strings is not None:
@@ -568,6 +827,10 @@ def bill_of_materials(econ: Economics, design: dict[str, float], strings: String
     if design.get("turbines", 0.0) > 0 and turbine_kw > 0:
         lines.append(BomLine("wind", f"{turbine_kw:g} kW", design["turbines"], "turbine_units",
                              turbine_kw * econ.wind_vnd_per_kw))
+    if design.get("tank_m3", 0.0) > 0 and pump is not None:
+        lines.append(BomLine("tank_bom", "", design["tank_m3"], "m³", econ.tank_vnd_per_m3))
+    if pump is not None:
+        lines.append(BomLine("pump_bom", pump.name, 1, "pump_units", pump.price_vnd))
     equipment = sum(line.total_vnd for line in lines)
     lines.append(BomLine("bos", f"{econ.bos_pct:g} %", 1, "", equipment * econ.bos_pct / 100))
     lines.append(BomLine("installation", f"{econ.installation_pct:g} %", 1, "",
@@ -598,6 +861,8 @@ def report_data(site: Site, result: Result) -> ReportData:
     served = year.run.served_by_load_kw.sum(axis=1) * dt_h
     load_kwh = {name: float(served[i]) + year.unmet_by_load_kwh[name]
                 for i, name in enumerate(year.unmet_by_load_kwh)}
+    for wp in site.water_pumps:  # its own slot in the engine: the year's pump energy
+        load_kwh[wp.name] = float(year.figures["pump_kwh"])
     at_risk = np.mean([float((y.run.series["critical_unmet_kw"] > 1e-9).sum()) * dt_h
                        for y in sim.years])
     figures = {
@@ -619,16 +884,42 @@ def report_data(site: Site, result: Result) -> ReportData:
     assert designed.pv is not None
     strings = size_strings(designed.pv, design["kwp"]) if design["kwp"] > 0 else None
     warnings = list(dict.fromkeys(result.warnings + sim.warnings))
+    water = _water_data(designed, sim.water, year.run.series, year.index, len(sim.years))
+    pump = designed.water_pumps[0].pump if designed.water_pumps else None
+    # A pump site's search is judged on its water: plot cost against the water not delivered.
+    unmet = (result.perf.unmet_water_fraction if water is not None
+             else result.perf.unmet_fraction)
     edges: list[tuple[str, float, str]] = [(e.dimension, e.value, e.side) for e in result.edges]
     return ReportData(
         site_name=site.site.name, design=design, hourly=hourly, dt_h=dt_h, load_kwh=load_kwh,
         figures=figures, econ=site.economics, costs=result.costs.take(result.best),
         diesel=result.diesel, search_npc_vnd=result.costs.npc_vnd,
-        search_unmet_fraction=result.perf.unmet_fraction, search_feasible=result.feasible,
-        pareto=result.pareto, winner=result.best, explanation=result.explanation,
+        search_unmet_fraction=unmet, search_feasible=result.feasible,
+        pareto=(pareto_front(result.costs.npc_vnd, unmet) if water is not None
+                else result.pareto), winner=result.best, explanation=result.explanation,
         strings=strings, pv=designed.pv,
         bom=bill_of_materials(site.economics, design, strings, designed.pv.module_w,
                               generator_units=result.plant.generator_units,
-                              turbine_kw=result.plant.turbine_kw),
+                              turbine_kw=result.plant.turbine_kw, pump=pump),
         warnings=warnings, edges=edges, sensitivity=result.sensitivity,
-        generator_units=sim.to_json()["generator_units"], turbine_kw=result.plant.turbine_kw)
+        generator_units=sim.to_json()["generator_units"], turbine_kw=result.plant.turbine_kw,
+        has_aerators=any(isinstance(ld, AeratorLoad) for ld in site.loads),
+        has_critical=any(ld.critical for ld in site.loads),
+        motor_start=sim.motor_start,
+        motor_start_soft=frozenset(ld.name for ld in designed.loads
+                                   if getattr(ld, "start_multiplier", 0.0) == 1.0),
+        water=water)
+
+
+def _water_data(site: Site, figures: dict[str, Any] | None, series: dict[str, np.ndarray],
+                index: pd.DatetimeIndex, years: int) -> WaterData | None:
+    """The water section's data of the designed ``site`` (its tank and pump chosen) from the
+    simulation's ``water`` block and one year's ``tank_m3`` series; None without a pump."""
+    if figures is None or site.tank is None or not site.water_pumps:
+        return None
+    load = site.water_pumps[0]
+    return WaterData(figures=figures, tank_m3=pd.Series(series["tank_m3"], index=index),
+                     tank_capacity_m3=site.tank.m3, min_level_pct=site.tank.min_level_pct,
+                     max_level_pct=site.tank.max_level_pct, pump_name=load.pump.name,
+                     pump_source=load.pump.source, pump_rated_kw=load.pump.rated_kw,
+                     pump_drive=load.drive, years=years)

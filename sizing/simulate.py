@@ -24,10 +24,13 @@ from sitefile import (
     AeratorLoad,
     ApplianceLoad,
     PumpLoad,
+    PumpModel,
     Search,
     Site,
+    WaterPumpLoad,
 )
 from sizing.dispatch import UNIT_KEYS, DispatchConfig, DispatchInputs, DispatchResult, dispatch
+from sizing.economics import Designs, Operation, Plant, water_vnd_per_m3
 from sizing.errors import SizingError
 from sizing.inputs import SiteInputs
 from sizing.loads import (
@@ -46,6 +49,16 @@ from sizing.loads import (
 from sizing.outages import generator_failure_probs, year_outages
 from sizing.pv import pv_kw_per_kwp
 from sizing.reliability import battery_life_years, motor_start_check, p50_p90
+from sizing.water import (
+    WATER_FIGURES,
+    candidate_pumps,
+    config_fields,
+    monthly_m3,
+    water_demand_m3,
+    water_json,
+    water_pump,
+    water_setup,
+)
 from sizing.wind import capacity_factor, rated_kw, wind_kw_per_turbine
 
 HOURS_PER_YEAR = 8760.0
@@ -75,13 +88,27 @@ energy not from the generators (PV and wind); ``generator_hours``: summed over t
 class Design:
     """The sizes that the optimizer varies: ``generator_kw`` is the lead unit's rating (the
     other units keep their ratio to it, :func:`units_kw`), ``turbines`` the count of the wind
-    series' turbines (:func:`wind_series`)."""
+    series' turbines (:func:`wind_series`), ``tank_m3`` the water tank's volume [m³] and
+    ``pump`` the water pump: -1 the site's own, k ≥ 0 the k-th of
+    :func:`sizing.water.candidate_pumps` (the optimiser's index)."""
 
     kwp: float
     kwh: float
     inverter_kw: float
     generator_kw: float
     turbines: float = 0.0
+    tank_m3: float = 0.0
+    pump: float = -1.0
+
+
+def design_pump(site: Site, design: Design) -> PumpModel | None:
+    """The water pump of ``design`` (:attr:`Design.pump`), or None without a water pump."""
+    load = water_pump(site)
+    if load is None:
+        return None
+    if design.pump < 0:
+        return load.pump
+    return candidate_pumps(site)[round(design.pump)]
 
 
 def units_kw(site: Site, lead_kw: float | np.ndarray) -> np.ndarray:
@@ -129,6 +156,7 @@ def site_design(site: Site) -> Design:
         inverter_kw=site.inverter.kw,
         generator_kw=site.generator.kw if site.generator else 0.0,
         turbines=site_turbines(site),
+        tank_m3=site.tank.m3 if site.tank is not None and site.water_pumps else 0.0,
     )
 
 
@@ -190,6 +218,7 @@ def dispatch_config(site: Site, dt_h: float) -> DispatchConfig:
         gen_next_start_frac=c.gen_next_start_pct / 100.0,
         gen_next_stop_frac=c.gen_next_stop_pct / 100.0,
         wind_dc_coupled=couplings == {"dc"},
+        **config_fields(site, dt_h),
     )
 
 
@@ -224,6 +253,8 @@ def build_loads(site: Site, index: pd.DatetimeIndex,
     for order, load in enumerate(site.loads):
         if isinstance(load, PumpLoad):
             pumps.append(load)
+            continue
+        if isinstance(load, WaterPumpLoad):  # its own slot: sizing.water
             continue
         kw = load_step_kw(load, index, profiles_kw, c.night_start, c.night_end)
         rank = 0 if load.critical else load.priority
@@ -290,18 +321,28 @@ def year_loads(site: Site, weather: Sequence[pd.DataFrame],
 
 
 def dispatch_setup(site: Site, weather: pd.DataFrame, loads: LoadSet, year: int,
-                   pv_per_kwp: np.ndarray | None = None
+                   pv_per_kwp: np.ndarray | None = None, *,
+                   pumps: Sequence[PumpModel] | None = None
                    ) -> tuple[DispatchInputs, DispatchConfig]:
     """Everything the kernel needs for simulated year ``year`` (its forced outages are drawn
     from ``[reliability] seed`` and ``year``) over ``weather``, ``loads`` built over its index;
-    ``pv_per_kwp`` when the caller already modelled this weather's PV [kW/kWp]."""
+    ``pv_per_kwp`` when the caller already modelled this weather's PV [kW/kWp]; ``pumps``:
+    the water pump's candidates, the rows of its tables (default
+    :func:`sizing.water.candidate_pumps`)."""
     index = pd.DatetimeIndex(weather.index)
     dt_h = _dt_h(index)
     pv = pv_kw_per_kwp(site, weather) if pv_per_kwp is None else pv_per_kwp
     outages = year_outages(site.reliability, site.maintenance, index, dt_h, year,
                            n_units=max(len(site.generators), 1))
     wind, _ = wind_series(site, weather)
-    return dispatch_inputs(loads, pv, outages, wind), dispatch_config(site, dt_h)
+    inp = dispatch_inputs(loads, pv, outages, wind)
+    water = water_setup(site, index, pumps)
+    if water is not None:
+        inp = inp._replace(water_demand_m3=water.demand_m3, water_fill=water.fill,
+                           water_pump_kw=water.tables.electric_kw,
+                           water_pump_m3_h=water.tables.flow_m3_h,
+                           water_pump_hydraulic_kw=water.tables.hydraulic_kw)
+    return inp, dispatch_config(site, dt_h)
 
 
 def last_year_loads(site: Site, loads: LoadSet, dt_h: float) -> LoadSet:
@@ -388,6 +429,9 @@ def year_figures(site: Site, run: DispatchResult, years_fraction: float = 1.0,
         "wind_curtailed_kwh": s["wind_curtailed_kwh"],
         "wind_capacity_factor": capacity_factor(s["wind_kwh"], wind_kw,
                                                 years_fraction * HOURS_PER_YEAR),
+        **{k: s[k] for k in WATER_FIGURES},
+        "unmet_water_fraction": (s["water_unmet_m3"] / s["water_demand_m3"]
+                                 if s["water_demand_m3"] > 0 else 0.0),
     }
 
 
@@ -396,10 +440,12 @@ def simulate_year(site: Site, weather: pd.DataFrame, loads: LoadSet, year: int =
     """Simulated year ``year`` of ``design`` (default: the site file's) over ``weather``;
     ``loads`` over its index (:func:`build_loads`)."""
     design = design or site_design(site)
-    inp, cfg = dispatch_setup(site, weather, loads, year)
+    pump = design_pump(site, design)
+    inp, cfg = dispatch_setup(site, weather, loads, year,
+                              pumps=None if pump is None else [pump])
     run = dispatch(inp, cfg, design.kwp, design.kwh, inverter_kw=design.inverter_kw,
                    generator_kw=units_kw(site, design.generator_kw),
-                   turbines=design.turbines)
+                   turbines=design.turbines, tank_m3=design.tank_m3, pump=0)
     index = pd.DatetimeIndex(weather.index)
     fraction = len(index) * cfg.dt_h / HOURS_PER_YEAR
     unmet = dict(zip(loads.names, run.unmet_by_load_kwh.tolist(), strict=True))
@@ -411,7 +457,8 @@ def _running_kw(loads: LoadSet, year: YearResult) -> np.ndarray:
     """Power drawn by every load while running [kW]: continuous loads as demanded, pumps as
     they actually ran (their unmet energy is booked when the window closes, not drawn)."""
     n = loads.load_kw.shape[0]
-    return loads.load_kw.sum(axis=0) + year.run.served_by_load_kw[n:].sum(axis=0)
+    return (loads.load_kw.sum(axis=0) + year.run.served_by_load_kw[n:].sum(axis=0)
+            + year.run.series["pump_kw"])
 
 
 def _others_peak_kw(site: Site, loads: LoadSet, results: list[YearResult]) -> dict[str, float]:
@@ -425,6 +472,11 @@ def _others_peak_kw(site: Site, loads: LoadSet, results: list[YearResult]) -> di
     """
     peaks: dict[str, float] = {}
     for load in site.loads:
+        if isinstance(load, WaterPumpLoad):  # not in the LoadSet: its own slot
+            peaks[load.name] = max(
+                float(np.max(_running_kw(loads, y) - y.run.series["pump_kw"]))
+                for y in results)
+            continue
         k = loads.names.index(load.name)
         if isinstance(load, ApplianceLoad) and appliance_starts(load):
             for y in results:
@@ -476,6 +528,10 @@ class Simulation:
     last_year: dict[str, Any] | None
     """The design in the project's last year (loads grown): ``year``, ``growth``, the
     median year's ``unmet_load_fraction`` and ``saidi_minutes`` (None: no load grows)."""
+    water: dict[str, Any] | None = None
+    """The water pump's figures, P50 (:func:`sizing.water.water_json`; None without one)."""
+    pump: str | None = None
+    """The water pump's id (None without one)."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``size simulate --json`` object (DESIGN.md §2 keys, P50 with ``p90``)."""
@@ -493,7 +549,9 @@ class Simulation:
             "design": {"kwp": self.design.kwp, "kwh": self.design.kwh,
                        "inverter_kw": self.design.inverter_kw,
                        "generator_kw": self.design.generator_kw,
-                       "turbines": self.design.turbines},
+                       "turbines": self.design.turbines,
+                       "tank_m3": self.design.tank_m3, "pump": self.pump},
+            "water": self.water,
             "generator_units": self.generator_units,
             "last_year": self.last_year,
             "motor_start": self.motor_start,
@@ -506,7 +564,9 @@ def series_frame(sim: Simulation) -> pd.DataFrame:
     """The step series the figures come from, every simulated year one after the other:
     ``year``, local ``time`` (start of step), ``pv_kw``, ``wind_kw``, ``generator_kw``,
     ``battery_kw``
-    (positive charging), ``soc_pct``, ``planned_cut`` (0/1), then for each load
+    (positive charging), ``soc_pct``, ``planned_cut`` (0/1), with a water pump ``pump_kw``
+    [kW], ``tank_m3`` [m³] and ``water_pumped_m3_h``, ``water_delivered_m3_h`` [m³/h], then
+    for each load
     ``<name>_demand_kw`` and ``<name>_served_kw`` (a pump's demand is what it ran, plus in the
     step its window closes what it still owed) [kW]."""
     frames = []
@@ -523,6 +583,11 @@ def series_frame(sim: Simulation) -> pd.DataFrame:
             "soc_pct": 100.0 * run.series["soc_kwh"] / kwh if kwh > 0 else 0.0,
             "planned_cut": y.planned_cut.astype(int),
         }
+        if sim.water is not None:  # the water pump: its power, and the tank at the step's end
+            cols["pump_kw"] = run.series["pump_kw"]
+            cols["tank_m3"] = run.series["tank_m3"]
+            cols["water_pumped_m3_h"] = run.series["water_pumped_m3_h"]
+            cols["water_delivered_m3_h"] = run.series["water_delivered_m3_h"]
         for i, name in enumerate(y.unmet_by_load_kwh):
             cols[f"{name}_demand_kw"] = run.demand_by_load_kw[i]
             cols[f"{name}_served_kw"] = run.served_by_load_kw[i]
@@ -561,9 +626,50 @@ def simulate(site: Site, inputs: SiteInputs, design: Design | None = None,
     last = last_year_check(site, weathers, all_loads, design)
     if last is not None:
         warnings.extend(last.pop("warnings"))
+    pump = design_pump(site, design)
     return Simulation(design, results, p50, p90, warnings,
                       motor.as_dict() if motor is not None else None, site.customers_served,
-                      _unit_figures(site, design, results), last)
+                      _unit_figures(site, design, results), last,
+                      _water(site, design, results, p50), None if pump is None else pump.id)
+
+
+def _water(site: Site, design: Design, results: list[YearResult],
+           p50: Mapping[str, float]) -> dict[str, Any] | None:
+    """The ``water`` object of the simulation (P50 figures, each month's median year, the
+    cost of water from the design's economics), or None without a water pump."""
+    pump = design_pump(site, design)
+    load = water_pump(site)
+    if pump is None or load is None:
+        return None
+    months = []
+    for y in results:
+        dt_h = _dt_h(y.index)
+        months.append(monthly_m3(y.index, water_demand_m3(load, y.index) / dt_h,
+                                 y.run.series["water_delivered_m3_h"], dt_h))
+    monthly = [{"month": m + 1, **{k: float(np.median([ys[m][k] for ys in months]))
+                                    for k in ("demand_m3", "delivered_m3", "unmet_m3")}}
+               for m in range(12)]
+    return water_json(site, p50, tank_m3=design.tank_m3, pump=pump.id, monthly=monthly,
+                      vnd_per_m3=design_water_vnd_per_m3(site, design, p50, pump))
+
+
+def design_water_vnd_per_m3(site: Site, design: Design, figures: Mapping[str, float],
+                            pump: PumpModel) -> float:
+    """The cost of water of ``design`` from its (P50) figures [VND/m³]
+    (:func:`sizing.economics.water_vnd_per_m3`)."""
+    d = Designs(np.array([design.kwp]), np.array([design.kwh]),
+                np.array([design.inverter_kw]), np.array([design.generator_kw]),
+                np.array([design.turbines]), np.array([design.tank_m3]), np.zeros(1))
+    life = figures["battery_life_years"] if design.kwh > 0 else np.inf
+    op = Operation(np.array([figures["served_kwh"]]), np.array([figures["generator_fuel_l"]]),
+                   np.array([figures["generator_hours"]]), np.array([life], dtype=float))
+    plant = Plant(generator_units=generator_units(site),
+                  turbine_kw=wind_rated_kw(site, 1.0) if site.wind else 0.0,
+                  pump_vnd=np.array([pump.price_vnd]),
+                  pump_life_years=np.array([pump.life_years]))
+    return float(water_vnd_per_m3(site.economics, d, op, site.generator, plant=plant,
+                                  pump_kwh=np.array([figures["pump_kwh"]]),
+                                  delivered_m3=np.array([figures["water_delivered_m3"]]))[0])
 
 
 def _unit_figures(site: Site, design: Design, results: list[YearResult]) -> list[dict[str, Any]]:

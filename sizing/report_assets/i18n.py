@@ -114,9 +114,9 @@ TEXT: dict[str, dict[str, str]] = {
         "sens_no": "no",
         "sens_same": "the same design",
         "sens_none": "none in the search",
-        "edge_top": "The best {what} ({value:g}) is the top of its search range: widen "
+        "edge_top": "The best {what} ({value}) is the top of its search range: widen "
                     "search.{dim}.max in the site file, a larger size may be cheaper.",
-        "edge_bottom": "The best {what} ({value:g}) is the bottom of its search range: lower "
+        "edge_bottom": "The best {what} ({value}) is the bottom of its search range: lower "
                        "search.{dim}.min in the site file, a smaller size may be cheaper.",
         "dim_kwp": "PV size (kWp)",
         "dim_kwh": "battery size (kWh)",
@@ -134,6 +134,73 @@ TEXT: dict[str, dict[str, str]] = {
         "monthly_table": "Energy by source, month by month (kWh): the wind fills the solar trough",
         "per_unit": "Generator {name}",
         "unit_hours": "{hours} h/year, {fuel} L/year",
+        "critical_hours": "Hours a year with critical loads short",
+        "constraint_max_critical_unmet_fraction_generic": "critical demand not served",
+        "constraint_max_unmet_water_fraction": "irrigation water not delivered",
+        "no_battery": "No battery: there is no state of charge to show.",
+        "no_battery_tank": "No battery: the system stores energy as water in the tank, so there "
+                           "is no state of charge to show.",
+        "motor_start_over": "Starting {motor} draws {start} kW; with {running} kW of other "
+                            "load running that exceeds the inverter's {surge} kW surge rating: "
+                            "start it only when the running load is below {limit} kW (switch "
+                            "other loads off first), or fit a soft starter or a variable-speed "
+                            "drive, or an inverter with at least {need} kW surge.",
+        "motor_start_alone": "Starting {motor} draws {start} kW, more than the inverter's "
+                             "{surge} kW surge rating even with nothing else running: fit a "
+                             "soft starter or a variable-speed drive, or an inverter with at "
+                             "least {need} kW surge.",
+        "water": "Irrigation water",
+        "water_headline": "Delivers {m3_day} m³/day of irrigation water (yearly mean; "
+                          "{peak_m3_day} m³/day in {month}) at {vnd_m3} VND/m³",
+        "water_card": "Water: one simulated year",
+        "water_card_median": "Water: median of {n} simulated years",
+        "water_demand": "Water demand",
+        "water_delivered": "Water delivered",
+        "water_unmet": "Water not delivered",
+        "water_pumped": "Water pumped",
+        "water_cost": "Cost of water",
+        "pump_hours": "Pump operating hours",
+        "pump_energy": "Pump energy",
+        "wire_to_water": "Wire-to-water efficiency",
+        "autonomy": "Tank autonomy in the peak month",
+        "tank": "Tank",
+        "pump": "Pump",
+        "pump_source": "Pump data source",
+        "drive_vfd": "variable-speed drive",
+        "drive_fixed": "fixed speed",
+        "m3_year": "{value} m³/year",
+        "m3_day_mean": "{value} m³/year ({per_day} m³/day)",
+        "m3_share": "{value} m³/year ({pct} %)",
+        "h_year": "{value} h/year",
+        "kwh_year": "{value} kWh/year",
+        "days": "{value} days",
+        "vnd_m3": "{value} VND/m³",
+        "m3": "{value} m³",
+        "pump_short": "{kw} kW, {drive}",
+        "months_long": "January,February,March,April,May,June,July,August,September,October,"
+                       "November,December",
+        "water_table": "Water by month: m³ in each month of one simulated year",
+        "water_table_median": "Water by month: m³ in each month, the median of {n} simulated "
+                              "years month by month (the year row adds the months)",
+        "w_demand": "Demand [m³]",
+        "w_delivered": "Delivered [m³]",
+        "w_unmet": "Not delivered [m³]",
+        "w_year": "Year",
+        "chart_tank": "Tank level day by day: each day's lowest and highest, % of the volume",
+        "tank_pct": "Tank level [%]",
+        "s_tank_min": "Daily lowest",
+        "s_tank_max": "Daily highest",
+        "s_tank_reserve": "Reserve level",
+        "s_tank_stop": "Pump stop level",
+        "dim_tank_m3": "tank volume (m³)",
+        "dim_pump": "pump",
+        "tank_bom": "Water tank",
+        "pump_bom": "Water pump",
+        "pump_units": "unit",
+        "pump_model": "Pump model",
+        "unmet_water_pct": "Water not delivered [%]",
+        "chart_pareto_water": "Cost against water not delivered: every design searched",
+        "col_unmet_water": "Water not delivered",
     },
     "vi": {
         "title": "Thiết kế hệ thống điện độc lập",
@@ -246,9 +313,9 @@ TEXT: dict[str, dict[str, str]] = {
         "sens_no": "không",
         "sens_same": "vẫn là thiết kế này",
         "sens_none": "không có trong phạm vi tìm kiếm",
-        "edge_top": "{what} tối ưu ({value:g}) nằm ở cận trên của khoảng tìm kiếm: hãy nới "
+        "edge_top": "{what} tối ưu ({value}) nằm ở cận trên của khoảng tìm kiếm: hãy nới "
                     "search.{dim}.max trong tệp cấu hình, cỡ lớn hơn có thể rẻ hơn.",
-        "edge_bottom": "{what} tối ưu ({value:g}) nằm ở cận dưới của khoảng tìm kiếm: hãy giảm "
+        "edge_bottom": "{what} tối ưu ({value}) nằm ở cận dưới của khoảng tìm kiếm: hãy giảm "
                        "search.{dim}.min trong tệp cấu hình, cỡ nhỏ hơn có thể rẻ hơn.",
         "dim_kwp": "Công suất pin mặt trời (kWp)",
         "dim_kwh": "Dung lượng pin lưu trữ (kWh)",
@@ -266,5 +333,72 @@ TEXT: dict[str, dict[str, str]] = {
         "monthly_table": "Năng lượng theo nguồn từng tháng (kWh): điện gió bù cho tháng ít nắng",
         "per_unit": "Máy phát điện {name}",
         "unit_hours": "{hours} giờ/năm, {fuel} L/năm",
+        "critical_hours": "Số giờ mỗi năm phụ tải quan trọng thiếu điện",
+        "constraint_max_critical_unmet_fraction_generic": "phụ tải quan trọng không được cấp",
+        "constraint_max_unmet_water_fraction": "lượng nước tưới không cấp được",
+        "no_battery": "Không có pin lưu trữ: không có mức sạc để hiển thị.",
+        "no_battery_tank": "Không có pin lưu trữ: hệ thống trữ năng lượng dưới dạng nước trong "
+                           "bể, nên không có mức sạc để hiển thị.",
+        "motor_start_over": "Khởi động {motor} cần {start} kW; cộng với {running} kW phụ tải "
+                            "khác đang chạy là vượt khả năng quá tải {surge} kW của biến tần: "
+                            "chỉ khởi động khi phụ tải đang chạy dưới {limit} kW (tắt bớt phụ "
+                            "tải khác trước), hoặc lắp bộ khởi động mềm hay biến tần điều "
+                            "khiển tốc độ, hoặc dùng biến tần chịu quá tải ít nhất {need} kW.",
+        "motor_start_alone": "Khởi động {motor} cần {start} kW, vượt khả năng quá tải {surge} kW "
+                             "của biến tần ngay cả khi không có phụ tải nào khác: lắp bộ khởi "
+                             "động mềm hay biến tần điều khiển tốc độ, hoặc dùng biến tần chịu "
+                             "quá tải ít nhất {need} kW.",
+        "water": "Nước tưới",
+        "water_headline": "Cấp {m3_day} m³/ngày nước tưới (trung bình năm; {peak_m3_day} "
+                          "m³/ngày vào {month}), giá thành {vnd_m3} đồng/m³",
+        "water_card": "Nước: một năm mô phỏng",
+        "water_card_median": "Nước: trung vị của {n} năm mô phỏng",
+        "water_demand": "Nhu cầu nước",
+        "water_delivered": "Nước đã cấp",
+        "water_unmet": "Nước không cấp được",
+        "water_pumped": "Nước đã bơm",
+        "water_cost": "Giá thành nước",
+        "pump_hours": "Số giờ bơm chạy",
+        "pump_energy": "Điện năng của bơm",
+        "wire_to_water": "Hiệu suất từ điện đến nước",
+        "autonomy": "Số ngày dự trữ của bể trong tháng cao điểm",
+        "tank": "Bể chứa",
+        "pump": "Máy bơm",
+        "pump_source": "Nguồn số liệu máy bơm",
+        "drive_vfd": "biến tần điều khiển tốc độ",
+        "drive_fixed": "tốc độ cố định",
+        "m3_year": "{value} m³/năm",
+        "m3_day_mean": "{value} m³/năm ({per_day} m³/ngày)",
+        "m3_share": "{value} m³/năm ({pct} %)",
+        "h_year": "{value} giờ/năm",
+        "kwh_year": "{value} kWh/năm",
+        "days": "{value} ngày",
+        "vnd_m3": "{value} đồng/m³",
+        "m3": "{value} m³",
+        "pump_short": "{kw} kW, {drive}",
+        "months_long": "tháng 1,tháng 2,tháng 3,tháng 4,tháng 5,tháng 6,tháng 7,tháng 8,"
+                       "tháng 9,tháng 10,tháng 11,tháng 12",
+        "water_table": "Nước theo tháng: số m³ mỗi tháng của một năm mô phỏng",
+        "water_table_median": "Nước theo tháng: số m³ mỗi tháng, trung vị của {n} năm mô phỏng "
+                              "theo từng tháng (dòng cả năm là tổng các tháng)",
+        "w_demand": "Nhu cầu [m³]",
+        "w_delivered": "Đã cấp [m³]",
+        "w_unmet": "Không cấp được [m³]",
+        "w_year": "Cả năm",
+        "chart_tank": "Mực nước trong bể theo ngày: thấp nhất và cao nhất mỗi ngày, % dung tích",
+        "tank_pct": "Mực nước [%]",
+        "s_tank_min": "Thấp nhất trong ngày",
+        "s_tank_max": "Cao nhất trong ngày",
+        "s_tank_reserve": "Mức dự trữ",
+        "s_tank_stop": "Mức dừng bơm",
+        "dim_tank_m3": "Dung tích bể (m³)",
+        "dim_pump": "máy bơm",
+        "tank_bom": "Bể chứa nước",
+        "pump_bom": "Máy bơm nước",
+        "pump_units": "bộ",
+        "pump_model": "Mẫu máy bơm",
+        "unmet_water_pct": "Nước không cấp được [%]",
+        "chart_pareto_water": "Chi phí so với lượng nước không cấp được: mọi thiết kế đã xét",
+        "col_unmet_water": "Nước không cấp được",
     },
 }
