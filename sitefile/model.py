@@ -673,6 +673,14 @@ class AeratorLoad(LoadBase):
     start_multiplier: float = Field(default=7.0, ge=1, le=10, description="DOL start surge")
 
 
+def _flexible_unless_critical(data: Any) -> Any:
+    """A pump's ``flexible`` default: a pump defers its work (a daily energy, or water into a
+    tank), so its shortfall is curtailment unless the file calls it critical."""
+    if isinstance(data, dict) and "flexible" not in data:
+        return {**data, "flexible": not data.get("critical", False)}
+    return data
+
+
 class PumpLoad(LoadBase):
     """A deferrable pump: a daily energy to deliver within a time window. Flexible unless it is
     critical."""
@@ -680,9 +688,7 @@ class PumpLoad(LoadBase):
     @model_validator(mode="before")
     @classmethod
     def _flexible_by_default(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "flexible" not in data:
-            return {**data, "flexible": not data.get("critical", False)}
-        return data
+        return _flexible_unless_critical(data)
 
     kind: Literal["pump"]
     kw: float = Field(gt=0, le=MAX_KW)
@@ -795,7 +801,9 @@ def _monthly(v: Any) -> Any:
 class WaterPumpLoad(LoadBase):
     """A pump that lifts water into the site's ``[tank]``: the field's daily water need by
     month, drawn from the tank evenly over the ``irrigation`` window, the static head and the
-    pipe, and the pump (a catalogue id or an inline :class:`PumpModel`)."""
+    pipe, and the pump (a catalogue id or an inline :class:`PumpModel`). Flexible unless it is
+    critical: water the tank cannot deliver is judged by ``search.max_unmet_water_fraction``,
+    not as an interruption of electricity (SAIDI/SAIFI)."""
 
     kind: Literal["water_pump"]
     flow_m3_per_day: list[Annotated[float, Field(ge=0, le=100_000)]] = Field(
@@ -817,6 +825,7 @@ class WaterPumpLoad(LoadBase):
     def _resolve_pump(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
+        data = _flexible_unless_critical(data)
         if "flow_m3_per_day" in data:
             data = {**data, "flow_m3_per_day": _monthly(data["flow_m3_per_day"])}
         return fill_water_pump(data)

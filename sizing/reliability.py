@@ -68,7 +68,8 @@ def motor_start_check(site: Site, others_peak_kw: Mapping[str, float]) -> MotorS
             motors.append((load.name, load.kw_per_unit, load.start_multiplier, switched))
         elif isinstance(load, PumpLoad):
             motors.append((load.name, load.kw, load.start_multiplier, 1))
-        elif isinstance(load, WaterPumpLoad):
+        elif isinstance(load, WaterPumpLoad) and load.start_multiplier > 1:
+            # a pump on a variable-speed drive ramps up: no start surge to check
             motors.append((load.name, load.pump.rated_kw, load.start_multiplier, 1))
         elif isinstance(load, ApplianceLoad):
             motors += [(name, kw, mult, 1) for name, kw, mult in appliance_starts(load)]
@@ -83,10 +84,14 @@ def motor_start_check(site: Site, others_peak_kw: Mapping[str, float]) -> MotorS
     fit = int(max((surge - running) // extra_per_start, 0)) if extra_per_start > 0 else 0
     ok = running + start_kw <= surge + 1e-9
     spacing = site.control.motor_start_spacing_s
-    if not ok:
+    if not ok and start_kw > surge:
+        advice = (f"starting {name} ({kw:g} kW × {mult:g} = {start_kw:.1f} kW) alone exceeds "
+                  f"the {surge:g} kW surge rating: fit a soft starter or VFD, or an inverter "
+                  f"with ≥ {running + start_kw:.1f} kW surge")
+    elif not ok:
         advice = (f"starting {name} ({kw:g} kW × {mult:g} = {start_kw:.1f} kW) on top of "
                   f"{running:.1f} kW running exceeds the {surge:g} kW surge rating: start it only "
-                  f"when the running load is below {max(surge - start_kw, 0):.1f} kW (switch "
+                  f"when the running load is below {surge - start_kw:.1f} kW (switch "
                   "other loads off first), or fit a soft starter or VFD, or an inverter with "
                   f"≥ {running + start_kw:.1f} kW surge")
     elif switched > 1 and fit < switched:

@@ -207,3 +207,12 @@ def test_the_smart_home_example_gets_an_inverter_for_its_air_conditioners_start(
     # hundred watts (a rural home: lights, fans, TV, fridge)
     running_kw = ratio[d.inverter_kw == 3] * 6.0 - 0.85 * 5
     assert ((running_kw > 0.0) & (running_kw < 1.5)).all()
+
+
+def test_a_start_larger_than_the_surge_rating_alone_asks_for_a_soft_start() -> None:
+    # hand calculation: 0.85 kW × 5 = 4.25 kW start > 4.0 kW surge even with nothing running
+    site = home_site({"kw": 2.0, "surge_kw": 4.0})
+    check = motor_start_check(site, {"house/aircon": 0.4})
+    assert check is not None and not check.ok
+    assert "alone exceeds the 4 kW surge rating" in check.advice
+    assert "below" not in check.advice  # no "start it when the load is below -0.3 kW"
