@@ -778,11 +778,15 @@ def design_summary(result: Result, i: int) -> dict[str, Any]:
 
 
 def result_json(result: Result) -> dict[str, Any]:
-    """The search as plain JSON-ready data."""
+    """The search as plain JSON-ready data. On a site with a water pump the diesel-only
+    baseline serves the electric loads only, so the saving against it is null: the two do not
+    supply the same things."""
     base = result.diesel
     best = None if result.best is None else design_summary(result, result.best)
+    pumps_water = result.site is not None and bool(result.site.water_pumps)
     if best is not None:
-        best["saving_vs_diesel_vnd"] = float(base.costs.npc_vnd[0]) - best["npc_vnd"]
+        best["saving_vs_diesel_vnd"] = (None if pumps_water
+                                        else float(base.costs.npc_vnd[0]) - best["npc_vnd"])
     return {
         "best": best,
         "why": result.explanation,
