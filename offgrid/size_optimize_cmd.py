@@ -154,9 +154,10 @@ def _print_result(data: dict[str, Any], pump_names: dict[str, str] | None = None
                   f"{data['reliability_level'].upper()}")
     dsl = data["diesel_only"]
     lcoe = dsl["lcoe_vnd_per_kwh"]
-    table.add_row("diesel only", f"{dsl['npc_vnd'] / 1e6:,.1f} M VND "
-                  f"({_figure(lcoe if lcoe is None or math.isfinite(lcoe) else None, ',.0f')}"
-                  " VND/kWh)")
+    if not water:  # the diesel-only baseline pumps no water: no comparison on a water site
+        table.add_row("diesel only", f"{dsl['npc_vnd'] / 1e6:,.1f} M VND "
+                      f"({_figure(lcoe if lcoe is None or math.isfinite(lcoe) else None, ',.0f')}"
+                      " VND/kWh)")
     out.print(table)
     why = data["why"]
     name = why["binding_constraint"]
