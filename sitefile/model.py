@@ -289,6 +289,11 @@ class PV(Section):
     module_vmp_temp_coeff_pct_per_c: float = Field(default=-0.35, ge=-1, le=0)
     max_cell_temp_c: float = Field(default=70.0, ge=0, le=100, description="hot design cell")
     cec_module: str | None = None
+    degradation_pct_per_year: float = Field(default=0.5, ge=0, le=10, description=(
+        "[%/year] loss of the array's output each year: project year y delivers "
+        "(1 - d)^(y-1) of year 1's energy; 0.5 is the median that NREL's review of field "
+        "data found for crystalline silicon (Jordan & Kurtz 2013, Prog. Photovolt. 21:12) "
+        "and the usual module warranty figure"))
 
 
 MAX_GENERATORS = 8
@@ -391,6 +396,11 @@ class Battery(Section):
     calendar_life_years: Years
     nominal_v: Pos
     max_temp_c: float = Field(ge=0, le=80)
+    end_of_life_capacity_pct: float = Field(gt=0, lt=100, description=(
+        "[% of nameplate] the capacity at which the battery is worn out and replaced: it "
+        "fades linearly from 100 % to this over its life (cycle_life and "
+        "calendar_life_years, whichever ends first; quote them to this capacity); default "
+        "from the chemistry preset"))
 
     @model_validator(mode="before")
     @classmethod

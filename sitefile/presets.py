@@ -47,7 +47,10 @@ __all__ = [
 ]
 
 # Chemistry presets: efficiencies, SOC limits, cycle life (cycles to 80 % capacity at a DoD),
-# nominal voltage [V] and the highest cell temperature to operate at [°C].
+# nominal voltage [V], the highest cell temperature to operate at [°C] and the end-of-life
+# capacity [% of nameplate]: 80 % for both, the threshold their cycle-life figures are quoted
+# to (LFP datasheets: cycles to 80 %) and the replacement point IEEE 450/1188 recommend for
+# lead-acid banks.
 CHEMISTRY_PRESETS: Mapping[str, Mapping[str, float]] = {
     "lfp": {
         "min_soc_pct": 10.0,
@@ -60,6 +63,7 @@ CHEMISTRY_PRESETS: Mapping[str, Mapping[str, float]] = {
         "nominal_v": 51.2,
         "calendar_life_years": 15.0,
         "max_temp_c": 55.0,
+        "end_of_life_capacity_pct": 80.0,
     },
     "lead_acid": {
         "min_soc_pct": 50.0,
@@ -72,6 +76,7 @@ CHEMISTRY_PRESETS: Mapping[str, Mapping[str, float]] = {
         "nominal_v": 48.0,
         "calendar_life_years": 6.0,
         "max_temp_c": 45.0,
+        "end_of_life_capacity_pct": 80.0,
     },
 }
 DEFAULT_CHEMISTRY = "lfp"

@@ -24,16 +24,44 @@ and the remaining life at the end of the project is credited as salvage (linear 
   The cost of water (:func:`water_vnd_per_m3`) = (the annualised cost of all but the pump
   and tank / energy served × the pump's energy + the annualised cost of the pump and tank) /
   the water delivered [VND/m³].
+
+Ageing, in the lifetime view of HOMER and SAM without simulating every project year again:
+
+- PV degradation (``[pv] degradation_pct_per_year`` = d, :attr:`Plant.pv_degradation_pct_per_year`;
+  0.5 %/year by default, the median of field data for crystalline silicon in NREL's review,
+  Jordan & Kurtz 2013): the array delivers (1 − d)^(y−1) of year 1's energy in project year
+  y (:func:`pv_output_factors`). The served energy stays as simulated (the loads' demand); the
+  PV energy year 1 used (:attr:`Operation.pv_used_kwh`: its output less what was curtailed)
+  falls short by ``pv_used × (1 − (1 − d)^(y−1))`` [kWh] (:func:`pv_shortfall_kwh`), and
+  a design with a generator burns ``shortfall × fuel_l_per_kwh`` more litres that year
+  (:func:`ageing_energy`; escalated like the rest of the fuel, not grown with the load).
+  Approximations: the whole loss of used PV energy falls on the generator at its marginal
+  fuel rate (no idle fuel, no extra hours, O&M or generator wear), which over-states it a
+  little (in hours with a surplus the loss first eats the curtailment); without a generator
+  the shortfall is unmet energy, reported as a figure (:func:`ageing_table`), not priced, and
+  the LCOE keeps the simulated served energy. With d = 0 the costs are exactly those
+  without ageing.
+- Battery fade (``[battery] end_of_life_capacity_pct``, 80 % by default): the battery's life
+  is ``Operation.battery_life_years`` (:func:`sizing.reliability.battery_life_years`: its
+  rainflow cycle damage or its calendar life, whichever ends first). Its capacity falls
+  linearly from 100 % to the end-of-life capacity over that life, and it is replaced when it
+  gets there: that is the replacement schedule of :func:`replacement_schedule`
+  (:func:`battery_capacity_pct_by_year`). The dispatch simulates the nameplate capacity; the
+  fade is shown, and its cost is the replacements.
+- :func:`ageing_table`: per project year, the PV output and battery capacity, the
+  replacements and their cost, the extra fuel and the unmet energy of the PV shortfall.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
-from sitefile import Economics, Generator
+from sitefile import CHEMISTRY_PRESETS, PV, Economics, Generator, Site
+from sitefile.presets import DEFAULT_CHEMISTRY
 
 # A generator that rarely runs still ages: its life is capped at this many calendar years.
 GENERATOR_CALENDAR_LIFE_YEARS = 20.0
@@ -91,6 +119,9 @@ class Plant:
     """[M] each water-pump candidate's price [VND] (None: no water pump)."""
     pump_life_years: np.ndarray | None = None
     """[M] each candidate's life [years]."""
+    pv_degradation_pct_per_year: float = 0.0
+    """The PV output lost each year [%/year] (``[pv] degradation_pct_per_year``,
+    :func:`pv_degradation_pct_per_year`; 0: no ageing of the PV)."""
 
     def pump_of(self, d: Designs) -> tuple[np.ndarray, np.ndarray]:
         """Each design's water-pump price [VND] and life [years] (0 and inf: none)."""
@@ -110,6 +141,21 @@ class Operation:
     fuel_l: np.ndarray  # [L/year]
     generator_hours: np.ndarray  # [h/year]
     battery_life_years: np.ndarray  # [years] (sizing.reliability.battery_life_years)
+    pv_used_kwh: np.ndarray = None  # type: ignore[assignment]  # filled with zeros when absent
+    """[kWh/year] the PV energy the system used in year 1: the PV output less what was
+    curtailed (default none: the PV's ageing costs nothing)."""
+
+    def __post_init__(self) -> None:
+        if self.pv_used_kwh is None:
+            object.__setattr__(self, "pv_used_kwh", np.zeros(np.shape(self.served_kwh)))
+
+    def take(self, index: np.ndarray | list[int] | int) -> Operation:
+        """The operation of the designs at ``index`` (always arrays)."""
+        idx = np.atleast_1d(np.asarray(index))
+        return Operation(*(np.broadcast_to(np.asarray(v, dtype=float),
+                                           np.shape(self.served_kwh))[idx]
+                           for v in (self.served_kwh, self.fuel_l, self.generator_hours,
+                                     self.battery_life_years, self.pv_used_kwh)))
 
 
 @dataclass(frozen=True)
@@ -199,15 +245,15 @@ def generator_life_years(generator: Generator | None, hours_per_year: np.ndarray
     return np.minimum(by_hours, GENERATOR_CALENDAR_LIFE_YEARS)
 
 
-def costs(econ: Economics, d: Designs, op: Operation, generator: Generator | None, *,
-          plant: Plant = PLANT) -> Costs:
-    """Net present cost, LCOE and the yearly cash flow of each design [VND]."""
-    n_years = econ.lifetime_years
-    install = 1 + econ.installation_pct / 100
-    capital = capital_vnd(econ, d, plant)
-    equipment = equipment_vnd(econ, d, plant)
+PARTS = ("pv", "battery", "inverter", "generator", "wind", "tank", "pump")
+"""The components of a design, as :func:`equipment_vnd` names them."""
+
+
+def component_lives(econ: Economics, d: Designs, op: Operation, generator: Generator | None,
+                    plant: Plant = PLANT) -> dict[str, np.ndarray]:
+    """Each component's life [years] (arrays over designs; inf: never worn out)."""
     n = len(d)
-    lives = {
+    return {
         "pv": np.full(n, econ.pv_life_years),
         "battery": np.broadcast_to(op.battery_life_years, (n,)),
         "inverter": np.full(n, econ.inverter_life_years),
@@ -217,14 +263,181 @@ def costs(econ: Economics, d: Designs, op: Operation, generator: Generator | Non
         "tank": np.full(n, econ.tank_life_years),
         "pump": plant.pump_of(d)[1],
     }
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One component's replacements over the project (arrays over designs)."""
+
+    counts: np.ndarray
+    """(n, lifetime_years + 1) replacements paid in each year [-] (:func:`replacement_schedule`)."""
+    salvage_fraction: np.ndarray
+    """(n,) the fraction of the last unit's life left at the end of the project [0–1]."""
+    price_vnd: np.ndarray
+    """(n,) the price of one replacement: equipment × (1 + installation) [VND]."""
+
+
+def replacements(econ: Economics, d: Designs, op: Operation, generator: Generator | None,
+                 plant: Plant = PLANT) -> dict[str, Replacement]:
+    """Each component's replacement schedule and price, by :data:`PARTS` (the battery's
+    schedule is its fade to end of life, :func:`battery_capacity_pct_by_year`)."""
+    install = 1 + econ.installation_pct / 100
+    equipment = equipment_vnd(econ, d, plant)
+    out = {}
+    for part, life in component_lives(econ, d, op, generator, plant).items():
+        counts, left = replacement_schedule(life, econ.lifetime_years)
+        out[part] = Replacement(counts, left, equipment[part] * install)
+    return out
+
+
+# --------------------------------------------------------------------------- ageing
+
+
+def pv_degradation_pct_per_year(site: Site) -> float:
+    """The site's PV degradation [%/year] (the key's default without ``[pv]``)."""
+    if site.pv is not None:
+        return site.pv.degradation_pct_per_year
+    return float(PV.model_fields["degradation_pct_per_year"].default)
+
+
+def battery_end_of_life_pct(site: Site) -> float:
+    """The site's battery end-of-life capacity [% of nameplate] (the chemistry preset's)."""
+    if site.battery is not None:
+        return site.battery.end_of_life_capacity_pct
+    return float(CHEMISTRY_PRESETS[DEFAULT_CHEMISTRY]["end_of_life_capacity_pct"])
+
+
+def pv_used_kwh(pv_kwh: np.ndarray | float, curtailed_kwh: np.ndarray | float,
+                wind_curtailed_kwh: np.ndarray | float) -> np.ndarray:
+    """The PV energy the system used [kWh]: the PV output less the PV's share of the
+    curtailment (``curtailed_kwh`` holds the wind's too, :data:`sizing.dispatch.SUMMARY_KEYS`),
+    at least 0."""
+    pv_curtailed = np.asarray(curtailed_kwh, dtype=float) - np.asarray(wind_curtailed_kwh,
+                                                                      dtype=float)
+    return np.maximum(np.asarray(pv_kwh, dtype=float) - pv_curtailed, 0.0)
+
+
+def pv_output_factors(degradation_pct_per_year: float, n_years: int) -> np.ndarray:
+    """[n_years + 1] the PV energy of each project year 0..N relative to year 1 [-]:
+    (1 − d)^(y − 1) for year y ≥ 1 (and 1 in column 0, where nothing runs)."""
+    years = np.arange(n_years + 1, dtype=float)
+    return (1 - degradation_pct_per_year / 100) ** np.maximum(years - 1, 0)
+
+
+def pv_shortfall_kwh(op: Operation, plant: Plant, n_years: int) -> np.ndarray:
+    """(n, n_years + 1) the PV energy used in year 1 that the aged array no longer gives in
+    each project year [kWh]: ``pv_used × (1 − (1 − d)^(y−1))`` (0 in years 0 and 1)."""
+    lost = 1 - pv_output_factors(plant.pv_degradation_pct_per_year, n_years)
+    lost[0] = 0.0
+    return np.asarray(op.pv_used_kwh, dtype=float)[:, None] * lost[None, :]
+
+
+def ageing_energy(d: Designs, op: Operation, generator: Generator | None, plant: Plant,
+                  n_years: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where the PV shortfall (:func:`pv_shortfall_kwh`) goes, per design and project year:
+    the generator's extra fuel [L] (shortfall × ``fuel_l_per_kwh``, for designs with a
+    generator) and the unmet energy [kWh] (the shortfall, for designs without one); each
+    (n, n_years + 1)."""
+    short = pv_shortfall_kwh(op, plant, n_years)
+    rate = (generator.fuel_l_per_kwh if generator is not None
+            else float(Generator.model_fields["fuel_l_per_kwh"].default))
+    has_generator = (np.asarray(d.generator_kw, dtype=float) > 0)[:, None]
+    return np.where(has_generator, short * rate, 0.0), np.where(has_generator, 0.0, short)
+
+
+def battery_capacity_pct_by_year(life_years: np.ndarray, end_of_life_capacity_pct: float,
+                                 n_years: int) -> np.ndarray:
+    """(n, n_years + 1) the battery's lowest capacity in each project year [% of nameplate].
+
+    The capacity falls linearly from 100 % to ``end_of_life_capacity_pct`` over the life
+    ``life_years`` [years] and the battery is replaced when it gets there, at L, 2L, … (the
+    schedule of :func:`replacement_schedule`, same shortest life): in a year when it reaches
+    its end of life the value is the end-of-life capacity (replaced in that year unless the
+    project ends with it), otherwise the capacity at the end of the year, 100 − (100 − EOL) ×
+    (t/L − ⌊t/L⌋). Column 0 (commissioning) is 100; an infinite life (no battery) stays 100.
+    """
+    life = np.maximum(np.asarray(life_years, dtype=float), MIN_LIFE_YEARS)[:, None]
+    years = np.arange(n_years + 1, dtype=float)[None, :]
+    fade = 100.0 - end_of_life_capacity_pct
+    with np.errstate(divide="ignore", invalid="ignore"):
+        worn = years / life
+        installs = np.floor(worn + 1e-9)
+        before = np.floor(np.maximum(years - 1, 0) / life + 1e-9)
+        reached = (installs > before) & (years >= 1)
+        pct = np.where(reached, end_of_life_capacity_pct,
+                       100.0 - fade * np.clip(worn - installs, 0.0, 1.0))
+    pct = np.where(np.isfinite(life), pct, 100.0)
+    pct[:, 0] = 100.0
+    return pct
+
+
+def ageing_table(econ: Economics, site: Site, design: Designs, op: Operation, *,
+                 plant: Plant = PLANT) -> list[dict[str, Any]]:
+    """The ageing of one design (``design`` and ``op`` of length 1, e.g. a search result's
+    ``grid.designs.take(i)`` and ``perf.operation.take(i)`` with its ``plant``), one row per
+    project year 1..N:
+
+    - ``year``; ``pv_output_pct``: the PV energy relative to year 1 [%];
+    - ``battery_capacity_pct``: the battery's lowest capacity that year [% of nameplate]
+      (:func:`battery_capacity_pct_by_year`; None without a battery);
+    - ``replacements``: the components replaced that year, part → count (:data:`PARTS`
+      order; parts of zero price left out); ``replacement_vnd``: their nominal cost [VND];
+    - ``pv_shortfall_kwh``, ``extra_fuel_l`` and ``unmet_kwh``: the PV energy lost to
+      degradation [kWh] and where it goes (:func:`ageing_energy`).
+
+    The PV degradation and the end-of-life capacity are the site's
+    (:func:`pv_degradation_pct_per_year`, :func:`battery_end_of_life_pct`), so that the
+    table follows the site file whatever ``plant`` says; the rest of ``plant`` prices the
+    replacements as :func:`costs` does.
+    """
+    if len(design) != 1:
+        raise ValueError(f"ageing_table takes one design, not {len(design)}")
+    n_years = econ.lifetime_years
+    plant = replace(plant, pv_degradation_pct_per_year=pv_degradation_pct_per_year(site))
+    generator = site.generator
+    parts = replacements(econ, design, op, generator, plant)
+    pv = 100 * pv_output_factors(plant.pv_degradation_pct_per_year, n_years)
+    has_battery = float(design.kwh[0]) > 0
+    capacity = battery_capacity_pct_by_year(np.asarray(op.battery_life_years, dtype=float)[:1],
+                                            battery_end_of_life_pct(site), n_years)[0]
+    short = pv_shortfall_kwh(op, plant, n_years)[0]
+    fuel, unmet = (a[0] for a in ageing_energy(design, op, generator, plant, n_years))
+    rows = []
+    for y in range(1, n_years + 1):
+        replaced = {part: round(float(r.counts[0, y])) for part, r in parts.items()
+                    if r.counts[0, y] > 0 and r.price_vnd[0] > 0}
+        rows.append({
+            "year": y,
+            "pv_output_pct": float(pv[y]),
+            "battery_capacity_pct": float(capacity[y]) if has_battery else None,
+            "replacements": replaced,
+            "replacement_vnd": float(sum(r.counts[0, y] * r.price_vnd[0]
+                                         for r in parts.values())),
+            "pv_shortfall_kwh": float(short[y]),
+            "extra_fuel_l": float(fuel[y]),
+            "unmet_kwh": float(unmet[y]),
+        })
+    return rows
+
+
+# --------------------------------------------------------------------------- costs
+
+
+def costs(econ: Economics, d: Designs, op: Operation, generator: Generator | None, *,
+          plant: Plant = PLANT) -> Costs:
+    """Net present cost, LCOE and the yearly cash flow of each design [VND], with the PV's
+    degradation as extra fuel (:func:`ageing_energy`) and the battery replaced at the end of
+    its fade (:func:`replacements`)."""
+    n_years = econ.lifetime_years
+    capital = capital_vnd(econ, d, plant)
+    equipment = equipment_vnd(econ, d, plant)
+    n = len(d)
     replacement = np.zeros((n, n_years + 1))
     salvage_end = np.zeros(n)
-    for part, life in lives.items():
-        counts, left = replacement_schedule(life, n_years)
-        price = equipment[part] * install
-        replacement += counts * price[:, None]
+    for r in replacements(econ, d, op, generator, plant).values():
+        replacement += r.counts * r.price_vnd[:, None]
         if econ.salvage:
-            salvage_end += left * price
+            salvage_end += r.salvage_fraction * r.price_vnd
 
     years = np.arange(n_years + 1, dtype=float)
     grows = np.ones(n_years + 1)
@@ -233,6 +446,9 @@ def costs(econ: Economics, d: Designs, op: Operation, generator: Generator | Non
     running = ((years >= 1) * grows)[None, :]
     escalation = (1 + econ.fuel_escalation_pct / 100) ** np.maximum(years - 1, 0)
     fuel = (op.fuel_l * econ.fuel_vnd_per_l)[:, None] * escalation[None, :] * running
+    if plant.pv_degradation_pct_per_year > 0:  # none: exactly the costs without ageing
+        extra_l = ageing_energy(d, op, generator, plant, n_years)[0]
+        fuel = fuel + extra_l * econ.fuel_vnd_per_l * escalation[None, :]
     wind_capital = equipment["wind"] * (1 + (econ.bos_pct + econ.installation_pct) / 100)
     om = ((capital - wind_capital) * econ.om_pct_per_year / 100
           + wind_capital * econ.wind_om_pct_per_year / 100)[:, None] * (years >= 1)[None, :] \

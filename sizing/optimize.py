@@ -46,6 +46,8 @@ from sizing.economics import (
     costs,
     diesel_only,
     diesel_only_kw,
+    pv_degradation_pct_per_year,
+    pv_used_kwh,
     water_vnd_per_m3,
 )
 from sizing.errors import SizingError
@@ -434,7 +436,7 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
     n, n_years = len(designs), len(years)
     keys = ("unmet_kwh", "load_kwh", "critical_unmet_kwh", "critical_load_kwh", "served_kwh",
             "generator_fuel_l", "generator_hours", "battery_cycle_damage", "wind_kwh",
-            "wind_curtailed_kwh", *WATER_KEYS,
+            "wind_curtailed_kwh", "pv_kwh", "curtailed_kwh", *WATER_KEYS,
             *ACC_KEYS, *(f"forced_{k}" for k in ACC_KEYS))
     out = {k: np.zeros((n_years, n)) for k in keys}
     fractions = np.ones(n_years)
@@ -484,6 +486,8 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
                 designs.kwh > 0,
                 battery_life_years(mean["battery_cycle_damage"], calendar_life),
                 np.inf),
+            pv_used_kwh=pv_used_kwh(mean["pv_kwh"], mean["curtailed_kwh"],
+                                    mean["wind_curtailed_kwh"]),
         ),
         saidi_by_level={lv: at_level(saidi, lv) for lv in ("p50", "p90")},
         saifi_by_level={lv: at_level(saifi, lv) for lv in ("p50", "p90")},
@@ -503,8 +507,8 @@ def engine_site(site: Site) -> Site:
 
 def site_plant(site: Site, profiles_kw: Mapping[str, np.ndarray]) -> Plant:
     """What the economics need beyond the designs' sizes: the generator units per kW of the
-    lead unit, one turbine's rating and the demand's growth over the project (None when no
-    load grows)."""
+    lead unit, one turbine's rating, the demand's growth over the project (None when no
+    load grows), the water-pump candidates and the PV's degradation."""
     growth = None
     if any(ld.load_growth_pct_per_year for ld in site.loads):
         growth = load_growth_factors(site, site.economics.lifetime_years, profiles_kw)
@@ -513,7 +517,8 @@ def site_plant(site: Site, profiles_kw: Mapping[str, np.ndarray]) -> Plant:
                  turbine_kw=simulate.wind_rated_kw(site, 1.0) if site.wind else 0.0,
                  growth=growth,
                  pump_vnd=np.array([p.price_vnd for p in pumps]) if pumps else None,
-                 pump_life_years=np.array([p.life_years for p in pumps]) if pumps else None)
+                 pump_life_years=np.array([p.life_years for p in pumps]) if pumps else None,
+                 pv_degradation_pct_per_year=pv_degradation_pct_per_year(site))
 
 
 def year_inputs(site: Site, weather: list[pd.DataFrame],

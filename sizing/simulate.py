@@ -30,7 +30,14 @@ from sitefile import (
     WaterPumpLoad,
 )
 from sizing.dispatch import UNIT_KEYS, DispatchConfig, DispatchInputs, DispatchResult, dispatch
-from sizing.economics import Designs, Operation, Plant, water_vnd_per_m3
+from sizing.economics import (
+    Designs,
+    Operation,
+    Plant,
+    pv_degradation_pct_per_year,
+    pv_used_kwh,
+    water_vnd_per_m3,
+)
 from sizing.errors import SizingError
 from sizing.inputs import SiteInputs
 from sizing.loads import (
@@ -662,11 +669,14 @@ def design_water_vnd_per_m3(site: Site, design: Design, figures: Mapping[str, fl
                 np.array([design.turbines]), np.array([design.tank_m3]), np.zeros(1))
     life = figures["battery_life_years"] if design.kwh > 0 else np.inf
     op = Operation(np.array([figures["served_kwh"]]), np.array([figures["generator_fuel_l"]]),
-                   np.array([figures["generator_hours"]]), np.array([life], dtype=float))
+                   np.array([figures["generator_hours"]]), np.array([life], dtype=float),
+                   pv_used_kwh(np.array([figures["pv_ac_kwh"]]), figures["curtailed_kwh"],
+                               figures["wind_curtailed_kwh"]))
     plant = Plant(generator_units=generator_units(site),
                   turbine_kw=wind_rated_kw(site, 1.0) if site.wind else 0.0,
                   pump_vnd=np.array([pump.price_vnd]),
-                  pump_life_years=np.array([pump.life_years]))
+                  pump_life_years=np.array([pump.life_years]),
+                  pv_degradation_pct_per_year=pv_degradation_pct_per_year(site))
     return float(water_vnd_per_m3(site.economics, d, op, site.generator, plant=plant,
                                   pump_kwh=np.array([figures["pump_kwh"]]),
                                   delivered_m3=np.array([figures["water_delivered_m3"]]))[0])

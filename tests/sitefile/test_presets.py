@@ -50,7 +50,7 @@ def test_a_value_the_file_gives_wins_over_the_preset(key: str) -> None:
              "max_charge_kw": 3.0, "max_discharge_kw": 4.0, "charge_efficiency_pct": 85.0,
              "discharge_efficiency_pct": 86.0, "cycle_life": 900.0, "cycle_life_dod_pct": 70.0,
              "cycle_life_exponent": 1.2, "nominal_v": 24.0, "calendar_life_years": 4.0,
-             "max_temp_c": 40.0}
+             "max_temp_c": 40.0, "end_of_life_capacity_pct": 70.0}
     filled = Battery.model_validate({"chemistry": "lead_acid", "kwh": 20})
     b = Battery.model_validate({"chemistry": "lead_acid", "kwh": 20, key: given[key]})
     assert getattr(b, key) == given[key] != getattr(filled, key)

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from offgrid.cli import app
 from sitefile import Site, SiteFileError, load_site, parse_site
-from sizing.economics import Operation, costs
+from sizing.economics import Operation, costs, pv_used_kwh
 from sizing.inputs import read_inputs
 from sizing.optimize import (
     Result,
@@ -192,8 +192,11 @@ def test_kernel_equals_engine_and_winner_equals_exhaustive(searched: tuple[Site,
         assert f["generator_fuel_l"] == pytest.approx(result.perf.operation.fuel_l[i], abs=1e-9)
         life = f["battery_life_years"] if x["kwh"] > 0 else np.inf  # the engine's own figure
         op = Operation(np.array([f["served_kwh"]]), np.array([f["generator_fuel_l"]]),
-                       np.array([f["generator_hours"]]), np.array([life], dtype=float))
-        npc[i] = costs(site.economics, d.take(i), op, site.generator).npc_vnd[0]
+                       np.array([f["generator_hours"]]), np.array([life], dtype=float),
+                       pv_used_kwh(np.array([f["pv_ac_kwh"]]), f["curtailed_kwh"],
+                                   f["wind_curtailed_kwh"]))
+        npc[i] = costs(site.economics, d.take(i), op, site.generator,
+                       plant=result.plant).npc_vnd[0]
         start = motor_start_check(apply_design(site, x), {})
         ok[i] = (f["unmet_load_fraction"] <= search.max_unmet_fraction
                  and f["critical_unmet_fraction"] <= search.max_critical_unmet_fraction
