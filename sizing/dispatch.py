@@ -1271,6 +1271,7 @@ def _run(  # noqa: PLR0917 (numba kernels take positional arguments)
                 discharge_kwh += soc - soc_new
                 summary[_S_BATTERY_THROUGHPUT_KWH] += -batt_kw * dt
             soc = soc_new
+        if has_batt:  # every step's end SOC, also while the battery is out (it holds still)
             wear = _wear_step(stack, wear, soc * inv_kwh, cfg)
         _close_pump_windows(steps_left, t, dt, served, demand, pump_rem, load_slots,
                             pump_slots)
