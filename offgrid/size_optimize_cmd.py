@@ -235,14 +235,22 @@ def optimize_cmd(
 
 def report_cmd(
     site_file: SiteArg,
-    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.",
+    output: Annotated[Path, typer.Option("-o", "--output",
+                                         help="The file to write (.html or .pdf).",
                                          show_default=False)],
     lang: Annotated[str, typer.Option("--lang", help="vi or en.")] = "vi",
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="html or pdf (default: from the output's suffix, else html).",
+        show_default=False)] = None,
 ) -> None:
-    """Optimise, then write the engineer's report: one self-contained HTML file."""
+    """Optimise, then write the design dossier: one self-contained HTML file, or the same
+    HTML as an A4 PDF with page numbers."""
     if lang not in ("vi", "en"):
         fail(f"--lang: must be vi or en (got {lang!r})")
     language: Literal["vi", "en"] = "vi" if lang == "vi" else "en"
+    kind = (fmt or ("pdf" if output.suffix.lower() == ".pdf" else "html")).lower()
+    if kind not in ("html", "pdf"):
+        fail(f"--format: must be html or pdf (got {fmt!r})")
     site = open_site(site_file, *SECTIONS)
     try:
         result = _run(site)
@@ -251,10 +259,18 @@ def report_cmd(
         from sizing.report import render_html, report_data  # noqa: PLC0415 (heavy: loaded by this command only)
 
         text = render_html(report_data(site, result), language)
+        body: bytes | None = None
+        if kind == "pdf":
+            from sizing.pdf import html_to_pdf  # noqa: PLC0415 (heavy: loaded on use)
+
+            body = html_to_pdf(text, str(output.resolve().parent), language)
     except SizingError as e:
         fail(f"{site_file}: {e}")
     try:
-        output.write_text(text, encoding="utf-8")
+        if body is not None:
+            output.write_bytes(body)
+        else:
+            output.write_text(text, encoding="utf-8")
     except OSError as e:
         fail(f"{output}: cannot write: {e.strerror}", code=1)
     err.print(f"wrote {output}")

@@ -1,8 +1,18 @@
-"""The engineer's report: one self-contained HTML file (inline CSS, matplotlib SVG charts).
+"""The design dossier: one self-contained HTML file (inline CSS, matplotlib SVG charts, the
+single-line diagram), and the same HTML as a PDF (:func:`sizing.pdf.html_to_pdf`).
 
-``render_html(data, lang)`` is pure: it turns a :class:`ReportData` into the HTML text.
+``render_html(data, lang)`` is pure: it turns a :class:`ReportData` into the HTML text, in this
+order: summary, inputs and assumptions, the design and its single-line diagram, the electrical
+design, energy (with the loss waterfall), reliability, economics (EVN tariff and subsidy gap,
+grid-extension break-even, CO₂), the bill of materials, warnings.
 ``report_data(site, result)`` gathers the figures (one hourly run of the chosen design, its costs,
-the diesel-only baseline, the bill of materials with PV string sizing).
+the diesel-only baseline, the electrical design, the bill of materials priced from
+``sizing/data/prices.toml``). The capital shown is the bill of materials' total by construction
+(:func:`bom_costs` moves the NPC, the LCOE and the year-0 cash flow with it).
+
+Every number, date and word goes through :mod:`sizing.report_assets.fmt` in the report's
+language; the engine's English warnings become message codes (:func:`engine_warning`), and the
+electrical findings are rendered from :data:`sizing.electrical.MESSAGES`.
 """
 
 from __future__ import annotations
@@ -10,7 +20,7 @@ from __future__ import annotations
 import calendar
 import html
 import io
-import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -22,13 +32,25 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sitefile import PV, AeratorLoad, Economics, PumpModel, Site
-from sizing import simulate
+from sitefile import PV, AeratorLoad, Economics, PumpLoad, PumpModel, Site
+from sizing import comparisons, simulate
 from sizing.economics import Costs, DieselOnly
+from sizing.electrical import (
+    CHARGE_CONTROLLER_DRIVERS,
+    INVERTER_DRIVERS,
+    MESSAGES,
+    ElectricalDesign,
+    Finding,
+    check_devices,
+    electrical_design,
+)
 from sizing.errors import SizingError
 from sizing.optimize import Result, apply_design, design_dict, pareto_front
+from sizing.prices import CableKind, PriceError, PriceTable, load_prices
+from sizing.report_assets import fmt
 from sizing.report_assets.i18n import TEXT
-from sizing.strings import StringDesign, size_strings
+from sizing.sld import single_line_svg
+from sizing.strings import StringDesign
 
 Lang = Literal["vi", "en"]
 COLORS = {"pv": "#f2b701", "wind": "#8ecae6", "gen": "#7f5539", "batt": "#3a86ff",
@@ -40,17 +62,22 @@ COLORS = {"pv": "#f2b701", "wind": "#8ecae6", "gen": "#7f5539", "batt": "#3a86ff
 
 @dataclass(frozen=True)
 class BomLine:
-    """One line of the bill of materials; ``key`` names it in the report's words."""
+    """One line of the bill of materials; ``key`` names it in the report's words, ``detail``
+    is a text or a message rendered in the report's language, ``unit`` a key of
+    :data:`sizing.report_assets.fmt.UNITS` (or "" for a lump sum); ``price_key`` names the
+    price table's entry it was priced from ("" when the site file priced it)."""
 
     key: str
-    detail: str
+    detail: str | fmt.Message
     quantity: float
     unit: str
     unit_vnd: float
+    price_key: str = ""
 
     @property
     def total_vnd(self) -> float:
-        return self.quantity * self.unit_vnd
+        """The line's amount, in whole đồng (the total adds the lines as printed)."""
+        return float(round(self.quantity * self.unit_vnd))
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,34 @@ class ReportData:
     motor_start: dict[str, Any] | None = None  # the engine's motor-start check (as_dict)
     motor_start_soft: frozenset[str] = frozenset()  # motors on a VFD: no start surge to advise
     water: WaterData | None = None  # the water pump's figures (None: no water pump)
+    dossier: DossierData | None = None  # the dossier's pages (None: a summary report)
+    years: int = 1  # simulated years: the cards' figures are their medians (P50)
+
+
+@dataclass(frozen=True)
+class DossierData:
+    """What the dossier's pages add to the report, already computed."""
+
+    site: Site
+    """The site with the design applied (its battery, generators and tank the design's)."""
+    ed: ElectricalDesign
+    findings: tuple[Finding, ...]
+    """The electrical design's findings and what the site's ``[[devices]]`` lack."""
+    prices: PriceTable
+    monthly_ghi: tuple[float, ...]
+    """Mean daily irradiation of each month of the first simulated year [kWh/m²/day]."""
+    monthly_pv_kwh: tuple[float, ...]
+    """PV output of each month of the first simulated year [kWh]."""
+    losses: dict[str, float]
+    """The first simulated year's energy from source to load [kWh/year]: ``pv`` (PV and
+    wind output), ``generator``, ``curtailed``, ``battery`` (battery losses), ``conversion``
+    (the rest of the losses), ``stored`` (energy left in the battery at the year's end,
+    negative when it was drawn down), ``served``, ``unmet``; ``pv + generator − curtailed −
+    battery − conversion − stored = served`` by construction."""
+    served_kwh: float
+    """Energy served a year, P50 [kWh/year]."""
+    econ_capital_vnd: float
+    """The capital the optimiser priced (per kW, per kWh), replaced by the BOM's total."""
 
 
 @dataclass(frozen=True)
@@ -156,11 +211,13 @@ def monthly_table(hourly: pd.DataFrame, dt_h: float, worst: int, t: dict[str, st
     months = t["months"].split(",")
     cols = [("pv", t["s_pv"]), ("wind", t["s_wind"]), ("generator", t["s_gen"]),
             ("unmet", t["s_unmet"]), ("curtailed", t["s_curtailed"]), ("load", t["s_load"])]
+    if float(e["wind"].sum()) <= 0:
+        cols = [col for col in cols if col[0] != "wind"]
     head = "".join(f"<th class='n'>{html.escape(label)}</th>" for _, label in cols)
     rows = "".join(
         f"<tr{' class=worst' if m == worst else ''}><td>{html.escape(months[m - 1])}"
         f"{' ◀' if m == worst else ''}</td>"
-        + "".join(f"<td class='n'>{_num(float(e.loc[m, k]), 0, lang)}</td>" for k, _ in cols)
+        + "".join(f"<td class='n'>{fmt.number(float(e.loc[m, k]), 0, lang)}</td>" for k, _ in cols)
         + "</tr>"
         for m in e.index)
     return (f"<h3>{html.escape(t['monthly_table'])}</h3><table id='monthly'><thead><tr><th></th>"
@@ -253,7 +310,7 @@ def chart_typical_day(hourly: pd.DataFrame, month: int, t: dict[str, str],
     return _svg(fig)
 
 
-def chart_loads(load_kwh: dict[str, float], t: dict[str, str]) -> str:
+def chart_loads(load_kwh: dict[str, float], t: dict[str, str], lang: Lang = "en") -> str:
     """Yearly energy of each load, as horizontal bars with their share."""
     names = list(load_kwh)
     values = np.array([load_kwh[n] for n in names], dtype=float).reshape(-1)
@@ -266,7 +323,8 @@ def chart_loads(load_kwh: dict[str, float], t: dict[str, str]) -> str:
     total = values.sum() or 1.0
     ax.barh([names[i] for i in order], values[order], color=COLORS["batt"])
     for y, i in enumerate(order):
-        ax.text(values[i], y, f"  {values[i]:,.0f} kWh ({100 * values[i] / total:.0f} %)",
+        ax.text(values[i], y, f"  {fmt.number(values[i], 0, lang)} kWh "
+                f"({fmt.percent(values[i] / total, 0, lang)})",
                 va="center", fontsize=8)
     ax.set_xlabel(f"{t['energy_kwh']} / {t['per_year']}")
     ax.set_xlim(0, values.max() * 1.45 if values.max() > 0 else 1)
@@ -358,39 +416,6 @@ def chart_tank(daily: pd.DataFrame, min_level_pct: float, max_level_pct: float,
 
 # --------------------------------------------------------------------------- HTML
 
-_VI_SEPARATORS = str.maketrans({",": ".", ".": ","})
-
-
-def _num(value: float, digits: int = 0, lang: Lang = "en") -> str:
-    """``value`` with grouped thousands and ``digits`` decimals, in the language's convention
-    (CLDR): 1,234.5 in English, 1.234,5 in Vietnamese (no Babel: the two conventions are
-    these two separators); "—" when it is not finite."""
-    if not math.isfinite(value):
-        return "—"  # a figure with no finite value (a cost per unit of nothing)
-    text = f"{value:,.{digits}f}"
-    if text.startswith("-") and not text.strip("-0.,"):
-        text = text[1:]  # no "-0"
-    return text.translate(_VI_SEPARATORS) if lang == "vi" else text
-
-
-def _num_or(value: float | None, digits: int, lang: Lang) -> str:
-    """:func:`_num`, with "—" for a figure the engine did not give and "∞" for an unbounded
-    one."""
-    if value is None or math.isnan(value):
-        return "—"
-    return "∞" if math.isinf(value) else _num(value, digits, lang)
-
-
-def _g(value: float, lang: Lang = "en") -> str:
-    """``value`` in its shortest form (``:g``), with the language's decimal mark."""
-    return f"{value:g}".translate(_VI_SEPARATORS) if lang == "vi" else f"{value:g}"
-
-
-def _vnd_m(value: float, lang: Lang = "en") -> str:
-    """``value`` [VND] in millions, one decimal."""
-    return _num(value / 1e6, 1, lang)
-
-
 def _css() -> str:
     return files("sizing.report_assets").joinpath("style.css").read_text(encoding="utf-8")
 
@@ -412,10 +437,10 @@ def water_headline(w: WaterData, t: dict[str, str], lang: Lang) -> str:
     peak = max(monthly, key=lambda r: r["demand_m3"] / _days_in_month(int(r["month"])))
     month = int(peak["month"])
     text = t["water_headline"].format(
-        m3_day=_num(f["delivered_m3"] / 365, 1, lang),
-        peak_m3_day=_num(peak["delivered_m3"] / _days_in_month(month), 1, lang),
+        m3_day=fmt.number(f["delivered_m3"] / 365, 1, lang),
+        peak_m3_day=fmt.number(peak["delivered_m3"] / _days_in_month(month), 1, lang),
         month=t["months_long"].split(",")[month - 1],
-        vnd_m3=_num_or(f["vnd_per_m3"], 0, lang))
+        vnd_m3=fmt.number(f["vnd_per_m3"], 0, lang))
     return f'<p class="big" id="water_headline">{html.escape(text)}</p>'
 
 
@@ -426,20 +451,20 @@ def water_card(w: WaterData, t: dict[str, str], lang: Lang) -> str:
     drive = t["drive_vfd"] if w.pump_drive == "vfd" else t["drive_fixed"]
     title = t["water_card_median"].format(n=w.years) if w.years > 1 else t["water_card"]
     return _card(title, [
-        (t["water_demand"], t["m3_year"].format(value=_num(f["demand_m3"], 0, lang))),
+        (t["water_demand"], t["m3_year"].format(value=fmt.number(f["demand_m3"], 0, lang))),
         (t["water_delivered"], t["m3_day_mean"].format(
-            value=_num(f["delivered_m3"], 0, lang),
-            per_day=_num(f["delivered_m3"] / 365, 1, lang))),
-        (t["water_unmet"], t["m3_share"].format(value=_num(f["unmet_m3"], 0, lang),
-                                                pct=_num(100 * f["unmet_fraction"], 1, lang))),
-        (t["water_pumped"], t["m3_year"].format(value=_num(f["pumped_m3"], 0, lang))),
-        (t["water_cost"], t["vnd_m3"].format(value=_num_or(f["vnd_per_m3"], 0, lang))),
-        (t["pump_hours"], t["h_year"].format(value=_num(f["pump_hours"], 0, lang))),
-        (t["pump_energy"], t["kwh_year"].format(value=_num(f["pump_kwh"], 0, lang))),
-        (t["wire_to_water"], f"{_num(f['wire_to_water_pct'], 1, lang)} %"),
-        (t["autonomy"], t["days"].format(value=_num_or(f["autonomy_days"], 1, lang))),
-        (t["tank"], t["m3"].format(value=_num(w.tank_capacity_m3, 1, lang))),
-        (t["pump"], t["pump_short"].format(kw=_num(w.pump_rated_kw, 2, lang), drive=drive)),
+            value=fmt.number(f["delivered_m3"], 0, lang),
+            per_day=fmt.number(f["delivered_m3"] / 365, 1, lang))),
+        (t["water_unmet"], t["m3_share"].format(value=fmt.number(f["unmet_m3"], 0, lang),
+                                                pct=fmt.percent(f["unmet_fraction"], 1, lang))),
+        (t["water_pumped"], t["m3_year"].format(value=fmt.number(f["pumped_m3"], 0, lang))),
+        (t["water_cost"], t["vnd_m3"].format(value=fmt.number(f["vnd_per_m3"], 0, lang))),
+        (t["pump_hours"], t["h_year"].format(value=fmt.number(f["pump_hours"], 0, lang))),
+        (t["pump_energy"], t["kwh_year"].format(value=fmt.number(f["pump_kwh"], 0, lang))),
+        (t["wire_to_water"], fmt.percent(f['wire_to_water_pct'] / 100, 1, lang)),
+        (t["autonomy"], t["days"].format(value=fmt.number(f["autonomy_days"], 1, lang))),
+        (t["tank"], t["m3"].format(value=fmt.number(w.tank_capacity_m3, 1, lang))),
+        (t["pump"], t["pump_short"].format(kw=fmt.number(w.pump_rated_kw, 2, lang), drive=drive)),
     ])
 
 
@@ -461,9 +486,9 @@ def water_table(monthly: list[dict[str, Any]], t: dict[str, str], lang: Lang,
                    for k in ("w_demand", "w_delivered", "w_unmet"))
     rows = "".join(
         f"<tr><td>{html.escape(months[int(r['month']) - 1])}</td>"
-        + "".join(f"<td class='n'>{_num(float(r[k]), 0, lang)}</td>" for k in cols) + "</tr>"
+        + "".join(f"<td class='n'>{fmt.number(float(r[k]), 0, lang)}</td>" for k in cols) + "</tr>"
         for r in monthly)
-    totals = "".join(f"<td class='n'>{_num(sum(float(r[k]) for r in monthly), 0, lang)}</td>"
+    totals = "".join(f"<td class='n'>{fmt.number(sum(float(r[k]) for r in monthly), 0, lang)}</td>"
                      for k in cols)
     title = t["water_table_median"].format(n=years) if years > 1 else t["water_table"]
     return (f"<h3>{html.escape(title)}</h3><table id='water_monthly'><thead><tr>"
@@ -490,9 +515,10 @@ def motor_start_text(motor: dict[str, Any] | None, soft: frozenset[str],
     if motor is None or motor["ok"] or motor["motor"] in soft:
         return None
     start, running, surge = motor["start_kw"], motor["running_kw"], motor["surge_kw"]
-    values = {"motor": motor["motor"], "start": _num(start, 1, lang),
-              "running": _num(running, 1, lang), "surge": _num(surge, 1, lang),
-              "need": _num(running + start, 1, lang), "limit": _num(surge - start, 1, lang)}
+    values = {"motor": motor["motor"], "start": fmt.number(start, 1, lang),
+              "running": fmt.number(running, 1, lang), "surge": fmt.number(surge, 1, lang),
+              "need": fmt.number(running + start, 1, lang),
+              "limit": fmt.number(surge - start, 1, lang)}
     return t["motor_start_alone" if start >= surge else "motor_start_over"].format(**values)
 
 
@@ -506,12 +532,12 @@ def payback_years(costs: Costs, diesel: DieselOnly) -> float | None:
 
 def _fmt_constraint(name: str, value: float, lang: Lang = "en") -> str:
     if name == "max_saidi_minutes":
-        return f"{_num(value, 0, lang)} min"
+        return fmt.quantity(value, "min_per_year", 0, lang)
     if name == "max_saifi_count":
-        return _num(value, 1, lang)
+        return fmt.number(value, 1, lang)
     if name == "motor_start_surge":
-        return f"{_num(100 * value, 0, lang)} %"
-    return f"{_num(100 * value, 2, lang)} %"
+        return fmt.percent(value, 0, lang)
+    return fmt.percent(value, 2, lang)
 
 
 def _caption(key: str, water: bool) -> str:
@@ -548,10 +574,10 @@ def _why(data: ReportData, t: dict[str, str], lang: Lang = "en") -> str:
                       if show_broken else "")
             out.append(
                 f"<tr><td>{_design_text(d, t, lang)}</td>"
-                f"<td class='n'>{_vnd_m(r['npc_vnd'], lang)} {t['mvnd']}</td>"
+                f"<td class='n'>{fmt.money(r['npc_vnd'], lang, scale='million')}</td>"
                 f"<td class='n'>{'+' if r['npc_delta_vnd'] >= 0 else ''}"
-                f"{_vnd_m(r['npc_delta_vnd'], lang)}</td>"
-                f"<td class='n'>{_num(100 * unmet(r), 2, lang)} %</td>"
+                f"{fmt.number(r['npc_delta_vnd'] / 1e6, 1, lang)}</td>"
+                f"<td class='n'>{fmt.percent(unmet(r), 2, lang)}</td>"
                 f"<td>{html.escape(broken)}</td></tr>")
         head = "".join(f"<th{cls}>{html.escape(t[key])}</th>" for key, cls in (
             ("col_design", ""), ("col_npc", " class='n'"), ("col_delta", " class='n'"),
@@ -578,15 +604,17 @@ def _sensitivity(data: ReportData, t: dict[str, str], lang: Lang = "en") -> str:
             return t["sens_none"]
         d = best["design"]
         same = all(_same(d[k], data.design.get(k)) for k in d)
-        text = f"{_design_text(d, t, lang)} ({_vnd_m(best['npc_vnd'], lang)} {t['mvnd']})"
+        text = f"{_design_text(d, t, lang)} ({fmt.money(best['npc_vnd'], lang, scale='million')})"
         return t["sens_same"] if same else text
 
     rows = []
     for factor, case in sens.get("fuel_price", {}).items():
-        rows.append((t["sens_fuel"].format(pct=f"{(float(factor) - 1) * 100:+.0f}"),
+        rows.append((t["sens_fuel"].format(
+            pct=("+" if float(factor) >= 1 else "-")
+            + fmt.percent(abs(float(factor) - 1), 0, lang)),
                      yes if case["base_winner"]["feasible"] else no, design_text(case)))
     for growth, case in sens.get("load_growth", {}).items():
-        rows.append((t["sens_load"].format(pct=growth),
+        rows.append((t["sens_load"].format(pct=fmt.percent(float(growth) / 100, 0, lang)),
                      yes if case["base_winner"]["feasible"] else no, design_text(case)))
     if not rows:
         return ""
@@ -610,121 +638,137 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
     none = t["none"]
     w = data.water
     water_rows = [] if w is None else [
-        (t["tank"], t["m3"].format(value=_num(w.tank_capacity_m3, 1, lang))),
+        (t["tank"], t["m3"].format(value=fmt.number(w.tank_capacity_m3, 1, lang))),
         (t["pump"], t["pump_short"].format(
-            kw=_num(w.pump_rated_kw, 2, lang),
+            kw=fmt.number(w.pump_rated_kw, 2, lang),
             drive=t["drive_vfd"] if w.pump_drive == "vfd" else t["drive_fixed"]))]
     design_card = _card(t["design"], [
-        (t["pv"], f"{_g(d['kwp'], lang)} kWp"),
-        (t["battery"], f"{_g(d['kwh'], lang)} kWh" if d["kwh"] > 0 else none),
-        (t["inverter"], f"{_g(d['inverter_kw'], lang)} kW"),
+        (t["pv"], f"{fmt.short(d['kwp'], lang)} kWp"),
+        (t["battery"], f"{fmt.short(d['kwh'], lang)} kWh" if d["kwh"] > 0 else none),
+        (t["inverter"], f"{fmt.short(d['inverter_kw'], lang)} kW"),
         (t["generator"], _generator_text(data, t, lang) if d["generator_kw"] > 0 else none),
-        *([(t["wind"], f"{_g(d['turbines'], lang)} × {_g(data.turbine_kw, lang)} kW")]
+        *([(t["wind"], f"{fmt.short(d['turbines'], lang)} × {fmt.short(data.turbine_kw, lang)} kW")]
           if data.turbine_kw > 0 else []),
         *water_rows,
     ])
-    energy_rows = [(t["pv_energy"], f"{_num(f['pv_kwh'], 0, lang)} kWh / {t['per_year']}")]
+    energy_rows = [(t["pv_energy"], fmt.quantity(f["pv_kwh"], "kwh_per_year", 0, lang))]
     if data.turbine_kw > 0:
         energy_rows += [
             (t["wind_energy"],
-             f"{_num(f['wind_kwh'], 0, lang)} kWh "
-             f"({_num(100 * f['wind_capacity_factor'], 0, lang)} %)"),
-            (t["wind_curtailed"], f"{_num(f['wind_curtailed_kwh'], 0, lang)} kWh")]
+             f"{fmt.number(f['wind_kwh'], 0, lang)} kWh "
+             f"({fmt.percent(f['wind_capacity_factor'], 0, lang)})"),
+            (t["wind_curtailed"], f"{fmt.number(f['wind_curtailed_kwh'], 0, lang)} kWh")]
     energy_rows += [(t["per_unit"].format(name=u["name"]),
-                     t["unit_hours"].format(hours=_num(u["hours"], 0, lang),
-                                           fuel=_num(u["fuel_l"], 0, lang)))
+                     t["unit_hours"].format(hours=fmt.number(u["hours"], 0, lang),
+                                           fuel=fmt.number(u["fuel_l"], 0, lang)))
                     for u in data.generator_units if len(data.generator_units) > 1]
-    energy_card = _card(t["energy"], energy_rows)
+    energy_card = _card(f"{t['energy']}: {fmt.render('stat_p50', {'n': data.years}, lang)}",
+                        energy_rows)
     cost_card = _card(t["cost"], [
-        (t["capital"], f"{_vnd_m(c.capital_vnd[0], lang)} {t['mvnd']}"),
-        (t["npc"].format(years=econ.lifetime_years, rate=_g(econ.discount_rate_pct, lang)),
-         f"{_vnd_m(c.npc_vnd[0], lang)} {t['mvnd']}"),
-        (t["lcoe"], f"{_num(c.lcoe_vnd_per_kwh[0], 0, lang)} {t['vnd_kwh']}"),
-        (t["fuel"], f"{_num(f['generator_fuel_l'], 0, lang)} L / {t['per_year']}"),
-        (t["battery_life"], f"{_num(f['battery_life_years'], 0, lang)} {t['years']}"
+        (t["capital"], fmt.money(float(c.capital_vnd[0]), lang, scale="unit")),
+        (t["npc"].format(years=econ.lifetime_years,
+                         rate=fmt.percent(econ.discount_rate_pct / 100, 1, lang)),
+         fmt.money(float(c.npc_vnd[0]), lang)),
+        (t["lcoe"], fmt.money_per(float(c.lcoe_vnd_per_kwh[0]), "kWh", lang)),
+        (t["fuel"], fmt.quantity(f["generator_fuel_l"], "l_per_year", 0, lang)),
+        (t["battery_life"], fmt.quantity(f["battery_life_years"], "year", 0, lang)
          if d["kwh"] > 0 else none),
     ])
-    rel_card = _card(t["reliability"], [
-        (t["saidi"], f"{_num(f['saidi_minutes'], 0, lang)} · "
-                     f"P90 {_num(f['saidi_p90_minutes'], 0, lang)}"),
-        (t["saifi"], f"{_num(f['saifi_count'], 1, lang)} · "
-                     f"P90 {_num(f['saifi_p90_count'], 1, lang)}"),
-        (t["saidi_forced"], _num(f["saidi_forced_minutes"], 0, lang)),
-        (t["curtailment"], _num(f["load_curtailed_hours"], 0, lang)),
-        (t["unmet"], f"{_num(100 * f['unmet_fraction'], 2, lang)} %"),
+    stat = fmt.render("stat_p50", {"n": data.years}, lang)
+    rel_card = _card(f"{t['reliability']}: {stat}", [
+        (t["saidi"], f"{fmt.number(f['saidi_minutes'], 0, lang)} · "
+                     f"P90 {fmt.number(f['saidi_p90_minutes'], 0, lang)}"),
+        (t["saifi"], f"{fmt.number(f['saifi_count'], 1, lang)} · "
+                     f"P90 {fmt.number(f['saifi_p90_count'], 1, lang)}"),
+        (t["saidi_forced"], fmt.number(f["saidi_forced_minutes"], 0, lang)),
+        (t["curtailment"], fmt.number(f["load_curtailed_hours"], 0, lang)),
+        (t["unmet"], fmt.percent(f['unmet_fraction'], 2, lang)),
         *([(t["aerator_hours"] if data.has_aerators else t["critical_hours"],
-            _num(f["aerator_hours_at_risk"], 0, lang))] if data.has_critical else []),
-        (t["renewable"], f"{_num(100 * f['renewable_fraction'], 0, lang)} %"),
+            fmt.number(f["aerator_hours_at_risk"], 0, lang))] if data.has_critical else []),
+        (t["renewable"], fmt.percent(f['renewable_fraction'], 0, lang)),
     ])
     dsl = data.diesel
     saving = dsl.costs.npc_vnd[0] - c.npc_vnd[0]
     pb = payback_years(c, dsl)
     diesel_rows = [
-        (t["diesel_only"].format(kw=_g(dsl.generator_kw, lang)),
-         f"{_vnd_m(dsl.costs.npc_vnd[0], lang)} {t['mvnd']}"),
-        (t["this_design"], f"{_vnd_m(c.npc_vnd[0], lang)} {t['mvnd']}"),
-        (t["lcoe"] + " (diesel)",
-         f"{_num(dsl.costs.lcoe_vnd_per_kwh[0], 0, lang)} {t['vnd_kwh']}"),
+        (t["diesel_only"].format(kw=fmt.short(dsl.generator_kw, lang)),
+         fmt.money(float(dsl.costs.npc_vnd[0]), lang)),
+        (t["this_design"], fmt.money(float(c.npc_vnd[0]), lang)),
+        (t["lcoe"] + " (diesel)", fmt.money_per(float(dsl.costs.lcoe_vnd_per_kwh[0]), "kWh",
+                                                lang)),
         ((t["saving"] if saving >= 0 else t["saving_neg"]).format(years=econ.lifetime_years),
-         f"{_vnd_m(abs(saving), lang)} {t['mvnd']}"),
-        (t["payback"], f"{_g(pb, lang)} {t['years']}" if pb is not None else t["never"]),
+         fmt.money(float(abs(saving)), lang)),
+        (t["payback"], fmt.quantity(pb, "year", 0, lang) if pb is not None else t["never"]),
     ]
     diesel_card = _card(t["vs_diesel"], diesel_rows)
 
     battery = d["kwh"] > 0
-    charts = [
-        ("chart_monthly", chart_monthly(data.hourly, data.dt_h, t), ""),
-        *([("chart_soc", chart_soc_heatmap(data.hourly, t), "")] if battery else []),
-        ("chart_day", chart_typical_day(data.hourly, worst, t, battery), ""),
-        ("chart_loads", chart_loads(data.load_kwh, t), ""),
-        ("chart_pareto", chart_pareto(data.search_npc_vnd, data.search_unmet_fraction,
-                                      feasible=data.search_feasible, front=data.pareto,
-                                      winner=data.winner, t=t,
-                                      unmet_label="unmet_water_pct" if w else "unmet_pct"),
-         " wide"),
-        ("chart_cash", chart_cash_flow(c, dsl, econ, t), " wide"),
-    ]
-    figures_html = "".join(
-        f'<figure class="chart{cls}" id="{key}"><figcaption>'
-        f"{html.escape(t[_caption(key, w is not None)].format(month=month_names[worst - 1]))}"
-        f"</figcaption>{svg}</figure>"
-        for key, svg, cls in charts)
+    dd = data.dossier
+
+    def figure(key: str, svg: str, cls: str = "") -> str:
+        caption = t[_caption(key, w is not None)].format(month=month_names[worst - 1])
+        return (f'<figure class="chart{cls}" id="{key}"><figcaption>{html.escape(caption)}'
+                f"</figcaption>{svg}</figure>")
+
+    energy_figs = (figure("chart_monthly", chart_monthly(data.hourly, data.dt_h, t))
+                   + figure("chart_day", chart_typical_day(data.hourly, worst, t, battery))
+                   + figure("chart_loads", chart_loads(data.load_kwh, t, lang))
+                   + (figure("chart_losses", chart_losses(dd.losses, t), " wide")
+                      if dd is not None else ""))
+    rel_figs = ((figure("chart_soc", chart_soc_heatmap(data.hourly, t)) if battery else "")
+                + figure("chart_pareto", chart_pareto(
+                    data.search_npc_vnd, data.search_unmet_fraction,
+                    feasible=data.search_feasible, front=data.pareto, winner=data.winner, t=t,
+                    unmet_label="unmet_water_pct" if w else "unmet_pct"), " wide"))
+    cash_fig = figure("chart_cash", chart_cash_flow(c, dsl, econ, t), " wide")
     no_battery = ("" if battery else
                   f'<p class="note" id="no_battery">'
                   f'{html.escape(t["no_battery" if w is None else "no_battery_tank"])}</p>')
 
-    bom_rows = []
-    for line in data.bom:
-        label = t.get(line.key, line.key)
-        bom_rows.append(
-            f"<tr><td>{html.escape(label)}</td><td>{html.escape(line.detail)}</td>"
-            f"<td class='n'>{_g(line.quantity, lang)} "
-            f"{html.escape(t.get(line.unit, line.unit))}</td>"
-            f"<td class='n'>{_num(line.unit_vnd, 0, lang)}</td>"
-            f"<td class='n'>{_num(line.total_vnd, 0, lang)}</td>"
-            "</tr>")
-    bom_total = sum(line.total_vnd for line in data.bom)
     s, pv = data.strings, data.pv
     strings_note = "" if s is None or pv is None else "<p class='note'>" + html.escape(
-        t["strings_note"].format(
-            series=s.series, strings=s.strings, tlow=_g(pv.record_low_temp_c, lang),
-            voc=_num(s.voc_cold_v, 0, lang), vmax=_g(pv.mppt_max_input_v, lang),
-            thot=_g(pv.max_cell_temp_c, lang), vmp=_num(s.vmp_hot_v, 0, lang),
-            vmin=_g(pv.mppt_min_v, lang))) + "</p>"
+        fmt.render("strings_note", {
+            "series": s.series, "strings": s.strings,
+            "tlow": fmt.Num(pv.record_low_temp_c, 0), "voc": fmt.Num(s.voc_cold_v, 0),
+            "vmax": fmt.Num(pv.mppt_max_input_v, 0), "thot": fmt.Num(pv.max_cell_temp_c, 0),
+            "vmp": fmt.Num(s.vmp_hot_v, 0), "vmin": fmt.Num(pv.mppt_min_v, 0)}, lang)) + "</p>"
     motor = motor_start_text(data.motor_start, data.motor_start_soft, t, lang)
-    engine = [x for x in data.warnings
+    engine = [warning_text(engine_warning(x), lang) for x in data.warnings
               if not (data.motor_start is not None and x.startswith("motor start: "))]
-    warnings = ([t["edge_" + side].format(what=t["dim_" + dim], value=_g(value, lang), dim=dim)
-                 for dim, value, side in data.edges] + ([motor] if motor else []) + engine)
+    findings = [finding_text(x, lang) for x in dd.findings] if dd is not None else []
+    warnings = ([t["edge_" + side].format(what=t["dim_" + dim], value=fmt.short(value, lang),
+                                          dim=dim)
+                 for dim, value, side in data.edges] + ([motor] if motor else []) + engine
+                + findings)
     warnings_html = (
-        "<ul class='warn'>" + "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+        "<ul class='warn'>" + "".join(f"<li>{html.escape(x)}</li>" for x in warnings)
         + "</ul>") if warnings else f"<p>{html.escape(t['no_warnings'])}</p>"
     try:
         ver = version("offgrid")
     except PackageNotFoundError:
         ver = "dev"
     title = html.escape(t["title"])
-    return f"""<!DOCTYPE html>
+    capital_note = ("" if dd is None else "<p class='note' id='capital_note'>" + html.escape(
+        fmt.render("capital_note", {"bom": fmt.Money(float(c.capital_vnd[0]), "unit"),
+                                    "econ": fmt.Money(dd.econ_capital_vnd)}, lang)) + "</p>")
+    if dd is not None:
+        middle = (inputs_section(data, dd, lang) + design_section(data, dd, lang, strings_note)
+                  + electrical_section(dd, lang))
+        econ_html = economics_section(data, dd, lang, diesel_card, cash_fig)
+        bom_html = bom_section(data.bom, lang, capital_note)
+        summary_cards = f"{design_card}{energy_card}{cost_card}{rel_card}"
+        rel_html = (f'<section id="reliability"><h2>{html.escape(t["reliability"])}</h2>'
+                    f'{no_battery}<div class="charts">{rel_figs}</div></section>')
+    else:
+        middle = ""
+        econ_html = (f'<section id="economics"><h2>{html.escape(t["economics"])}</h2>'
+                     f'<div class="cards">{diesel_card}</div>'
+                     f'<div class="charts">{cash_fig}</div></section>')
+        bom_html = bom_section(data.bom, lang) + strings_note
+        summary_cards = f"{design_card}{energy_card}{cost_card}{rel_card}"
+        rel_html = (f'<section id="reliability"><h2>{html.escape(t["reliability"])}</h2>'
+                    f'{no_battery}<div class="charts">{rel_figs}</div></section>')
+    page = f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>
 <meta charset="utf-8">
@@ -741,40 +785,34 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
 <section id="summary">
 <h2>{html.escape(t['summary'])}</h2>
 {water_headline(w, t, lang) if w is not None else ""}
-<div class="cards">{design_card}{energy_card}{cost_card}{rel_card}{diesel_card}</div>
+<div class="cards">{summary_cards}</div>
 <h3>{html.escape(t['why'])}</h3>
 {_why(data, t, lang)}
 {_sensitivity(data, t, lang)}
 </section>
+{middle}
 {water_section(w, t, lang) if w is not None else ""}
 <section id="charts">
-<h2>{html.escape(t['charts'])}</h2>
-{no_battery}
-<div class="charts">{figures_html}</div>
+<h2>{html.escape(t['energy_page'])}</h2>
+<div class="charts">{energy_figs}</div>
 {monthly_table(data.hourly, data.dt_h, worst, t, lang)}
 </section>
-<section id="bom">
-<h2>{html.escape(t['bom'])}</h2>
-<table>
-<thead><tr><th>{html.escape(t['item'])}</th><th></th><th class="n">{html.escape(t['qty'])}</th>
-<th class="n">{html.escape(t['unit_price'])} (VND)</th>
-<th class="n">{html.escape(t['total'])} (VND)</th></tr></thead>
-<tbody>{''.join(bom_rows)}</tbody>
-<tfoot><tr><td colspan="4">{html.escape(t['total'])}</td>
-<td class="n">{_num(bom_total, 0, lang)}</td></tr></tfoot>
-</table>
-{strings_note}
-</section>
+{rel_html}
+{econ_html}
+{bom_html}
 <section id="warnings">
 <h2>{html.escape(t['warnings'])}</h2>
 {warnings_html}
 </section>
-<p class="note">{html.escape(t['generated'].format(
-        version=ver, date=datetime.now(UTC).strftime('%Y-%m-%d')))}</p>
+<p class="note">{html.escape(fmt.render("generated", {
+        "version": ver, "date": datetime.now(UTC).date()}, lang))}</p>
 </main>
 </body>
 </html>
 """
+    # every table scrolls inside its own wrapper on a narrow screen
+    return re.sub(r"<table\b", "<div class='scroll'><table", page).replace(
+        "</table>", "</table></div>")
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -787,12 +825,12 @@ def _same(a: Any, b: Any) -> bool:
 def _design_text(d: dict[str, Any], t: dict[str, str], lang: Lang) -> str:
     """A design in one line: ``kWp · kWh · kW · kW`` (PV, battery, inverter, generator),
     then the turbines and the tank when it has them."""
-    text = " · ".join(f"{_g(d[k], lang)} {unit}" for k, unit in (
+    text = " · ".join(f"{fmt.short(d[k], lang)} {unit}" for k, unit in (
         ("kwp", "kWp"), ("kwh", "kWh"), ("inverter_kw", "kW"), ("generator_kw", "kW")))
     if d.get("turbines"):
-        text += f" · {_g(d['turbines'], lang)} {t['turbine_units']}"
+        text += f" · {fmt.short(d['turbines'], lang)} {t['turbine_units']}"
     if d.get("tank_m3"):
-        text += f" · {_g(d['tank_m3'], lang)} m³"
+        text += f" · {fmt.short(d['tank_m3'], lang)} m³"
     return text
 
 
@@ -800,9 +838,9 @@ def _generator_text(data: ReportData, t: dict[str, str], lang: Lang = "en") -> s
     """The generator units: ``n × kW`` when identical, else each rating."""
     kws = [u["kw"] for u in data.generator_units] or [data.design["generator_kw"]]
     if len(set(kws)) == 1:
-        return (t["generator_units"].format(n=len(kws), kw=_g(kws[0], lang)) if len(kws) > 1
-                else f"{_g(kws[0], lang)} kW")
-    return " + ".join(f"{_g(kw, lang)} kW" for kw in kws)
+        return (t["generator_units"].format(n=len(kws), kw=fmt.short(kws[0], lang)) if len(kws) > 1
+                else f"{fmt.short(kws[0], lang)} kW")
+    return " + ".join(f"{fmt.short(kw, lang)} kW" for kw in kws)
 
 
 def bill_of_materials(econ: Economics, design: dict[str, float], strings: StringDesign | None,
@@ -836,6 +874,506 @@ def bill_of_materials(econ: Economics, design: dict[str, float], strings: String
     lines.append(BomLine("installation", f"{econ.installation_pct:g} %", 1, "",
                          equipment * econ.installation_pct / 100))
     return lines
+
+
+# --------------------------------------------------------------------------- the dossier
+
+DEVICE_PRICES = {"relay_board": "relay_board", "do_sensor": "do_probe",
+                 "generator": "genset_controller", "sdm120": "energy_meter_1ph",
+                 "sdm630": "energy_meter_3ph"}
+"""A ``[[devices]]`` driver → its price table entry (charge controllers and inverters are
+the design's own lines)."""
+
+CONDUCTORS = {"dc": 2, "1ph": 2, "3ph": 4}
+"""Conductors of one run: + and − (DC), line and neutral (single phase), three lines and the
+neutral (three phase)."""
+
+
+def _breaker(prices: PriceTable, rating_a: float, system: str) -> tuple[str, float]:
+    """The protection device kind and its price [VND] for ``rating_a`` [A] on ``system``:
+    a miniature breaker up to the largest listed, else a moulded-case one."""
+    kinds = ("mcb_dc", "mccb_dc") if system == "dc" else ("mcb_ac", "mccb_ac")
+    for kind in kinds:
+        try:
+            return kind, prices.breaker_vnd(rating_a, kind)  # type: ignore[arg-type]
+        except PriceError:
+            continue
+    raise PriceError(f"no breaker of {rating_a:g} A in the price table")
+
+
+def dossier_bom(site: Site, design: dict[str, float], ed: ElectricalDesign, prices: PriceTable,
+                *, generator_units: float = 1.0, turbine_kw: float = 0.0,
+                pump: PumpModel | None = None) -> list[BomLine]:
+    """The dossier's bill of materials, one line per item: the PV modules (of the string
+    layout), their mounting, the charge controllers of the plan, the battery, the inverter,
+    the generators, the turbines, the tank and the pump, every ``[[devices]]`` entry of
+    ``site``, the controller and its cabinet, a contactor per switched motor, every cable
+    [m of one conductor] and breaker of ``ed``, the string fuses and surge protection, then
+    labour, transport and design as the price table's percentages of the equipment."""
+    lines: list[BomLine] = []
+    pv = site.pv
+    by_driver: dict[str, list[str]] = {}
+    for dev in site.devices:
+        by_driver.setdefault(dev.driver, []).append(dev.name)
+    listed_cc = [n for d, names in by_driver.items() if d in CHARGE_CONTROLLER_DRIVERS
+                 for n in names]
+    listed_inv = [n for d, names in by_driver.items() if d in INVERTER_DRIVERS for n in names]
+    s = ed.strings
+    if design["kwp"] > 0 and pv is not None:
+        if s is not None:
+            lines.append(BomLine("bom_pv", fmt.Message("bom_d_modules", {
+                "w": fmt.Num(pv.module_w, 0, "w"), "series": s.series, "strings": s.strings}),
+                s.modules, "modules", pv.module_w * prices.price("pv_module"), "pv_module"))
+        else:
+            lines.append(BomLine("bom_pv", "", design["kwp"], "kwp",
+                                 1000 * prices.price("pv_module"), "pv_module"))
+        kwp = s.array_kwp if s is not None else design["kwp"]
+        lines.append(BomLine("bom_mounting", "", kwp, "kwp", prices.price("mounting_ground"),
+                             "mounting_ground"))
+    plan = ed.controllers
+    if plan is not None:
+        detail = plan.model.name + (f" ({', '.join(listed_cc)})" if listed_cc else "")
+        lines.append(BomLine("bom_controllers", detail, plan.count, "pcs", plan.model.price_vnd,
+                             "charge_controllers"))
+    if design["kwh"] > 0:
+        lfp = site.battery is None or site.battery.chemistry == "lfp"
+        lines.append(BomLine("bom_battery", "", design["kwh"], "kwh",
+                             prices.price("lfp_battery") if lfp
+                             else site.economics.battery_vnd_per_kwh,
+                             "lfp_battery" if lfp else ""))
+    if design["inverter_kw"] > 0:
+        lines.append(BomLine("bom_inverter", ", ".join(listed_inv), design["inverter_kw"], "kw",
+                             prices.price("hybrid_inverter"), "hybrid_inverter"))
+    if design["generator_kw"] > 0:
+        lines.append(BomLine("bom_generator", "", design["generator_kw"] * generator_units, "kw",
+                             prices.price("diesel_genset"), "diesel_genset"))
+    if design.get("turbines", 0.0) > 0 and turbine_kw > 0:
+        lines.append(BomLine("wind", fmt.Message("bom_d_kw", {"kw": fmt.Num(turbine_kw, 1)}),
+                             design["turbines"], "pcs",
+                             turbine_kw * site.economics.wind_vnd_per_kw))
+    if design.get("tank_m3", 0.0) > 0 and pump is not None:
+        lines.append(BomLine("tank_bom", "", design["tank_m3"], "m3",
+                             site.economics.tank_vnd_per_m3))
+    if pump is not None:
+        lines.append(BomLine("pump_bom", pump.name, 1, "pcs", pump.price_vnd))
+    for driver, names in by_driver.items():
+        key = DEVICE_PRICES.get(driver)
+        if key is not None:
+            lines.append(BomLine("bom_dev_" + key, ", ".join(names), len(names), "pcs",
+                                 prices.price(key), key))
+        elif driver not in CHARGE_CONTROLLER_DRIVERS and driver not in INVERTER_DRIVERS:
+            lines.append(BomLine("bom_dev_unpriced", fmt.Message("bom_d_unpriced", {
+                "names": ", ".join(names)}), len(names), "pcs", 0.0))
+    lines.append(BomLine("bom_controller_box", "", 1, "pcs", prices.price("controller_box"),
+                         "controller_box"))
+    lines.append(BomLine("bom_enclosure", "", 1, "pcs", prices.price("enclosure"), "enclosure"))
+    motors = sum(len(ld.switch.channels) for ld in site.loads
+                 if isinstance(ld, AeratorLoad | PumpLoad) and ld.switch is not None)
+    if motors:
+        lines.append(BomLine("bom_contactor", "", motors, "pcs", prices.price("contactor"),
+                             "contactor"))
+    for c in ed.cables:
+        conductors = CONDUCTORS[c.system] * c.parallel * c.count
+        kind: CableKind = "solar" if c.run == "pv_to_controller" else "copper"
+        lines.append(BomLine("bom_cable", fmt.Message("bom_d_cable", {
+            "run": fmt.Message("run_" + c.run), "n": conductors,
+            "mm2": fmt.Num(prices.cable_section_mm2(c.section_mm2, kind), 0, "mm2"),
+            "m": fmt.Num(c.length_m, 0, "m")}),
+            conductors * c.length_m, "m", prices.cable_vnd_per_m(c.section_mm2, kind),
+            "cable_" + kind))
+        brk_kind, vnd = _breaker(prices, c.breaker_a, c.system)
+        lines.append(BomLine("bom_breaker", fmt.Message("bom_d_breaker", {
+            "run": fmt.Message("run_" + c.run), "a": fmt.Num(c.breaker_a, 0, "a"),
+            "kind": fmt.Message("brk_" + brk_kind)}), c.count, "pcs", vnd, "breakers"))
+    if ed.string_fuse_a is not None and s is not None:
+        lines.append(BomLine("bom_fuse", fmt.Message("bom_d_fuse", {
+            "cls": "gPV", "a": fmt.Num(ed.string_fuse_a, 0, "a")}), s.strings, "pcs",
+            prices.breaker_vnd(ed.string_fuse_a, "fuse_pv"), "breakers"))
+    if plan is not None:
+        lines.append(BomLine("bom_spd", "", plan.count, "pcs", prices.breaker_vnd(0, "spd_dc"),
+                             "breakers"))
+    equipment = sum(line.total_vnd for line in lines)
+    for key in ("labour", "transport", "design_and_permits"):
+        pct = prices.price(key)
+        lines.append(BomLine("bom_" + key, fmt.Message("bom_d_pct", {"pct": fmt.Pct(pct / 100, 0)}),
+                             1, "", equipment * pct / 100, key))
+    return lines
+
+
+def bom_costs(costs: Costs, capital_vnd: float) -> Costs:
+    """``costs`` (one design) with its capital replaced by ``capital_vnd`` [VND] (the bill of
+    materials' total): the year-0 cash flow and the NPC move by the difference, and the LCOE
+    in proportion to the NPC (the same energy, the same discounting)."""
+    delta = capital_vnd - float(costs.capital_vnd[0])
+    npc = costs.npc_vnd + delta
+    cash = costs.cash_flow_vnd.copy()
+    cash[:, 0] += delta
+    old = float(costs.npc_vnd[0])
+    lcoe = costs.lcoe_vnd_per_kwh * (float(npc[0]) / old if old else 1.0)
+    return Costs(np.array([capital_vnd]), npc, lcoe, cash, costs.fuel_npc_vnd,
+                 costs.replacement_npc_vnd, costs.om_npc_vnd, costs.salvage_npc_vnd)
+
+
+def loss_waterfall(series: dict[str, np.ndarray], dt_h: float, kwh: float,
+                   charge_eff: float = 1.0) -> dict[str, float]:
+    """One year's energy from source to load [kWh]; see :attr:`DossierData.losses`.
+
+    ``battery``: what the battery lost, charged − discharged − the change of its content
+    (``soc_kwh`` at the end of each step; the first step's start is taken as its end less
+    its own flow × ``charge_eff``); ``conversion``: the balance's remainder."""
+    pv = float(np.sum(series["pv_kw"]) + np.sum(series["wind_kw"])) * dt_h
+    gen = float(np.sum(series["generator_kw"])) * dt_h
+    curtailed = float(np.sum(series["curtailed_kw"])) * dt_h
+    served = float(np.sum(series["served_kw"])) * dt_h
+    unmet = float(np.sum(series["unmet_kw"])) * dt_h
+    flow = np.asarray(series["battery_kw"], dtype=float)
+    stored = 0.0
+    battery = 0.0
+    if kwh > 0 and len(flow):
+        soc = np.asarray(series["soc_kwh"], dtype=float)
+        start = soc[0] - flow[0] * dt_h * (charge_eff if flow[0] > 0 else 1.0)
+        stored = float(soc[-1] - start)
+        charged = float(np.sum(np.clip(flow, 0, None))) * dt_h
+        discharged = float(-np.sum(np.clip(flow, None, 0))) * dt_h
+        battery = max(0.0, charged - discharged - stored)
+    conversion = pv + gen - curtailed - battery - stored - served
+    return {"pv": pv, "generator": gen, "curtailed": curtailed, "battery": battery,
+            "conversion": conversion, "stored": stored, "served": served, "unmet": unmet}
+
+
+def chart_losses(losses: dict[str, float], t: dict[str, str]) -> str:
+    """The year's energy as a waterfall: the sources up, the curtailment and losses down, to
+    the energy served; the demand not served beside it [kWh]."""
+    steps = [("lw_pv", losses["pv"], COLORS["pv"]), ("lw_gen", losses["generator"], COLORS["gen"]),
+             ("lw_curtailed", -losses["curtailed"], COLORS["curtailed"]),
+             ("lw_conversion", -losses["conversion"], COLORS["grey"]),
+             ("lw_battery", -losses["battery"], COLORS["batt"]),
+             ("lw_stored", -losses["stored"], COLORS["soc"])]
+    steps = [st for st in steps if abs(st[1]) > 1e-6 or st[0] == "lw_pv"]
+    fig, ax = _figure(12.8, 3.6)
+    level = 0.0
+    labels = []
+    for i, (key, value, color) in enumerate(steps):
+        ax.bar(i, value, bottom=level, color=color, width=0.6)
+        level += value
+        labels.append(t[key])
+    n = len(steps)
+    ax.bar(n, losses["served"], color=COLORS["load"], width=0.6)
+    ax.bar(n + 1, losses["unmet"], color=COLORS["unmet"], width=0.6)
+    labels += [t["lw_served"], t["lw_unmet"]]
+    ax.set_xticks(range(n + 2), labels, fontsize=8)
+    ax.set_ylabel(t["energy_kwh"])
+    return _svg(fig)
+
+
+def _t(key: str, lang: Lang) -> str:
+    return html.escape(TEXT[lang][key])
+
+
+def _table(head: list[tuple[str, bool]], rows: list[list[str]], ident: str = "",
+           foot: list[str] | None = None) -> str:
+    """A table in a scrolling wrapper (a phone scrolls it, the page does not); ``head`` the
+    escaped labels and whether the column is numeric; cells already escaped."""
+    num = [n for _, n in head]
+    th = "".join(f"<th{' class=n' if n else ''}>{label}</th>" for label, n in head)
+    body = "".join("<tr>" + "".join(f"<td{' class=n' if num[i] else ''}>{cell}</td>"
+                                    for i, cell in enumerate(r)) + "</tr>" for r in rows)
+    tf = ("<tfoot><tr>" + "".join(f"<td{' class=n' if num[i] else ''}>{cell}</td>"
+                                  for i, cell in enumerate(foot)) + "</tr></tfoot>"
+          if foot else "")
+    idattr = f" id='{ident}'" if ident else ""
+    return (f"<table{idattr}><thead><tr>{th}</tr></thead>"
+            f"<tbody>{body}</tbody>{tf}</table>")
+
+
+def _detail(detail: str | fmt.Message, lang: Lang) -> str:
+    if isinstance(detail, fmt.Message):
+        return fmt.render(detail.code, detail.params, lang)
+    return detail
+
+
+def bom_section(bom: list[BomLine], lang: Lang, note: str = "") -> str:
+    """The bill of materials: item, detail, quantity, unit price, amount [đồng]; the total is
+    the sum of the amounts as printed."""
+    t = TEXT[lang]
+    rows = []
+    for line in bom:
+        qty = (fmt.quantity(line.quantity, line.unit, 0 if float(line.quantity).is_integer()
+                            else 1, lang) if line.unit else "")
+        rows.append([html.escape(t.get(line.key, line.key)),
+                     html.escape(_detail(line.detail, lang)), html.escape(qty),
+                     fmt.number(line.unit_vnd, 0, lang), fmt.number(line.total_vnd, 0, lang)])
+    total = sum(line.total_vnd for line in bom)
+    head = [(_t("item", lang), False), ("", False), (_t("qty", lang), True),
+            (_t("unit_price_vnd", lang), True), (_t("amount_vnd", lang), True)]
+    foot = [_t("bom_total", lang), "", "", "",
+            f"<span id='bom_total'>{html.escape(fmt.money(total, lang, scale='unit'))}</span>"]
+    return (f'<section id="bom"><h2>{_t("bom", lang)}</h2>'
+            + _table(head, rows, "bom_table", foot) + note + "</section>")
+
+
+def inputs_section(data: ReportData, dd: DossierData, lang: Lang) -> str:
+    """Inputs and assumptions: the place, the weather and its monthly irradiation, the loads,
+    the prices with their dates and sources, the lifetimes and the discount rate."""
+    t = TEXT[lang]
+    site, econ = dd.site, data.econ
+    w = site.weather
+    if w is not None and w.file is not None:
+        source = fmt.render("weather_file", {"file": str(w.file)}, lang)
+    else:
+        source = fmt.render("weather_monthly", {"years": w.years if w else 1,
+                                                "seed": w.seed if w else 0}, lang)
+    place = _card(t["in_place"], [
+        (t["in_coords"], fmt.render("coords", {"lat": fmt.Num(site.site.latitude, 4),
+                                               "lon": fmt.Num(site.site.longitude, 4)}, lang)),
+        (t["in_altitude"], fmt.quantity(site.site.altitude_m, "m", 0, lang)),
+        (t["in_weather"], source),
+        (t["in_tz"], site.site.timezone),
+    ])
+    months = fmt.month_names(lang)
+    given = w.monthly_ghi_kwh_m2_day if w is not None else None
+    head = [(_t("in_month", lang), False), (_t("in_ghi_sim", lang), True),
+            (_t("in_pv_month", lang), True)]
+    if given:
+        head.insert(1, (_t("in_ghi_given", lang), True))
+    rows = []
+    for m in range(12):
+        r = [html.escape(months[m])]
+        if given:
+            r.append(fmt.number(given[m], 2, lang))
+        r += [fmt.number(dd.monthly_ghi[m], 2, lang), fmt.number(dd.monthly_pv_kwh[m], 0, lang)]
+        rows.append(r)
+    irr = f"<h3>{_t('in_irradiation', lang)}</h3>" + _table(head, rows, "irradiation")
+    kinds = {"profile": "k_profile", "appliance": "k_appliance", "aerator": "k_aerator",
+             "pump": "k_pump", "water_pump": "k_water_pump"}
+    load_rows = [[html.escape(ld.name), _t(kinds.get(ld.kind, "k_profile"), lang),
+                  _t("sens_yes" if ld.critical else "sens_no", lang),
+                  fmt.number(data.load_kwh.get(ld.name, 0.0) / 365, 1, lang)]
+                 for ld in site.loads]
+    total_day = sum(data.load_kwh.values()) / 365
+    loads = f"<h3>{_t('in_loads', lang)}</h3>" + _table(
+        [(_t("in_load", lang), False), (_t("in_kind", lang), False),
+         (_t("in_critical", lang), False), (_t("in_kwh_day", lang), True)], load_rows,
+        "loads", [_t("sum_row", lang), "", "", fmt.number(total_day, 1, lang)])
+    used = sorted({line.price_key for line in data.bom if line.price_key})
+    price_rows = []
+    for key in used:
+        if key == "charge_controllers":
+            price_rows.append([_t("bom_controllers", lang), "", "", _t("src_catalogue", lang)])
+            continue
+        if key.startswith("cable_"):
+            lad = dd.prices.cables[key[len("cable_"):]]
+            price_rows.append([_t("bom_cable", lang) + f" ({_t(key, lang)})",
+                               _t("per_conductor_m", lang), html.escape(_month(lad.date, lang)),
+                               _source(lad.source, lang)])
+            continue
+        if key == "breakers":
+            lad = next(iter(dd.prices.breakers.values()))
+            price_rows.append([_t("bom_breaker", lang), "", html.escape(_month(lad.date, lang)),
+                               _source(lad.source, lang)])
+            continue
+        e = dd.prices.entry(key)
+        if e.unit.startswith("VND/"):
+            per = e.unit[len("VND/"):]
+            shown = fmt.money_per(e.value, "pcs" if per == "unit" else per, lang)
+        else:  # a percentage of the equipment
+            shown = fmt.render("bom_d_pct", {"pct": fmt.Pct(e.value / 100, 0)}, lang)
+        price_rows.append([_t(_PRICE_LABEL.get(key, "bom_dev_" + key), lang),
+                           html.escape(shown),
+                           html.escape(_month(e.date, lang)), _source(e.source, lang)])
+    prices = f"<h3>{_t('in_prices', lang)}</h3>" + _table(
+        [(_t("in_item", lang), False), (_t("in_price", lang), True),
+         (_t("in_date", lang), False), (_t("in_source", lang), False)], price_rows, "prices")
+    life = _card(t["in_finance"], [
+        (t["in_discount"], fmt.percent(econ.discount_rate_pct / 100, 1, lang)),
+        (t["in_project"], fmt.quantity(econ.lifetime_years, "year", 0, lang)),
+        (t["in_pv_life"], fmt.quantity(econ.pv_life_years, "year", 0, lang)),
+        (t["in_inverter_life"], fmt.quantity(econ.inverter_life_years, "year", 0, lang)),
+        (t["battery_life"], fmt.quantity(data.figures["battery_life_years"], "year", 0, lang)),
+        (t["in_om"], fmt.percent(econ.om_pct_per_year / 100, 1, lang)),
+        (t["in_fuel_price"], fmt.money_per(econ.fuel_vnd_per_l, "l", lang)),
+    ])
+    return (f'<section id="inputs"><h2>{_t("inputs", lang)}</h2>'
+            f'<div class="cards">{place}{life}</div>{irr}{loads}{prices}</section>')
+
+
+_PRICE_LABEL = {"pv_module": "bom_pv", "mounting_ground": "bom_mounting",
+                "lfp_battery": "bom_battery", "hybrid_inverter": "bom_inverter",
+                "diesel_genset": "bom_generator", "controller_box": "bom_controller_box",
+                "enclosure": "bom_enclosure", "contactor": "bom_contactor",
+                "labour": "bom_labour", "transport": "bom_transport",
+                "design_and_permits": "bom_design_and_permits"}
+"""A price table entry → the words of its BOM line (devices: ``bom_dev_<entry>``)."""
+
+
+def _month(yyyy_mm: str, lang: Lang) -> str:
+    """A price's "YYYY-MM" as "10/2025" (vi) or "Oct 2025" (en); "" when not dated."""
+    try:
+        year, month = (int(x) for x in yyyy_mm.split("-")[:2])
+    except ValueError:
+        return yyyy_mm
+    if lang == "vi":
+        return f"{month:02d}/{year}"
+    return f"{fmt.month_names('en')[month - 1]} {year}"
+
+
+def _source(source: str, lang: Lang) -> str:
+    """A price's source: in Vietnamese, an estimate says so (its basis, in English, is in the
+    price table); in English, the source as written."""
+    if lang == "vi":
+        return _t("src_estimate" if source.startswith("estimate") else "src_quote", lang)
+    return html.escape(source)
+
+
+def design_section(data: ReportData, dd: DossierData, lang: Lang, strings_note: str) -> str:
+    """The design and its single-line diagram."""
+    svg = single_line_svg(dd.site, dd.ed, lang)
+    return (f'<section id="design"><h2>{_t("design_page", lang)}</h2>'
+            f'<div class="sldbox" id="sld"><h3>{_t("sld", lang)}</h3>{svg}'
+            f"</div>{strings_note}</section>")
+
+
+def electrical_section(dd: DossierData, lang: Lang) -> str:
+    """Strings, charge controllers, bus currents, cables, breakers and fuses."""
+    t = TEXT[lang]
+    ed = dd.ed
+    rows: list[tuple[str, str]] = []
+    s = ed.strings
+    if s is not None:
+        rows.append((t["el_strings"], fmt.render("el_strings_v", {
+            "series": s.series, "strings": s.strings, "modules": s.modules,
+            "kwp": fmt.Num(s.array_kwp, 2, "kwp")}, lang)))
+    if ed.controllers is not None:
+        p = ed.controllers
+        rows.append((t["el_controllers"], fmt.render("el_controllers_v", {
+            "count": p.count, "model": p.model.name, "per": p.strings_per_controller,
+            "a": fmt.Num(p.charge_a_each, 0, "a")}, lang)))
+    if ed.battery_nominal_v is not None:
+        rows.append((t["el_bus"], fmt.quantity(ed.battery_nominal_v, "v", 1, lang)))
+        rows.append((t["el_pv_a"], fmt.quantity(ed.pv_charge_a, "a", 0, lang)))
+        rows.append((t["el_inv_a"], fmt.render("el_inv_a_v", {
+            "a": fmt.Num(ed.inverter_dc_a, 0, "a"),
+            "surge": fmt.Num(ed.inverter_surge_dc_a, 0, "a")}, lang)))
+    rows.append((t["el_ac"], fmt.render("el_ac_v", {
+        "phases": ed.ac_phases, "v": fmt.Num(ed.ac_v, 0, "v"),
+        "a": fmt.Num(ed.ac_a, 1, "a")}, lang)))
+    if ed.string_fuse_a is not None:
+        rows.append((t["el_fuse"], fmt.quantity(ed.string_fuse_a, "a", 0, lang)))
+    card = _card(t["el_summary"], rows)
+    cable_rows = [[_t("run_" + c.run, lang), fmt.number(c.count, 0, lang),
+                   fmt.number(c.current_a, 1, lang), fmt.number(c.length_m, 0, lang),
+                   html.escape(f"{c.parallel} × {fmt.number(c.section_mm2, 0, lang)}"),
+                   fmt.number(c.ampacity_a, 0, lang), fmt.number(c.drop_pct, 2, lang),
+                   fmt.number(c.breaker_a, 0, lang), _t("gov_" + c.governed_by, lang)]
+                  for c in ed.cables]
+    head = [(_t(k, lang), n) for k, n in (
+        ("c_run", False), ("c_count", True), ("c_ib", True), ("c_len", True),
+        ("c_section", True), ("c_iz", True), ("c_drop", True), ("c_in", True),
+        ("c_governed", False))]
+    return (f'<section id="electrical"><h2>{_t("electrical", lang)}</h2>'
+            f'<div class="cards">{card}</div><h3>{_t("cables", lang)}</h3>'
+            + _table(head, cable_rows, "cables")
+            + "<p class='note'>" + html.escape(fmt.render(
+                "cables_note", {"ib": "Ib", "iz": "Iz", "pvc": "PVC"}, lang)) + "</p></section>")
+
+
+def economics_section(data: ReportData, dd: DossierData, lang: Lang, diesel_card: str,
+                      cash_chart: str) -> str:
+    """NPC and LCOE, the EVN tariff and the subsidy gap, the grid-extension break-even
+    distance, the CO₂ avoided against diesel only."""
+    t = TEXT[lang]
+    c, econ = data.costs, data.econ
+    lcoe = float(c.lcoe_vnd_per_kwh[0])
+    tariff = comparisons.EVN_AVERAGE_RETAIL_VND_PER_KWH
+    gap = float(comparisons.evn_gap_vnd_per_kwh(lcoe, tariff))
+    year_gap = float(comparisons.annual_gap_vnd(lcoe, dd.served_kwh, tariff))
+    km = float(comparisons.grid_breakeven_km(
+        c.npc_vnd[0], dd.served_kwh, discount_rate=econ.discount_rate_pct / 100,
+        years=econ.lifetime_years))
+    co2 = float(comparisons.co2_avoided_kg(data.diesel.fuel_l,
+                                           data.figures["generator_fuel_l"])) / 1000
+    card = _card(t["econ_card"], [
+        (t["capital"], fmt.money(float(c.capital_vnd[0]), lang, scale="unit")),
+        (t["npc"].format(years=econ.lifetime_years,
+                         rate=fmt.percent(econ.discount_rate_pct / 100, 1, lang)),
+         fmt.money(float(c.npc_vnd[0]), lang)),
+        (t["lcoe"], fmt.money_per(lcoe, "kWh", lang)),
+        (t["evn_tariff"], fmt.money_per(tariff, "kWh", lang)),
+        (t["gap_kwh"], fmt.money_per(gap, "kWh", lang)),
+        (t["gap_year"], fmt.render("per_year_v", {"v": fmt.Money(year_gap)}, lang)),
+        (t["breakeven"], fmt.quantity(max(km, 0.0), "km", 1, lang)),
+        (t["co2"], fmt.quantity(co2, "t_co2_per_year", 1, lang)),
+    ])
+    notes = fmt.render("econ_note", {
+        "decision": "1279/QĐ-BCT", "kv": "22 kV",
+        "served": fmt.Num(dd.served_kwh, 0, "kwh_per_year"),
+        "line": fmt.Money(comparisons.LINE_22KV_VND_PER_KM),
+        "conn": fmt.Money(comparisons.GRID_CONNECTION_VND),
+        "ef": fmt.Num(comparisons.DIESEL_CO2_KG_PER_L, 2),
+        "diesel_l": fmt.Num(data.diesel.fuel_l, 0, "l_per_year"),
+        "l": fmt.Num(data.figures["generator_fuel_l"], 0, "l_per_year"),
+        "econ_capital": fmt.Money(dd.econ_capital_vnd),
+        "bom_capital": fmt.Money(float(c.capital_vnd[0]))}, lang)
+    return (f'<section id="economics"><h2>{_t("economics", lang)}</h2>'
+            f'<div class="cards">{card}{diesel_card}</div><p class="note">'
+            f"{html.escape(notes)}</p><div class='charts'>{cash_chart}</div></section>")
+
+
+# The engine's warnings (English sentences) → a code and its parameters.
+_ENGINE_WARNINGS: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = [
+    (re.compile(r"peak load ([\d.]+) kW exceeds the inverter's ([\d.]+) kW"), "warn_peak",
+     ("peak", "kw")),
+    (re.compile(r"conversion losses ([\d.]+) % of the energy delivered exceed the ([\d.]+) % "
+                r"target"), "warn_losses", ("pct", "target")),
+    (re.compile(r"in project year (\d+), with the loads grown, ([\d.]+) % of the demand is "
+                r"unmet \(limit ([\d.]+) %\)"), "warn_growth_unmet", ("year", "pct", "limit")),
+    (re.compile(r"in project year (\d+), with the loads grown, SAIDI reaches ([\d.]+) min/year "
+                r"\(limit ([\d.]+)\)"), "warn_growth_saidi", ("year", "saidi", "limit")),
+    (re.compile(r"the chosen design misses the programme's (SAIDI|SAIFI) target of ([\d.]+) "
+                r"(?:min/year|per year): (.*)"), "warn_target", ("what", "target", "at")),
+    (re.compile(r"a weather file holds one year: its weather is the same in all (\d+) "),
+     "warn_one_weather_year", ("years",)),
+]
+
+
+def engine_warning(text: str) -> fmt.Message:
+    """An engine warning as a message code with its parameters; a sentence no pattern knows
+    becomes ``w_other`` (its English text kept for the English report)."""
+    for pattern, code, names in _ENGINE_WARNINGS:
+        m = pattern.search(text)
+        if m is None:
+            continue
+        params: dict[str, Any] = {}
+        for name, value in zip(names, m.groups(), strict=True):
+            if name in ("what", "at"):
+                params[name] = value
+            elif code in ("warn_losses", "warn_growth_unmet") and name != "year":
+                params[name] = fmt.Pct(float(value) / 100, 1)
+            else:
+                params[name] = int(value) if value.isdigit() else float(value)
+        if code == "warn_target":
+            params["at"] = fmt.Message("raw", {"text": params["at"]})
+        return fmt.Message(code, params)
+    return fmt.Message("warn_other", {"text": text})
+
+
+def warning_text(message: fmt.Message, lang: Lang) -> str:
+    """A warning in ``lang``; a ``w_target``'s P50/P90 figures re-written in the language."""
+    if message.code == "warn_target":
+        at = message.params["at"].params["text"]
+        parts = [fmt.render("at_level", {"v": float(v), "level": lv}, lang)
+                 for v, lv in re.findall(r"([\d.e+-]+) at (P50|P90)", at)]
+        return fmt.render("warn_target", {**message.params, "at": ", ".join(parts)}, lang)
+    return fmt.render(message.code, message.params, lang)
+
+
+def finding_text(finding: Finding, lang: Lang) -> str:
+    """An electrical finding in ``lang`` (:data:`sizing.electrical.MESSAGES`), its numbers in
+    the language's convention; a run's name in the language's words."""
+    params = dict(finding.params)
+    if "run" in params:
+        params["run"] = TEXT[lang]["run_" + str(params["run"])]
+    return fmt.render(finding.code, params, lang, catalogue=MESSAGES)
 
 
 def report_data(site: Site, result: Result) -> ReportData:
@@ -882,7 +1420,6 @@ def report_data(site: Site, result: Result) -> ReportData:
         "wind_capacity_factor": sim.p50["wind_capacity_factor"],
     }
     assert designed.pv is not None
-    strings = size_strings(designed.pv, design["kwp"]) if design["kwp"] > 0 else None
     warnings = list(dict.fromkeys(result.warnings + sim.warnings))
     water = _water_data(designed, sim.water, year.run.series, year.index, len(sim.years))
     pump = designed.water_pumps[0].pump if designed.water_pumps else None
@@ -890,17 +1427,34 @@ def report_data(site: Site, result: Result) -> ReportData:
     unmet = (result.perf.unmet_water_fraction if water is not None
              else result.perf.unmet_fraction)
     edges: list[tuple[str, float, str]] = [(e.dimension, e.value, e.side) for e in result.edges]
+    ed = electrical_design(designed, design)
+    findings = tuple(ed.findings) + tuple(check_devices(designed, ed))
+    prices = load_prices()
+    bom = dossier_bom(designed, design, ed, prices,
+                      generator_units=result.plant.generator_units,
+                      turbine_kw=result.plant.turbine_kw, pump=pump)
+    costs = result.costs.take(result.best)
+    capital = sum(line.total_vnd for line in bom)
+    weather = result.inputs.weather[0]
+    ghi = weather["ghi"].groupby(weather.index.month).sum() / 1000 * dt_h
+    days = [_days_in_month(m) for m in range(1, 13)]
+    pv_month = hourly["pv_kw"].groupby(hourly.index.month).sum() * dt_h
+    eff = designed.battery.charge_efficiency_pct / 100 if designed.battery is not None else 1.0
+    dossier = DossierData(
+        site=designed, ed=ed, findings=findings, prices=prices,
+        monthly_ghi=tuple(float(ghi.get(m, 0.0)) / days[m - 1] for m in range(1, 13)),
+        monthly_pv_kwh=tuple(float(pv_month.get(m, 0.0)) for m in range(1, 13)),
+        losses=loss_waterfall(series, dt_h, kwh, eff), served_kwh=float(sim.p50["served_kwh"]),
+        econ_capital_vnd=float(costs.capital_vnd[0]))
     return ReportData(
         site_name=site.site.name, design=design, hourly=hourly, dt_h=dt_h, load_kwh=load_kwh,
-        figures=figures, econ=site.economics, costs=result.costs.take(result.best),
+        figures=figures, econ=site.economics, costs=bom_costs(costs, capital),
         diesel=result.diesel, search_npc_vnd=result.costs.npc_vnd,
         search_unmet_fraction=unmet, search_feasible=result.feasible,
         pareto=(pareto_front(result.costs.npc_vnd, unmet) if water is not None
                 else result.pareto), winner=result.best, explanation=result.explanation,
-        strings=strings, pv=designed.pv,
-        bom=bill_of_materials(site.economics, design, strings, designed.pv.module_w,
-                              generator_units=result.plant.generator_units,
-                              turbine_kw=result.plant.turbine_kw, pump=pump),
+        strings=ed.strings, pv=designed.pv,
+        bom=bom,
         warnings=warnings, edges=edges, sensitivity=result.sensitivity,
         generator_units=sim.to_json()["generator_units"], turbine_kw=result.plant.turbine_kw,
         has_aerators=any(isinstance(ld, AeratorLoad) for ld in site.loads),
@@ -908,7 +1462,7 @@ def report_data(site: Site, result: Result) -> ReportData:
         motor_start=sim.motor_start,
         motor_start_soft=frozenset(ld.name for ld in designed.loads
                                    if getattr(ld, "start_multiplier", 0.0) == 1.0),
-        water=water)
+        water=water, dossier=dossier, years=len(sim.years))
 
 
 def _water_data(site: Site, figures: dict[str, Any] | None, series: dict[str, np.ndarray],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +131,20 @@ def test_report_renders_in_chromium_offline(reports: dict[str, Path], tmp_path: 
 def test_both_languages_have_every_word() -> None:
     assert set(TEXT["vi"]) == set(TEXT["en"])
     assert all(TEXT["vi"][k] or not TEXT["en"][k] for k in TEXT["en"])
+
+
+def test_report_command_writes_a_pdf(tmp_path: Path) -> None:
+    """``-o x.pdf`` writes the PDF (the format from the suffix); ``--format pdf`` too."""
+    pdftotext = require_tool("pdftotext")
+    site = home_with_search(tmp_path)
+    path = tmp_path / "dossier.pdf"
+    result = CliRunner().invoke(app, ["size", "report", str(site), "-o", str(path),
+                                      "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes().startswith(b"%PDF-")
+    text = subprocess.run([pdftotext, str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Bill of materials" in text and "Page 1 of" in text
+    bad = CliRunner().invoke(app, ["size", "report", str(site), "-o", str(path),
+                                   "--format", "docx"])
+    assert bad.exit_code != 0
