@@ -843,39 +843,6 @@ def _generator_text(data: ReportData, t: dict[str, str], lang: Lang = "en") -> s
     return " + ".join(f"{fmt.short(kw, lang)} kW" for kw in kws)
 
 
-def bill_of_materials(econ: Economics, design: dict[str, float], strings: StringDesign | None,
-                      module_w: float, *, generator_units: float = 1.0,
-                      turbine_kw: float = 0.0, pump: PumpModel | None = None) -> list[BomLine]:
-    """The priced parts list: modules, battery, inverter, generators (``generator_units``
-    lead-unit ratings), turbines (of ``turbine_kw`` each), the water tank (``tank_m3``) and
-    ``pump``, BOS and installation (as :func:`sizing.economics.capital_vnd` prices them)."""
-    lines: list[BomLine] = []
-    if design["kwp"] > 0:
-        if strings is not None:
-            lines.append(BomLine("pv", f"{module_w:g} W, {strings.series} × {strings.strings}",
-                                 strings.modules, "pcs", module_w / 1000 * econ.pv_vnd_per_kwp))
-        else:
-            lines.append(BomLine("pv", "", design["kwp"], "kWp", econ.pv_vnd_per_kwp))
-    if design["kwh"] > 0:
-        lines.append(BomLine("battery", "", design["kwh"], "kWh", econ.battery_vnd_per_kwh))
-    lines.append(BomLine("inverter", "", design["inverter_kw"], "kW", econ.inverter_vnd_per_kw))
-    if design["generator_kw"] > 0:
-        lines.append(BomLine("generator", "", design["generator_kw"] * generator_units, "kW",
-                             econ.generator_vnd_per_kw))
-    if design.get("turbines", 0.0) > 0 and turbine_kw > 0:
-        lines.append(BomLine("wind", f"{turbine_kw:g} kW", design["turbines"], "turbine_units",
-                             turbine_kw * econ.wind_vnd_per_kw))
-    if design.get("tank_m3", 0.0) > 0 and pump is not None:
-        lines.append(BomLine("tank_bom", "", design["tank_m3"], "m³", econ.tank_vnd_per_m3))
-    if pump is not None:
-        lines.append(BomLine("pump_bom", pump.name, 1, "pump_units", pump.price_vnd))
-    equipment = sum(line.total_vnd for line in lines)
-    lines.append(BomLine("bos", f"{econ.bos_pct:g} %", 1, "", equipment * econ.bos_pct / 100))
-    lines.append(BomLine("installation", f"{econ.installation_pct:g} %", 1, "",
-                         equipment * econ.installation_pct / 100))
-    return lines
-
-
 # --------------------------------------------------------------------------- the dossier
 
 DEVICE_PRICES = {"relay_board": "relay_board", "do_sensor": "do_probe",

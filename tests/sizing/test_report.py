@@ -12,11 +12,9 @@ from playwright.sync_api import sync_playwright
 from typer.testing import CliRunner
 
 from offgrid.cli import app
-from sitefile import PV, Economics
-from sizing.economics import Costs, Designs, DieselOnly, capital_vnd
-from sizing.report import bill_of_materials, payback_years
+from sizing.economics import Costs, DieselOnly
+from sizing.report import payback_years
 from sizing.report_assets.i18n import TEXT
-from sizing.strings import size_strings
 from tests.sizing.test_optimize import home_with_search
 from tests.support import require_tool
 
@@ -71,20 +69,6 @@ def test_report_languages(reports: dict[str, Path]) -> None:
     # PV string sizing against the charge controller (home: Voc 37.1 V, 100 V MPPT input).
     assert re.search(r"String Voc at 18 °C is \d+ V \(charge controller limit 100 V\)", en)
     assert "tấm nối tiếp" in vi
-
-
-def test_bill_of_materials_prices_the_design() -> None:
-    econ = Economics()
-    pv = PV(kwp=2.2, module_w=550, mppt_max_input_v=150)
-    strings = size_strings(pv, 2.2)  # 4 × 550 W = 2.2 kWp exactly
-    assert strings.array_kwp == pytest.approx(2.2)
-    design = {"kwp": 2.2, "kwh": 5.0, "inverter_kw": 2.0, "generator_kw": 0.0}
-    lines = bill_of_materials(econ, design, strings, pv.module_w)
-    total = sum(line.total_vnd for line in lines)
-    d = Designs(*(np.array([design[k]]) for k in ("kwp", "kwh", "inverter_kw", "generator_kw")))
-    assert total == pytest.approx(capital_vnd(econ, d)[0])
-    assert [line.key for line in lines] == ["pv", "battery", "inverter", "bos", "installation"]
-    assert lines[0].quantity == strings.modules
 
 
 def test_payback() -> None:
