@@ -62,6 +62,7 @@ from sizing.electrical import (
     ElectricalDesign,
     next_rating,
 )
+from sizing.report_assets import fmt
 from sizing.wind import rated_kw
 
 __all__ = ["CHAR_EM", "FONT_PX", "LINE_PX", "TITLE_PX", "Lang", "single_line_svg",
@@ -212,23 +213,6 @@ WORDS: dict[str, dict[str, str]] = {
 GROUP_ORDER = ("critical", "aerators", "pumps", "water", "households", "other")
 
 
-# --------------------------------------------------------------------------- numbers
-
-
-_VI_SEPARATORS = str.maketrans(",.", ".,")
-
-
-def _num(value: float, lang: Lang, digits: int = 1) -> str:
-    """``value`` with at most ``digits`` decimals (trailing zeros dropped) and grouped
-    thousands, in the language's convention: 1,234.5 in English, 1.234,5 in Vietnamese."""
-    text = f"{value:,.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text in ("-0", ""):
-        text = "0"
-    return text.translate(_VI_SEPARATORS) if lang == "vi" else text
-
-
 # --------------------------------------------------------------------------- drawing items
 
 
@@ -320,15 +304,16 @@ def _w(text: str, size: float, *, bold: bool = False) -> float:
 
 def _cable_lines(cable: Cable, lang: Lang, word: Callable[..., str], *,
                  header: str | None = None) -> list[str]:
-    section = _num(cable.section_mm2, lang)
+    section = fmt.short(cable.section_mm2, lang, 1)
     if cable.parallel > 1:
         section = f"{cable.parallel} × {section}"
     breaker = "dc_breaker" if cable.system == "dc" else "ac_breaker"
     lines = [header] if header else []
     return [*lines,
-            word("cable", section=section, length=_num(cable.length_m, lang)),
-            word("drop", pct=_num(cable.drop_pct, lang), ib=_num(cable.current_a, lang, 0)),
-            word(breaker, a=_num(cable.breaker_a, lang, 0))]
+            word("cable", section=section, length=fmt.short(cable.length_m, lang, 1)),
+            word("drop", pct=fmt.short(cable.drop_pct, lang, 1),
+                 ib=fmt.short(cable.current_a, lang, 0)),
+            word(breaker, a=fmt.short(cable.breaker_a, lang, 0))]
 
 
 def _ac_breaker_a(kw: float, ed: ElectricalDesign, cap_a: float | None) -> float | None:
@@ -373,18 +358,18 @@ def _connected_kw(load: Load) -> float | None:
 def _load_line(load: Load, lang: Lang, word: Callable[..., str]) -> str:
     if isinstance(load, AeratorLoad):
         text = word("aerator", name=load.name, units=load.units,
-                    kw=_num(load.kw_per_unit, lang, 2))
+                    kw=fmt.short(load.kw_per_unit, lang, 2))
     elif isinstance(load, PumpLoad):
-        text = word("pump", name=load.name, kw=_num(load.kw, lang, 2))
+        text = word("pump", name=load.name, kw=fmt.short(load.kw, lang, 2))
     elif isinstance(load, WaterPumpLoad):
-        text = word("water_pump", name=load.name, kw=_num(load.pump.rated_kw, lang, 2))
+        text = word("water_pump", name=load.name, kw=fmt.short(load.pump.rated_kw, lang, 2))
     elif isinstance(load, ApplianceLoad) and load.count > 1:
-        text = word("households", name=load.name, count=_num(load.count, lang, 0))
+        text = word("households", name=load.name, count=fmt.short(load.count, lang, 0))
     elif isinstance(load, ProfileLoad):
         text = word("profile", name=load.name)
     else:
         kw = _connected_kw(load) or 0.0
-        text = word("appliance", name=load.name, kw=_num(kw, lang, 2))
+        text = word("appliance", name=load.name, kw=fmt.short(kw, lang, 2))
     if load.critical and _group_of(load) != "critical":
         text += f" ({word('critical_mark')})"
     return text
@@ -410,20 +395,22 @@ def _columns(site: Site, ed: ElectricalDesign, lang: Lang
         assert pv is not None
         s = ed.strings
         if s is None:
-            return _Box(title, [f"{_num(ed.kwp, lang, 2)} kWp", word("no_strings")])
+            return _Box(title, [f"{fmt.short(ed.kwp, lang, 2)} kWp", word("no_strings")])
         return _Box(title, [
-            f"{_num(s.array_kwp, lang, 2)} kWp",
+            f"{fmt.short(s.array_kwp, lang, 2)} kWp",
             word("series" if s.strings != 1 else "series_one", series=s.series,
-                 strings=_num(s.strings, lang, 0)),
-            word("modules", modules=_num(s.modules, lang, 0), w=_num(pv.module_w, lang)),
-            word("voc", v=_num(s.voc_cold_v, lang), t=_num(pv.record_low_temp_c, lang)),
+                 strings=fmt.short(s.strings, lang, 0)),
+            word("modules", modules=fmt.short(s.modules, lang, 0),
+                 w=fmt.short(pv.module_w, lang, 1)),
+            word("voc", v=fmt.short(s.voc_cold_v, lang, 1),
+                 t=fmt.short(pv.record_low_temp_c, lang, 1)),
         ])
 
     dc_pv = pv is not None and pv.coupling == "dc" and ed.kwp > 0
     ac_pv = pv is not None and pv.coupling == "ac" and ed.kwp > 0
     inverter_box = (_Box(words["inverter"], [word(
-        "inverter_kw", kw=_num(ed.inverter_kw, lang),
-        surge=_num(inverter.surge_kw / inverter.kw * ed.inverter_kw if inverter.kw else 0.0,
+        "inverter_kw", kw=fmt.short(ed.inverter_kw, lang, 1),
+        surge=fmt.short(inverter.surge_kw / inverter.kw * ed.inverter_kw if inverter.kw else 0.0,
                    lang))]) if has_inverter and inverter is not None else None)
     inverter_ac_run = (_Run(_cable_lines(main_ac, lang, word)) if main_ac is not None
                        else _Run([], "none"))
@@ -435,7 +422,7 @@ def _columns(site: Site, ed: ElectricalDesign, lang: Lang
         if has_battery:
             plan = ed.controllers
             pv_run = ed.cable("pv_to_controller")
-            fuse = ([word("string_fuse", a=_num(ed.string_fuse_a, lang, 0))]
+            fuse = ([word("string_fuse", a=fmt.short(ed.string_fuse_a, lang, 0))]
                     if ed.string_fuse_a is not None else [])
             if pv_run is not None and plan is not None:
                 header = (word("runs_strings", count=plan.count,
@@ -448,7 +435,7 @@ def _columns(site: Site, ed: ElectricalDesign, lang: Lang
                 col.items["conv"] = _Box(words["controllers"], [
                     f"{plan.count} × {plan.model.name}",
                     word("controllers_each",
-                         a=_num(plan.model.max_charge_a[ed.system_v or 48], lang, 0))])
+                         a=fmt.short(plan.model.max_charge_a[ed.system_v or 48], lang, 0))])
             else:
                 hybrid = any(d.driver in HYBRID_DRIVERS for d in site.devices)
                 col.items["conv"] = _Box(words["controllers"], [
@@ -480,12 +467,14 @@ def _columns(site: Site, ed: ElectricalDesign, lang: Lang
             upper.append(bat_col)
         bat_col.items["run3"] = _Run([], "none")
         bat_col.items["store"] = _Box(words["battery"], [
-            word("battery_kwh", kwh=_num(battery.kwh, lang), v=_num(ed.battery_nominal_v, lang)),
+            word("battery_kwh", kwh=fmt.short(battery.kwh, lang, 1),
+                 v=fmt.short(ed.battery_nominal_v, lang, 1)),
             words[battery.chemistry]])
         system_v = ed.system_v
-        bus["dc"] = (word("dc_bus_nominal", v=system_v, nominal=_num(ed.battery_nominal_v, lang))
+        nominal_v = fmt.short(ed.battery_nominal_v, lang, 1)
+        bus["dc"] = (word("dc_bus_nominal", v=system_v, nominal=nominal_v)
                      if system_v is not None and abs(system_v - ed.battery_nominal_v) > 1e-9
-                     else word("dc_bus", v=_num(ed.battery_nominal_v, lang)))
+                     else word("dc_bus", v=fmt.short(ed.battery_nominal_v, lang, 1)))
         if inverter_box is not None:
             inv_col = _Column()
             inv_col.items["dcbus"] = _Bus("dc")
@@ -507,10 +496,10 @@ def _columns(site: Site, ed: ElectricalDesign, lang: Lang
         col = _Column()
         col.items["src"] = pv_box(words["pv_ac"])
         col.items["run1"] = _Run([], "none")
-        col.items["conv"] = _Box(words["pv_inverter"], [f"{_num(ed.kwp, lang, 2)} kWp"])
+        col.items["conv"] = _Box(words["pv_inverter"], [f"{fmt.short(ed.kwp, lang, 2)} kWp"])
         kw = ed.strings.array_kwp if ed.strings is not None else ed.kwp
         rating = _ac_breaker_a(kw, ed, None)
-        col.items["run2"] = _Run([word("ac_breaker", a=_num(rating or 0, lang, 0))])
+        col.items["run2"] = _Run([word("ac_breaker", a=fmt.short(rating or 0, lang, 0))])
         col.items["acbus"] = _Bus("ac")
         upper.append(col)
 
@@ -519,14 +508,14 @@ def _columns(site: Site, ed: ElectricalDesign, lang: Lang
         if not winds or (coupling == "dc" and not has_battery):
             continue
         col = _Column()
-        lines = [word("wind_each", name=w.name, count=w.count, kw=_num(rated_kw(w), lang))
+        lines = [word("wind_each", name=w.name, count=w.count, kw=fmt.short(rated_kw(w), lang, 1))
                  for w in winds]
         col.items["src"] = _Box(words["wind"], lines + ([words["wind_dc"]]
                                                         if coupling == "dc" else []))
         if coupling == "ac":
             kw = sum(w.count * rated_kw(w) for w in winds)
             rating = _ac_breaker_a(kw, ed, None)
-            col.items["run2"] = _Run([word("ac_breaker", a=_num(rating or 0, lang, 0))])
+            col.items["run2"] = _Run([word("ac_breaker", a=fmt.short(rating or 0, lang, 0))])
             col.items["acbus"] = _Bus("ac")
         else:
             col.items["run2"] = _Run([], "none")
@@ -542,15 +531,15 @@ def _columns(site: Site, ed: ElectricalDesign, lang: Lang
         col = _Column()
         gen_kws = {g.kw for g in gens}
         if len(gen_kws) == 1:
-            lines = [word("gen_same", count=len(gens), kw=_num(gens[0].kw, lang))]
+            lines = [word("gen_same", count=len(gens), kw=fmt.short(gens[0].kw, lang, 1))]
             if len(gens) > 1:  # the units' names (one unit's is the default "generator")
                 lines.append(", ".join(g.name for g in gens))
         else:
-            lines = [word("gen_one", name=g.name, kw=_num(g.kw, lang)) for g in gens]
+            lines = [word("gen_one", name=g.name, kw=fmt.short(g.kw, lang, 1)) for g in gens]
         col.items["src"] = _Box(words["generators"], lines)
         rating = _ac_breaker_a(max(gen_kws), ed, None)
         key = "ac_breaker_each" if len(gens) > 1 else "ac_breaker"
-        col.items["run1"] = _Run([word(key, a=_num(rating or 0, lang, 0))])
+        col.items["run1"] = _Run([word(key, a=fmt.short(rating or 0, lang, 0))])
         col.items["conv"] = _Box(words["ats"], [])
         col.items["run2"] = _Run([], "none")
         col.items["acbus"] = _Bus("ac")
@@ -572,13 +561,13 @@ def _columns(site: Site, ed: ElectricalDesign, lang: Lang
                 continue
             lines = [_load_line(ld, lang, word) for ld in loads]
             if key == "water" and site.tank is not None:
-                lines.append(word("tank", m3=_num(site.tank.m3, lang)))
+                lines.append(word("tank", m3=fmt.short(site.tank.m3, lang, 1)))
             kws = [_connected_kw(ld) for ld in loads]
             total = None if any(k is None for k in kws) else sum(k or 0.0 for k in kws)
             rating = cap_a if total is None else _ac_breaker_a(total, ed, cap_a)
             col = _Column()
             col.items["acbus"] = _Bus("ac")
-            col.items["feed"] = _Run([word("ac_breaker", a=_num(rating or 0, lang, 0))]
+            col.items["feed"] = _Run([word("ac_breaker", a=fmt.short(rating or 0, lang, 0))]
                                      if rating is not None else [])
             col.items["load"] = _Box(words[f"g_{key}"], lines)
             lower.append(col)
