@@ -526,33 +526,6 @@ def pump_steps_left(load: PumpLoad, index: pd.DatetimeIndex) -> np.ndarray:
     return left
 
 
-def appliance_start_others_nominal_kw(loads: Sequence[Load]) -> dict[str, float]:
-    """:func:`appliance_start_others_kw` for every appliance load of ``loads`` without a
-    simulation (the optimiser's design-time figure) [kW]: the other appliance loads at the
-    minute (their years drawn from their seeds, so coincidence is kept), the aerators at their
-    larger running fraction and the pumps at their power all the time (an upper bound). Profile
-    loads are not counted: their files are read at the sizing edge, and the simulation's check
-    (:func:`sizing.simulate.simulate`) counts them."""
-    apps = [ld for ld in loads if isinstance(ld, ApplianceLoad)]
-    if not any(appliance_starts(ld) for ld in apps):
-        return {}
-    steady = sum(ld.kw_per_unit * ld.units * max(ld.day_fraction, ld.night_fraction)
-                 for ld in loads if isinstance(ld, AeratorLoad))
-    steady += sum(ld.kw for ld in loads if isinstance(ld, PumpLoad))
-    years = {ld.name: appliance_minutes_kw(ld, np.random.default_rng(ld.seed))
-             for ld in apps if len(apps) > 1}
-    out: dict[str, float] = {}
-    for ld in apps:
-        if not appliance_starts(ld):
-            continue
-        others: np.ndarray | float = steady
-        for name, year in years.items():
-            if name != ld.name:
-                others = others + year
-        out.update(appliance_start_others_kw(ld, others))
-    return out
-
-
 # --------------------------------------------------------------------------- schedules
 
 _LONG_RUN_DAYS = pd.date_range("2001-01-01", "2028-12-31", freq="D")

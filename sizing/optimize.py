@@ -18,7 +18,7 @@ on the edge of a search range.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -52,7 +52,7 @@ from sizing.economics import (
 )
 from sizing.errors import SizingError
 from sizing.inputs import SiteInputs
-from sizing.loads import appliance_start_others_nominal_kw, load_growth_factors
+from sizing.loads import load_growth_factors
 from sizing.pv import pv_kw_per_kwp
 from sizing.reliability import battery_life_years, motor_start_check
 from sizing.water import candidate_pumps, water_json, water_pump
@@ -230,26 +230,39 @@ def constraint_values(site: Site, perf: Performance) -> dict[str, tuple[np.ndarr
     return out
 
 
-def motor_start_ratio(site: Site, designs: Designs) -> np.ndarray:
-    """Each design's largest direct-on-line motor start, plus what runs with it, over its
-    inverter's surge rating [-]: the engine's :func:`sizing.reliability.motor_start_check`.
+def start_others(site: Site, weather: Sequence[pd.DataFrame],
+                 profiles_kw: Mapping[str, np.ndarray]) -> list[dict[str, float]]:
+    """:func:`sizing.simulate.start_others_kw` of the search's years, for each candidate water
+    pump (one entry on a site without a water pump): the load running when each motor starts,
+    which depends on the loads and the weather, not on the sizes."""
+    engine = engine_site(site)
+    loads = simulate.year_loads(engine, weather, profiles_kw)
+    pumps = range(len(candidate_pumps(site))) if site.water_pumps else [-1]
+    assert engine.inverter is not None
+    return [simulate.start_others_kw(_motor_site(engine, engine.inverter.kw, p), loads, weather)
+            for p in pumps]
 
-    An aerator or a pump starts with nothing else running: above 1 it cannot start even with
-    every other load off (starting it on top of the running load is the controller's job, the
-    report warns when that needs staggering). An appliance's compressor starts on its own
-    thermostat, whatever else runs: it starts on top of the other loads' minute peak while it
-    runs (:func:`sizing.loads.appliance_start_others_nominal_kw`).
-    """
+
+def _motor_site(site: Site, inverter_kw: float, pump: float) -> Site:
+    """``site`` with an inverter of ``inverter_kw`` and the ``pump``-th candidate water pump
+    (-1: its own): all the motor-start check reads of a design."""
+    return apply_design(site, {"kwp": 0.0, "kwh": 0.0, "inverter_kw": float(inverter_kw),
+                               "generator_kw": 0.0, "turbines": 0.0,
+                               "pump": float(pump) if site.water_pumps else -1.0})
+
+
+def motor_start_ratio(site: Site, designs: Designs,
+                      others_kw: Sequence[Mapping[str, float]]) -> np.ndarray:
+    """Each design's largest direct-on-line motor start, plus what runs with it when it
+    starts, over its inverter's surge rating [-]: the engine's
+    :func:`sizing.reliability.motor_start_check` on ``others_kw`` (:func:`start_others`, by
+    the design's water pump)."""
     pairs = np.stack([designs.inverter_kw, designs.pump], axis=1)
     values, where = np.unique(pairs, axis=0, return_inverse=True)
     ratios = np.zeros(len(values))
-    others = appliance_start_others_nominal_kw(site.loads)
     for k, (kw, pump) in enumerate(values):
         # the design's water pump: a fixed-speed candidate starts direct on line
-        sized = apply_design(site, {"kwp": 0.0, "kwh": 0.0, "inverter_kw": float(kw),
-                                    "generator_kw": 0.0, "turbines": 0.0,
-                                    "pump": float(pump) if site.water_pumps else -1.0})
-        check = motor_start_check(sized, others)
+        check = motor_start_check(_motor_site(site, kw, pump), others_kw[max(round(pump), 0)])
         if check is not None:
             ratios[k] = ((check.start_kw + check.running_kw) / check.surge_kw
                          if check.surge_kw > 0 else np.inf)
@@ -422,9 +435,12 @@ def at_level(values: np.ndarray, level: Level) -> np.ndarray:
     return np.percentile(values, 50 if level == "p50" else 90, axis=0)
 
 
-def evaluate(site: Site, years: list[YearInputs], designs: Designs,
+def evaluate(site: Site, years: list[YearInputs], designs: Designs, *,
+             start_others_kw: Sequence[Mapping[str, float]],
              progress: Progress | None = None, level: Level | None = None) -> Performance:
     """Dispatch every design in every simulated year with the compiled kernel.
+
+    ``start_others_kw``: the load running when each motor starts (:func:`start_others`).
 
     Reliability figures are taken at ``level`` (default the search's ``reliability_level``);
     energy, fuel and battery wear (the kernel's rainflow count, per year of 8760 h) are the
@@ -475,7 +491,7 @@ def evaluate(site: Site, years: list[YearInputs], designs: Designs,
         saidi_forced_minutes=at_level(np.asarray(forced.saidi_minutes) * np.ones((n_years, n)),
                                       level),
         unmet_kwh=mean["unmet_kwh"],
-        motor_start_ratio=motor_start_ratio(site, designs),
+        motor_start_ratio=motor_start_ratio(site, designs, start_others_kw),
         wind_kwh=mean["wind_kwh"],
         wind_curtailed_kwh=mean["wind_curtailed_kwh"],
         operation=Operation(
@@ -612,7 +628,8 @@ def _case(site: Site, designs: Designs, perf: Performance, c: Costs, *, best: in
 
 
 def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performance, *,
-                npc: np.ndarray, winner: int | None, plant: Plant, load_growth_pct: float = 20.0,
+                start_others_kw: Sequence[Mapping[str, float]], npc: np.ndarray,
+                winner: int | None, plant: Plant, load_growth_pct: float = 20.0,
                 rival_npc_factor: float = 1.2,
                 progress: Progress | None = None) -> dict[str, Any]:
     """How the answer moves with the fuel price (±25 %) and the load (+``load_growth_pct``).
@@ -636,7 +653,11 @@ def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performan
     base = len(d) * len(years)  # the main search's design-years, for the progress bar
     more = None if progress is None else (
         lambda done, total: progress(base + done, base + total))
-    grown = evaluate(site, _scaled_load(years, 1 + load_growth_pct / 100), sub, more)
+    grow = 1 + load_growth_pct / 100
+    # the load running at each start grows with the rest (the water pump's too: an upper bound)
+    grown_others = [{k: kw * grow for k, kw in o.items()} for o in start_others_kw]
+    grown = evaluate(site, _scaled_load(years, grow), sub, start_others_kw=grown_others,
+                     progress=more)
     c = costs(site.economics, sub, grown.operation, site.generator, plant=plant)
     best = _winner(c.npc_vnd, feasible_mask(site, grown))
     case = _case(site, sub, grown, c, best=best, winner=int(np.searchsorted(subset, winner)))
@@ -707,7 +728,8 @@ def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None
     # compile or load the kernel before timing
     run_designs(*years[0], grid.designs.take(0), simulate.units_kw(site, 1.0))
     start = time.perf_counter()
-    perf = evaluate(site, years, grid.designs, progress)
+    others = start_others(site, inputs.weather, inputs.profiles_kw)
+    perf = evaluate(site, years, grid.designs, start_others_kw=others, progress=progress)
     plant = site_plant(site, inputs.profiles_kw)
     c = costs(site.economics, grid.designs, perf.operation, site.generator, plant=plant)
     water_cost = None
@@ -730,8 +752,8 @@ def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None
         edges = range_edges(grid, grid.designs.take(best))
         explanation = explain(site, grid.designs, perf, npc=c.npc_vnd, ok=ok, best=best)
         warnings.extend(target_warnings(target_check(perf, best)))
-    sens = sensitivity(site, grid, years, perf, npc=c.npc_vnd, winner=best, plant=plant,
-                       progress=progress)
+    sens = sensitivity(site, grid, years, perf, start_others_kw=others, npc=c.npc_vnd,
+                       winner=best, plant=plant, progress=progress)
     diesel = diesel_baseline(site, years)
     elapsed = time.perf_counter() - start
     evaluated = len(grid.designs) * len(years) + sens.pop("design_years") + len(years)

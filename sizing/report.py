@@ -21,6 +21,7 @@ import calendar
 import html
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -31,10 +32,11 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter, LogFormatter, NullFormatter, ScalarFormatter
 
 from sitefile import PV, AeratorLoad, Economics, PumpLoad, PumpModel, Site
 from sizing import comparisons, simulate
-from sizing.economics import Costs, DieselOnly
+from sizing.economics import Costs, DieselOnly, ageing_table
 from sizing.electrical import (
     CHARGE_CONTROLLER_DRIVERS,
     INVERTER_DRIVERS,
@@ -141,6 +143,8 @@ class DossierData:
     """Energy served a year, P50 [kWh/year]."""
     econ_capital_vnd: float
     """The capital the optimiser priced (per kW, per kWh), replaced by the BOM's total."""
+    ageing: tuple[dict[str, Any], ...] = ()
+    """The design's ageing, one row per project year (:func:`sizing.economics.ageing_table`)."""
 
 
 @dataclass(frozen=True)
@@ -173,8 +177,31 @@ class WaterData:
 # --------------------------------------------------------------------------- charts
 
 
-def _svg(fig: Figure) -> str:
-    """A figure as inline SVG text (text drawn as paths: no font needed to view it)."""
+class LocaleTicks(Formatter):
+    """Tick labels of a numeric axis in the report's language (:func:`fmt.number`: "1.500"
+    and "0,5" in Vietnamese), every label of an axis with the decimals the finest needs."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang: Lang = lang
+        self.digits = 0
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        self.digits = next((d for d in range(4) if all(
+            abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)) for v in values)), 4)
+        return [self(v) for v in values]
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return fmt.number(x, self.digits, self.lang)
+
+
+def _svg(fig: Figure, lang: Lang) -> str:
+    """A figure as inline SVG text (text drawn as paths: no font needed to view it), the
+    numbers on its axes in ``lang``'s conventions (:class:`LocaleTicks`)."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_formatter(), ScalarFormatter | LogFormatter):
+                axis.set_major_formatter(LocaleTicks(lang))
+                axis.set_minor_formatter(NullFormatter())
     buf = io.StringIO()
     with mpl.rc_context({"svg.fonttype": "path", "svg.hashsalt": "offgrid"}):
         fig.savefig(buf, format="svg", bbox_inches="tight",
@@ -224,7 +251,7 @@ def monthly_table(hourly: pd.DataFrame, dt_h: float, worst: int, t: dict[str, st
             f"{head}</tr></thead><tbody>{rows}</tbody></table>")
 
 
-def chart_monthly(hourly: pd.DataFrame, dt_h: float, t: dict[str, str]) -> str:
+def chart_monthly(hourly: pd.DataFrame, dt_h: float, t: dict[str, str], lang: Lang) -> str:
     """Monthly energy: PV and wind used and generator (the supply; the battery only shifts it
     in time), demand not served, and PV and wind curtailed, against the load."""
     e = monthly_sources_kwh(hourly, dt_h)
@@ -246,10 +273,10 @@ def chart_monthly(hourly: pd.DataFrame, dt_h: float, t: dict[str, str]) -> str:
     ax.set_xticks(x, [months[m - 1] for m in e.index])
     ax.set_ylabel(t["energy_kwh"])
     ax.legend(ncols=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
-    return _svg(fig)
+    return _svg(fig, lang)
 
 
-def chart_soc_heatmap(hourly: pd.DataFrame, t: dict[str, str]) -> str:
+def chart_soc_heatmap(hourly: pd.DataFrame, t: dict[str, str], lang: Lang) -> str:
     """State of charge as a day-of-year × hour-of-day heat map."""
     soc = hourly["soc_pct"]
     table = soc.groupby([soc.index.day_of_year, soc.index.hour]).mean().unstack()
@@ -262,7 +289,7 @@ def chart_soc_heatmap(hourly: pd.DataFrame, t: dict[str, str]) -> str:
     ax.set_ylabel(t["hour"])
     ax.set_yticks([0, 6, 12, 18, 23])
     fig.colorbar(image, ax=ax, label=t["soc_pct"], fraction=0.05, pad=0.02)
-    return _svg(fig)
+    return _svg(fig, lang)
 
 
 def worst_month(hourly: pd.DataFrame) -> int:
@@ -274,7 +301,7 @@ def worst_month(hourly: pd.DataFrame) -> int:
     return int(by_month["pv_kw"].sum().idxmin())
 
 
-def chart_typical_day(hourly: pd.DataFrame, month: int, t: dict[str, str],
+def chart_typical_day(hourly: pd.DataFrame, month: int, t: dict[str, str], lang: Lang,
                       battery: bool = True) -> str:
     """Mean hour-by-hour profile of ``month``: PV (wind stacked on it), load, generator,
     battery and SOC (when ``battery``), unmet."""
@@ -307,10 +334,10 @@ def chart_typical_day(hourly: pd.DataFrame, month: int, t: dict[str, str],
         more = right.get_legend_handles_labels()
     ax.legend(lines[0] + more[0], lines[1] + more[1], ncols=3, fontsize=8, loc="upper center",
               bbox_to_anchor=(0.5, -0.16), frameon=False)
-    return _svg(fig)
+    return _svg(fig, lang)
 
 
-def chart_loads(load_kwh: dict[str, float], t: dict[str, str], lang: Lang = "en") -> str:
+def chart_loads(load_kwh: dict[str, float], t: dict[str, str], lang: Lang) -> str:
     """Yearly energy of each load, as horizontal bars with their share."""
     names = list(load_kwh)
     values = np.array([load_kwh[n] for n in names], dtype=float).reshape(-1)
@@ -328,11 +355,11 @@ def chart_loads(load_kwh: dict[str, float], t: dict[str, str], lang: Lang = "en"
                 va="center", fontsize=8)
     ax.set_xlabel(f"{t['energy_kwh']} / {t['per_year']}")
     ax.set_xlim(0, values.max() * 1.45 if values.max() > 0 else 1)
-    return _svg(fig)
+    return _svg(fig, lang)
 
 
 def chart_pareto(npc: np.ndarray, unmet: np.ndarray, *, feasible: np.ndarray,
-                 front: np.ndarray, winner: int, t: dict[str, str],
+                 front: np.ndarray, winner: int, t: dict[str, str], lang: Lang,
                  unmet_label: str = "unmet_pct") -> str:
     """Every design searched: NPC against unmet demand (``unmet_label``: the key of its axis
     label; the water not delivered on a pump site), with the Pareto front and the winner."""
@@ -354,10 +381,11 @@ def chart_pareto(npc: np.ndarray, unmet: np.ndarray, *, feasible: np.ndarray,
     ax.set_xscale("symlog", linthresh=0.1)
     ax.set_xlim(left=0)
     ax.legend(fontsize=9, frameon=False, ncols=4, loc="upper center", bbox_to_anchor=(0.5, -0.13))
-    return _svg(fig)
+    return _svg(fig, lang)
 
 
-def chart_cash_flow(costs: Costs, diesel: DieselOnly, econ: Economics, t: dict[str, str]) -> str:
+def chart_cash_flow(costs: Costs, diesel: DieselOnly, econ: Economics, t: dict[str, str],
+                    lang: Lang) -> str:
     """Yearly nominal cash flow by kind, with the cumulative cost against diesel only."""
     n = econ.lifetime_years + 1
     years = np.arange(n)
@@ -379,7 +407,7 @@ def chart_cash_flow(costs: Costs, diesel: DieselOnly, econ: Economics, t: dict[s
     ax.set_ylabel(t["cash_mvnd"])
     ax.legend(fontsize=9, frameon=False, ncols=5, loc="upper center",
               bbox_to_anchor=(0.5, -0.14))
-    return _svg(fig)
+    return _svg(fig, lang)
 
 
 def daily_tank_pct(tank_m3: pd.Series, capacity_m3: float) -> pd.DataFrame:
@@ -392,7 +420,7 @@ def daily_tank_pct(tank_m3: pd.Series, capacity_m3: float) -> pd.DataFrame:
 
 
 def chart_tank(daily: pd.DataFrame, min_level_pct: float, max_level_pct: float,
-               t: dict[str, str]) -> str:
+               t: dict[str, str], lang: Lang) -> str:
     """The tank level over the year: the band between each day's lowest and highest level
     [%], with the reserve and the pump's high-level stop."""
     fig, ax = _figure(12.8, 3.4)
@@ -411,7 +439,7 @@ def chart_tank(daily: pd.DataFrame, min_level_pct: float, max_level_pct: float,
     ax.set_ylabel(t["tank_pct"])
     ax.legend(ncols=4, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16),
               frameon=False)
-    return _svg(fig)
+    return _svg(fig, lang)
 
 
 # --------------------------------------------------------------------------- HTML
@@ -499,7 +527,7 @@ def water_table(monthly: list[dict[str, Any]], t: dict[str, str], lang: Lang,
 def water_section(w: WaterData, t: dict[str, str], lang: Lang) -> str:
     """The report's water section: the figures, the monthly table and the tank level chart."""
     chart = chart_tank(daily_tank_pct(w.tank_m3, w.tank_capacity_m3), w.min_level_pct,
-                       w.max_level_pct, t)
+                       w.max_level_pct, t, lang)
     return (f'<section id="water"><h2>{html.escape(t["water"])}</h2>'
             f'<div class="cards">{water_card(w, t, lang)}</div>{pump_note(w, t)}'
             f"{water_table(w.figures['monthly'], t, lang, w.years) if w.figures['monthly'] else ''}"
@@ -710,17 +738,17 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
         return (f'<figure class="chart{cls}" id="{key}"><figcaption>{html.escape(caption)}'
                 f"</figcaption>{svg}</figure>")
 
-    energy_figs = (figure("chart_monthly", chart_monthly(data.hourly, data.dt_h, t))
-                   + figure("chart_day", chart_typical_day(data.hourly, worst, t, battery))
+    energy_figs = (figure("chart_monthly", chart_monthly(data.hourly, data.dt_h, t, lang))
+                   + figure("chart_day", chart_typical_day(data.hourly, worst, t, lang, battery))
                    + figure("chart_loads", chart_loads(data.load_kwh, t, lang))
-                   + (figure("chart_losses", chart_losses(dd.losses, t), " wide")
+                   + (figure("chart_losses", chart_losses(dd.losses, t, lang), " wide")
                       if dd is not None else ""))
-    rel_figs = ((figure("chart_soc", chart_soc_heatmap(data.hourly, t)) if battery else "")
+    rel_figs = ((figure("chart_soc", chart_soc_heatmap(data.hourly, t, lang)) if battery else "")
                 + figure("chart_pareto", chart_pareto(
                     data.search_npc_vnd, data.search_unmet_fraction,
                     feasible=data.search_feasible, front=data.pareto, winner=data.winner, t=t,
-                    unmet_label="unmet_water_pct" if w else "unmet_pct"), " wide"))
-    cash_fig = figure("chart_cash", chart_cash_flow(c, dsl, econ, t), " wide")
+                    lang=lang, unmet_label="unmet_water_pct" if w else "unmet_pct"), " wide"))
+    cash_fig = figure("chart_cash", chart_cash_flow(c, dsl, econ, t, lang), " wide")
     no_battery = ("" if battery else
                   f'<p class="note" id="no_battery">'
                   f'{html.escape(t["no_battery" if w is None else "no_battery_tank"])}</p>')
@@ -1008,7 +1036,7 @@ def loss_waterfall(series: dict[str, np.ndarray], dt_h: float, kwh: float,
             "conversion": conversion, "stored": stored, "served": served, "unmet": unmet}
 
 
-def chart_losses(losses: dict[str, float], t: dict[str, str]) -> str:
+def chart_losses(losses: dict[str, float], t: dict[str, str], lang: Lang) -> str:
     """The year's energy as a waterfall: the sources up, the curtailment and losses down, to
     the energy served; the demand not served beside it [kWh]."""
     steps = [("lw_pv", losses["pv"], COLORS["pv"]), ("lw_gen", losses["generator"], COLORS["gen"]),
@@ -1030,7 +1058,7 @@ def chart_losses(losses: dict[str, float], t: dict[str, str]) -> str:
     labels += [t["lw_served"], t["lw_unmet"]]
     ax.set_xticks(range(n + 2), labels, fontsize=8)
     ax.set_ylabel(t["energy_kwh"])
-    return _svg(fig)
+    return _svg(fig, lang)
 
 
 def _t(key: str, lang: Lang) -> str:
@@ -1283,7 +1311,45 @@ def economics_section(data: ReportData, dd: DossierData, lang: Lang, diesel_card
         "bom_capital": fmt.Money(float(c.capital_vnd[0]))}, lang)
     return (f'<section id="economics"><h2>{_t("economics", lang)}</h2>'
             f'<div class="cards">{card}{diesel_card}</div><p class="note">'
-            f"{html.escape(notes)}</p><div class='charts'>{cash_chart}</div></section>")
+            f"{html.escape(notes)}</p><div class='charts'>{cash_chart}</div>"
+            f"{ageing_section(dd.ageing, lang)}</section>")
+
+
+def ageing_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The project years the dossier prints of an ageing table: the first, every fifth, the
+    last, and every year something is replaced."""
+    last = len(rows)
+    return [r for r in rows if r["year"] in (1, last) or r["year"] % 5 == 0 or r["replacements"]]
+
+
+def ageing_section(rows: Sequence[dict[str, Any]], lang: Lang) -> str:
+    """The design's ageing as a table (:func:`sizing.economics.ageing_table`): the PV output
+    and battery capacity left, what is replaced and what it costs, the PV energy lost and
+    where it goes (more fuel, or demand not served)."""
+    if not rows:
+        return ""
+    t = TEXT[lang]
+    battery = rows[0]["battery_capacity_pct"] is not None
+    head = [(_t("ag_year", lang), False), (_t("ag_pv", lang), True)]
+    head += [(_t("ag_battery", lang), True)] if battery else []
+    head += [(_t("ag_replaced", lang), False), (_t("ag_cost", lang), True),
+             (_t("ag_shortfall", lang), True), (_t("ag_fuel", lang), True),
+             (_t("ag_unmet", lang), True)]
+    body = []
+    for r in ageing_rows(rows):
+        parts = ", ".join(t["part_" + part] + (f" × {n}" if n > 1 else "")
+                          for part, n in r["replacements"].items())
+        cells = [fmt.number(r["year"], 0, lang, grouped=False),
+                 fmt.number(r["pv_output_pct"], 1, lang)]
+        cells += [fmt.number(r["battery_capacity_pct"], 0, lang)] if battery else []
+        cells += [html.escape(parts or "—"),
+                  fmt.money(r["replacement_vnd"], lang) if r["replacement_vnd"] > 0 else "—",
+                  fmt.number(r["pv_shortfall_kwh"], 0, lang),
+                  fmt.number(r["extra_fuel_l"], 0, lang), fmt.number(r["unmet_kwh"], 0, lang)]
+        body.append(cells)
+    note = html.escape(t["ag_note"])
+    return (f"<h3>{_t('ag_title', lang)}</h3>{_table(head, body, 'ageing')}"
+            f"<p class='note'>{note}</p>")
 
 
 # The engine's warnings (English sentences) → a code and its parameters.
@@ -1412,7 +1478,9 @@ def report_data(site: Site, result: Result) -> ReportData:
         monthly_ghi=tuple(float(ghi.get(m, 0.0)) / days[m - 1] for m in range(1, 13)),
         monthly_pv_kwh=tuple(float(pv_month.get(m, 0.0)) for m in range(1, 13)),
         losses=loss_waterfall(series, dt_h, kwh, eff), served_kwh=float(sim.p50["served_kwh"]),
-        econ_capital_vnd=float(costs.capital_vnd[0]))
+        econ_capital_vnd=float(costs.capital_vnd[0]),
+        ageing=tuple(ageing_table(site.economics, designed, result.grid.designs.take(result.best),
+                                  result.perf.operation.take(result.best), plant=result.plant)))
     return ReportData(
         site_name=site.site.name, design=design, hourly=hourly, dt_h=dt_h, load_kwh=load_kwh,
         figures=figures, econ=site.economics, costs=bom_costs(costs, capital),

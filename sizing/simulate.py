@@ -60,6 +60,7 @@ from sizing.water import (
     WATER_FIGURES,
     candidate_pumps,
     config_fields,
+    fill_steps,
     monthly_m3,
     water_demand_m3,
     water_json,
@@ -468,35 +469,54 @@ def _running_kw(loads: LoadSet, year: YearResult) -> np.ndarray:
             + year.run.series["pump_kw"])
 
 
-def _others_peak_kw(site: Site, loads: LoadSet, results: list[YearResult]) -> dict[str, float]:
-    """Per motor load, the highest running load when one of its motors starts [kW].
+def start_others_kw(site: Site, loads: Sequence[LoadSet],
+                    weathers: Sequence[pd.DataFrame]) -> dict[str, float]:
+    """Per motor, the highest load of everything else that may be running when it starts, over
+    every year [kW]: the one figure behind the optimiser's constraint, the engine's check and
+    the report's words (:func:`sizing.reliability.motor_start_check`).
 
-    An aerator unit starts with every other load and its sibling units running (the peak
-    minus one unit); a pump starts with every other load running; an appliance's compressor
-    (``start_multiplier`` > 1) starts with the other loads as run and its own load's other
-    appliances and units at the minute (:func:`sizing.loads.appliance_start_others_kw`: a
-    cycling compressor's minute peak, not its hourly mean).
+    Taken from the demand, not from a dispatch, so that it is the same for every design of a
+    search: the continuous loads as demanded, each deferrable pump at its power throughout its
+    window, the site's water pump at its rated power in daylight and in the tank's fill hours
+    (where the dispatch may run them). A motor may start whenever it may run (when it switches
+    on, and again after a cut), so its figure is the peak of the others over those steps:
+
+    - an aerator: the steps its load runs, less one unit (the last unit to start);
+    - a deferrable pump: the steps of its window;
+    - the water pump: daylight (GHI above 0) and the fill hours;
+    - an appliance's compressor: minute by minute, its load's other appliances and units
+      included (:func:`sizing.loads.appliance_start_others_kw`).
     """
+    water = water_pump(site)
     peaks: dict[str, float] = {}
-    for load in site.loads:
-        if isinstance(load, WaterPumpLoad):  # not in the LoadSet: its own slot
-            peaks[load.name] = max(
-                float(np.max(_running_kw(loads, y) - y.run.series["pump_kw"]))
-                for y in results)
-            continue
-        k = loads.names.index(load.name)
-        if isinstance(load, ApplianceLoad) and appliance_starts(load):
-            for y in results:
-                others = per_minute(_running_kw(loads, y) - loads.load_kw[k], y.index)
+
+    def keep(name: str, kw: float) -> None:
+        peaks[name] = max(peaks.get(name, 0.0), kw)
+
+    for ls, weather in zip(loads, weathers, strict=True):
+        index = pd.DatetimeIndex(weather.index)
+        n = ls.load_kw.shape[0]
+        in_window = ls.pump_steps_left > 0
+        running = ls.load_kw.sum(axis=0) + (ls.pump_kw[:, None] * in_window).sum(axis=0)
+        water_on = np.zeros(len(index), dtype=bool)
+        if water is not None:
+            water_on = (weather["ghi"].to_numpy() > 0) | fill_steps(site, index)
+            running = running + water.pump.rated_kw * water_on
+        for load in site.loads:
+            if isinstance(load, WaterPumpLoad):
+                keep(load.name, float(np.max(running[water_on] - load.pump.rated_kw,
+                                             initial=0.0)))
+                continue
+            k = ls.names.index(load.name)
+            if isinstance(load, PumpLoad):
+                keep(load.name, float(np.max(running[in_window[k - n]] - load.kw, initial=0.0)))
+            elif isinstance(load, AeratorLoad):
+                on = ls.load_kw[k] > 0
+                keep(load.name, float(np.max(running[on] - load.kw_per_unit, initial=0.0)))
+            elif isinstance(load, ApplianceLoad) and appliance_starts(load):
+                others = per_minute(running - ls.load_kw[k], index)
                 for name, kw in appliance_start_others_kw(load, others).items():
-                    peaks[name] = max(peaks.get(name, 0.0), kw)
-        elif isinstance(load, AeratorLoad):
-            peaks[load.name] = max(float(_running_kw(loads, y).max()) for y in results) \
-                - load.kw_per_unit
-        elif isinstance(load, PumpLoad):
-            peaks[load.name] = max(
-                float(np.max(_running_kw(loads, y) - y.run.served_by_load_kw[k]))
-                for y in results)
+                    keep(name, kw)
     return peaks
 
 
@@ -621,7 +641,7 @@ def simulate(site: Site, inputs: SiteInputs, design: Design | None = None,
     p50, p90 = p50_p90([y.figures for y in results])
     loads = all_loads[0]
     peak = _peak_kw(site, loads, results)
-    motor = motor_start_check(site, _others_peak_kw(site, loads, results))
+    motor = motor_start_check(site, start_others_kw(site, all_loads, weathers))
     warnings = list(inputs.warnings)
     if motor is not None and not motor.ok:
         warnings.append("motor start: " + motor.advice)

@@ -208,6 +208,27 @@ TEXT: dict[str, dict[str, str]] = {
                         "kW and per kWh at {econ}. The net present cost, the cost of energy and "
                         "the cash flow carry the bill of materials' capital.",
         "econ_card": "Costs and comparisons",
+        "ag_title": "Ageing over the project",
+        "ag_year": "Year",
+        "ag_pv": "PV output [% of year 1]",
+        "ag_battery": "Battery capacity [% of nameplate]",
+        "ag_replaced": "Replaced",
+        "ag_cost": "Replacement cost",
+        "ag_shortfall": "PV energy lost [kWh]",
+        "ag_fuel": "Extra fuel [L]",
+        "ag_unmet": "Extra demand not served [kWh]",
+        "ag_note": "The PV modules lose output every year and the battery capacity; a battery "
+                   "is replaced when its capacity falls below its end-of-life threshold. The "
+                   "net present cost above includes the replacements and the extra fuel. "
+                   "Shown: the first year, every fifth year, the last year and every year "
+                   "something is replaced.",
+        "part_pv": "PV modules",
+        "part_battery": "battery",
+        "part_inverter": "inverter",
+        "part_generator": "generator",
+        "part_wind": "wind turbines",
+        "part_tank": "water tank",
+        "part_pump": "pump",
         "evn_tariff": "EVN average retail tariff",
         "gap_kwh": "Subsidy gap per kWh (cost of energy less the tariff)",
         "gap_year": "Subsidy gap a year",
@@ -566,6 +587,26 @@ TEXT: dict[str, dict[str, str]] = {
                         "giá mỗi kW và mỗi kWh là {econ}. Chi phí hiện tại ròng, giá thành điện "
                         "và dòng tiền dùng vốn đầu tư của danh mục vật tư.",
         "econ_card": "Chi phí và so sánh",
+        "ag_title": "Suy giảm theo thời gian của dự án",
+        "ag_year": "Năm",
+        "ag_pv": "Sản lượng điện mặt trời [% so với năm 1]",
+        "ag_battery": "Dung lượng pin [% danh định]",
+        "ag_replaced": "Thay thế",
+        "ag_cost": "Chi phí thay thế",
+        "ag_shortfall": "Điện mặt trời bị giảm [kWh]",
+        "ag_fuel": "Nhiên liệu tăng thêm [lít]",
+        "ag_unmet": "Phụ tải không được cấp tăng thêm [kWh]",
+        "ag_note": "Tấm pin mặt trời giảm công suất mỗi năm, pin lưu trữ giảm dung lượng; pin "
+                   "lưu trữ được thay khi dung lượng xuống dưới ngưỡng hết tuổi thọ. Chi phí "
+                   "hiện tại ròng ở trên đã gồm các lần thay thế và nhiên liệu tăng thêm. Bảng "
+                   "ghi năm đầu, mỗi năm thứ năm, năm cuối và mọi năm có thay thế.",
+        "part_pv": "tấm pin mặt trời",
+        "part_battery": "pin lưu trữ",
+        "part_inverter": "biến tần",
+        "part_generator": "máy phát điện",
+        "part_wind": "tua-bin gió",
+        "part_tank": "bể chứa nước",
+        "part_pump": "máy bơm",
         "evn_tariff": "Giá bán lẻ điện bình quân của EVN",
         "gap_kwh": "Chênh lệch cần hỗ trợ mỗi kWh (giá thành trừ giá bán lẻ)",
         "gap_year": "Chênh lệch cần hỗ trợ mỗi năm",

@@ -17,11 +17,10 @@ from sizing.loads import (
     MINUTES_PER_YEAR,
     appliance_minutes_kw,
     appliance_start_others_kw,
-    appliance_start_others_nominal_kw,
     appliance_starts,
     cycle_period_min,
 )
-from sizing.optimize import motor_start_ratio, optimize
+from sizing.optimize import motor_start_ratio, optimize, start_others
 from sizing.reliability import motor_start_check
 from sizing.simulate import simulate
 from tests.conftest import HOME
@@ -115,7 +114,6 @@ def test_no_surge_no_start() -> None:
     load = house(BASE, {**AIRCON, "start_multiplier": 1})
     assert appliance_starts(load) == []
     assert appliance_start_others_kw(load) == {}
-    assert appliance_start_others_nominal_kw([load]) == {}
 
 
 def home_site(inverter: dict[str, float], search: dict[str, Any] | None = None) -> Site:
@@ -181,9 +179,10 @@ def test_the_optimiser_sizes_the_inverter_for_the_compressor_start() -> None:
     # the start needs 0.85 × 5 = 4.25 kW on top of the 0.4 kW base load = 4.65 kW of surge;
     # 2 kW surges 4.4 kW (enough for the start alone, not with the base load), 3 kW 6.6 kW.
     site = home_site({"kw": 2.0, "surge_kw": 4.4}, SEARCH)
-    result = optimize(site, read_inputs(site, 1))
+    inputs = read_inputs(site, 1)
+    result = optimize(site, inputs)
     d = result.grid.designs
-    ratio = motor_start_ratio(site, d)
+    ratio = motor_start_ratio(site, d, start_others(site, inputs.weather, inputs.profiles_kw))
     assert np.allclose(ratio, 4.65 / (2.2 * d.inverter_kw))
     assert not result.feasible[d.inverter_kw <= 2].any()
     assert result.best is not None

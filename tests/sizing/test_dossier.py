@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from matplotlib.figure import Figure
 from playwright.sync_api import sync_playwright
 
 from sitefile import Site, load_site
@@ -20,7 +21,9 @@ from sizing.inputs import read_inputs
 from sizing.optimize import apply_design, design_dict, optimize, target_warnings
 from sizing.pdf import html_to_pdf
 from sizing.report import (
+    LocaleTicks,
     ReportData,
+    _svg,
     engine_warning,
     render_html,
     report_data,
@@ -282,3 +285,45 @@ def test_engine_warnings_become_codes_in_both_languages() -> None:
     assert "150,5 ở mức P90" in warning_text(engine_warning(sentences[4]), "vi")
     assert "1.234 phút" in warning_text(engine_warning(sentences[3]), "vi")
     assert engine_warning("something new").code == "warn_other"
+
+
+def test_chart_ticks_speak_the_report_language() -> None:
+    """Numeric axes read "5.000" and "0,5" in Vietnamese, "5,000" and "0.5" in English; the
+    month names of a bar chart's axis are left as they are."""
+    assert LocaleTicks("vi").format_ticks([0.0, 5000.0, 10000.0]) == ["0", "5.000", "10.000"]
+    assert LocaleTicks("en").format_ticks([0.0, 5000.0, 10000.0]) == ["0", "5,000", "10,000"]
+    assert LocaleTicks("vi").format_ticks([0.0, 0.5, 1.0]) == ["0,0", "0,5", "1,0"]
+    assert LocaleTicks("en").format_ticks([-0.25, 0.0, 0.25]) == ["-0.25", "0.00", "0.25"]
+    for lang, want in (("vi", "12.000"), ("en", "12,000")):
+        fig = Figure()
+        ax = fig.add_subplot()
+        ax.bar([0, 1], [9000.0, 12500.0])
+        ax.set_xticks([0, 1], ["Th1", "Th2"])
+        _svg(fig, lang)
+        assert want in [t.get_text() for t in ax.get_yticklabels()]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["Th1", "Th2"]
+
+
+def test_the_ageing_table_is_printed(dossier: Dossier) -> None:
+    """The economics page shows the design's ageing: PV output falling by the site's
+    degradation each year (hand calculation), the battery replaced at its end of life."""
+    site = dossier.designed
+    assert site.pv is not None
+    d = site.pv.degradation_pct_per_year
+    for lang in ("vi", "en"):
+        rows = _rows(_section(dossier.html[lang], "economics"), "ageing")
+        years = [int(r[0]) for r in rows]
+        assert years[0] == 1 and years[-1] == site.economics.lifetime_years
+        assert 5 in years and 10 in years
+        ten = rows[years.index(10)]
+        want = 100 * (1 - d / 100) ** 9
+        assert ten[1] == fmt.number(want, 1, lang)  # type: ignore[arg-type]
+        assert site.battery is not None
+        capacity = [int(r[2]) for r in rows]  # the year's lowest [% of nameplate]
+        assert site.battery.end_of_life_capacity_pct < capacity[0] <= 100
+        replaced = [i for i, r in enumerate(rows) if TEXT[lang]["part_battery"] in r[3]]
+        assert replaced, "an LFP battery does not last the whole project"
+        for i in replaced:  # priced, and the capacity falls to the threshold before it
+            assert rows[i][4] != "—"
+            assert capacity[i - 1] <= capacity[0]
+        assert min(capacity) >= site.battery.end_of_life_capacity_pct - 1
