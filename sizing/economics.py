@@ -55,6 +55,7 @@ Ageing, in the lifetime view of HOMER and SAM without simulating every project y
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -180,6 +181,31 @@ PLANT = Plant()
 """One generator unit, no wind, no growth."""
 
 
+@dataclass(frozen=True)
+class Priced:
+    """Each design's capital by part [VND], from its bill of materials
+    (:func:`sizing.bom.priced`): the :data:`PARTS`, each with its share of labour, transport
+    and design (the price of a replacement), and ``balance``, bought once (controllers,
+    cables, breakers, the site's devices). The parts add up to the bill's total."""
+
+    parts: dict[str, np.ndarray]
+
+    @property
+    def capital_vnd(self) -> np.ndarray:
+        """The bill of materials' total of each design [VND]."""
+        return np.asarray(sum(self.parts.values()), dtype=float)
+
+    def take(self, index: np.ndarray | list[int] | int) -> Priced:
+        """The designs at ``index`` (always arrays)."""
+        idx = np.atleast_1d(np.asarray(index))
+        return Priced({k: v[idx] for k, v in self.parts.items()})
+
+    def without(self, parts: Iterable[str]) -> Priced:
+        """The same bills with ``parts`` left out (priced at 0)."""
+        drop = set(parts)
+        return Priced({k: v * 0.0 if k in drop else v for k, v in self.parts.items()})
+
+
 def equipment_vnd(econ: Economics, d: Designs, plant: Plant = PLANT) -> dict[str, np.ndarray]:
     """Equipment price of each component [VND], before balance of system and installation."""
     return {
@@ -278,15 +304,21 @@ class Replacement:
 
 
 def replacements(econ: Economics, d: Designs, op: Operation, generator: Generator | None,
-                 plant: Plant = PLANT) -> dict[str, Replacement]:
+                 plant: Plant = PLANT, *, priced: Priced | None = None
+                 ) -> dict[str, Replacement]:
     """Each component's replacement schedule and price, by :data:`PARTS` (the battery's
-    schedule is its fade to end of life, :func:`battery_capacity_pct_by_year`)."""
-    install = 1 + econ.installation_pct / 100
-    equipment = equipment_vnd(econ, d, plant)
+    schedule is its fade to end of life, :func:`battery_capacity_pct_by_year`): the part's
+    amount in ``priced`` (its bill of materials), else its ``[economics]`` price per kW ×
+    (1 + installation)."""
+    if priced is not None:
+        price = priced.parts
+    else:
+        install = 1 + econ.installation_pct / 100
+        price = {k: v * install for k, v in equipment_vnd(econ, d, plant).items()}
     out = {}
     for part, life in component_lives(econ, d, op, generator, plant).items():
         counts, left = replacement_schedule(life, econ.lifetime_years)
-        out[part] = Replacement(counts, left, equipment[part] * install)
+        out[part] = Replacement(counts, left, price[part])
     return out
 
 
@@ -372,7 +404,7 @@ def battery_capacity_pct_by_year(life_years: np.ndarray, end_of_life_capacity_pc
 
 
 def ageing_table(econ: Economics, site: Site, design: Designs, op: Operation, *,
-                 plant: Plant = PLANT) -> list[dict[str, Any]]:
+                 plant: Plant = PLANT, priced: Priced | None = None) -> list[dict[str, Any]]:
     """The ageing of one design (``design`` and ``op`` of length 1, e.g. a search result's
     ``grid.designs.take(i)`` and ``perf.operation.take(i)`` with its ``plant``), one row per
     project year 1..N:
@@ -387,15 +419,15 @@ def ageing_table(econ: Economics, site: Site, design: Designs, op: Operation, *,
 
     The PV degradation and the end-of-life capacity are the site's
     (:func:`pv_degradation_pct_per_year`, :func:`battery_end_of_life_pct`), so that the
-    table follows the site file whatever ``plant`` says; the rest of ``plant`` prices the
-    replacements as :func:`costs` does.
+    table follows the site file whatever ``plant`` says; the rest of ``plant``, and ``priced``
+    (the design's bill by part), price the replacements as :func:`costs` does.
     """
     if len(design) != 1:
         raise ValueError(f"ageing_table takes one design, not {len(design)}")
     n_years = econ.lifetime_years
     plant = replace(plant, pv_degradation_pct_per_year=pv_degradation_pct_per_year(site))
     generator = site.generator
-    parts = replacements(econ, design, op, generator, plant)
+    parts = replacements(econ, design, op, generator, plant, priced=priced)
     pv = 100 * pv_output_factors(plant.pv_degradation_pct_per_year, n_years)
     has_battery = float(design.kwh[0]) > 0
     capacity = battery_capacity_pct_by_year(np.asarray(op.battery_life_years, dtype=float)[:1],
@@ -424,17 +456,26 @@ def ageing_table(econ: Economics, site: Site, design: Designs, op: Operation, *,
 
 
 def costs(econ: Economics, d: Designs, op: Operation, generator: Generator | None, *,
-          plant: Plant = PLANT) -> Costs:
+          plant: Plant = PLANT, priced: Priced | None = None) -> Costs:
     """Net present cost, LCOE and the yearly cash flow of each design [VND], with the PV's
     degradation as extra fuel (:func:`ageing_energy`) and the battery replaced at the end of
-    its fade (:func:`replacements`)."""
+    its fade (:func:`replacements`).
+
+    ``priced``: each design's bill of materials by part (the capital and the replacements
+    priced item by item, as the dossier prints them); None prices the designs per kW and per
+    kWh from ``[economics]`` (:func:`capital_vnd`)."""
     n_years = econ.lifetime_years
-    capital = capital_vnd(econ, d, plant)
-    equipment = equipment_vnd(econ, d, plant)
+    if priced is not None:
+        capital = priced.capital_vnd
+        wind_capital = priced.parts["wind"]
+    else:
+        capital = capital_vnd(econ, d, plant)
+        wind_capital = equipment_vnd(econ, d, plant)["wind"] * (
+            1 + (econ.bos_pct + econ.installation_pct) / 100)
     n = len(d)
     replacement = np.zeros((n, n_years + 1))
     salvage_end = np.zeros(n)
-    for r in replacements(econ, d, op, generator, plant).values():
+    for r in replacements(econ, d, op, generator, plant, priced=priced).values():
         replacement += r.counts * r.price_vnd[:, None]
         if econ.salvage:
             salvage_end += r.salvage_fraction * r.price_vnd
@@ -449,7 +490,6 @@ def costs(econ: Economics, d: Designs, op: Operation, generator: Generator | Non
     if plant.pv_degradation_pct_per_year > 0:  # none: exactly the costs without ageing
         extra_l = ageing_energy(d, op, generator, plant, n_years)[0]
         fuel = fuel + extra_l * econ.fuel_vnd_per_l * escalation[None, :]
-    wind_capital = equipment["wind"] * (1 + (econ.bos_pct + econ.installation_pct) / 100)
     om = ((capital - wind_capital) * econ.om_pct_per_year / 100
           + wind_capital * econ.wind_om_pct_per_year / 100)[:, None] * (years >= 1)[None, :] \
         + (op.generator_hours * econ.generator_om_vnd_per_h)[:, None] * running
@@ -511,17 +551,18 @@ WATER_PARTS = ("tank", "pump")
 
 
 def water_vnd_per_m3(econ: Economics, d: Designs, op: Operation, generator: Generator | None,
-                     *, plant: Plant = PLANT, pump_kwh: np.ndarray,
-                     delivered_m3: np.ndarray) -> np.ndarray:
+                     *, plant: Plant = PLANT, priced: Priced | None = None,
+                     pump_kwh: np.ndarray, delivered_m3: np.ndarray) -> np.ndarray:
     """The cost of water of each design [VND/m³]: the annualised cost (NPC × capital recovery
     factor) of all but the pump and tank, per kWh served, × the pump's energy ``pump_kwh``
     [kWh/year], plus the annualised cost of the pump and tank, over the water delivered
     ``delivered_m3`` [m³/year] (inf when none is delivered). For a site that only pumps water
     this is the whole annualised cost per m³."""
-    whole = costs(econ, d, op, generator, plant=plant).npc_vnd
+    whole = costs(econ, d, op, generator, plant=plant, priced=priced).npc_vnd
     dry = Designs(d.kwp, d.kwh, d.inverter_kw, d.generator_kw, d.turbines,
                   np.zeros(len(d)), d.pump)
-    rest = costs(econ, dry, op, generator, plant=replace(plant, pump_vnd=None)).npc_vnd
+    rest = costs(econ, dry, op, generator, plant=replace(plant, pump_vnd=None),
+                 priced=None if priced is None else priced.without(("tank", "pump"))).npc_vnd
     crf = capital_recovery_factor(econ)
     served = np.asarray(op.served_kwh, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -35,7 +35,7 @@ from sitefile import (
     Site,
 )
 from sitefile.presets import PUMP_START_MULTIPLIER
-from sizing import simulate
+from sizing import bom, simulate
 from sizing.dispatch import DispatchConfig, DispatchInputs, ManyResult, dispatch_many
 from sizing.economics import (
     Costs,
@@ -43,6 +43,7 @@ from sizing.economics import (
     DieselOnly,
     Operation,
     Plant,
+    Priced,
     costs,
     diesel_only,
     diesel_only_kw,
@@ -53,6 +54,7 @@ from sizing.economics import (
 from sizing.errors import SizingError
 from sizing.inputs import SiteInputs
 from sizing.loads import load_growth_factors
+from sizing.prices import PriceTable, load_prices
 from sizing.pv import pv_kw_per_kwp
 from sizing.reliability import battery_life_years, motor_start_check
 from sizing.water import candidate_pumps, water_json, water_pump
@@ -521,6 +523,18 @@ def engine_site(site: Site) -> Site:
     return site.model_copy(update={"generators": [Generator.model_validate({"kw": 1.0})]})
 
 
+def design_prices(site: Site, designs: Designs, plant: Plant, prices: PriceTable) -> Priced:
+    """Each design's bill of materials by part (:func:`sizing.bom.priced`): the capital and
+    the replacements the economics price, item by item as the dossier prints them."""
+    sized = []
+    for i in range(len(designs)):
+        design = design_dict(designs, i)
+        one = apply_design(site, design)
+        sized.append((one, design, one.water_pumps[0].pump if one.water_pumps else None))
+    return bom.priced(sized, prices, generator_units=plant.generator_units,
+                      turbine_kw=plant.turbine_kw)
+
+
 def site_plant(site: Site, profiles_kw: Mapping[str, np.ndarray]) -> Plant:
     """What the economics need beyond the designs' sizes: the generator units per kW of the
     lead unit, one turbine's rating, the demand's growth over the project (None when no
@@ -573,10 +587,13 @@ class Result:
     inputs: SiteInputs  # the weather years and load profiles searched over
     site: Site | None = None  # the site searched (for its water figures)
     water_vnd_per_m3: np.ndarray | None = None  # each design's cost of water [VND/m³]
+    priced: Priced | None = None  # each design's bill of materials by part (the costs' prices)
 
 
 def _winner(npc: np.ndarray, ok: np.ndarray) -> int | None:
-    """The feasible design of lowest NPC (the first on ties), or None."""
+    """The feasible design of lowest NPC (the first on ties), or None (also when no feasible
+    design has a price: its bill of materials could not be priced)."""
+    ok = ok & np.isfinite(npc)
     if not ok.any():
         return None
     masked = np.where(ok, npc, np.inf)
@@ -629,7 +646,8 @@ def _case(site: Site, designs: Designs, perf: Performance, c: Costs, *, best: in
 
 def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performance, *,
                 start_others_kw: Sequence[Mapping[str, float]], npc: np.ndarray,
-                winner: int | None, plant: Plant, load_growth_pct: float = 20.0,
+                winner: int | None, plant: Plant, priced: Priced | None = None,
+                load_growth_pct: float = 20.0,
                 rival_npc_factor: float = 1.2,
                 progress: Progress | None = None) -> dict[str, Any]:
     """How the answer moves with the fuel price (±25 %) and the load (+``load_growth_pct``).
@@ -643,7 +661,7 @@ def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performan
     for factor in (0.75, 1.25):
         econ = site.economics.model_copy(
             update={"fuel_vnd_per_l": site.economics.fuel_vnd_per_l * factor})
-        c = costs(econ, d, perf.operation, site.generator, plant=plant)
+        c = costs(econ, d, perf.operation, site.generator, plant=plant, priced=priced)
         best = _winner(c.npc_vnd, feasible_mask(site, perf))
         out["fuel_price"][f"{factor:.2f}"] = _case(site, d, perf, c, best=best, winner=winner)
     if winner is None:
@@ -658,7 +676,8 @@ def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performan
     grown_others = [{k: kw * grow for k, kw in o.items()} for o in start_others_kw]
     grown = evaluate(site, _scaled_load(years, grow), sub, start_others_kw=grown_others,
                      progress=more)
-    c = costs(site.economics, sub, grown.operation, site.generator, plant=plant)
+    c = costs(site.economics, sub, grown.operation, site.generator, plant=plant,
+              priced=None if priced is None else priced.take(subset))
     best = _winner(c.npc_vnd, feasible_mask(site, grown))
     case = _case(site, sub, grown, c, best=best, winner=int(np.searchsorted(subset, winner)))
     case["designs_simulated"] = len(sub)
@@ -731,11 +750,13 @@ def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None
     others = start_others(site, inputs.weather, inputs.profiles_kw)
     perf = evaluate(site, years, grid.designs, start_others_kw=others, progress=progress)
     plant = site_plant(site, inputs.profiles_kw)
-    c = costs(site.economics, grid.designs, perf.operation, site.generator, plant=plant)
+    bills = design_prices(site, grid.designs, plant, load_prices())
+    c = costs(site.economics, grid.designs, perf.operation, site.generator, plant=plant,
+              priced=bills)
     water_cost = None
     if site.water_pumps:
         water_cost = water_vnd_per_m3(site.economics, grid.designs, perf.operation,
-                                      site.generator, plant=plant,
+                                      site.generator, plant=plant, priced=bills,
                                       pump_kwh=perf.water["pump_kwh"],
                                       delivered_m3=perf.water["water_delivered_m3"])
     ok = feasible_mask(site, perf)
@@ -753,14 +774,14 @@ def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None
         explanation = explain(site, grid.designs, perf, npc=c.npc_vnd, ok=ok, best=best)
         warnings.extend(target_warnings(target_check(perf, best)))
     sens = sensitivity(site, grid, years, perf, start_others_kw=others, npc=c.npc_vnd,
-                       winner=best, plant=plant, progress=progress)
+                       winner=best, plant=plant, priced=bills, progress=progress)
     diesel = diesel_baseline(site, years)
     elapsed = time.perf_counter() - start
     evaluated = len(grid.designs) * len(years) + sens.pop("design_years") + len(years)
     return Result(grid=grid, perf=perf, costs=c, plant=plant, feasible=ok, best=best, pareto=front,
                   explanation=explanation, warnings=warnings, edges=edges, diesel=diesel,
                   sensitivity=sens, evaluated=evaluated, elapsed_s=elapsed, inputs=inputs,
-                  site=site, water_vnd_per_m3=water_cost)
+                  site=site, water_vnd_per_m3=water_cost, priced=bills)
 
 
 def design_summary(result: Result, i: int) -> dict[str, Any]:

@@ -7,8 +7,8 @@ design, energy (with the loss waterfall), reliability, economics (EVN tariff and
 grid-extension break-even, CO₂), the bill of materials, warnings.
 ``report_data(site, result)`` gathers the figures (one hourly run of the chosen design, its costs,
 the diesel-only baseline, the electrical design, the bill of materials priced from
-``sizing/data/prices.toml``). The capital shown is the bill of materials' total by construction
-(:func:`bom_costs` moves the NPC, the LCOE and the year-0 cash flow with it).
+``sizing/data/prices.toml``). The capital shown is the bill of materials' total by construction:
+the search priced every design on its bill (:func:`sizing.bom.priced`).
 
 Every number, date and word goes through :mod:`sizing.report_assets.fmt` in the report's
 language; the engine's English warnings become message codes (:func:`engine_warning`), and the
@@ -20,6 +20,7 @@ from __future__ import annotations
 import calendar
 import html
 import io
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,21 +35,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, LogFormatter, NullFormatter, ScalarFormatter
 
-from sitefile import PV, AeratorLoad, Economics, PumpLoad, PumpModel, Site
+from sitefile import PV, AeratorLoad, Economics, Site
 from sizing import comparisons, simulate
+from sizing.bom import BomLine, design_bill
 from sizing.economics import Costs, DieselOnly, ageing_table
 from sizing.electrical import (
-    CHARGE_CONTROLLER_DRIVERS,
-    INVERTER_DRIVERS,
     MESSAGES,
     ElectricalDesign,
     Finding,
     check_devices,
-    electrical_design,
 )
 from sizing.errors import SizingError
 from sizing.optimize import Result, apply_design, design_dict, pareto_front
-from sizing.prices import CableKind, PriceError, PriceTable, load_prices
+from sizing.prices import PriceTable, load_prices
 from sizing.report_assets import fmt
 from sizing.report_assets.i18n import TEXT
 from sizing.sld import single_line_svg
@@ -60,26 +59,6 @@ COLORS = {"pv": "#f2b701", "wind": "#8ecae6", "gen": "#7f5539", "batt": "#3a86ff
           "unmet": "#d62828", "curtailed": "#c9c9c9", "soc": "#0f7b6c", "front": "#0f7b6c",
           "grey": "#b8c4cc", "diesel": "#7f5539", "rep": "#219ebc",
           "capital": "#023047", "salvage": "#90be6d"}
-
-
-@dataclass(frozen=True)
-class BomLine:
-    """One line of the bill of materials; ``key`` names it in the report's words, ``detail``
-    is a text or a message rendered in the report's language, ``unit`` a key of
-    :data:`sizing.report_assets.fmt.UNITS` (or "" for a lump sum); ``price_key`` names the
-    price table's entry it was priced from ("" when the site file priced it)."""
-
-    key: str
-    detail: str | fmt.Message
-    quantity: float
-    unit: str
-    unit_vnd: float
-    price_key: str = ""
-
-    @property
-    def total_vnd(self) -> float:
-        """The line's amount, in whole đồng (the total adds the lines as printed)."""
-        return float(round(self.quantity * self.unit_vnd))
 
 
 @dataclass(frozen=True)
@@ -141,8 +120,6 @@ class DossierData:
     battery − conversion − stored = served`` by construction."""
     served_kwh: float
     """Energy served a year, P50 [kWh/year]."""
-    econ_capital_vnd: float
-    """The capital the optimiser priced (per kW, per kWh), replaced by the BOM's total."""
     ageing: tuple[dict[str, Any], ...] = ()
     """The design's ageing, one row per project year (:func:`sizing.economics.ageing_table`)."""
 
@@ -777,8 +754,8 @@ def render_html(data: ReportData, lang: Lang = "vi") -> str:
         ver = "dev"
     title = html.escape(t["title"])
     capital_note = ("" if dd is None else "<p class='note' id='capital_note'>" + html.escape(
-        fmt.render("capital_note", {"bom": fmt.Money(float(c.capital_vnd[0]), "unit"),
-                                    "econ": fmt.Money(dd.econ_capital_vnd)}, lang)) + "</p>")
+        fmt.render("capital_note", {"bom": fmt.Money(float(c.capital_vnd[0]), "unit")}, lang))
+        + "</p>")
     if dd is not None:
         middle = (inputs_section(data, dd, lang) + design_section(data, dd, lang, strings_note)
                   + electrical_section(dd, lang))
@@ -872,142 +849,6 @@ def _generator_text(data: ReportData, t: dict[str, str], lang: Lang = "en") -> s
 
 
 # --------------------------------------------------------------------------- the dossier
-
-DEVICE_PRICES = {"relay_board": "relay_board", "do_sensor": "do_probe",
-                 "generator": "genset_controller", "sdm120": "energy_meter_1ph",
-                 "sdm630": "energy_meter_3ph"}
-"""A ``[[devices]]`` driver → its price table entry (charge controllers and inverters are
-the design's own lines)."""
-
-CONDUCTORS = {"dc": 2, "1ph": 2, "3ph": 4}
-"""Conductors of one run: + and − (DC), line and neutral (single phase), three lines and the
-neutral (three phase)."""
-
-
-def _breaker(prices: PriceTable, rating_a: float, system: str) -> tuple[str, float]:
-    """The protection device kind and its price [VND] for ``rating_a`` [A] on ``system``:
-    a miniature breaker up to the largest listed, else a moulded-case one."""
-    kinds = ("mcb_dc", "mccb_dc") if system == "dc" else ("mcb_ac", "mccb_ac")
-    for kind in kinds:
-        try:
-            return kind, prices.breaker_vnd(rating_a, kind)  # type: ignore[arg-type]
-        except PriceError:
-            continue
-    raise PriceError(f"no breaker of {rating_a:g} A in the price table")
-
-
-def dossier_bom(site: Site, design: dict[str, float], ed: ElectricalDesign, prices: PriceTable,
-                *, generator_units: float = 1.0, turbine_kw: float = 0.0,
-                pump: PumpModel | None = None) -> list[BomLine]:
-    """The dossier's bill of materials, one line per item: the PV modules (of the string
-    layout), their mounting, the charge controllers of the plan, the battery, the inverter,
-    the generators, the turbines, the tank and the pump, every ``[[devices]]`` entry of
-    ``site``, the controller and its cabinet, a contactor per switched motor, every cable
-    [m of one conductor] and breaker of ``ed``, the string fuses and surge protection, then
-    labour, transport and design as the price table's percentages of the equipment."""
-    lines: list[BomLine] = []
-    pv = site.pv
-    by_driver: dict[str, list[str]] = {}
-    for dev in site.devices:
-        by_driver.setdefault(dev.driver, []).append(dev.name)
-    listed_cc = [n for d, names in by_driver.items() if d in CHARGE_CONTROLLER_DRIVERS
-                 for n in names]
-    listed_inv = [n for d, names in by_driver.items() if d in INVERTER_DRIVERS for n in names]
-    s = ed.strings
-    if design["kwp"] > 0 and pv is not None:
-        if s is not None:
-            lines.append(BomLine("bom_pv", fmt.Message("bom_d_modules", {
-                "w": fmt.Num(pv.module_w, 0, "w"), "series": s.series, "strings": s.strings}),
-                s.modules, "modules", pv.module_w * prices.price("pv_module"), "pv_module"))
-        else:
-            lines.append(BomLine("bom_pv", "", design["kwp"], "kwp",
-                                 1000 * prices.price("pv_module"), "pv_module"))
-        kwp = s.array_kwp if s is not None else design["kwp"]
-        lines.append(BomLine("bom_mounting", "", kwp, "kwp", prices.price("mounting_ground"),
-                             "mounting_ground"))
-    plan = ed.controllers
-    if plan is not None:
-        detail = plan.model.name + (f" ({', '.join(listed_cc)})" if listed_cc else "")
-        lines.append(BomLine("bom_controllers", detail, plan.count, "pcs", plan.model.price_vnd,
-                             "charge_controllers"))
-    if design["kwh"] > 0:
-        lfp = site.battery is None or site.battery.chemistry == "lfp"
-        lines.append(BomLine("bom_battery", "", design["kwh"], "kwh",
-                             prices.price("lfp_battery") if lfp
-                             else site.economics.battery_vnd_per_kwh,
-                             "lfp_battery" if lfp else ""))
-    if design["inverter_kw"] > 0:
-        lines.append(BomLine("bom_inverter", ", ".join(listed_inv), design["inverter_kw"], "kw",
-                             prices.price("hybrid_inverter"), "hybrid_inverter"))
-    if design["generator_kw"] > 0:
-        lines.append(BomLine("bom_generator", "", design["generator_kw"] * generator_units, "kw",
-                             prices.price("diesel_genset"), "diesel_genset"))
-    if design.get("turbines", 0.0) > 0 and turbine_kw > 0:
-        lines.append(BomLine("wind", fmt.Message("bom_d_kw", {"kw": fmt.Num(turbine_kw, 1)}),
-                             design["turbines"], "pcs",
-                             turbine_kw * site.economics.wind_vnd_per_kw))
-    if design.get("tank_m3", 0.0) > 0 and pump is not None:
-        lines.append(BomLine("tank_bom", "", design["tank_m3"], "m3",
-                             site.economics.tank_vnd_per_m3))
-    if pump is not None:
-        lines.append(BomLine("pump_bom", pump.name, 1, "pcs", pump.price_vnd))
-    for driver, names in by_driver.items():
-        key = DEVICE_PRICES.get(driver)
-        if key is not None:
-            lines.append(BomLine("bom_dev_" + key, ", ".join(names), len(names), "pcs",
-                                 prices.price(key), key))
-        elif driver not in CHARGE_CONTROLLER_DRIVERS and driver not in INVERTER_DRIVERS:
-            lines.append(BomLine("bom_dev_unpriced", fmt.Message("bom_d_unpriced", {
-                "names": ", ".join(names)}), len(names), "pcs", 0.0))
-    lines.append(BomLine("bom_controller_box", "", 1, "pcs", prices.price("controller_box"),
-                         "controller_box"))
-    lines.append(BomLine("bom_enclosure", "", 1, "pcs", prices.price("enclosure"), "enclosure"))
-    motors = sum(len(ld.switch.channels) for ld in site.loads
-                 if isinstance(ld, AeratorLoad | PumpLoad) and ld.switch is not None)
-    if motors:
-        lines.append(BomLine("bom_contactor", "", motors, "pcs", prices.price("contactor"),
-                             "contactor"))
-    for c in ed.cables:
-        conductors = CONDUCTORS[c.system] * c.parallel * c.count
-        kind: CableKind = "solar" if c.run == "pv_to_controller" else "copper"
-        lines.append(BomLine("bom_cable", fmt.Message("bom_d_cable", {
-            "run": fmt.Message("run_" + c.run), "n": conductors,
-            "mm2": fmt.Num(prices.cable_section_mm2(c.section_mm2, kind), 0, "mm2"),
-            "m": fmt.Num(c.length_m, 0, "m")}),
-            conductors * c.length_m, "m", prices.cable_vnd_per_m(c.section_mm2, kind),
-            "cable_" + kind))
-        brk_kind, vnd = _breaker(prices, c.breaker_a, c.system)
-        lines.append(BomLine("bom_breaker", fmt.Message("bom_d_breaker", {
-            "run": fmt.Message("run_" + c.run), "a": fmt.Num(c.breaker_a, 0, "a"),
-            "kind": fmt.Message("brk_" + brk_kind)}), c.count, "pcs", vnd, "breakers"))
-    if ed.string_fuse_a is not None and s is not None:
-        lines.append(BomLine("bom_fuse", fmt.Message("bom_d_fuse", {
-            "cls": "gPV", "a": fmt.Num(ed.string_fuse_a, 0, "a")}), s.strings, "pcs",
-            prices.breaker_vnd(ed.string_fuse_a, "fuse_pv"), "breakers"))
-    if plan is not None:
-        lines.append(BomLine("bom_spd", "", plan.count, "pcs", prices.breaker_vnd(0, "spd_dc"),
-                             "breakers"))
-    equipment = sum(line.total_vnd for line in lines)
-    for key in ("labour", "transport", "design_and_permits"):
-        pct = prices.price(key)
-        lines.append(BomLine("bom_" + key, fmt.Message("bom_d_pct", {"pct": fmt.Pct(pct / 100, 0)}),
-                             1, "", equipment * pct / 100, key))
-    return lines
-
-
-def bom_costs(costs: Costs, capital_vnd: float) -> Costs:
-    """``costs`` (one design) with its capital replaced by ``capital_vnd`` [VND] (the bill of
-    materials' total): the year-0 cash flow and the NPC move by the difference, and the LCOE
-    in proportion to the NPC (the same energy, the same discounting)."""
-    delta = capital_vnd - float(costs.capital_vnd[0])
-    npc = costs.npc_vnd + delta
-    cash = costs.cash_flow_vnd.copy()
-    cash[:, 0] += delta
-    old = float(costs.npc_vnd[0])
-    lcoe = costs.lcoe_vnd_per_kwh * (float(npc[0]) / old if old else 1.0)
-    return Costs(np.array([capital_vnd]), npc, lcoe, cash, costs.fuel_npc_vnd,
-                 costs.replacement_npc_vnd, costs.om_npc_vnd, costs.salvage_npc_vnd)
-
 
 def loss_waterfall(series: dict[str, np.ndarray], dt_h: float, kwh: float,
                    charge_eff: float = 1.0) -> dict[str, float]:
@@ -1306,9 +1147,7 @@ def economics_section(data: ReportData, dd: DossierData, lang: Lang, diesel_card
         "conn": fmt.Money(comparisons.GRID_CONNECTION_VND),
         "ef": fmt.Num(comparisons.DIESEL_CO2_KG_PER_L, 2),
         "diesel_l": fmt.Num(data.diesel.fuel_l, 0, "l_per_year"),
-        "l": fmt.Num(data.figures["generator_fuel_l"], 0, "l_per_year"),
-        "econ_capital": fmt.Money(dd.econ_capital_vnd),
-        "bom_capital": fmt.Money(float(c.capital_vnd[0]))}, lang)
+        "l": fmt.Num(data.figures["generator_fuel_l"], 0, "l_per_year")}, lang)
     return (f'<section id="economics"><h2>{_t("economics", lang)}</h2>'
             f'<div class="cards">{card}{diesel_card}</div><p class="note">'
             f"{html.escape(notes)}</p><div class='charts'>{cash_chart}</div>"
@@ -1460,14 +1299,15 @@ def report_data(site: Site, result: Result) -> ReportData:
     unmet = (result.perf.unmet_water_fraction if water is not None
              else result.perf.unmet_fraction)
     edges: list[tuple[str, float, str]] = [(e.dimension, e.value, e.side) for e in result.edges]
-    ed = electrical_design(designed, design)
-    findings = tuple(ed.findings) + tuple(check_devices(designed, ed))
     prices = load_prices()
-    bom = dossier_bom(designed, design, ed, prices,
-                      generator_units=result.plant.generator_units,
-                      turbine_kw=result.plant.turbine_kw, pump=pump)
+    ed, bom = design_bill(designed, design, prices, generator_units=result.plant.generator_units,
+                          turbine_kw=result.plant.turbine_kw, pump=pump)
+    findings = tuple(ed.findings) + tuple(check_devices(designed, ed))
     costs = result.costs.take(result.best)
     capital = sum(line.total_vnd for line in bom)
+    if not math.isclose(capital, float(costs.capital_vnd[0]), rel_tol=1e-9):
+        raise SizingError(f"the bill of materials totals {capital:,.0f} VND but the search "
+                          f"priced the design at {float(costs.capital_vnd[0]):,.0f} VND")
     weather = result.inputs.weather[0]
     ghi = weather["ghi"].groupby(weather.index.month).sum() / 1000 * dt_h
     days = [_days_in_month(m) for m in range(1, 13)]
@@ -1478,12 +1318,13 @@ def report_data(site: Site, result: Result) -> ReportData:
         monthly_ghi=tuple(float(ghi.get(m, 0.0)) / days[m - 1] for m in range(1, 13)),
         monthly_pv_kwh=tuple(float(pv_month.get(m, 0.0)) for m in range(1, 13)),
         losses=loss_waterfall(series, dt_h, kwh, eff), served_kwh=float(sim.p50["served_kwh"]),
-        econ_capital_vnd=float(costs.capital_vnd[0]),
-        ageing=tuple(ageing_table(site.economics, designed, result.grid.designs.take(result.best),
-                                  result.perf.operation.take(result.best), plant=result.plant)))
+        ageing=tuple(ageing_table(
+            site.economics, designed, result.grid.designs.take(result.best),
+            result.perf.operation.take(result.best), plant=result.plant,
+            priced=None if result.priced is None else result.priced.take(result.best))))
     return ReportData(
         site_name=site.site.name, design=design, hourly=hourly, dt_h=dt_h, load_kwh=load_kwh,
-        figures=figures, econ=site.economics, costs=bom_costs(costs, capital),
+        figures=figures, econ=site.economics, costs=costs,
         diesel=result.diesel, search_npc_vnd=result.costs.npc_vnd,
         search_unmet_fraction=unmet, search_feasible=result.feasible,
         pareto=(pareto_front(result.costs.npc_vnd, unmet) if water is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from sitefile import (
     Site,
     WaterPumpLoad,
 )
+from sizing import bom
 from sizing.dispatch import UNIT_KEYS, DispatchConfig, DispatchInputs, DispatchResult, dispatch
 from sizing.economics import (
     Designs,
@@ -54,6 +55,7 @@ from sizing.loads import (
     step_minutes,
 )
 from sizing.outages import generator_failure_probs, year_outages
+from sizing.prices import load_prices
 from sizing.pv import pv_kw_per_kwp
 from sizing.reliability import battery_life_years, motor_start_check, p50_p90
 from sizing.water import (
@@ -683,7 +685,8 @@ def _water(site: Site, design: Design, results: list[YearResult],
 def design_water_vnd_per_m3(site: Site, design: Design, figures: Mapping[str, float],
                             pump: PumpModel) -> float:
     """The cost of water of ``design`` from its (P50) figures [VND/m³]
-    (:func:`sizing.economics.water_vnd_per_m3`)."""
+    (:func:`sizing.economics.water_vnd_per_m3`), priced on its bill of materials as the
+    optimiser prices it (:func:`sizing.bom.priced`)."""
     d = Designs(np.array([design.kwp]), np.array([design.kwh]),
                 np.array([design.inverter_kw]), np.array([design.generator_kw]),
                 np.array([design.turbines]), np.array([design.tank_m3]), np.zeros(1))
@@ -697,8 +700,10 @@ def design_water_vnd_per_m3(site: Site, design: Design, figures: Mapping[str, fl
                   pump_vnd=np.array([pump.price_vnd]),
                   pump_life_years=np.array([pump.life_years]),
                   pv_degradation_pct_per_year=pv_degradation_pct_per_year(site))
+    bill = bom.priced([(site, asdict(design), pump)], load_prices(),
+                      generator_units=plant.generator_units, turbine_kw=plant.turbine_kw)
     return float(water_vnd_per_m3(site.economics, d, op, site.generator, plant=plant,
-                                  pump_kwh=np.array([figures["pump_kwh"]]),
+                                  priced=bill, pump_kwh=np.array([figures["pump_kwh"]]),
                                   delivered_m3=np.array([figures["water_delivered_m3"]]))[0])
 
 

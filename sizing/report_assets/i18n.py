@@ -204,9 +204,9 @@ TEXT: dict[str, dict[str, str]] = {
         "economics": "Economics",
         "energy_page": "Energy",
         "capital_note": "The up-front cost is the bill of materials' total, {bom}, priced item "
-                        "by item from the dated price table; the search priced the design per "
-                        "kW and per kWh at {econ}. The net present cost, the cost of energy and "
-                        "the cash flow carry the bill of materials' capital.",
+                        "by item from the dated price table. The search priced every design it "
+                        "compared the same way, and a replacement at its lines' share of the "
+                        "bill, labour and transport included.",
         "econ_card": "Costs and comparisons",
         "ag_title": "Ageing over the project",
         "ag_year": "Year",
@@ -583,9 +583,10 @@ TEXT: dict[str, dict[str, str]] = {
         "economics": "Kinh tế",
         "energy_page": "Năng lượng",
         "capital_note": "Vốn đầu tư ban đầu là tổng danh mục vật tư, {bom}, tính theo từng hạng "
-                        "mục từ bảng giá có ghi ngày; khi tìm kiếm, thiết kế được tính theo đơn "
-                        "giá mỗi kW và mỗi kWh là {econ}. Chi phí hiện tại ròng, giá thành điện "
-                        "và dòng tiền dùng vốn đầu tư của danh mục vật tư.",
+                        "mục từ bảng giá có ghi ngày. Khi tìm kiếm, mọi thiết kế được so sánh "
+                        "đều tính giá theo cùng cách đó; mỗi lần thay thế thiết bị tính theo "
+                        "phần của các hạng mục đó trong danh mục, gồm cả nhân công và vận "
+                        "chuyển.",
         "econ_card": "Chi phí và so sánh",
         "ag_title": "Suy giảm theo thời gian của dự án",
         "ag_year": "Năm",

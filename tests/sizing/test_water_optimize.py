@@ -15,6 +15,7 @@ from sitefile import Site, parse_site
 from sizing.economics import capital_recovery_factor
 from sizing.inputs import read_inputs
 from sizing.optimize import apply_design, build_grid, design_dict, optimize, result_json
+from sizing.prices import load_prices
 from sizing.simulate import simulate
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "irrigation-ninh-thuan.toml"
@@ -81,18 +82,22 @@ def test_a_site_without_battery_optimises_pv_tank_and_pump() -> None:
 
 def test_tank_and_pump_costs_and_the_cost_of_water_by_hand() -> None:
     """A site that only pumps water: its capital holds the tank (m³ × price) and the pump's
-    price, with balance of system and installation; its cost of water is its whole NPC,
-    annualised, per m³ delivered."""
+    price, with the bill of materials' labour, transport and design; its cost of water is its
+    whole NPC, annualised, per m³ delivered."""
     site = vineyard({"tank_m3": {"min": 20, "max": 60, "step": 40}})
     result = optimize(site, read_inputs(site, 1))
     econ = site.economics
     pump = site.water_pumps[0].pump
     d = result.grid.designs
-    assert site.pv is not None and site.inverter is not None
-    equipment = (site.pv.kwp * econ.pv_vnd_per_kwp + site.inverter.kw * econ.inverter_vnd_per_kw
-                 + d.tank_m3 * econ.tank_vnd_per_m3 + pump.price_vnd)
-    extra = 1 + (econ.bos_pct + econ.installation_pct) / 100
-    assert result.costs.capital_vnd == pytest.approx(equipment * extra, rel=1e-12)
+    assert list(d.tank_m3) == [20, 60]
+    extra = 1 + sum(load_prices().price(k) for k in ("labour", "transport",
+                                                     "design_and_permits")) / 100
+    assert result.costs.capital_vnd[1] - result.costs.capital_vnd[0] == pytest.approx(
+        40 * econ.tank_vnd_per_m3 * extra, rel=1e-9)
+    # the tank and the pump are parts of their own (replaced at their lives)
+    assert result.priced is not None
+    assert result.priced.parts["tank"] == pytest.approx(d.tank_m3 * econ.tank_vnd_per_m3 * extra)
+    assert result.priced.parts["pump"] == pytest.approx([pump.price_vnd * extra] * 2)
     assert result.water_vnd_per_m3 is not None
     delivered = result.perf.water["water_delivered_m3"]
     assert result.water_vnd_per_m3 == pytest.approx(

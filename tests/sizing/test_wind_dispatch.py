@@ -17,6 +17,7 @@ from sizing import simulate
 from sizing.dispatch import DispatchInputs, dispatch
 from sizing.inputs import read_inputs
 from sizing.optimize import design_dict, optimize, result_json
+from sizing.prices import load_prices
 from sizing.report import monthly_sources_kwh, monthly_table
 from sizing.report_assets.i18n import TEXT
 from sizing.simulate import Design, simulate_year, year_loads
@@ -208,11 +209,13 @@ def test_the_optimiser_searches_turbines_as_the_engine_simulates_them(island: Si
     # the turbines' output scales with their count (curtailment aside)
     assert per_turbine is not None and per_turbine > 0
     np.testing.assert_allclose(result.perf.wind_kwh, d.turbines * per_turbine, rtol=1e-9)
-    # each turbine costs its rating at wind_vnd_per_kw, plus BOS and installation
+    # each turbine costs its rating at wind_vnd_per_kw, plus the bill of materials' labour,
+    # transport and design (percentages of the equipment in the price table)
     econ = island.economics
     one = np.nonzero((d.turbines == 1) & (d.kwh == 100))[0][0]
     none = np.nonzero((d.turbines == 0) & (d.kwh == 100))[0][0]
-    extra = rated * econ.wind_vnd_per_kw * (1 + (econ.bos_pct + econ.installation_pct) / 100)
+    pct = sum(load_prices().price(k) for k in ("labour", "transport", "design_and_permits"))
+    extra = rated * econ.wind_vnd_per_kw * (1 + pct / 100)
     assert result.costs.capital_vnd[one] - result.costs.capital_vnd[none] == pytest.approx(extra)
     for row in result_json(result)["pareto"]:
         assert row["wind_kwh"] == pytest.approx(row["design"]["turbines"] * per_turbine)
