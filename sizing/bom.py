@@ -23,7 +23,7 @@ from sizing.electrical import (
     electrical_design,
 )
 from sizing.errors import SizingError
-from sizing.prices import CableKind, PriceError, PriceTable
+from sizing.prices import CableKind, PriceError, PriceTable, load_prices
 from sizing.report_assets import fmt
 
 
@@ -167,6 +167,22 @@ def bill_of_materials(site: Site, design: dict[str, float], ed: ElectricalDesign
         lines.append(BomLine("bom_" + key, fmt.Message("bom_d_pct", {"pct": fmt.Pct(pct / 100, 0)}),
                              1, "", equipment * pct / 100, key))
     return lines
+
+
+ECONOMICS_PRICES: Mapping[str, str] = {
+    "battery_vnd_per_kwh": "lfp_battery", "inverter_vnd_per_kw": "hybrid_inverter",
+    "generator_vnd_per_kw": "diesel_genset", "installation_pct": "labour"}
+"""``[economics]`` keys → the price table's entry they replace when the site file gives them
+(the same unit: VND/kWh, VND/kW, % of the equipment)."""
+
+
+def site_prices(site: Site) -> PriceTable:
+    """The price table the site's designs are priced from: the package's, with the site file's
+    own ``[economics]`` prices in place of their entries (:data:`ECONOMICS_PRICES`; a key the
+    site file leaves out keeps the table's dated price)."""
+    econ = site.economics
+    return load_prices({item: getattr(econ, key) for key, item in ECONOMICS_PRICES.items()
+                        if key in econ.model_fields_set})
 
 
 PART_OF_LINE: Mapping[str, str] = {

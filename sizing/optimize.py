@@ -54,7 +54,7 @@ from sizing.economics import (
 from sizing.errors import SizingError
 from sizing.inputs import SiteInputs
 from sizing.loads import load_growth_factors
-from sizing.prices import PriceTable, load_prices
+from sizing.prices import PriceTable
 from sizing.pv import pv_kw_per_kwp
 from sizing.reliability import battery_life_years, motor_start_check
 from sizing.water import candidate_pumps, water_json, water_pump
@@ -750,7 +750,7 @@ def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None
     others = start_others(site, inputs.weather, inputs.profiles_kw)
     perf = evaluate(site, years, grid.designs, start_others_kw=others, progress=progress)
     plant = site_plant(site, inputs.profiles_kw)
-    bills = design_prices(site, grid.designs, plant, load_prices())
+    bills = design_prices(site, grid.designs, plant, bom.site_prices(site))
     c = costs(site.economics, grid.designs, perf.operation, site.generator, plant=plant,
               priced=bills)
     water_cost = None

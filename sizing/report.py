@@ -37,7 +37,7 @@ from matplotlib.ticker import Formatter, LogFormatter, NullFormatter, ScalarForm
 
 from sitefile import PV, AeratorLoad, Economics, Site
 from sizing import comparisons, simulate
-from sizing.bom import BomLine, design_bill
+from sizing.bom import BomLine, design_bill, site_prices
 from sizing.economics import Costs, DieselOnly, ageing_table
 from sizing.electrical import (
     MESSAGES,
@@ -47,7 +47,7 @@ from sizing.electrical import (
 )
 from sizing.errors import SizingError
 from sizing.optimize import Result, apply_design, design_dict, pareto_front
-from sizing.prices import PriceTable, load_prices
+from sizing.prices import PriceTable
 from sizing.report_assets import fmt
 from sizing.report_assets.i18n import TEXT
 from sizing.sld import single_line_svg
@@ -1299,7 +1299,7 @@ def report_data(site: Site, result: Result) -> ReportData:
     unmet = (result.perf.unmet_water_fraction if water is not None
              else result.perf.unmet_fraction)
     edges: list[tuple[str, float, str]] = [(e.dimension, e.value, e.side) for e in result.edges]
-    prices = load_prices()
+    prices = site_prices(site)
     ed, bom = design_bill(designed, design, prices, generator_units=result.plant.generator_units,
                           turbine_kw=result.plant.turbine_kw, pump=pump)
     findings = tuple(ed.findings) + tuple(check_devices(designed, ed))

@@ -55,7 +55,6 @@ from sizing.loads import (
     step_minutes,
 )
 from sizing.outages import generator_failure_probs, year_outages
-from sizing.prices import load_prices
 from sizing.pv import pv_kw_per_kwp
 from sizing.reliability import battery_life_years, motor_start_check, p50_p90
 from sizing.water import (
@@ -700,7 +699,7 @@ def design_water_vnd_per_m3(site: Site, design: Design, figures: Mapping[str, fl
                   pump_vnd=np.array([pump.price_vnd]),
                   pump_life_years=np.array([pump.life_years]),
                   pv_degradation_pct_per_year=pv_degradation_pct_per_year(site))
-    bill = bom.priced([(site, asdict(design), pump)], load_prices(),
+    bill = bom.priced([(site, asdict(design), pump)], bom.site_prices(site),
                       generator_units=plant.generator_units, turbine_kw=plant.turbine_kw)
     return float(water_vnd_per_m3(site.economics, d, op, site.generator, plant=plant,
                                   priced=bill, pump_kwh=np.array([figures["pump_kwh"]]),

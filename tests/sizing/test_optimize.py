@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from offgrid.cli import app
 from sitefile import Site, SiteFileError, load_site, parse_site
 from sizing import simulate
-from sizing.bom import priced
+from sizing.bom import priced, site_prices
 from sizing.economics import Operation, costs, pv_used_kwh
 from sizing.inputs import read_inputs
 from sizing.optimize import (
@@ -33,7 +33,6 @@ from sizing.optimize import (
     range_edges,
     result_json,
 )
-from sizing.prices import load_prices
 from sizing.reliability import motor_start_check
 from sizing.simulate import Design, build_loads, simulate_year
 from tests.conftest import HOME, SHRIMP
@@ -200,7 +199,7 @@ def test_kernel_equals_engine_and_winner_equals_exhaustive(searched: tuple[Site,
                        pv_used_kwh(np.array([f["pv_ac_kwh"]]), f["curtailed_kwh"],
                                    f["wind_curtailed_kwh"]))
         sized = apply_design(site, x)
-        bill = priced([(sized, x, None)], load_prices(),
+        bill = priced([(sized, x, None)], site_prices(site),
                       generator_units=result.plant.generator_units,
                       turbine_kw=result.plant.turbine_kw)
         npc[i] = costs(site.economics, d.take(i), op, site.generator, plant=result.plant,

@@ -10,8 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sitefile import load_site
+from sizing.bom import ECONOMICS_PRICES, site_prices
 from sizing.electrical import load_catalogue
 from sizing.prices import PRICES_FILE, PriceError, load_prices, parse_prices
+from tests.conftest import SHRIMP
 
 TABLE = load_prices()
 
@@ -134,3 +137,19 @@ def test_estimates_are_listed_for_the_assumptions_page() -> None:
     assert "pv_module" in est
     assert all(TABLE.entry(k).source.startswith("estimate") for k in est)
     assert "pv_module" not in load_prices({"pv_module": 2800}).estimates()
+
+
+def test_the_site_files_own_prices_replace_the_tables() -> None:
+    """The shrimp example gives its battery, inverter and generator prices and its
+    installation share: the bill of materials uses them (source "site file"); a key the site
+    file leaves out keeps the table's dated price."""
+    site = load_site(SHRIMP)
+    econ = site.economics
+    table = site_prices(site)
+    for key, item in ECONOMICS_PRICES.items():
+        assert key in econ.model_fields_set  # the example sets them all
+        assert table.price(item) == getattr(econ, key)
+        assert table.items[item].source == "site file"
+    assert table.price("pv_module") == TABLE.price("pv_module")
+    bare = site.model_copy(update={"economics": type(econ)()})
+    assert site_prices(bare).price("lfp_battery") == TABLE.price("lfp_battery")

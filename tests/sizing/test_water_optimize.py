@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from sitefile import Site, parse_site
+from sizing.bom import site_prices
 from sizing.economics import capital_recovery_factor
 from sizing.inputs import read_inputs
 from sizing.optimize import apply_design, build_grid, design_dict, optimize, result_json
-from sizing.prices import load_prices
 from sizing.simulate import simulate
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "irrigation-ninh-thuan.toml"
@@ -90,8 +90,8 @@ def test_tank_and_pump_costs_and_the_cost_of_water_by_hand() -> None:
     pump = site.water_pumps[0].pump
     d = result.grid.designs
     assert list(d.tank_m3) == [20, 60]
-    extra = 1 + sum(load_prices().price(k) for k in ("labour", "transport",
-                                                     "design_and_permits")) / 100
+    extra = 1 + sum(site_prices(site).price(k) for k in ("labour", "transport",
+                                                         "design_and_permits")) / 100
     assert result.costs.capital_vnd[1] - result.costs.capital_vnd[0] == pytest.approx(
         40 * econ.tank_vnd_per_m3 * extra, rel=1e-9)
     # the tank and the pump are parts of their own (replaced at their lives)

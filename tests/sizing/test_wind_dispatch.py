@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from sitefile import Site, parse_site
 from sizing import simulate
+from sizing.bom import site_prices
 from sizing.dispatch import DispatchInputs, dispatch
 from sizing.inputs import read_inputs
 from sizing.optimize import design_dict, optimize, result_json
-from sizing.prices import load_prices
 from sizing.report import monthly_sources_kwh, monthly_table
 from sizing.report_assets.i18n import TEXT
 from sizing.simulate import Design, simulate_year, year_loads
@@ -214,7 +214,7 @@ def test_the_optimiser_searches_turbines_as_the_engine_simulates_them(island: Si
     econ = island.economics
     one = np.nonzero((d.turbines == 1) & (d.kwh == 100))[0][0]
     none = np.nonzero((d.turbines == 0) & (d.kwh == 100))[0][0]
-    pct = sum(load_prices().price(k) for k in ("labour", "transport", "design_and_permits"))
+    pct = sum(site_prices(island).price(k) for k in ("labour", "transport", "design_and_permits"))
     extra = rated * econ.wind_vnd_per_kw * (1 + pct / 100)
     assert result.costs.capital_vnd[one] - result.costs.capital_vnd[none] == pytest.approx(extra)
     for row in result_json(result)["pareto"]:
