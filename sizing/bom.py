@@ -185,6 +185,19 @@ def site_prices(site: Site) -> PriceTable:
                         if key in econ.model_fields_set})
 
 
+PER_KW_ONLY = ("pv_vnd_per_kwp", "bos_pct")
+"""``[economics]`` keys the bill of materials has no use for: it prices the PV modules, their
+mounting and the balance of system item by item (they price only :func:`sizing.economics.costs`
+called without a bill)."""
+
+
+def unused_price_warnings(site: Site) -> list[str]:
+    """A warning for each :data:`PER_KW_ONLY` key the site file gives: it changes nothing in
+    the search or the report."""
+    return [f"economics.{key} is not used: the search and the report price each design on its "
+            "bill of materials" for key in PER_KW_ONLY if key in site.economics.model_fields_set]
+
+
 PART_OF_LINE: Mapping[str, str] = {
     "bom_pv": "pv", "bom_mounting": "pv", "bom_battery": "battery", "bom_inverter": "inverter",
     "bom_generator": "generator", "wind": "wind", "tank_bom": "tank", "pump_bom": "pump"}

@@ -762,7 +762,7 @@ def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None
     ok = feasible_mask(site, perf)
     best = _winner(c.npc_vnd, ok)
     front = pareto_front(c.npc_vnd, perf.unmet_fraction)
-    warnings: list[str] = list(inputs.warnings)
+    warnings: list[str] = list(inputs.warnings) + bom.unused_price_warnings(site)
     edges: list[Edge] = []
     explanation = None
     if best is None:

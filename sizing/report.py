@@ -1205,6 +1205,8 @@ _ENGINE_WARNINGS: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = [
                 r"(?:min/year|per year): (.*)"), "warn_target", ("what", "target", "at")),
     (re.compile(r"a weather file holds one year: its weather is the same in all (\d+) "),
      "warn_one_weather_year", ("years",)),
+    (re.compile(r"(economics\.\w+) is not used: the search and the report price each design"),
+     "warn_unused_price", ("what",)),
 ]
 
 
@@ -1217,7 +1219,7 @@ def engine_warning(text: str) -> fmt.Message:
             continue
         params: dict[str, Any] = {}
         for name, value in zip(names, m.groups(), strict=True):
-            if name in ("what", "at"):
+            if name in ("what", "at"):  # text: a SAIDI/SAIFI, a key, a figure at its level
                 params[name] = value
             elif code in ("warn_losses", "warn_growth_unmet") and name != "year":
                 params[name] = fmt.Pct(float(value) / 100, 1)

@@ -373,6 +373,8 @@ TEXT: dict[str, dict[str, str]] = {
         "warn_target": "The design misses the programme's {what} target of {target}: {at}.",
         "warn_one_weather_year": "The weather file holds one year: its weather is the same in "
                                  "all {years} simulated years (only the outages differ).",
+        "warn_unused_price": "{what} in the site file is not used: the search and this report "
+                             "price each design on its bill of materials (the price table).",
         "warn_other": "{text}",
         "raw": "{text}",
         "at_level": "{v} at {level}",
@@ -753,6 +755,9 @@ TEXT: dict[str, dict[str, str]] = {
         "warn_target": "Thiết kế không đạt mục tiêu {what} của chương trình là {target}: {at}.",
         "warn_one_weather_year": "Tệp thời tiết chỉ có một năm: thời tiết giống nhau trong cả "
                                  "{years} năm mô phỏng (chỉ sự cố khác nhau).",
+        "warn_unused_price": "Khóa {what} trong tệp cấu hình không được dùng: khi tìm kiếm và "
+                             "trong báo cáo này, mỗi thiết kế được tính giá theo danh mục vật "
+                             "tư (bảng giá).",
         "warn_other": "Bộ mô phỏng có một cảnh báo khác: xem bản tiếng Anh của báo cáo.",
         "raw": "{text}",
         "at_level": "{v} ở mức {level}",

@@ -15,7 +15,8 @@ import pytest
 from matplotlib.figure import Figure
 from playwright.sync_api import sync_playwright
 
-from sitefile import Site, load_site
+from sitefile import Economics, Site, load_site
+from sizing.bom import unused_price_warnings
 from sizing.electrical import ElectricalDesign, electrical_design
 from sizing.inputs import read_inputs
 from sizing.optimize import apply_design, design_dict, optimize, target_warnings
@@ -272,12 +273,15 @@ def test_engine_warnings_become_codes_in_both_languages() -> None:
         *target_warnings(check),
         "a weather file holds one year: its weather is the same in all 5 simulated years "
         "(only the outages differ); give monthly means for year-to-year weather",
+        *unused_price_warnings(load_site(SHRIMP).model_copy(update={"economics": Economics(
+            bos_pct=10)})),
     ]
+    assert sentences[-1].startswith("economics.bos_pct is not used")
     for sentence in sentences:
         message = engine_warning(sentence)
         assert message.code != "warn_other", sentence
         vi, en = warning_text(message, "vi"), warning_text(message, "en")
-        assert fmt.english_words(vi, ["SAIDI", "SAIFI"]) == [], vi
+        assert fmt.english_words(vi, ["SAIDI", "SAIFI", "economics.bos_pct"]) == [], vi
         assert fmt.english_style_numbers(vi) == [], vi
         assert fmt.vietnamese_words(en) == [] and fmt.vietnamese_style_numbers(en) == [], en
     assert warning_text(engine_warning(sentences[0]), "vi") == (
@@ -285,6 +289,8 @@ def test_engine_warnings_become_codes_in_both_languages() -> None:
     assert "150,5 ở mức P90" in warning_text(engine_warning(sentences[4]), "vi")
     assert "1.234 phút" in warning_text(engine_warning(sentences[3]), "vi")
     assert engine_warning("something new").code == "warn_other"
+    unused = warning_text(engine_warning(sentences[-1]), "vi")
+    assert "economics.bos_pct trong tệp cấu hình" in unused
 
 
 def test_chart_ticks_speak_the_report_language() -> None:
