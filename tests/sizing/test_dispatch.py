@@ -142,14 +142,19 @@ def test_soc_stays_within_limits(case: tuple) -> None:
 @SETTINGS
 @given(cases(shedding=False, generator=False, outages=False), st.floats(0.0, 10.0),
        st.floats(0.0, 20.0))
-def test_more_pv_or_battery_never_increases_unmet(case: tuple, more_kwp: float,
-                                                  more_kwh: float) -> None:
+def test_more_pv_never_increases_unmet_more_battery_never_serves_less(
+        case: tuple, more_kwp: float, more_kwh: float) -> None:
+    """More PV never leaves more demand unmet. More battery never serves less energy, but it
+    may leave a little more demand unmet: the dispatch serves the load in front of it, so a
+    bigger battery also carries a flexible load now (less curtailed), and that energy is then
+    missing for a later load (hypothesis found one: +1 kWh served 4 Wh more and left 13 Wh
+    more unmet)."""
     inp, cfg, kwp, kwh, inv, _ = case
-    base = dispatch(inp, cfg, kwp, kwh, inverter_kw=inv).summary["unmet_kwh"]
-    more_pv = dispatch(inp, cfg, kwp + more_kwp, kwh, inverter_kw=inv).summary["unmet_kwh"]
-    more_batt = dispatch(inp, cfg, kwp, kwh + more_kwh, inverter_kw=inv).summary["unmet_kwh"]
-    assert more_pv <= base + 1e-6
-    assert more_batt <= base + 1e-6
+    base = dispatch(inp, cfg, kwp, kwh, inverter_kw=inv).summary
+    more_pv = dispatch(inp, cfg, kwp + more_kwp, kwh, inverter_kw=inv).summary
+    more_batt = dispatch(inp, cfg, kwp, kwh + more_kwh, inverter_kw=inv).summary
+    assert more_pv["unmet_kwh"] <= base["unmet_kwh"] + 1e-6
+    assert more_batt["served_kwh"] >= base["served_kwh"] - 1e-6
 
 
 @SETTINGS
