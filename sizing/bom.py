@@ -22,7 +22,6 @@ from sizing.electrical import (
     ElectricalDesign,
     electrical_design,
 )
-from sizing.errors import SizingError
 from sizing.prices import CableKind, PriceError, PriceTable, load_prices
 from sizing.report_assets import fmt
 
@@ -238,15 +237,20 @@ def priced(sites: Sequence[tuple[Site, Mapping[str, float], PumpModel | None]],
            prices: PriceTable, *, generator_units: float = 1.0,
            turbine_kw: float = 0.0) -> Priced:
     """Each design's bill by part (:func:`part_amounts`), for ``sites``: each design as its
-    sized site, its sizes and its water pump. A design the price table cannot price (a
-    breaker or cable above the largest listed) costs infinity: it is never chosen."""
+    sized site, its sizes and its water pump. A design that cannot be built from the price
+    table (a breaker above the largest listed, a run beyond the largest cables in parallel)
+    costs infinity: it is never chosen."""
     rows: list[dict[str, float]] = []
     for site, design, pump in sites:
         try:
-            _, lines = design_bill(site, design, prices, generator_units=generator_units,
-                                   turbine_kw=turbine_kw, pump=pump)
-            rows.append(part_amounts(lines))
-        except (PriceError, SizingError):
+            ed, lines = design_bill(site, design, prices, generator_units=generator_units,
+                                    turbine_kw=turbine_kw, pump=pump)
+        except PriceError:
             rows.append({"balance": np.inf})
+            continue
+        if any(f.code == "cable_too_large" for f in ed.findings):
+            rows.append({"balance": np.inf})
+        else:
+            rows.append(part_amounts(lines))
     keys = (*PARTS, "balance")
     return Priced({k: np.array([r.get(k, 0.0) for r in rows], dtype=float) for k in keys})

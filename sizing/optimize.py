@@ -763,6 +763,10 @@ def optimize(site: Site, inputs: SiteInputs, *, progress: Progress | None = None
     best = _winner(c.npc_vnd, ok)
     front = pareto_front(c.npc_vnd, perf.unmet_fraction)
     warnings: list[str] = list(inputs.warnings) + bom.unused_price_warnings(site)
+    unpriced = int(np.isinf(bills.capital_vnd).sum())
+    if unpriced:
+        warnings.append(f"{unpriced} designs of the search were left out: the price table has no "
+                        "breaker or cable large enough for them")
     edges: list[Edge] = []
     explanation = None
     if best is None:

@@ -1207,6 +1207,8 @@ _ENGINE_WARNINGS: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = [
      "warn_one_weather_year", ("years",)),
     (re.compile(r"(economics\.\w+) is not used: the search and the report price each design"),
      "warn_unused_price", ("what",)),
+    (re.compile(r"(\d+) designs of the search were left out: the price table has no breaker"),
+     "warn_unpriced", ("count",)),
 ]
 
 

@@ -375,6 +375,8 @@ TEXT: dict[str, dict[str, str]] = {
                                  "all {years} simulated years (only the outages differ).",
         "warn_unused_price": "{what} in the site file is not used: the search and this report "
                              "price each design on its bill of materials (the price table).",
+        "warn_unpriced": "{count} designs of the search were left out: the price table has no "
+                         "breaker or cable large enough for them.",
         "warn_other": "{text}",
         "raw": "{text}",
         "at_level": "{v} at {level}",
@@ -758,6 +760,8 @@ TEXT: dict[str, dict[str, str]] = {
         "warn_unused_price": "Khóa {what} trong tệp cấu hình không được dùng: khi tìm kiếm và "
                              "trong báo cáo này, mỗi thiết kế được tính giá theo danh mục vật "
                              "tư (bảng giá).",
+        "warn_unpriced": "{count} thiết kế bị loại khỏi tìm kiếm: bảng giá không có cầu dao "
+                         "hoặc cáp đủ lớn cho chúng.",
         "warn_other": "Bộ mô phỏng có một cảnh báo khác: xem bản tiếng Anh của báo cáo.",
         "raw": "{text}",
         "at_level": "{v} ở mức {level}",

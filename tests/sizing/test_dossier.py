@@ -273,6 +273,8 @@ def test_engine_warnings_become_codes_in_both_languages() -> None:
         *target_warnings(check),
         "a weather file holds one year: its weather is the same in all 5 simulated years "
         "(only the outages differ); give monthly means for year-to-year weather",
+        "3 designs of the search were left out: the price table has no breaker or cable large "
+        "enough for them",
         *unused_price_warnings(load_site(SHRIMP).model_copy(update={"economics": Economics(
             bos_pct=10)})),
     ]

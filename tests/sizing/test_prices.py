@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from typing import Any
 
@@ -11,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sitefile import load_site
-from sizing.bom import ECONOMICS_PRICES, site_prices
+from sizing.bom import ECONOMICS_PRICES, priced, site_prices
 from sizing.electrical import load_catalogue
+from sizing.optimize import apply_design
 from sizing.prices import PRICES_FILE, PriceError, load_prices, parse_prices
 from tests.conftest import SHRIMP
 
@@ -153,3 +155,18 @@ def test_the_site_files_own_prices_replace_the_tables() -> None:
     assert table.price("pv_module") == TABLE.price("pv_module")
     bare = site.model_copy(update={"economics": type(econ)()})
     assert site_prices(bare).price("lfp_battery") == TABLE.price("lfp_battery")
+
+
+def test_a_design_that_cannot_be_built_costs_infinity() -> None:
+    """150 kW on the shrimp farm's 48 V bus is about 3,100 A from the battery: beyond four
+    300 mm² cables in parallel. The search prices it at infinity (never chosen); 27 kW is
+    priced."""
+    site = load_site(SHRIMP)
+    cost = {}
+    for kw in (27.0, 150.0):
+        design = {"kwp": 100.0, "kwh": 250.0, "inverter_kw": kw, "generator_kw": 10.0,
+                  "turbines": 0.0, "tank_m3": 0.0, "pump": -1.0}
+        bill = priced([(apply_design(site, design), design, None)], site_prices(site))
+        cost[kw] = float(bill.capital_vnd[0])
+    assert math.isfinite(cost[27.0]) and cost[27.0] > 0
+    assert math.isinf(cost[150.0])
