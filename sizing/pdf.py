@@ -2,10 +2,10 @@
 the network.
 
 ``html_to_pdf(html, base_url, lang)`` adds ``report_assets/print.css`` after the document's own
-styles, and a footer with the page number in the document's language ("Trang 3/12", "Page 3 of
-12") through CSS ``@page`` counters. Inline SVG charts stay vector graphics in the PDF; raster
-images are embedded at their own resolution (WeasyPrint does not resample unless asked, so a PNG
-made at 150 dpi or more stays sharp).
+styles (:func:`with_print_css`), and a footer with the page number in the document's language
+("Trang 3/12", "Page 3 of 12") through CSS ``@page`` counters. Inline SVG charts stay vector
+graphics in the PDF; raster images are embedded at their own resolution (WeasyPrint does not
+resample unless asked, so a PNG made at 150 dpi or more stays sharp).
 
 Resources: ``data:`` URIs, and files under ``base_url`` (a directory, a file in it, or a
 ``file://`` URL). Anything else (http, https, files elsewhere) is refused before any I/O; with
@@ -120,6 +120,18 @@ def document_lang(html: str) -> Lang | None:
     return "vi" if code == "vi" else "en" if code == "en" else None
 
 
+_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
+
+
+def with_print_css(html: str, lang: Lang) -> str:
+    """``html`` with :func:`print_css` as its last style sheet: an author style sheet after the
+    document's own, so that its rules win (WeasyPrint's ``stylesheets=`` are user style sheets,
+    which every rule of the document's overrides: the screen's chart grid stayed on paper)."""
+    style = f"<style>{print_css(lang)}</style>"
+    m = _HEAD_END.search(html)
+    return html[:m.start()] + style + html[m.start():] if m else style + html
+
+
 def html_to_pdf(html: str, base_url: str | None = None, lang: Lang | None = None, *,
                 strict: bool = True) -> bytes:
     """``html`` as PDF bytes: A4, page numbers in ``lang`` (by default the document's
@@ -128,7 +140,7 @@ def html_to_pdf(html: str, base_url: str | None = None, lang: Lang | None = None
     ``base_url`` is where relative references point (a directory, or the HTML file's path);
     only files under it are read. With ``strict``, a resource outside it (or any http URL)
     raises :class:`PdfError`; without, it is left out of the PDF."""
-    from weasyprint import CSS, HTML  # noqa: PLC0415 (a heavy import, on use)
+    from weasyprint import HTML  # noqa: PLC0415 (a heavy import, on use)
     from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415
 
     chosen = lang or document_lang(html)
@@ -137,13 +149,12 @@ def html_to_pdf(html: str, base_url: str | None = None, lang: Lang | None = None
     directory, base = _base_dir(base_url)
     fetcher = _Fetcher(directory)
     fonts = FontConfiguration()
-    stylesheet = CSS(string=print_css(chosen), font_config=fonts, url_fetcher=fetcher)
-    source = HTML(string=html, base_url=base, url_fetcher=fetcher)
-    document = source.render(stylesheets=[stylesheet], font_config=fonts)
+    source = HTML(string=with_print_css(html, chosen), base_url=base, url_fetcher=fetcher)
+    document = source.render(font_config=fonts)
     for _ in range(_SHRINK_PASSES):  # a table wider than the page: smaller type, laid out again
         if not _shrink_wide_tables(document):
             break
-        document = source.render(stylesheets=[stylesheet], font_config=fonts)
+        document = source.render(font_config=fonts)
     if strict and fetcher.refused:
         raise PdfError("refused to fetch: " + ", ".join(fetcher.refused))
     pdf = document.write_pdf()

@@ -210,14 +210,14 @@ TEXT: dict[str, dict[str, str]] = {
         "econ_card": "Costs and comparisons",
         "ag_title": "Ageing over the project",
         "ag_year": "Year",
-        "ag_pv": "PV output [% of year 1]",
-        "ag_battery": "Battery capacity [% of nameplate]",
+        "ag_pv": "PV [% of year 1]",
+        "ag_battery": "Battery [% of rated]",
         "ag_replaced": "Replaced",
         "ag_cost": "Replacement cost",
-        "ag_shortfall": "PV energy lost [kWh]",
+        "ag_shortfall": "PV lost [kWh]",
         "ag_fuel": "Extra fuel [L]",
-        "ag_unmet": "Extra demand not served [kWh]",
-        "ag_note": "The PV modules lose output every year and the battery capacity; a battery "
+        "ag_unmet": "Extra unmet [kWh]",
+        "ag_note": "The PV modules lose output every year, the battery its capacity; a battery "
                    "is replaced when its capacity falls below its end-of-life threshold. The "
                    "net present cost above includes the replacements and the extra fuel. "
                    "Shown: the first year, every fifth year, the last year and every year "
@@ -594,13 +594,13 @@ TEXT: dict[str, dict[str, str]] = {
         "econ_card": "Chi phí và so sánh",
         "ag_title": "Suy giảm theo thời gian của dự án",
         "ag_year": "Năm",
-        "ag_pv": "Sản lượng điện mặt trời [% so với năm 1]",
-        "ag_battery": "Dung lượng pin [% danh định]",
+        "ag_pv": "Điện mặt trời [% năm 1]",
+        "ag_battery": "Pin [% danh định]",
         "ag_replaced": "Thay thế",
         "ag_cost": "Chi phí thay thế",
-        "ag_shortfall": "Điện mặt trời bị giảm [kWh]",
-        "ag_fuel": "Nhiên liệu tăng thêm [lít]",
-        "ag_unmet": "Phụ tải không được cấp tăng thêm [kWh]",
+        "ag_shortfall": "Điện mặt trời giảm [kWh]",
+        "ag_fuel": "Nhiên liệu thêm [lít]",
+        "ag_unmet": "Thiếu điện thêm [kWh]",
         "ag_note": "Tấm pin mặt trời giảm công suất mỗi năm, pin lưu trữ giảm dung lượng; pin "
                    "lưu trữ được thay khi dung lượng xuống dưới ngưỡng hết tuổi thọ. Chi phí "
                    "hiện tại ròng ở trên đã gồm các lần thay thế và nhiên liệu tăng thêm. Bảng "

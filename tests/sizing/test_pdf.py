@@ -7,8 +7,10 @@ import io
 import re
 import subprocess
 import unicodedata
+from importlib.resources import files
 from pathlib import Path
 
+import matplotlib as mpl
 import pytest
 from matplotlib.figure import Figure
 
@@ -160,3 +162,26 @@ def test_a_png_chart_keeps_its_pixels(tmp_path: Path) -> None:
     image = next(line.split() for line in out.splitlines() if " image " in line)
     assert (int(image[3]), int(image[4])) == (300, 150)  # not resampled
     assert int(image[12]) >= 150  # x-ppi at 50 mm wide
+
+
+def test_a_wide_chart_moved_to_the_next_page_keeps_the_page_width(tmp_path: Path) -> None:
+    """With the report's own style (a grid of charts on screen), a wide figure that no longer
+    fits its page moves to the next one whole: caption on one line, chart across the page
+    (WeasyPrint laid it out in a sliver while it kept the screen's grid-column)."""
+    style = files("sizing.report_assets").joinpath("style.css").read_text(encoding="utf-8")
+    fig = Figure(figsize=(12.8, 3.6))
+    ax = fig.subplots()
+    ax.plot(range(21), range(21))
+    ax.set_xticks([0, 20], ["đầu", "cuối"])
+    buf = io.StringIO()
+    with mpl.rc_context({"svg.fonttype": "none"}):  # tick labels as text, for their positions
+        fig.savefig(buf, format="svg")
+    svg = buf.getvalue()[buf.getvalue().index("<svg"):]
+    filler = "".join(f"<p>{SENTENCE} {i}</p>" for i in range(40))
+    html = _html("vi", rows=2, extra=f"{filler}<div class='charts'><figure class='chart wide'>"
+                                      f"<figcaption>Dòng tiền</figcaption>{svg}</figure></div>")
+    html = html.replace("</style>", "</style><style>" + style + "</style>")
+    boxes = _pdftotext(html_to_pdf(html, None), tmp_path, "-bbox")
+    assert ">Dòng</word>" in boxes and ">tiền</word>" in boxes  # not one letter a line
+    right = float(re.search(r'xMax="([\d.]+)"[^>]*>cuối</word>', boxes).group(1))
+    assert right > 0.7 * A4_PT[0]  # the last tick label near the page's right margin
