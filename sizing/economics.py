@@ -203,7 +203,7 @@ class Priced:
     def without(self, parts: Iterable[str]) -> Priced:
         """The same bills with ``parts`` left out (priced at 0)."""
         drop = set(parts)
-        return Priced({k: v * 0.0 if k in drop else v for k, v in self.parts.items()})
+        return Priced({k: np.zeros_like(v) if k in drop else v for k, v in self.parts.items()})
 
 
 def equipment_vnd(econ: Economics, d: Designs, plant: Plant = PLANT) -> dict[str, np.ndarray]:
@@ -562,7 +562,7 @@ def water_vnd_per_m3(econ: Economics, d: Designs, op: Operation, generator: Gene
     dry = Designs(d.kwp, d.kwh, d.inverter_kw, d.generator_kw, d.turbines,
                   np.zeros(len(d)), d.pump)
     rest = costs(econ, dry, op, generator, plant=replace(plant, pump_vnd=None),
-                 priced=None if priced is None else priced.without(("tank", "pump"))).npc_vnd
+                 priced=None if priced is None else priced.without(WATER_PARTS)).npc_vnd
     crf = capital_recovery_factor(econ)
     served = np.asarray(op.served_kwh, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -585,9 +585,9 @@ class Result:
     evaluated: int  # design-years simulated: the search, its sensitivity cases and the baseline
     elapsed_s: float  # [s] all of it, once the kernel's inputs are built and it is compiled
     inputs: SiteInputs  # the weather years and load profiles searched over
+    priced: Priced  # each design's bill of materials by part (the costs' prices)
     site: Site | None = None  # the site searched (for its water figures)
     water_vnd_per_m3: np.ndarray | None = None  # each design's cost of water [VND/m³]
-    priced: Priced | None = None  # each design's bill of materials by part (the costs' prices)
 
 
 def _winner(npc: np.ndarray, ok: np.ndarray) -> int | None:
@@ -646,7 +646,7 @@ def _case(site: Site, designs: Designs, perf: Performance, c: Costs, *, best: in
 
 def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performance, *,
                 start_others_kw: Sequence[Mapping[str, float]], npc: np.ndarray,
-                winner: int | None, plant: Plant, priced: Priced | None = None,
+                winner: int | None, plant: Plant, priced: Priced,
                 load_growth_pct: float = 20.0,
                 rival_npc_factor: float = 1.2,
                 progress: Progress | None = None) -> dict[str, Any]:
@@ -677,7 +677,7 @@ def sensitivity(site: Site, grid: Grid, years: list[YearInputs], perf: Performan
     grown = evaluate(site, _scaled_load(years, grow), sub, start_others_kw=grown_others,
                      progress=more)
     c = costs(site.economics, sub, grown.operation, site.generator, plant=plant,
-              priced=None if priced is None else priced.take(subset))
+              priced=priced.take(subset))
     best = _winner(c.npc_vnd, feasible_mask(site, grown))
     case = _case(site, sub, grown, c, best=best, winner=int(np.searchsorted(subset, winner)))
     case["designs_simulated"] = len(sub)

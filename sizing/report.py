@@ -1325,7 +1325,7 @@ def report_data(site: Site, result: Result) -> ReportData:
         ageing=tuple(ageing_table(
             site.economics, designed, result.grid.designs.take(result.best),
             result.perf.operation.take(result.best), plant=result.plant,
-            priced=None if result.priced is None else result.priced.take(result.best))))
+            priced=result.priced.take(result.best))))
     return ReportData(
         site_name=site.site.name, design=design, hourly=hourly, dt_h=dt_h, load_kwh=load_kwh,
         figures=figures, econ=site.economics, costs=costs,
